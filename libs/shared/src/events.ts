@@ -1,0 +1,24 @@
+import type { JobStatus } from './job';
+
+/** Socket.IO event names. */
+export const SOCKET_EVENTS = {
+  jobStatus: 'job:status',
+} as const;
+
+/** Message of a bad or expired token in `connect_error`. */
+export const SOCKET_UNAUTHORIZED = 'unauthorized';
+
+/**
+ * Emitted as `job:status` for every status change of a user's jobs, to that user's sockets only,
+ * in the order the changes happened.
+ */
+export interface JobStatusEvent {
+  jobId: string;
+  userId: string;
+  status: JobStatus;
+  thumbnailUrl?: string;
+  downloadUrl?: string;
+  errorMessage?: string;
+  /** Milliseconds since the epoch when the change happened. */
+  timestamp: number;
+}

@@ -1,0 +1,5 @@
+export * from './job';
+export * from './user';
+export * from './events';
+export * from './errors';
+export * from './media';
