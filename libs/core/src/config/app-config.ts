@@ -1,0 +1,84 @@
+/**
+ * The whole configuration of the service, typed. Built once by `loadConfig()` from the
+ * environment; nothing else reads `process.env`. Injected everywhere by this class as DI token.
+ */
+export abstract class AppConfig {
+  abstract readonly env: 'development' | 'production' | 'test';
+  abstract readonly port: number;
+  abstract readonly logLevel: LogLevel;
+  abstract readonly dataDir: string;
+  abstract readonly database: DatabaseConfig;
+  abstract readonly redis: RedisConfig;
+  abstract readonly storage: StorageConfig;
+  abstract readonly auth: AuthConfig;
+  abstract readonly upload: UploadConfig;
+  abstract readonly thumbnails: ThumbnailConfig;
+  abstract readonly worker: WorkerConfig;
+  abstract readonly http: HttpConfig;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; url: string; path: string }
+  | { kind: 'mongo'; url: string };
+
+export interface RedisConfig {
+  url: string;
+  /** Prefix of every Redis key the service writes (queue, pub/sub channel, limits). */
+  prefix: string;
+}
+
+export type StorageConfig =
+  | { driver: 'file'; url: string; root: string }
+  | {
+      driver: 's3';
+      url: string;
+      bucket: string;
+      endpoint?: string;
+      region: string;
+      forcePathStyle: boolean;
+      accessKeyId?: string;
+      secretAccessKey?: string;
+    };
+
+export interface AuthConfig {
+  jwtSecret: string;
+  /** Where the secret came from, for the start-up log (never the secret itself). */
+  jwtSecretSource: 'env' | 'generated' | 'data-dir';
+  jwtExpiresInSeconds: number;
+  /** Lifetime of the signed thumbnail and download URLs. */
+  signedUrlTtlSeconds: number;
+  bcryptCost: number;
+  adminEmails: readonly string[];
+}
+
+export interface UploadConfig {
+  maxFileBytes: number;
+  maxFilesPerRequest: number;
+}
+
+export interface ThumbnailConfig {
+  size: number;
+  /** Decoded pixels (width × height) above which an image is refused before decoding. */
+  maxInputPixels: number;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+}
+
+export interface WorkerConfig {
+  concurrency: number;
+  jobTimeoutMs: number;
+  /** How long a worker's hold on a job lasts without renewal before the job counts as stalled. */
+  lockMs: number;
+  /** How often a worker checks the queue's bookkeeping against the database. */
+  sweepIntervalMs: number;
+  /** Port of the worker's own /metrics and health endpoint; 0 turns it off. */
+  metricsPort: number;
+}
+
+export interface HttpConfig {
+  corsOrigins: readonly string[];
+  /** Folder of the built web app served at `/`; empty when it is not built. */
+  webRoot: string;
+}

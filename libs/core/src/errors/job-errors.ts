@@ -1,0 +1,35 @@
+/**
+ * Why a job failed, as the worker sees it. Permanent errors fail the job at once; anything else is
+ * treated as transient and retried with backoff.
+ */
+
+/** The input cannot be turned into a thumbnail (undecodable, no video stream, too many pixels…). */
+export class UnprocessableMediaError extends Error {
+  constructor(
+    message: string,
+    /** Short machine-readable reason, used for metrics. */
+    readonly reason: string = 'undecodable',
+  ) {
+    super(message);
+    this.name = 'UnprocessableMediaError';
+  }
+}
+
+/** The job ran longer than JOB_TIMEOUT_MS and was stopped. */
+export class JobTimeoutError extends Error {
+  readonly reason = 'timeout';
+  constructor(readonly timeoutMs: number) {
+    super(`Processing took longer than ${formatDuration(timeoutMs)} and was stopped.`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+export function isPermanentJobError(error: unknown): error is UnprocessableMediaError | JobTimeoutError {
+  return error instanceof UnprocessableMediaError || error instanceof JobTimeoutError;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = ms / 1000;
+  return seconds < 120 ? `${+seconds.toFixed(1)} s` : `${+(seconds / 60).toFixed(1)} min`;
+}
