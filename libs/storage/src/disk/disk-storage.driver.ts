@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ByteLimit } from '../byte-limit';
+import { assertValidKey } from '../storage-keys';
+import { InvalidKeyError, ObjectNotFoundError, PutOptions, StorageDriver, StoredObject } from '../storage.driver';
+
+const TEMP_DIR = '.tmp';
+
+/**
+ * Local-disk driver (`STORAGE_URL=file:<dir>`). Writes go to a temporary file in the root and are
+ * renamed into place, so a reader never sees half an object. Every key is checked twice: by its
+ * shape, then by the resolved path, which must stay inside the root.
+ */
+export class DiskStorageDriver extends StorageDriver {
+  readonly kind = 'file' as const;
+  private readonly root: string;
+  private ready?: Promise<void>;
+
+  constructor(root: string) {
+    super();
+    this.root = path.resolve(root);
+  }
+
+  async put(key: string, body: Readable | Buffer, options: PutOptions = {}): Promise<StoredObject> {
+    const file = this.pathOf(key);
+    await this.ensureRoot();
+    const temp = path.join(this.root, TEMP_DIR, `${randomBytes(12).toString('hex')}.part`);
+    const limit = new ByteLimit(options.maxBytes);
+    try {
+      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, limit, createWriteStream(temp, { mode: 0o640 }));
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.rename(temp, file);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+    return { size: limit.bytes, modifiedAt: new Date() };
+  }
+
+  async read(key: string): Promise<Readable> {
+    const file = this.pathOf(key);
+    const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' || error.code === 'EISDIR' ? new ObjectNotFoundError(key) : error;
+    });
+    // The handle's own stream closes the handle when done (a bare fd would be closed twice).
+    return handle.createReadStream({ autoClose: true });
+  }
+
+  async stat(key: string): Promise<StoredObject | null> {
+    try {
+      const stats = await fs.stat(this.pathOf(key));
+      return stats.isFile() ? { size: stats.size, modifiedAt: stats.mtime } : null;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.pathOf(key);
+    await fs.rm(file, { force: true });
+    // Tidy empty per-object folders (processed/<id>/), never the root itself.
+    let dir = path.dirname(file);
+    while (dir !== this.root && dir.startsWith(this.root + path.sep)) {
+      try {
+        await fs.rmdir(dir);
+      } catch {
+        break;
+      }
+      dir = path.dirname(dir);
+    }
+  }
+
+  async withLocalFile<T>(key: string, work: (file: string) => Promise<T>): Promise<T> {
+    const file = this.pathOf(key);
+    if (!(await this.stat(key))) throw new ObjectNotFoundError(key);
+    return work(file);
+  }
+
+  async ping(): Promise<void> {
+    await this.ensureRoot();
+    await fs.access(this.root, fs.constants.R_OK | fs.constants.W_OK);
+  }
+
+  /** Absolute path of a key, refusing anything that would resolve outside the root. */
+  private pathOf(key: string): string {
+    assertValidKey(key);
+    const file = path.resolve(this.root, key);
+    if (!file.startsWith(this.root + path.sep)) throw new InvalidKeyError(key);
+    return file;
+  }
+
+  private ensureRoot(): Promise<void> {
+    this.ready ??= fs.mkdir(path.join(this.root, TEMP_DIR), { recursive: true }).then(() => undefined);
+    return this.ready;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './storage.driver';
+export * from './storage-keys';
+export * from './byte-limit';
+export * from './disk/disk-storage.driver';
+export * from './storage.module';

@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  size: number;
+  modifiedAt: Date;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** The write fails with ObjectTooLargeError once more bytes than this arrive. */
+  maxBytes?: number;
+}
+
+/**
+ * Blob storage port. Keys are relative, slash-separated names made by `StorageKeys`; a driver
+ * refuses any key that could leave its root. Implemented by the local-disk and S3 drivers.
+ */
+export abstract class StorageDriver {
+  abstract readonly kind: 'file' | 's3';
+
+  /** Streams `body` into `key`; the object appears whole or not at all. */
+  abstract put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<StoredObject>;
+
+  /** A stream of the object's bytes; rejects with ObjectNotFoundError. */
+  abstract read(key: string): Promise<Readable>;
+
+  abstract stat(key: string): Promise<StoredObject | null>;
+
+  /** Removes the object; removing a missing object is not an error. */
+  abstract delete(key: string): Promise<void>;
+
+  /**
+   * Runs `work` with a path to a local file holding the object (the file itself on disk, a
+   * temporary download elsewhere, removed afterwards), so decoders can seek and shrink on load.
+   */
+  abstract withLocalFile<T>(key: string, work: (file: string) => Promise<T>): Promise<T>;
+
+  /** Resolves when the storage can be read and written; for health checks. */
+  abstract ping(): Promise<void>;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`No stored object "${key}"`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+export class ObjectTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`The object is larger than ${maxBytes} bytes`);
+    this.name = 'ObjectTooLargeError';
+  }
+}
+
+export class InvalidKeyError extends Error {
+  constructor(readonly key: string) {
+    super(`Invalid storage key "${key}"`);
+    this.name = 'InvalidKeyError';
+  }
+}
