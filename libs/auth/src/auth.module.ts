@@ -1,0 +1,46 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { MongooseModule } from '@nestjs/mongoose';
+import { PassportModule } from '@nestjs/passport';
+import { AppConfig, DatabaseConfig } from '@app/core';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard, OptionalJwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { LoginThrottle } from './login-throttle';
+import { PasswordHasher } from './password-hasher';
+import { MongoUsersRepository, UserDocument, UserSchema } from './persistence/mongo-users.repository';
+import { SqliteUsersRepository } from './persistence/sqlite-users.repository';
+import { UrlSigner } from './url-signer';
+import { UsersRepository } from './users.repository';
+
+/** Users, passwords, tokens and signed URLs. The users adapter follows DATABASE_URL. */
+@Module({})
+export class AuthModule {
+  static forRoot(database: DatabaseConfig): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [
+        PassportModule,
+        JwtModule.registerAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            secret: config.auth.jwtSecret,
+            signOptions: { algorithm: 'HS256' },
+          }),
+        }),
+        ...(database.kind === 'mongo' ? [MongooseModule.forFeature([{ name: UserDocument.name, schema: UserSchema }])] : []),
+      ],
+      providers: [
+        { provide: UsersRepository, useClass: database.kind === 'mongo' ? MongoUsersRepository : SqliteUsersRepository },
+        PasswordHasher,
+        LoginThrottle,
+        AuthService,
+        JwtStrategy,
+        JwtAuthGuard,
+        OptionalJwtAuthGuard,
+        UrlSigner,
+      ],
+      exports: [AuthService, UsersRepository, JwtAuthGuard, OptionalJwtAuthGuard, UrlSigner, LoginThrottle],
+    };
+  }
+}

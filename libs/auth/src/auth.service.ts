@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppConfig, ConflictError, newId, UnauthorizedError } from '@app/core';
+import type { AuthResult, UserView } from '@app/shared';
+import { LoginThrottle } from './login-throttle';
+import { PasswordHasher } from './password-hasher';
+import { normaliseEmail, toUserView, User } from './user';
+import { EmailTakenError, UsersRepository } from './users.repository';
+
+/** The authenticated caller, as carried by a verified access token. */
+export interface AuthUser {
+  id: string;
+  email: string;
+}
+
+interface TokenPayload {
+  sub: string;
+  email: string;
+}
+
+/** The one message for every failed sign-in, so it never tells whether an email is registered. */
+export const INVALID_CREDENTIALS = 'Invalid email or password';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly jwt: JwtService,
+    private readonly throttle: LoginThrottle,
+    private readonly config: AppConfig,
+  ) {}
+
+  async register(email: string, password: string): Promise<AuthResult> {
+    const now = new Date();
+    const user: User = {
+      id: newId(),
+      email: normaliseEmail(email),
+      passwordHash: await this.hasher.hash(password),
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.users.create(user);
+    } catch (error) {
+      if (error instanceof EmailTakenError) throw new ConflictError('This email is already registered. Sign in instead.');
+      throw error;
+    }
+    return this.issue(user);
+  }
+
+  async login(email: string, password: string, clientAddress: string): Promise<AuthResult> {
+    const normalised = normaliseEmail(email);
+    await this.throttle.assertAllowed(normalised, clientAddress);
+    const user = await this.users.findByEmail(normalised);
+    const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstDecoy(password);
+    if (!user || !valid) {
+      await this.throttle.recordFailure(normalised, clientAddress);
+      throw new UnauthorizedError(INVALID_CREDENTIALS);
+    }
+    await this.throttle.recordSuccess(normalised);
+    return this.issue(user);
+  }
+
+  async me(userId: string): Promise<UserView> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new UnauthorizedError('Your account no longer exists');
+    return toUserView(user);
+  }
+
+  /**
+   * Verifies an access token and that its user still exists. Used by the HTTP guard and the
+   * socket handshake; resolves null for anything invalid or expired.
+   */
+  async verifyToken(token: string): Promise<AuthUser | null> {
+    let payload: TokenPayload;
+    try {
+      payload = await this.jwt.verifyAsync<TokenPayload>(token, { algorithms: ['HS256'] });
+    } catch {
+      return null;
+    }
+    return this.userOf(payload);
+  }
+
+  /** Seconds until a verified token expires (for disconnecting sockets on expiry). */
+  expiresInSeconds(token: string): number {
+    const decoded = this.jwt.decode<{ exp?: number } | null>(token);
+    return decoded?.exp ? decoded.exp - Math.floor(Date.now() / 1000) : 0;
+  }
+
+  async userOf(payload: TokenPayload): Promise<AuthUser | null> {
+    if (typeof payload?.sub !== 'string') return null;
+    const user = await this.users.findById(payload.sub);
+    return user ? { id: user.id, email: user.email } : null;
+  }
+
+  private async issue(user: User): Promise<AuthResult> {
+    const expiresIn = this.config.auth.jwtExpiresInSeconds;
+    const accessToken = await this.jwt.signAsync({ sub: user.id, email: user.email } satisfies TokenPayload, { expiresIn });
+    return { accessToken, expiresIn, user: toUserView(user) };
+  }
+}

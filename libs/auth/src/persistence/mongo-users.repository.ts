@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { isDuplicateKeyError, mongoGuard } from '@app/core';
+import type { User } from '../user';
+import { EmailTakenError, UsersRepository } from '../users.repository';
+
+@Schema({ collection: 'users', versionKey: false })
+export class UserDocument {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: String, required: true, unique: true })
+  email!: string;
+
+  @Prop({ type: String, required: true })
+  passwordHash!: string;
+
+  @Prop({ type: Date, required: true })
+  createdAt!: Date;
+
+  @Prop({ type: Date, required: true })
+  updatedAt!: Date;
+}
+
+export const UserSchema = SchemaFactory.createForClass(UserDocument);
+
+@Injectable()
+export class MongoUsersRepository extends UsersRepository {
+  constructor(@InjectModel(UserDocument.name) private readonly users: Model<UserDocument>) {
+    super();
+  }
+
+  async create(user: User): Promise<User> {
+    return mongoGuard(async () => {
+      try {
+        await this.users.create({
+          _id: user.id,
+          email: user.email,
+          passwordHash: user.passwordHash,
+          createdAt: user.createdAt,
+          updatedAt: user.updatedAt,
+        });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw new EmailTakenError();
+        throw error;
+      }
+      return user;
+    });
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    // `email` is always a string here (validated DTO), and `$eq` makes sure it is compared as one.
+    return mongoGuard(async () => toUser(await this.users.findOne({ email: { $eq: email } }).lean().exec()));
+  }
+
+  async findById(id: string): Promise<User | null> {
+    return mongoGuard(async () => toUser(await this.users.findOne({ _id: { $eq: id } }).lean().exec()));
+  }
+}
+
+function toUser(doc: UserDocument | null): User | null {
+  if (!doc) return null;
+  return { id: doc._id, email: doc.email, passwordHash: doc.passwordHash, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+}

@@ -1,0 +1,70 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { SqliteDatabase } from '@app/core';
+import type { User } from '../user';
+import { EmailTakenError, UsersRepository } from '../users.repository';
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS users (
+  id            TEXT PRIMARY KEY,
+  email         TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);`;
+
+@Injectable()
+export class SqliteUsersRepository extends UsersRepository implements OnModuleInit {
+  constructor(private readonly sqlite: SqliteDatabase) {
+    super();
+  }
+
+  onModuleInit(): void {
+    this.sqlite.migrate(DDL);
+  }
+
+  async create(user: User): Promise<User> {
+    return this.sqlite.guard(() => {
+      try {
+        this.sqlite.db
+          .prepare('INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+          .run(user.id, user.email, user.passwordHash, user.createdAt.getTime(), user.updatedAt.getTime());
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new EmailTakenError();
+        throw error;
+      }
+      return user;
+    });
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    return this.sqlite.guard(() => {
+      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE email = ?').get(email) as UserRow | undefined;
+      return row ? toUser(row) : null;
+    });
+  }
+
+  async findById(id: string): Promise<User | null> {
+    return this.sqlite.guard(() => {
+      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+      return row ? toUser(row) : null;
+    });
+  }
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}

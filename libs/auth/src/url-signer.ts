@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '@app/core';
+
+export type SignedResource = 'thumbnail' | 'download';
+
+/**
+ * Signed, expiring URLs for thumbnails and downloads, so an <img> tag works without an
+ * Authorization header. The signature binds resource, job and owner; the expiry is rounded up to
+ * a window so a URL stays the same (and cacheable) for a while.
+ */
+@Injectable()
+export class UrlSigner {
+  private readonly key: Buffer;
+  private readonly ttlSeconds: number;
+
+  constructor(config: AppConfig) {
+    this.key = Buffer.from(hkdfSync('sha256', config.auth.jwtSecret, 'thumbs', 'signed-urls-v1', 32));
+    this.ttlSeconds = config.auth.signedUrlTtlSeconds;
+  }
+
+  /** Query string (`exp=…&sig=…`) granting access to one resource of one job. */
+  sign(resource: SignedResource, jobId: string, ownerId: string, nowMs = Date.now()): { exp: number; sig: string } {
+    const window = Math.max(60, Math.floor(this.ttlSeconds / 4));
+    const exp = Math.ceil((Math.floor(nowMs / 1000) + this.ttlSeconds) / window) * window;
+    return { exp, sig: this.signature(resource, jobId, ownerId, exp) };
+  }
+
+  verify(resource: SignedResource, jobId: string, ownerId: string, exp: unknown, sig: unknown, nowMs = Date.now()): boolean {
+    if (typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,12}$/.test(exp)) return false;
+    if (Number(exp) * 1000 < nowMs) return false;
+    const expected = Buffer.from(this.signature(resource, jobId, ownerId, Number(exp)));
+    const given = Buffer.from(sig);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private signature(resource: SignedResource, jobId: string, ownerId: string, exp: number): string {
+    return createHmac('sha256', this.key).update(`${resource}\n${jobId}\n${ownerId}\n${exp}`).digest('base64url');
+  }
+}
