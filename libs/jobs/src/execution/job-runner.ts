@@ -1,0 +1,166 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DelayedError, Job as BullJob } from 'bullmq';
+import {
+  AppConfig,
+  isPermanentJobError,
+  JobTimeoutError,
+  newId,
+  ServiceUnavailableError,
+  UnprocessableMediaError,
+} from '@app/core';
+import { isTerminalStatus } from '@app/shared';
+import { ObjectNotFoundError, StorageDriver, StorageKeys } from '@app/storage';
+import { JobEvents } from '../events/job-events';
+import type { Job } from '../job';
+import { JobsRepository } from '../jobs.repository';
+import { JobQueue, MAX_ATTEMPTS, ThumbnailJobData } from '../queue/job-queue';
+import { withTimeout } from './with-timeout';
+
+/** What a thumbnailer gets: the job, a local path to the original, the size, and a stop signal. */
+export interface ThumbnailRequest {
+  job: Job;
+  file: string;
+  size: number;
+  signal: AbortSignal;
+}
+
+/** Makes the JPEG thumbnail; throws UnprocessableMediaError for input it cannot decode. */
+export type Thumbnailer = (request: ThumbnailRequest) => Promise<Buffer>;
+
+export type RunOutcome = 'completed' | 'failed' | 'skipped';
+
+/** While a dependency is down, a job waits this long between tries without using up its attempts. */
+const UNAVAILABLE_DELAY_MS = 5000;
+
+export interface RunHooks {
+  onFinished?(job: Job, outcome: 'completed' | 'failed', durationMs: number, reason?: string): void;
+}
+
+/**
+ * One run of a queued job in a worker: claim it (queued → processing), make the thumbnail under
+ * JOB_TIMEOUT_MS, store it, finish the job (→ completed | failed) and hand the user's turn to their
+ * next job. Every database move is a compare-and-set; only the holder of the claim can finish.
+ * Runs again safely after a crash at any step (BullMQ re-delivers stalled jobs).
+ */
+@Injectable()
+export class JobRunner {
+  private readonly logger = new Logger(JobRunner.name);
+  hooks: RunHooks = {};
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly queue: JobQueue,
+    private readonly events: JobEvents,
+    private readonly storage: StorageDriver,
+    private readonly config: AppConfig,
+  ) {}
+
+  async run(bullJob: BullJob<ThumbnailJobData>, token: string | undefined, thumbnailer: Thumbnailer): Promise<RunOutcome> {
+    const { jobId, userId } = bullJob.data;
+    try {
+      return await this.runClaimed(bullJob, thumbnailer);
+    } catch (error) {
+      if (error instanceof ServiceUnavailableError) {
+        // The database (or another dependency) is down: keep the job, and its attempts, until it is back.
+        this.logger.warn({ jobId, userId }, `${error.message} Job ${jobId} waits ${UNAVAILABLE_DELAY_MS} ms.`);
+        await bullJob.moveToDelayed(Date.now() + UNAVAILABLE_DELAY_MS, token);
+        throw new DelayedError();
+      }
+      throw error;
+    }
+  }
+
+  private async runClaimed(bullJob: BullJob<ThumbnailJobData>, thumbnailer: Thumbnailer): Promise<RunOutcome> {
+    const { jobId, userId } = bullJob.data;
+    const current = await this.jobs.findById(jobId);
+    if (!current || isTerminalStatus(current.status)) {
+      // Deleted, or finished by an earlier run that died before handing over: just hand over.
+      await this.queue.advance(userId, jobId);
+      return 'skipped';
+    }
+    const claimToken = newId();
+    const startedAt = new Date();
+    const claimed = await this.jobs.transition(jobId, {
+      from: ['pending', 'queued', 'processing'],
+      to: 'processing',
+      set: { claimToken, startedAt, errorMessage: null, incrementAttempts: true },
+      now: startedAt,
+    });
+    if (!claimed) {
+      await this.queue.advance(userId, jobId);
+      return 'skipped';
+    }
+    const log = { jobId, userId, requestId: claimed.requestId ?? undefined, attempt: claimed.attempts };
+    if (current.status !== 'processing') await this.events.publish(claimed);
+    this.logger.log(log, `Processing ${claimed.fileType} job ${jobId} (attempt ${claimed.attempts})`);
+
+    let outcome: 'completed' | 'failed';
+    let reason: string | undefined;
+    try {
+      const thumbnail = await withTimeout(this.config.worker.jobTimeoutMs, (signal) =>
+        this.storage.withLocalFile(claimed.originalKey, (file) =>
+          thumbnailer({ job: claimed, file, size: this.config.thumbnails.size, signal }),
+        ),
+      );
+      if (!(await this.complete(claimed, claimToken, thumbnail))) {
+        await this.queue.advance(userId, jobId);
+        return 'skipped';
+      }
+      outcome = 'completed';
+      this.logger.log({ ...log, ms: Date.now() - startedAt.getTime() }, `Job ${jobId} completed`);
+    } catch (error) {
+      if (error instanceof ServiceUnavailableError) throw error;
+      const permanent = isPermanentJobError(error) || error instanceof ObjectNotFoundError;
+      const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? MAX_ATTEMPTS);
+      if (!permanent && !lastAttempt) {
+        this.logger.warn({ ...log, err: error }, `Job ${jobId} hit a transient error, will retry: ${(error as Error).message}`);
+        const requeued = await this.jobs.transition(jobId, { from: ['processing'], claimToken, to: 'queued', set: { claimToken: null } });
+        if (requeued) await this.events.publish(requeued);
+        throw error;
+      }
+      reason = error instanceof UnprocessableMediaError ? error.reason : error instanceof JobTimeoutError ? 'timeout' : 'error';
+      const message = this.messageFor(error, permanent);
+      if (permanent) this.logger.log({ ...log, reason }, `Job ${jobId} failed: ${message}`);
+      else this.logger.error({ ...log, err: error }, `Job ${jobId} failed after ${bullJob.attemptsMade + 1} attempts`);
+      await this.fail(claimed, claimToken, message);
+      outcome = 'failed';
+    }
+    this.hooks.onFinished?.(claimed, outcome, Date.now() - startedAt.getTime(), reason);
+    await this.queue.advance(userId, jobId);
+    return outcome;
+  }
+
+  private async complete(job: Job, claimToken: string, thumbnail: Buffer): Promise<boolean> {
+    const thumbnailKey = StorageKeys.thumbnail(job.id);
+    await this.storage.put(thumbnailKey, thumbnail, { contentType: 'image/jpeg' });
+    const completed = await this.jobs.transition(job.id, {
+      from: ['processing'],
+      claimToken,
+      to: 'completed',
+      set: { thumbnailKey, completedAt: new Date(), errorMessage: null, claimToken: null },
+    });
+    if (completed) {
+      await this.events.publish(completed);
+      return true;
+    }
+    // Deleted while we worked (or reclaimed by another worker): do not leave an orphan behind.
+    if (!(await this.jobs.findById(job.id))) await this.storage.delete(thumbnailKey);
+    return false;
+  }
+
+  private async fail(job: Job, claimToken: string, message: string): Promise<void> {
+    const failed = await this.jobs.transition(job.id, {
+      from: ['processing'],
+      claimToken,
+      to: 'failed',
+      set: { errorMessage: message, claimToken: null },
+    });
+    if (failed) await this.events.publish(failed);
+  }
+
+  private messageFor(error: unknown, permanent: boolean): string {
+    if (error instanceof ObjectNotFoundError) return 'The uploaded file is missing from storage. Upload it again.';
+    if (permanent) return (error as Error).message;
+    return 'Processing failed because of an internal error, several times. Retry later; if it keeps failing, tell the operator.';
+  }
+}

@@ -1,0 +1,55 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AppConfig, DatabaseConfig, RedisConnections } from '@app/core';
+import { JobEvents } from './events/job-events';
+import { JobRunner } from './execution/job-runner';
+import { UploadIntake } from './intake/upload-intake';
+import { JobsRepository } from './jobs.repository';
+import { JobsService } from './jobs.service';
+import {
+  IdempotencyKeyDocument,
+  IdempotencyKeySchema,
+  JobDocument,
+  JobSchema,
+  MongoJobsRepository,
+} from './persistence/mongo-jobs.repository';
+import { SqliteJobsRepository } from './persistence/sqlite-jobs.repository';
+import { JobQueue, THUMBNAIL_QUEUE } from './queue/job-queue';
+
+/** The job lifecycle: repository (adapter per DATABASE_URL), BullMQ queue with per-user FIFO, status events. */
+@Module({})
+export class JobsModule {
+  static forRoot(database: DatabaseConfig): DynamicModule {
+    return {
+      module: JobsModule,
+      imports: [
+        BullModule.forRootAsync({
+          inject: [AppConfig, RedisConnections],
+          useFactory: (config: AppConfig, redis: RedisConnections) => ({
+            connection: redis.get('queue'),
+            prefix: config.redis.prefix,
+          }),
+        }),
+        BullModule.registerQueue({ name: THUMBNAIL_QUEUE }),
+        ...(database.kind === 'mongo'
+          ? [
+              MongooseModule.forFeature([
+                { name: JobDocument.name, schema: JobSchema },
+                { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
+              ]),
+            ]
+          : []),
+      ],
+      providers: [
+        { provide: JobsRepository, useClass: database.kind === 'mongo' ? MongoJobsRepository : SqliteJobsRepository },
+        JobEvents,
+        JobQueue,
+        JobsService,
+        UploadIntake,
+        JobRunner,
+      ],
+      exports: [JobsRepository, JobEvents, JobQueue, JobsService, UploadIntake, JobRunner, BullModule],
+    };
+  }
+}

@@ -1,0 +1,175 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { QueryFilter, Model, UpdateQuery } from 'mongoose';
+import { isDuplicateKeyError, mongoGuard } from '@app/core';
+import { FILE_TYPES, JOB_STATUSES, JobStatus } from '@app/shared';
+import type { Job } from '../job';
+import { IDEMPOTENCY_TTL_MS, IdempotencyClaim, JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
+
+@Schema({ collection: 'jobs', versionKey: false })
+export class JobDocument {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true, index: true }) userId!: string;
+  @Prop({ type: String, required: true }) originalFilename!: string;
+  @Prop({ type: String, required: true, enum: FILE_TYPES }) fileType!: Job['fileType'];
+  @Prop({ type: String, required: true }) mimeType!: string;
+  @Prop({ type: Number, required: true }) fileSize!: number;
+  @Prop({ type: String, required: true, enum: JOB_STATUSES, index: true }) status!: JobStatus;
+  @Prop({ type: String, default: null }) errorMessage!: string | null;
+  @Prop({ type: String, required: true }) originalKey!: string;
+  @Prop({ type: String, default: null }) thumbnailKey!: string | null;
+  @Prop({ type: String, default: null }) claimToken!: string | null;
+  @Prop({ type: Number, default: 0 }) attempts!: number;
+  @Prop({ type: String, default: null }) requestId!: string | null;
+  @Prop({ type: Date, required: true, index: true }) createdAt!: Date;
+  @Prop({ type: Date, required: true }) updatedAt!: Date;
+  @Prop({ type: Date, default: null }) startedAt!: Date | null;
+  @Prop({ type: Date, default: null }) completedAt!: Date | null;
+}
+
+export const JobSchema = SchemaFactory.createForClass(JobDocument);
+// Listing a user's jobs newest first, with and without a status filter (ids sort by time).
+JobSchema.index({ userId: 1, _id: -1 });
+JobSchema.index({ userId: 1, status: 1, _id: -1 });
+JobSchema.index({ status: 1, _id: 1 });
+
+@Schema({ collection: 'idempotency_keys', versionKey: false })
+export class IdempotencyKeyDocument {
+  @Prop({ type: String, required: true }) userId!: string;
+  @Prop({ type: String, required: true }) key!: string;
+  @Prop({ type: String, default: null }) response!: string | null;
+  @Prop({ type: Date, required: true, expires: IDEMPOTENCY_TTL_MS / 1000 }) createdAt!: Date;
+}
+
+export const IdempotencyKeySchema = SchemaFactory.createForClass(IdempotencyKeyDocument);
+IdempotencyKeySchema.index({ userId: 1, key: 1 }, { unique: true });
+
+@Injectable()
+export class MongoJobsRepository extends JobsRepository {
+  constructor(
+    @InjectModel(JobDocument.name) private readonly jobs: Model<JobDocument>,
+    @InjectModel(IdempotencyKeyDocument.name) private readonly keys: Model<IdempotencyKeyDocument>,
+  ) {
+    super();
+  }
+
+  async insertMany(jobs: readonly Job[]): Promise<void> {
+    await mongoGuard(() => this.jobs.insertMany(jobs.map(toDocument), { ordered: true }));
+  }
+
+  async findById(id: string): Promise<Job | null> {
+    return mongoGuard(async () => toJob(await this.jobs.findOne({ _id: { $eq: id } }).lean().exec()));
+  }
+
+  async findOwned(id: string, userId: string): Promise<Job | null> {
+    return mongoGuard(async () => toJob(await this.jobs.findOne({ _id: { $eq: id }, userId: { $eq: userId } }).lean().exec()));
+  }
+
+  async list(userId: string, query: ListQuery): Promise<Job[]> {
+    const filter: QueryFilter<JobDocument> = { userId: { $eq: userId } };
+    if (query.status) filter.status = { $eq: query.status };
+    if (query.before) filter._id = { $lt: query.before };
+    return mongoGuard(async () =>
+      (await this.jobs.find(filter).sort({ _id: -1 }).limit(query.limit).lean().exec()).map((doc) => toJob(doc)!),
+    );
+  }
+
+  async transition(id: string, request: TransitionRequest): Promise<Job | null> {
+    const { filter, update } = transitionQuery(request);
+    return mongoGuard(async () =>
+      toJob(await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { new: true }).lean().exec()),
+    );
+  }
+
+  async transitionMany(ids: readonly string[], request: TransitionRequest): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { filter, update } = transitionQuery(request);
+    // Each document moves atomically on its own; report which ones did.
+    return mongoGuard(async () => {
+      const moved: string[] = [];
+      for (const id of ids) {
+        const doc = await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { new: true, projection: { _id: 1 } }).lean().exec();
+        if (doc) moved.push(doc._id);
+      }
+      return moved;
+    });
+  }
+
+  async deleteOwned(id: string, userId: string): Promise<Job | null> {
+    return mongoGuard(async () => toJob(await this.jobs.findOneAndDelete({ _id: { $eq: id }, userId: { $eq: userId } }).lean().exec()));
+  }
+
+  async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
+    const filter: QueryFilter<JobDocument> = { status: { $in: ['pending', 'queued', 'processing'] } };
+    if (options.updatedBefore) filter.updatedAt = { $lt: options.updatedBefore };
+    return mongoGuard(async () =>
+      (await this.jobs.find(filter).sort({ _id: 1 }).limit(options.limit ?? 100_000).lean().exec()).map((doc) => toJob(doc)!),
+    );
+  }
+
+  async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
+    const rows = await mongoGuard(() =>
+      this.jobs.aggregate<{ _id: JobStatus; n: number }>([...(userId ? [{ $match: { userId: { $eq: userId } } }] : []), { $group: { _id: '$status', n: { $sum: 1 } } }]).exec(),
+    );
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const row of rows) counts[row._id] = row.n;
+    return counts;
+  }
+
+  async claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
+    return mongoGuard(async () => {
+      try {
+        await this.keys.create({ userId, key, response: null, createdAt: now });
+        return { state: 'claimed' } as const;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+      }
+      const existing = await this.keys.findOne({ userId: { $eq: userId }, key: { $eq: key } }).lean().exec();
+      if (existing && existing.createdAt.getTime() < now.getTime() - IDEMPOTENCY_TTL_MS) {
+        // Expired but not yet swept by the TTL monitor: take it over.
+        const taken = await this.keys
+          .findOneAndUpdate({ _id: existing._id, createdAt: existing.createdAt }, { $set: { response: null, createdAt: now } })
+          .lean()
+          .exec();
+        if (taken) return { state: 'claimed' } as const;
+      }
+      return existing?.response ? ({ state: 'done', response: existing.response } as const) : ({ state: 'in-progress' } as const);
+    });
+  }
+
+  async completeIdempotencyKey(userId: string, key: string, response: string): Promise<void> {
+    await mongoGuard(() => this.keys.updateOne({ userId: { $eq: userId }, key: { $eq: key } }, { $set: { response } }).exec());
+  }
+
+  async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
+    await mongoGuard(() => this.keys.deleteOne({ userId: { $eq: userId }, key: { $eq: key }, response: null }).exec());
+  }
+
+  async ping(): Promise<void> {
+    await mongoGuard(async () => {
+      const db = this.jobs.db.db;
+      if (!db) throw new Error('MongoDB is not connected');
+      await db.command({ ping: 1 });
+    });
+  }
+}
+
+function transitionQuery(request: TransitionRequest): { filter: QueryFilter<JobDocument>; update: UpdateQuery<JobDocument> } {
+  const filter: QueryFilter<JobDocument> = { status: { $in: [...request.from] } };
+  if (request.claimToken !== undefined) filter.claimToken = { $eq: request.claimToken };
+  const { incrementAttempts, ...fields } = request.set ?? {};
+  const update: UpdateQuery<JobDocument> = { $set: { ...fields, status: request.to, updatedAt: request.now ?? new Date() } };
+  if (incrementAttempts) update.$inc = { attempts: 1 };
+  return { filter, update };
+}
+
+function toDocument(job: Job): JobDocument {
+  const { id, ...rest } = job;
+  return { _id: id, ...rest };
+}
+
+function toJob(doc: JobDocument | null): Job | null {
+  if (!doc) return null;
+  const { _id, ...rest } = doc;
+  return { id: _id, ...rest };
+}

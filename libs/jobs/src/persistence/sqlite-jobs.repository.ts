@@ -1,0 +1,267 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { SqliteDatabase } from '@app/core';
+import { JOB_STATUSES, JobStatus } from '@app/shared';
+import type { Job, JobPatch } from '../job';
+import { IDEMPOTENCY_TTL_MS, IdempotencyClaim, JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
+
+interface JobRow {
+  id: string;
+  user_id: string;
+  original_filename: string;
+  file_type: Job['fileType'];
+  mime_type: string;
+  file_size: number;
+  status: JobStatus;
+  error_message: string | null;
+  original_key: string;
+  thumbnail_key: string | null;
+  claim_token: string | null;
+  attempts: number;
+  request_id: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+}
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id                TEXT PRIMARY KEY,
+  user_id           TEXT NOT NULL,
+  original_filename TEXT NOT NULL,
+  file_type         TEXT NOT NULL CHECK (file_type IN ('image', 'video')),
+  mime_type         TEXT NOT NULL,
+  file_size         INTEGER NOT NULL,
+  status            TEXT NOT NULL CHECK (status IN ('pending', 'queued', 'processing', 'completed', 'failed')),
+  error_message     TEXT,
+  original_key      TEXT NOT NULL,
+  thumbnail_key     TEXT,
+  claim_token       TEXT,
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  request_id        TEXT,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  started_at        INTEGER,
+  completed_at      INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS jobs_user_id_id ON jobs (user_id, id);
+CREATE INDEX IF NOT EXISTS jobs_user_id_status_id ON jobs (user_id, status, id);
+CREATE INDEX IF NOT EXISTS jobs_status_id ON jobs (status, id);
+CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  user_id    TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  response   TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
+`;
+
+const PATCH_COLUMNS: Record<Exclude<keyof JobPatch, 'incrementAttempts'>, string> = {
+  errorMessage: 'error_message',
+  thumbnailKey: 'thumbnail_key',
+  claimToken: 'claim_token',
+  requestId: 'request_id',
+  startedAt: 'started_at',
+  completedAt: 'completed_at',
+};
+
+type SqlValue = string | number | null;
+
+@Injectable()
+export class SqliteJobsRepository extends JobsRepository implements OnModuleInit {
+  constructor(private readonly sqlite: SqliteDatabase) {
+    super();
+  }
+
+  onModuleInit(): void {
+    this.sqlite.migrate(DDL);
+  }
+
+  async insertMany(jobs: readonly Job[]): Promise<void> {
+    const db = this.sqlite.db;
+    this.sqlite.guard(() => {
+      const insert = db.prepare(
+        `INSERT INTO jobs (id, user_id, original_filename, file_type, mime_type, file_size, status, error_message,
+           original_key, thumbnail_key, claim_token, attempts, request_id, created_at, updated_at, started_at, completed_at)
+         VALUES (@id, @user_id, @original_filename, @file_type, @mime_type, @file_size, @status, @error_message,
+           @original_key, @thumbnail_key, @claim_token, @attempts, @request_id, @created_at, @updated_at, @started_at, @completed_at)`,
+      );
+      db.transaction(() => jobs.forEach((job) => insert.run(toRow(job))))();
+    });
+  }
+
+  async findById(id: string): Promise<Job | null> {
+    return this.sqlite.guard(() => toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined));
+  }
+
+  async findOwned(id: string, userId: string): Promise<Job | null> {
+    return this.sqlite.guard(() =>
+      toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(id, userId) as JobRow | undefined),
+    );
+  }
+
+  async list(userId: string, query: ListQuery): Promise<Job[]> {
+    const where = ['user_id = ?'];
+    const params: SqlValue[] = [userId];
+    if (query.status) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.before) {
+      where.push('id < ?');
+      params.push(query.before);
+    }
+    params.push(query.limit);
+    return this.sqlite.guard(() =>
+      (this.sqlite.db.prepare(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...params) as JobRow[]).map(
+        (row) => toJob(row)!,
+      ),
+    );
+  }
+
+  async transition(id: string, request: TransitionRequest): Promise<Job | null> {
+    const { sql, params } = this.transitionSql(request, 'id = ?', [id]);
+    return this.sqlite.guard(() => toJob(this.sqlite.db.prepare(`${sql} RETURNING *`).get(...params) as JobRow | undefined));
+  }
+
+  async transitionMany(ids: readonly string[], request: TransitionRequest): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { sql, params } = this.transitionSql(request, `id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+    return this.sqlite.guard(() =>
+      (this.sqlite.db.prepare(`${sql} RETURNING id`).all(...params) as { id: string }[]).map((row) => row.id),
+    );
+  }
+
+  async deleteOwned(id: string, userId: string): Promise<Job | null> {
+    return this.sqlite.guard(() =>
+      toJob(this.sqlite.db.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(id, userId) as JobRow | undefined),
+    );
+  }
+
+  async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
+    const params: SqlValue[] = [];
+    let sql = "SELECT * FROM jobs WHERE status IN ('pending', 'queued', 'processing')";
+    if (options.updatedBefore) {
+      sql += ' AND updated_at < ?';
+      params.push(options.updatedBefore.getTime());
+    }
+    sql += ' ORDER BY id ASC LIMIT ?';
+    params.push(options.limit ?? 100_000);
+    return this.sqlite.guard(() => (this.sqlite.db.prepare(sql).all(...params) as JobRow[]).map((row) => toJob(row)!));
+  }
+
+  async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
+    const rows = this.sqlite.guard(
+      () =>
+        (userId
+          ? this.sqlite.db.prepare('SELECT status, COUNT(*) AS n FROM jobs WHERE user_id = ? GROUP BY status').all(userId)
+          : this.sqlite.db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all()) as { status: JobStatus; n: number }[],
+    );
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
+    const db = this.sqlite.db;
+    return this.sqlite.guard(() =>
+      db
+        .transaction((): IdempotencyClaim => {
+          db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(now.getTime() - IDEMPOTENCY_TTL_MS);
+          const inserted = db
+            .prepare('INSERT INTO idempotency_keys (user_id, key, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT DO NOTHING')
+            .run(userId, key, now.getTime());
+          if (inserted.changes === 1) return { state: 'claimed' };
+          const row = db.prepare('SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ?').get(userId, key) as
+            | { response: string | null }
+            | undefined;
+          return row?.response ? { state: 'done', response: row.response } : { state: 'in-progress' };
+        })
+        .immediate(),
+    );
+  }
+
+  async completeIdempotencyKey(userId: string, key: string, response: string): Promise<void> {
+    this.sqlite.guard(() =>
+      this.sqlite.db.prepare('UPDATE idempotency_keys SET response = ? WHERE user_id = ? AND key = ?').run(response, userId, key),
+    );
+  }
+
+  async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
+    this.sqlite.guard(() =>
+      this.sqlite.db.prepare('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL').run(userId, key),
+    );
+  }
+
+  async ping(): Promise<void> {
+    this.sqlite.ping();
+  }
+
+  private transitionSql(request: TransitionRequest, target: string, targetParams: SqlValue[]): { sql: string; params: SqlValue[] } {
+    const now = (request.now ?? new Date()).getTime();
+    const sets = ['status = ?', 'updated_at = ?'];
+    const params: SqlValue[] = [request.to, now];
+    for (const [field, value] of Object.entries(request.set ?? {})) {
+      if (field === 'incrementAttempts') {
+        if (value) sets.push('attempts = attempts + 1');
+        continue;
+      }
+      sets.push(`${PATCH_COLUMNS[field as keyof typeof PATCH_COLUMNS]} = ?`);
+      params.push(value instanceof Date ? value.getTime() : ((value ?? null) as SqlValue));
+    }
+    const where = [target, `status IN (${request.from.map(() => '?').join(', ')})`];
+    params.push(...targetParams, ...request.from);
+    if (request.claimToken !== undefined) {
+      where.push('claim_token = ?');
+      params.push(request.claimToken);
+    }
+    return { sql: `UPDATE jobs SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`, params };
+  }
+}
+
+function toRow(job: Job): JobRow {
+  return {
+    id: job.id,
+    user_id: job.userId,
+    original_filename: job.originalFilename,
+    file_type: job.fileType,
+    mime_type: job.mimeType,
+    file_size: job.fileSize,
+    status: job.status,
+    error_message: job.errorMessage,
+    original_key: job.originalKey,
+    thumbnail_key: job.thumbnailKey,
+    claim_token: job.claimToken,
+    attempts: job.attempts,
+    request_id: job.requestId,
+    created_at: job.createdAt.getTime(),
+    updated_at: job.updatedAt.getTime(),
+    started_at: job.startedAt?.getTime() ?? null,
+    completed_at: job.completedAt?.getTime() ?? null,
+  };
+}
+
+function toJob(row: JobRow | undefined): Job | null {
+  if (!row) return null;
+  return {
+    id: row.id,
+    userId: row.user_id,
+    originalFilename: row.original_filename,
+    fileType: row.file_type,
+    mimeType: row.mime_type,
+    fileSize: row.file_size,
+    status: row.status,
+    errorMessage: row.error_message,
+    originalKey: row.original_key,
+    thumbnailKey: row.thumbnail_key,
+    claimToken: row.claim_token,
+    attempts: row.attempts,
+    requestId: row.request_id,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    startedAt: row.started_at === null ? null : new Date(row.started_at),
+    completedAt: row.completed_at === null ? null : new Date(row.completed_at),
+  };
+}
