@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import sharp, { type JpegOptions, type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { AppConfig, JobTimeoutError, UnprocessableMediaError } from '@app/core';
+import { describeImageError } from './sharp-errors';
+
+/** JPEG settings of every thumbnail. */
+export const THUMBNAIL_JPEG: JpegOptions = { quality: 82, progressive: false, chromaSubsampling: '4:2:0', mozjpeg: false };
+
+/**
+ * Still images (JPEG, PNG, GIF, WebP) and decoded video frames → a square JPEG thumbnail:
+ * EXIF orientation applied, centre-cropped to cover, transparency flattened onto white, converted
+ * to sRGB (CMYK and ICC-tagged inputs included), first frame of an animation.
+ *
+ * Decompression bombs are refused from the header alone, before any pixel is decoded; decoding
+ * reads from the file path so libjpeg and libwebp can shrink on load instead of decoding full size.
+ */
+@Injectable()
+export class ImageThumbnailer {
+  constructor(private readonly config: AppConfig) {}
+
+  async fromFile(file: string, size: number, signal?: AbortSignal): Promise<Buffer> {
+    await this.assertDecodable(file);
+    return this.render(sharp(file, this.inputOptions()), size, signal);
+  }
+
+  /** For frames already decoded to an image in memory (video frames). */
+  async fromBuffer(input: Buffer, size: number, signal?: AbortSignal): Promise<Buffer> {
+    return this.render(sharp(input, this.inputOptions()), size, signal);
+  }
+
+  /** Reads only the header; refuses images whose frame has more pixels than MAX_INPUT_PIXELS. */
+  private async assertDecodable(file: string): Promise<void> {
+    let metadata: Metadata;
+    try {
+      metadata = await sharp(file, { limitInputPixels: false, pages: 1 }).metadata();
+    } catch (error) {
+      throw describeImageError(error);
+    }
+    const width = metadata.width ?? 0;
+    const height = metadata.pageHeight ?? metadata.height ?? 0;
+    if (width <= 0 || height <= 0) throw new UnprocessableMediaError('The image has no pixels (its width or height is 0).', 'undecodable');
+    const limit = this.config.thumbnails.maxInputPixels;
+    if (width * height > limit) {
+      throw new UnprocessableMediaError(
+        `The image is ${width}×${height} pixels (${megapixels(width * height)} MP), above this service's limit of ${megapixels(limit)} MP.`,
+        'too_many_pixels',
+      );
+    }
+  }
+
+  private inputOptions(): SharpOptions {
+    return {
+      autoOrient: true,
+      limitInputPixels: this.config.thumbnails.maxInputPixels,
+      sequentialRead: true,
+      pages: 1,
+      page: 0,
+    };
+  }
+
+  private async render(image: Sharp, size: number, signal?: AbortSignal): Promise<Buffer> {
+    signal?.throwIfAborted();
+    const seconds = Math.max(1, Math.ceil(this.config.worker.jobTimeoutMs / 1000));
+    try {
+      return await image
+        .resize(size, size, { fit: 'cover', position: 'centre', fastShrinkOnLoad: true })
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .jpeg(THUMBNAIL_JPEG)
+        .timeout({ seconds })
+        .toBuffer();
+    } catch (error) {
+      if (signal?.aborted && signal.reason instanceof JobTimeoutError) throw signal.reason;
+      throw describeImageError(error);
+    }
+  }
+}
+
+function megapixels(pixels: number): string {
+  return String(+(pixels / 1e6).toFixed(1));
+}
