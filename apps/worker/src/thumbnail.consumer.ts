@@ -1,0 +1,88 @@
+import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { Job as BullJob, Worker } from 'bullmq';
+import { AppConfig, RedisConnections } from '@app/core';
+import { JobQueue, JobRunner, JobsRepository, THUMBNAIL_QUEUE, ThumbnailJobData } from '@app/jobs';
+import { MediaThumbnailer } from '@app/processors';
+
+/**
+ * The BullMQ consumer. It is built here rather than with @nestjs/bullmq's @Processor decorator
+ * because its options (concurrency, lock duration) come from the runtime config, and decorator
+ * arguments are fixed when the class is defined.
+ */
+@Injectable()
+export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ThumbnailConsumer.name);
+  private worker?: Worker<ThumbnailJobData>;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly redis: RedisConnections,
+    private readonly queue: JobQueue,
+    private readonly runner: JobRunner,
+    private readonly jobs: JobsRepository,
+    private readonly thumbnailer: MediaThumbnailer,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.rebuild();
+    const { concurrency, lockMs, sweepIntervalMs } = this.config.worker;
+    this.worker = new Worker<ThumbnailJobData>(THUMBNAIL_QUEUE, (job, token) => this.process(job, token), {
+      connection: this.redis.create('worker'),
+      prefix: this.config.redis.prefix,
+      concurrency,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // A job whose worker died twice is failed by the stalled check; see onFailed.
+      maxStalledCount: 2,
+      autorun: true,
+    });
+    this.worker.on('failed', (job, error) => void this.onFailed(job, error));
+    this.worker.on('error', (error) => this.logger.warn(`Queue connection: ${error.message}`));
+    this.sweepTimer = setInterval(() => void this.sweep(), sweepIntervalMs);
+    this.sweepTimer.unref();
+    this.logger.log(`Worker ${process.pid} consuming "${THUMBNAIL_QUEUE}" with concurrency ${concurrency}`);
+  }
+
+  private process(job: BullJob<ThumbnailJobData>, token?: string) {
+    return this.runner.run(job, token, (request) => this.thumbnailer.thumbnail(request));
+  }
+
+  /**
+   * BullMQ fails a job by itself only when its workers kept dying on it (stalled too often):
+   * record that on the job and give the user's turn to their next job.
+   */
+  private async onFailed(job: BullJob<ThumbnailJobData> | undefined, error: Error): Promise<void> {
+    if (!job || !/stalled/i.test(error.message)) return;
+    try {
+      const stored = await this.jobs.findById(job.data.jobId);
+      if (stored && (stored.status === 'queued' || stored.status === 'processing' || stored.status === 'pending')) {
+        await this.queue.failAbandoned(stored, error.message);
+      }
+      await this.queue.advance(job.data.userId, job.data.jobId);
+    } catch (failure) {
+      this.logger.warn(`Could not record abandoned job ${job.data.jobId} (the sweep will): ${(failure as Error).message}`);
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      await this.queue.sweep(Math.max(30_000, 3 * this.config.worker.sweepIntervalMs));
+    } catch (error) {
+      this.logger.warn(`Queue sweep failed: ${(error as Error).message}`);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    clearInterval(this.sweepTimer);
+    if (!this.worker) return;
+    this.logger.log(`Stopping (${signal ?? 'shutdown'}): taking no new jobs, finishing the running ones`);
+    await this.worker.close();
+    this.logger.log('Worker stopped');
+  }
+}
