@@ -1,0 +1,42 @@
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse, ApiBadRequestResponse } from '@nestjs/swagger';
+import { AuthService, AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { ErrorDto } from '../http/error.dto';
+import { AuthResultDto, CredentialsDto, LoginDto, UserDto } from './auth.dto';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account and sign in' })
+  @ApiBody({ type: CredentialsDto })
+  @ApiCreatedResponse({ type: AuthResultDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid email, or a password shorter than 8 characters or longer than 72 bytes' })
+  @ApiConflictResponse({ type: ErrorDto, description: 'Email already registered' })
+  register(@Body() body: CredentialsDto): Promise<AuthResultDto> {
+    return this.auth.register(body.email, body.password);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiBody({ type: LoginDto })
+  @ApiOkResponse({ type: AuthResultDto })
+  @ApiUnauthorizedResponse({ type: ErrorDto, description: '`Invalid email or password`, whichever of the two is wrong' })
+  @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many failed attempts for this email or from this address; see Retry-After' })
+  login(@Body() body: LoginDto, @Ip() ip: string): Promise<AuthResultDto> {
+    return this.auth.login(body.email, body.password, ip);
+  }
+
+  @Get('me')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  me(@CurrentUser() user: AuthUser): Promise<UserDto> {
+    return this.auth.me(user.id);
+  }
+}

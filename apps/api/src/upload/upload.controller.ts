@@ -1,0 +1,69 @@
+import { Controller, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { InvalidInputError, PayloadTooLargeError } from '@app/core';
+import { JobsService, StoredUpload } from '@app/jobs';
+import type { Rejected } from '@app/shared';
+import { ErrorDto } from '../http/error.dto';
+import { UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
+import { JobViewMapper } from '../jobs/job-view.mapper';
+import { requestIdOf } from '../jobs/jobs.controller';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import type { ReceivedFile } from './intake-storage.engine';
+import { UploadInterceptor } from './upload.interceptor';
+
+@ApiTags('upload')
+@ApiBearerAuth()
+@Controller('upload')
+export class UploadController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly views: JobViewMapper,
+  ) {}
+
+  @Post()
+  @UseGuards(JwtAuthGuard)
+  @UseInterceptors(IdempotencyInterceptor, UploadInterceptor)
+  @ApiOperation({
+    summary: 'Upload images and videos; each accepted file becomes a queued job',
+    description:
+      'Files are recognised by their content (JPEG, PNG, GIF, WebP; MP4, MOV, AVI, WebM), which must match the file name and declared type. ' +
+      'Files that are not accepted are listed in `rejected` with a reason; the others go on.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadRequestDto })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Sending the same key again returns the first response and creates no jobs' })
+  @ApiCreatedResponse({ type: UploadResultDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'No file was acceptable (`rejected` lists why)' })
+  @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The same Idempotency-Key is still being processed' })
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The database is unavailable' })
+  async upload(@CurrentUser() user: AuthUser, @Req() req: Request): Promise<UploadResultDto> {
+    const files = (req.files ?? []) as ReceivedFile[];
+    const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
+    const rejected = files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : []));
+    if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
+    if (stored.length === 0) {
+      const message = rejected.length === 1 ? rejected[0].message : 'None of the files can be processed; see `rejected` for why.';
+      if (rejected.every((item) => item.code === 'too_large')) throw new PayloadTooLargeError(message, { rejected });
+      throw new InvalidInputError(message, { rejected });
+    }
+    const jobs = await this.jobs.createFromUploads(user.id, stored, requestIdOf(req));
+    return { jobs: jobs.map((job) => this.views.toView(job)), rejected };
+  }
+}
