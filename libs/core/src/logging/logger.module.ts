@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
@@ -20,6 +21,8 @@ export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
 export function loggerModule(config: AppConfig, app: 'api' | 'worker') {
   const pretty = config.env === 'development' && process.stdout.isTTY;
   return LoggerModule.forRoot({
+    // Express 5 route syntax for "every path" (the default '*' is deprecated).
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
       level: config.logLevel,
       base: { app, pid: process.pid },
