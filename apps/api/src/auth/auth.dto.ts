@@ -1,6 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength, registerDecorator, ValidationOptions } from 'class-validator';
 import { AuthResult, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, UserView } from '@app/shared';
+
+/** Surrounding spaces (a pasted address) are not part of an email. */
+const Trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
 /** bcrypt only reads 72 bytes, so the limit is in UTF-8 bytes, not characters. */
 function MaxUtf8Bytes(max: number, options?: ValidationOptions) {
@@ -16,6 +20,7 @@ function MaxUtf8Bytes(max: number, options?: ValidationOptions) {
 
 export class CredentialsDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Trim()
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be a valid email address' })
@@ -30,6 +35,7 @@ export class CredentialsDto {
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' })
+  @Trim()
   @IsString()
   @MaxLength(254)
   email!: string;
