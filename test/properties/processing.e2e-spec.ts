@@ -1,0 +1,303 @@
+import fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import type { JobView } from '@app/shared';
+import { ApiClient, UploadFile } from '../support/client';
+import { TestStack } from '../support/stack';
+import { StatusHistory } from '../support/status-history';
+
+jest.setTimeout(600_000);
+
+type Kind = 'jpeg' | 'png' | 'gif' | 'webp';
+const EXTENSION: Record<Kind, string> = { jpeg: '.jpg', png: '.png', gif: '.gif', webp: '.webp' };
+const MAGIC: Record<Kind, Buffer> = {
+  jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+  png: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  gif: Buffer.from('GIF89a'),
+  webp: Buffer.from('RIFF\x10\x00\x00\x00WEBPVP8 ', 'latin1'),
+};
+
+const goodImage = fc.record({
+  kind: fc.constantFrom<Kind>('jpeg', 'png', 'gif', 'webp'),
+  width: fc.integer({ min: 1, max: 400 }),
+  height: fc.integer({ min: 1, max: 400 }),
+  colour: fc.integer({ min: 0, max: 0xffffff }),
+});
+
+const brokenImage = fc.oneof(
+  // A valid signature followed by garbage.
+  fc.record({ kind: fc.constantFrom<Kind>('jpeg', 'png', 'gif', 'webp'), garbage: fc.uint8Array({ minLength: 16, maxLength: 2048 }) }).map(({ kind, garbage }) => ({
+    kind,
+    make: async () => Buffer.concat([MAGIC[kind], Buffer.from(garbage)]),
+  })),
+  // A real JPEG or PNG cut short.
+  fc.record({ kind: fc.constantFrom<Kind>('jpeg', 'png'), cut: fc.double({ min: 0.1, max: 0.7, noNaN: true }) }).map(({ kind, cut }) => ({
+    kind,
+    make: async () => {
+      const image = sharp({ create: { width: 200, height: 150, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
+      const data = await (kind === 'jpeg' ? image.jpeg() : image.png()).toBuffer();
+      return data.subarray(0, Math.floor(data.length * cut));
+    },
+  })),
+  // A decompression bomb: a PNG whose header claims 50000×50000 pixels.
+  fc.constant({ kind: 'png' as Kind, make: async () => pngBomb(50_000, 50_000) }),
+);
+
+async function makeGood(spec: { kind: Kind; width: number; height: number; colour: number }, name = 'good'): Promise<UploadFile> {
+  const image = sharp({ create: { width: spec.width, height: spec.height, channels: 3, background: { r: spec.colour >> 16, g: (spec.colour >> 8) & 255, b: spec.colour & 255 } } });
+  const data = await (spec.kind === 'jpeg' ? image.jpeg() : spec.kind === 'png' ? image.png() : spec.kind === 'gif' ? image.gif() : image.webp()).toBuffer();
+  return { name: `${name}${EXTENSION[spec.kind]}`, data };
+}
+
+describe('processing properties (built api + 2 built workers, Redis, SQLite, local storage)', () => {
+  let stack: TestStack;
+  let history: StatusHistory;
+  let users: ApiClient[];
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 2 });
+    history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
+    users = [];
+    for (let i = 0; i < 4; i += 1) users.push(await ApiClient.register(stack.baseUrl));
+  });
+
+  afterAll(async () => {
+    history?.close();
+    await stack?.stop();
+  });
+
+  afterEach(() => {
+    // Whatever a property threw at them, the workers are still up.
+    expect(stack.workers.every((worker) => worker.running)).toBe(true);
+  });
+
+  const thumbnailFile = (id: string) => path.join(stack.dir, 'files', 'processed', id, 'thumb.jpg');
+  const waitAll = (user: ApiClient, jobs: JobView[]) => Promise.all(jobs.map((job) => user.waitFor(job.id)));
+
+  // Feature: thumbnail-generation-system, Property 11 (per-user FIFO) and Property 13 (one job at a time per user).
+  const scenario = fc.array(
+    fc.record({ user: fc.integer({ min: 0, max: 3 }), batch: fc.array(goodImage, { minLength: 1, maxLength: 3 }) }),
+    { minLength: 1, maxLength: 4 },
+  );
+
+  async function runScenario(steps: fc.RecordValue<{ user: number; batch: unknown }>[] & { user: number; batch: fc.RecordValue<typeof goodImage>[] }[]) {
+    const order = new Map<number, string[]>();
+    // Requests of different users go in parallel; one user's requests in sequence (that is the upload order).
+    await Promise.all(
+      [...new Set(steps.map((step) => step.user))].map(async (userIndex) => {
+        for (const step of steps.filter((s) => s.user === userIndex)) {
+          const jobs = await users[userIndex].uploadOk(await Promise.all(step.batch.map((spec, i) => makeGood(spec, `f${i}`))));
+          order.set(userIndex, [...(order.get(userIndex) ?? []), ...jobs.map((job) => job.id)]);
+        }
+      }),
+    );
+    for (const [userIndex, ids] of order) for (const id of ids) await users[userIndex].waitFor(id);
+    return { order, spans: runSpans(stack) };
+  }
+
+  it('Property 11: per-user FIFO ordering (Requirements 3.2)', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (steps) => {
+        const { order, spans } = await runScenario(steps);
+        for (const ids of order.values()) {
+          const started = [...ids].sort((a, b) => spans.get(a)!.seq - spans.get(b)!.seq);
+          expect(started).toEqual(ids);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('Property 13: worker consumption pattern, one job at a time per user (Requirements 3.4)', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (steps) => {
+        const { order, spans } = await runScenario(steps);
+        for (const ids of order.values()) {
+          const mine = ids.map((id) => spans.get(id)!);
+          for (let i = 1; i < mine.length; i += 1) {
+            expect(mine[i].start).toBeGreaterThanOrEqual(mine[i - 1].end);
+            // The database agrees: the next job started processing after the previous one finished.
+            expect(processingAt(mine[i].jobId)).toBeGreaterThanOrEqual(finishedAt(mine[i - 1].jobId));
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  // Feature: thumbnail-generation-system, Property 14: a failed job is marked failed with its error message.
+  it('Property 14: failure status update (Requirements 3.5)', async () => {
+    await fc.assert(
+      fc.asyncProperty(brokenImage, fc.integer({ min: 0, max: 3 }), async (broken, userIndex) => {
+        const user = users[userIndex];
+        const [job] = await user.uploadOk([{ name: `broken${EXTENSION[broken.kind]}`, data: await broken.make() }]);
+        const done = await user.waitFor(job.id);
+        expect(done.status).toBe('failed');
+        expect(typeof done.errorMessage).toBe('string');
+        expect(done.errorMessage!.length).toBeGreaterThan(10);
+        expect(done.thumbnailUrl).toBeNull();
+        expect(history.of(job.id)).toEqual(['pending', 'queued', 'processing', 'failed']);
+        expect(history.job(job.id)!.error_message).toBe(done.errorMessage);
+        expect(fs.existsSync(thumbnailFile(job.id))).toBe(false);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  // Feature: thumbnail-generation-system, Property 15: an image job is processing before its thumbnail is made.
+  it('Property 15: image job status transition (Requirements 4.1)', async () => {
+    await fc.assert(
+      fc.asyncProperty(goodImage, fc.integer({ min: 0, max: 3 }), async (spec, userIndex) => {
+        const user = users[userIndex];
+        const [job] = await user.uploadOk([await makeGood(spec)]);
+        await user.waitFor(job.id);
+        const statuses = history.of(job.id);
+        expect(statuses.indexOf('processing')).toBeGreaterThan(statuses.indexOf('queued'));
+        expect(statuses.indexOf('processing')).toBeLessThan(statuses.indexOf('completed'));
+        // The thumbnail was written after the job became processing.
+        expect(fs.statSync(thumbnailFile(job.id)).mtimeMs).toBeGreaterThanOrEqual(processingAt(job.id) - 1);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  // Feature: thumbnail-generation-system, Property 18: a processed image has its thumbnail file in storage.
+  it('Property 18: image thumbnail file existence (Requirements 4.4)', async () => {
+    await fc.assert(
+      fc.asyncProperty(goodImage, fc.integer({ min: 0, max: 3 }), async (spec, userIndex) => {
+        const user = users[userIndex];
+        const [job] = await user.uploadOk([await makeGood(spec)]);
+        expect((await user.waitFor(job.id)).status).toBe('completed');
+        const meta = await sharp(fs.readFileSync(thumbnailFile(job.id))).metadata();
+        expect(meta).toMatchObject({ format: 'jpeg', width: 128, height: 128 });
+        expect(history.job(job.id)!.thumbnail_key).toBe(`processed/${job.id}/thumb.jpg`);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  // Feature: thumbnail-generation-system, Property 19: once the thumbnail is saved the job is completed.
+  it('Property 19: image completion status (Requirements 4.5)', async () => {
+    await fc.assert(
+      fc.asyncProperty(goodImage, fc.integer({ min: 0, max: 3 }), async (spec, userIndex) => {
+        const user = users[userIndex];
+        const [job] = await user.uploadOk([await makeGood(spec)]);
+        const done = await user.waitFor(job.id);
+        expect(done.status).toBe('completed');
+        expect(history.of(job.id).at(-1)).toBe('completed');
+        const completedAt = Date.parse(done.completedAt!);
+        expect(completedAt).toBeGreaterThanOrEqual(Math.floor(fs.statSync(thumbnailFile(job.id)).mtimeMs) - 1);
+        expect(done.thumbnailUrl).toMatch(new RegExp(`^/api/thumbnails/${job.id}\\.jpg\\?exp=\\d+&sig=[\\w-]+$`));
+        expect(done.errorMessage).toBeNull();
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  // Feature: thumbnail-generation-system, Property 35: a failed generation leaves the job failed with details.
+  it('Property 35: generation failure status (Requirements 10.2)', async () => {
+    const messages = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(brokenImage, async (broken) => {
+        const user = users[0];
+        const [job] = await user.uploadOk([{ name: `x${EXTENSION[broken.kind]}`, data: await broken.make() }]);
+        const done = await user.waitFor(job.id);
+        expect(done.status).toBe('failed');
+        expect(done.errorMessage).toMatch(/image|pixels|file/i);
+        expect(done.errorMessage).not.toMatch(/\n|\bat .*\(.*:\d+:\d+\)/); // one line, no stack trace
+        messages.add(done.errorMessage!);
+      }),
+      { numRuns: 100 },
+    );
+    // The bomb is named as such, not as a generic decoding error.
+    expect([...messages].some((message) => /50000×50000 pixels/.test(message))).toBe(true);
+  });
+
+  // Feature: thumbnail-generation-system, Property 36: broken files fail, valid ones complete, the worker goes on.
+  it('Property 36: invalid file error recovery (Requirements 10.3)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(goodImage.map((spec) => ({ good: true as const, spec })), brokenImage.map((broken) => ({ good: false as const, broken }))), { minLength: 2, maxLength: 6 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (items, userIndex) => {
+          const user = users[userIndex];
+          const files = await Promise.all(
+            items.map(async (item, i) => (item.good ? makeGood(item.spec, `g${i}`) : { name: `b${i}${EXTENSION[item.broken.kind]}`, data: await item.broken.make() })),
+          );
+          const jobs = await user.uploadOk(files);
+          const done = await waitAll(user, jobs);
+          done.forEach((job, i) => expect(job.status).toBe(items[i].good ? 'completed' : 'failed'));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  function processingAt(jobId: string): number {
+    return history.all().find((change) => change.jobId === jobId && change.status === 'processing')!.at;
+  }
+
+  function finishedAt(jobId: string): number {
+    return history.all().find((change) => change.jobId === jobId && (change.status === 'completed' || change.status === 'failed'))!.at;
+  }
+});
+
+interface Span {
+  jobId: string;
+  seq: number;
+  start: number;
+  end: number;
+}
+
+/** Processing spans from the workers' JSON logs; `seq` orders starts that share a millisecond by the database's history. */
+function runSpans(stack: TestStack): Map<string, Span> {
+  const spans = new Map<string, Span>();
+  let seq = 0;
+  const entries: { msg: string; jobId: string; time: number }[] = [];
+  for (const worker of stack.workers) {
+    for (const line of worker.lines) {
+      if (!line.includes('"jobId"')) continue;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; jobId?: string; time?: number };
+        if (entry.msg && entry.jobId && entry.time) entries.push(entry as { msg: string; jobId: string; time: number });
+      } catch {
+        // not a log line
+      }
+    }
+  }
+  entries.sort((a, b) => a.time - b.time);
+  for (const entry of entries) {
+    if (entry.msg.startsWith('Processing')) spans.set(entry.jobId, { jobId: entry.jobId, seq: seq++, start: entry.time, end: Infinity });
+    else if (/ (completed|failed)/.test(entry.msg) && spans.has(entry.jobId)) spans.get(entry.jobId)!.end = entry.time;
+  }
+  return spans;
+}
+
+/** A PNG that declares width×height but carries a few bytes of data: refused before decoding. */
+export function pngBomb(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const idat = require('node:zlib').deflateSync(Buffer.alloc(1024)) as Buffer;
+  return Buffer.concat([MAGIC.png, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function crc32(data: Buffer): number {
+  let crc = ~0;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k += 1) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
+}
