@@ -44,16 +44,17 @@ export class SqliteUsersRepository extends UsersRepository implements OnModuleIn
     });
   }
 
+  // String(): a value is compared as text even if something other than a string slips through.
   async findByEmail(email: string): Promise<User | null> {
     return this.sqlite.guard(() => {
-      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE email = ?').get(email) as UserRow | undefined;
+      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE email = ?').get(String(email)) as UserRow | undefined;
       return row ? toUser(row) : null;
     });
   }
 
   async findById(id: string): Promise<User | null> {
     return this.sqlite.guard(() => {
-      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE id = ?').get(String(id)) as UserRow | undefined;
       return row ? toUser(row) : null;
     });
   }

@@ -93,12 +93,12 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   }
 
   async findById(id: string): Promise<Job | null> {
-    return this.sqlite.guard(() => toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined));
+    return this.sqlite.guard(() => toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ?').get(String(id)) as JobRow | undefined));
   }
 
   async findOwned(id: string, userId: string): Promise<Job | null> {
     return this.sqlite.guard(() =>
-      toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(id, userId) as JobRow | undefined),
+      toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(String(id), String(userId)) as JobRow | undefined),
     );
   }
 
@@ -136,7 +136,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
     return this.sqlite.guard(() =>
-      toJob(this.sqlite.db.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(id, userId) as JobRow | undefined),
+      toJob(this.sqlite.db.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(String(id), String(userId)) as JobRow | undefined),
     );
   }
 

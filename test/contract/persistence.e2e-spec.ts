@@ -1,0 +1,282 @@
+import { MongooseModule } from '@nestjs/mongoose';
+import { Test, TestingModule } from '@nestjs/testing';
+import fc from 'fast-check';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { EmailTakenError, MongoUsersRepository, SqliteUsersRepository, UserDocument, UserSchema, UsersRepository } from '@app/auth';
+import { DatabaseConfig, DatabaseModule, newId } from '@app/core';
+import {
+  IdempotencyKeyDocument,
+  IdempotencyKeySchema,
+  Job,
+  JobDocument,
+  JobSchema,
+  JobsRepository,
+  MongoJobsRepository,
+  sourcesOf,
+  SqliteJobsRepository,
+  TRANSITIONS,
+} from '@app/jobs';
+import { JOB_STATUSES, JobStatus } from '@app/shared';
+
+jest.setTimeout(120_000);
+
+/**
+ * One contract for both adapters of each persistence port. SQLite always runs; MongoDB runs when
+ * MONGO_URL points at a server (each run uses its own database and drops it).
+ */
+const adapters: { name: string; config: () => DatabaseConfig }[] = [];
+const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-contract-'));
+adapters.push({ name: 'SQLite', config: () => ({ kind: 'sqlite', url: 'sqlite:', path: path.join(sqliteDir, `c-${newId()}.db`) }) });
+if (process.env.MONGO_URL) {
+  adapters.push({
+    name: 'MongoDB',
+    config: () => {
+      const url = new URL(process.env.MONGO_URL!);
+      url.pathname = `/thumbs_contract_${process.env.THUMBS_TEST_RUN ?? 'local'}_${Date.now().toString(36)}`;
+      return { kind: 'mongo', url: url.toString() };
+    },
+  });
+} else {
+  console.log('Persistence contract: MongoDB adapter NOT run — MONGO_URL is not set (SQLite ran). Set MONGO_URL=mongodb://… to run it.');
+}
+
+async function compile(config: DatabaseConfig): Promise<TestingModule> {
+  const mongo = config.kind === 'mongo';
+  const module = await Test.createTestingModule({
+    imports: [
+      DatabaseModule.forRoot(config),
+      ...(mongo
+        ? [
+            MongooseModule.forFeature([
+              { name: UserDocument.name, schema: UserSchema },
+              { name: JobDocument.name, schema: JobSchema },
+              { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
+            ]),
+          ]
+        : []),
+    ],
+    providers: [
+      { provide: UsersRepository, useClass: mongo ? MongoUsersRepository : SqliteUsersRepository },
+      { provide: JobsRepository, useClass: mongo ? MongoJobsRepository : SqliteJobsRepository },
+    ],
+  }).compile();
+  await module.init();
+  if (mongo) {
+    // Unique indexes must exist before the uniqueness cases run.
+    await Promise.all([UserDocument, JobDocument, IdempotencyKeyDocument].map((doc) => module.get(`${doc.name}Model`).syncIndexes()));
+  }
+  return module;
+}
+
+function makeJob(userId: string, overrides: Partial<Job> = {}): Job {
+  const id = newId();
+  const now = new Date();
+  return {
+    id,
+    userId,
+    originalFilename: 'photo.jpg',
+    fileType: 'image',
+    mimeType: 'image/jpeg',
+    fileSize: 1234,
+    status: 'queued',
+    errorMessage: null,
+    originalKey: `uploads/${id}`,
+    thumbnailKey: null,
+    claimToken: null,
+    attempts: 0,
+    requestId: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    completedAt: null,
+    ...overrides,
+  };
+}
+
+describe.each(adapters)('persistence contract: $name', ({ config }) => {
+  let module: TestingModule;
+  let users: UsersRepository;
+  let jobs: JobsRepository;
+  let databaseConfig: DatabaseConfig;
+
+  beforeAll(async () => {
+    databaseConfig = config();
+    module = await compile(databaseConfig);
+    users = module.get(UsersRepository);
+    jobs = module.get(JobsRepository);
+  });
+
+  afterAll(async () => {
+    if (databaseConfig?.kind === 'mongo') await module.get<{ db: { dropDatabase(): Promise<unknown> } }>(`${JobDocument.name}Model`).db.dropDatabase();
+    await module?.close();
+  });
+
+  describe('users', () => {
+    it('stores and finds users by id and email, and refuses a taken email', async () => {
+      const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const user = { id: newId(), email: `ada-${newId()}@example.com`, passwordHash: '$2b$10$hash', createdAt: now, updatedAt: now };
+      await users.create(user);
+      expect(await users.findById(user.id)).toEqual(user);
+      expect(await users.findByEmail(user.email)).toEqual(user);
+      expect(await users.findByEmail(`other-${user.email}`)).toBeNull();
+      await expect(users.create({ ...user, id: newId() })).rejects.toBeInstanceOf(EmailTakenError);
+    });
+
+    it('treats lookup values as plain strings, never as query operators', async () => {
+      expect(await users.findByEmail({ $ne: null } as unknown as string)).toBeNull();
+      expect(await users.findById({ $gt: '' } as unknown as string)).toBeNull();
+    });
+  });
+
+  describe('jobs', () => {
+    it('finds a job by id, and by owner only for its owner', async () => {
+      const job = makeJob(newId());
+      await jobs.insertMany([job]);
+      expect(await jobs.findById(job.id)).toEqual(job);
+      expect(await jobs.findOwned(job.id, job.userId)).toEqual(job);
+      expect(await jobs.findOwned(job.id, newId())).toBeNull();
+      expect(await jobs.findById(newId())).toBeNull();
+    });
+
+    it('lists a user’s jobs newest first, filtered by status, in pages that add up to the whole', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.constantFrom(...JOB_STATUSES), { minLength: 0, maxLength: 25 }), fc.integer({ min: 1, max: 7 }), fc.option(fc.constantFrom(...JOB_STATUSES)), async (statuses, limit, filter) => {
+          const userId = newId();
+          const mine = statuses.map((status) => makeJob(userId, { status }));
+          await jobs.insertMany([...mine, makeJob(newId())]);
+          const expected = mine.filter((job) => !filter || job.status === filter).map((job) => job.id).reverse();
+          const seen: string[] = [];
+          let before: string | undefined;
+          for (;;) {
+            const page = await jobs.list(userId, { limit, before, status: filter ?? undefined });
+            seen.push(...page.map((job) => job.id));
+            if (page.length < limit) break;
+            before = page[page.length - 1].id;
+          }
+          expect(seen).toEqual(expected);
+          const counts = await jobs.countByStatus(userId);
+          for (const status of JOB_STATUSES) expect(counts[status]).toBe(mine.filter((job) => job.status === status).length);
+        }),
+        { numRuns: 100 },
+      );
+    });
+
+    it('moves a job only when its status (and claim, when given) match: compare-and-set', async () => {
+      const job = makeJob(newId());
+      await jobs.insertMany([job]);
+      expect(await jobs.transition(job.id, { from: ['failed'], to: 'queued' })).toBeNull();
+      const claimed = await jobs.transition(job.id, { from: ['queued'], to: 'processing', set: { claimToken: 'A', startedAt: new Date(), incrementAttempts: true } });
+      expect(claimed).toMatchObject({ status: 'processing', claimToken: 'A', attempts: 1 });
+      expect(await jobs.transition(job.id, { from: ['processing'], claimToken: 'B', to: 'completed' })).toBeNull();
+      const done = await jobs.transition(job.id, { from: ['processing'], claimToken: 'A', to: 'completed', set: { thumbnailKey: 'processed/x/thumb.jpg', claimToken: null, completedAt: new Date() } });
+      expect(done).toMatchObject({ status: 'completed', thumbnailKey: 'processed/x/thumb.jpg', claimToken: null });
+      expect(done!.updatedAt.getTime()).toBeGreaterThanOrEqual(job.updatedAt.getTime());
+      expect(await jobs.transition(job.id, { from: sourcesOf('processing'), to: 'processing' })).toBeNull();
+      expect(await jobs.transition(newId(), { from: ['queued'], to: 'processing' })).toBeNull();
+    });
+
+    it('lets exactly one of many simultaneous claims win', async () => {
+      const job = makeJob(newId());
+      await jobs.insertMany([job]);
+      if (databaseConfig.kind === 'sqlite') {
+        // Separate processes, each with its own connection to the file, as the api and workers have.
+        const run = promisify(execFile);
+        const startAt = Date.now() + 4000;
+        const racers = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            run(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'cas-racer.ts'), databaseConfig.kind === 'sqlite' ? databaseConfig.path : '', job.id, String(startAt), `racer-${i}`], {
+              cwd: path.resolve(__dirname, '../..'),
+            }),
+          ),
+        );
+        const results = racers.map(({ stdout }) => JSON.parse(stdout) as { name: string; won: boolean });
+        expect(results.filter((result) => result.won)).toHaveLength(1);
+        expect((await jobs.findById(job.id))!.claimToken).toBe(results.find((result) => result.won)!.name);
+      } else {
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => jobs.transition(job.id, { from: ['queued'], to: 'processing', set: { claimToken: `c${i}` } })));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      }
+    });
+
+    it('never lets a job leave completed, nor move outside the lifecycle, whatever is attempted', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.constantFrom(...JOB_STATUSES), { minLength: 1, maxLength: 12 }), async (attempts) => {
+          const job = makeJob(newId(), { status: 'pending' });
+          await jobs.insertMany([job]);
+          const path: JobStatus[] = ['pending'];
+          for (const to of attempts) {
+            const moved = await jobs.transition(job.id, { from: sourcesOf(to), to });
+            if (moved) path.push(moved.status);
+          }
+          for (let i = 1; i < path.length; i += 1) expect(TRANSITIONS[path[i - 1]]).toContain(path[i]);
+          const completed = path.indexOf('completed');
+          if (completed >= 0) expect(path.slice(completed + 1)).toEqual([]);
+          expect((await jobs.findById(job.id))!.status).toBe(path[path.length - 1]);
+        }),
+        { numRuns: 100 },
+      );
+    });
+
+    it('moves many at once and reports which moved', async () => {
+      const userId = newId();
+      const a = makeJob(userId, { status: 'pending' });
+      const b = makeJob(userId, { status: 'pending' });
+      const c = makeJob(userId, { status: 'failed' });
+      await jobs.insertMany([a, b, c]);
+      expect((await jobs.transitionMany([a.id, b.id, c.id], { from: ['pending'], to: 'queued' })).sort()).toEqual([a.id, b.id].sort());
+      expect((await jobs.findById(c.id))!.status).toBe('failed');
+      expect(await jobs.transitionMany([], { from: ['pending'], to: 'queued' })).toEqual([]);
+    });
+
+    it('deletes a job for its owner only', async () => {
+      const job = makeJob(newId());
+      await jobs.insertMany([job]);
+      expect(await jobs.deleteOwned(job.id, newId())).toBeNull();
+      expect(await jobs.deleteOwned(job.id, job.userId)).toEqual(job);
+      expect(await jobs.findById(job.id)).toBeNull();
+      expect(await jobs.deleteOwned(job.id, job.userId)).toBeNull();
+    });
+
+    it('finds unfinished jobs oldest first, optionally only those untouched since a time', async () => {
+      const userId = newId();
+      const old = new Date(Date.now() - 60_000);
+      const stale = makeJob(userId, { status: 'queued', updatedAt: old });
+      const fresh = makeJob(userId, { status: 'processing' });
+      const done = makeJob(userId, { status: 'completed', updatedAt: old });
+      await jobs.insertMany([stale, fresh, done]);
+      const all = (await jobs.findUnfinished()).map((job) => job.id);
+      expect(all.indexOf(stale.id)).toBeLessThan(all.indexOf(fresh.id));
+      expect(all).not.toContain(done.id);
+      const untouched = (await jobs.findUnfinished({ updatedBefore: new Date(Date.now() - 30_000) })).map((job) => job.id);
+      expect(untouched).toContain(stale.id);
+      expect(untouched).not.toContain(fresh.id);
+    });
+
+    it('keeps idempotency keys per user: claim, in progress, done with the response, release', async () => {
+      const userId = newId();
+      const now = new Date();
+      expect(await jobs.claimIdempotencyKey(userId, 'k', now)).toEqual({ state: 'claimed' });
+      expect(await jobs.claimIdempotencyKey(userId, 'k', now)).toEqual({ state: 'in-progress' });
+      expect(await jobs.claimIdempotencyKey(newId(), 'k', now)).toEqual({ state: 'claimed' });
+      await jobs.completeIdempotencyKey(userId, 'k', '{"jobs":[]}');
+      expect(await jobs.claimIdempotencyKey(userId, 'k', now)).toEqual({ state: 'done', response: '{"jobs":[]}' });
+      await jobs.releaseIdempotencyKey(userId, 'k'); // a finished key is not released
+      expect((await jobs.claimIdempotencyKey(userId, 'k', now)).state).toBe('done');
+      expect(await jobs.claimIdempotencyKey(userId, 'r', now)).toEqual({ state: 'claimed' });
+      await jobs.releaseIdempotencyKey(userId, 'r');
+      expect(await jobs.claimIdempotencyKey(userId, 'r', now)).toEqual({ state: 'claimed' });
+      // After 24 hours a key may be used afresh.
+      expect(await jobs.claimIdempotencyKey(userId, 'k', new Date(now.getTime() + 25 * 3600 * 1000))).toEqual({ state: 'claimed' });
+    });
+
+    it('answers a ping', async () => {
+      await expect(jobs.ping()).resolves.toBeUndefined();
+    });
+  });
+});
+
+afterAll(() => fs.rmSync(sqliteDir, { recursive: true, force: true }));
