@@ -39,5 +39,14 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
     },
+    {
+      // The Angular app: jsdom, zoneless TestBed, specs compiled by jest-preset-angular.
+      ...require('jest-preset-angular/presets').createCjsPreset({ tsconfig: '<rootDir>/apps/web/tsconfig.spec.json' }),
+      displayName: 'web',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/apps/web/**/*.spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/apps/web/src/test-setup.ts'],
+      moduleNameMapper: { '^@app/shared$': '<rootDir>/libs/shared/src' },
+    },
   ],
 };
