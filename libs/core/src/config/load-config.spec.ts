@@ -1,0 +1,104 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from './load-config';
+
+describe('loadConfig', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-config-'));
+  });
+
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('has the contract’s defaults for a single machine', () => {
+    const config = loadConfig({}, dir);
+    expect(config.port).toBe(3000);
+    expect(config.database).toEqual({ kind: 'sqlite', url: 'sqlite:./data/thumbs.db', path: path.join(dir, 'data/thumbs.db') });
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.storage).toEqual({ driver: 'file', url: 'file:./data/files', root: path.join(dir, 'data/files') });
+    expect(config.auth.jwtExpiresInSeconds).toBe(3600);
+    expect(config.upload).toEqual({ maxFileBytes: 104857600, maxFilesPerRequest: 20 });
+    expect(config.thumbnails.size).toBe(128);
+    expect(config.worker.concurrency).toBe(os.availableParallelism());
+    expect(config.worker.jobTimeoutMs).toBe(300000);
+    expect(Object.isFrozen(config.upload)).toBe(true);
+  });
+
+  it('generates a JWT secret once, keeps it in the data folder (mode 600) and reuses it', () => {
+    const first = loadConfig({}, dir);
+    const second = loadConfig({}, dir);
+    expect(first.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(second.auth.jwtSecret).toBe(first.auth.jwtSecret);
+    expect(first.auth.jwtSecretSource).toBe('generated');
+    expect(second.auth.jwtSecretSource).toBe('data-dir');
+    expect(fs.statSync(path.join(dir, 'data', 'jwt-secret')).mode & 0o777).toBe(0o600);
+  });
+
+  it('requires JWT_SECRET in production and never echoes it', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }, dir)).toThrow(/JWT_SECRET is required when NODE_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short-secret' }, dir)).toThrow(/JWT_SECRET must be at least 32/);
+    try {
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short-secret' }, dir);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('short-secret');
+    }
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }, dir);
+    expect(config.auth.jwtSecretSource).toBe('env');
+    expect(fs.existsSync(path.join(dir, 'data', 'jwt-secret'))).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'http'],
+    ['PORT', '70000'],
+    ['MAX_UPLOAD_BYTES', '-1'],
+    ['MAX_UPLOAD_BYTES', '10MB'],
+    ['MAX_FILES_PER_UPLOAD', '0'],
+    ['THUMBNAIL_SIZE', '8'],
+    ['WORKER_CONCURRENCY', 'many'],
+    ['JOB_TIMEOUT_MS', '1.5'],
+    ['JWT_EXPIRES_IN', 'one hour'],
+    ['DATABASE_URL', 'postgres://localhost/thumbs'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['STORAGE_URL', 'ftp://files'],
+    ['STORAGE_URL', 's3://Bad_Bucket'],
+    ['LOG_LEVEL', 'loud'],
+    ['NODE_ENV', 'staging'],
+    ['FFMPEG_PATH', '/nonexistent/ffmpeg'],
+  ])('fails at boot naming %s when it is %p', (name, value) => {
+    expect(() => loadConfig({ [name]: value }, dir)).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value }, dir)).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('reports every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: 'x', THUMBNAIL_SIZE: 'y' }, dir);
+      throw new Error('should have thrown');
+    } catch (error) {
+      expect((error as ConfigError).problems).toHaveLength(2);
+    }
+  });
+
+  it('reads the other accepted forms', () => {
+    const config = loadConfig(
+      {
+        DATABASE_URL: 'mongodb://user:pw@db:27017/thumbs',
+        STORAGE_URL: 's3://thumbs-bucket?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
+        JWT_EXPIRES_IN: '15m',
+        CORS_ORIGINS: 'https://a.example, https://b.example',
+        ADMIN_EMAILS: 'Ops@Example.com',
+      },
+      dir,
+    );
+    expect(config.database).toEqual({ kind: 'mongo', url: 'mongodb://user:pw@db:27017/thumbs' });
+    expect(config.storage).toMatchObject({ driver: 's3', bucket: 'thumbs-bucket', endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true });
+    expect(config.auth.jwtExpiresInSeconds).toBe(900);
+    expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.auth.adminEmails).toEqual(['ops@example.com']);
+  });
+
+  it('hides credentials of a bad URL in its message', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x' }, dir)).toThrow(/root:\*\*\*@db/);
+  });
+});
