@@ -1,0 +1,93 @@
+import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
+import { BLANK_ROUTES } from '../../testing/routes';
+import { authInterceptor } from './auth.interceptor';
+import { AuthService } from './auth.service';
+import { SESSION_STORAGE_KEY } from './session-persistence';
+
+function storeSession(token: string): void {
+  const session = { token, expiresAt: Date.now() + 3_600_000, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } };
+  localStorage.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
+}
+
+describe('authInterceptor', () => {
+  let http: HttpClient;
+  let backend: HttpTestingController;
+  let router: Router;
+
+  beforeEach(() => {
+    localStorage.clear();
+    TestBed.configureTestingModule({
+      providers: [provideRouter(BLANK_ROUTES), provideHttpClient(withInterceptors([authInterceptor])), provideHttpClientTesting()],
+    });
+    http = TestBed.inject(HttpClient);
+    backend = TestBed.inject(HttpTestingController);
+    router = TestBed.inject(Router);
+  });
+
+  afterEach(() => backend.verify());
+
+  it('adds the bearer token to API requests', () => {
+    storeSession('token-1');
+    http.get('/api/jobs').subscribe();
+    expect(backend.expectOne('/api/jobs').request.headers.get('Authorization')).toBe('Bearer token-1');
+  });
+
+  it('sends no token elsewhere, nor when signed out', () => {
+    storeSession('token-1');
+    http.get('https://example.com/api/jobs').subscribe();
+    http.get('/apidocs').subscribe();
+    expect(backend.expectOne('https://example.com/api/jobs').request.headers.has('Authorization')).toBe(false);
+    expect(backend.expectOne('/apidocs').request.headers.has('Authorization')).toBe(false);
+
+    localStorage.clear();
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({ providers: [provideRouter(BLANK_ROUTES), provideHttpClient(withInterceptors([authInterceptor])), provideHttpClientTesting()] });
+    TestBed.inject(HttpClient).get('/api/jobs').subscribe();
+    const controller = TestBed.inject(HttpTestingController);
+    expect(controller.expectOne('/api/jobs').request.headers.has('Authorization')).toBe(false);
+    controller.verify();
+  });
+
+  it('on a 401 signs out and goes to /login with the way back', async () => {
+    storeSession('token-1');
+    const auth = TestBed.inject(AuthService);
+    await router.navigateByUrl('/dashboard');
+    let status = 0;
+    http.get('/api/jobs').subscribe({ error: (error: { status: number }) => (status = error.status) });
+    backend
+      .expectOne('/api/jobs')
+      .flush({ statusCode: 401, error: 'Unauthorized', message: 'Sign in required: missing, invalid or expired access token' }, { status: 401, statusText: 'Unauthorized' });
+    await new Promise((resolve) => setTimeout(resolve));
+
+    expect(status).toBe(401);
+    expect(auth.isSignedIn()).toBe(false);
+    expect(localStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+    expect(router.url).toBe('/login?reason=expired&returnUrl=%2Fdashboard');
+  });
+
+  it('leaves other errors to the caller', () => {
+    storeSession('token-1');
+    const auth = TestBed.inject(AuthService);
+    http.get('/api/jobs/x').subscribe({ error: () => undefined });
+    backend.expectOne('/api/jobs/x').flush({ statusCode: 404, error: 'Not Found', message: 'Not found' }, { status: 404, statusText: 'Not Found' });
+    expect(auth.isSignedIn()).toBe(true);
+  });
+
+  it('does not end a newer session because of a late 401 for an old token', () => {
+    storeSession('old');
+    const auth = TestBed.inject(AuthService);
+    http.get('/api/jobs').subscribe({ error: () => undefined });
+    const stale = backend.expectOne('/api/jobs');
+
+    auth.login({ email: 'ada@example.com', password: 'correct horse' }).subscribe();
+    backend
+      .expectOne('/api/auth/login')
+      .flush({ accessToken: 'new', expiresIn: 3600, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } });
+    stale.flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
+
+    expect(auth.token()).toBe('new');
+  });
+});
