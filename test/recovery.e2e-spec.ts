@@ -1,0 +1,116 @@
+import { Queue } from 'bullmq';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { ApiClient, UploadFile } from './support/client';
+import { media } from './support/media';
+import { TestStack } from './support/stack';
+import { StatusHistory } from './support/status-history';
+
+jest.setTimeout(180_000);
+
+/** A real "slow file": an 80-megapixel PNG of a few kilobytes that takes the worker a while to decode. */
+async function slowPng(name = 'huge.png'): Promise<UploadFile> {
+  return { name, type: 'image/png', data: await sharp({ create: { width: 9000, height: 9000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9 }).toBuffer() };
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('queue recovery (built api and workers, Redis, SQLite)', () => {
+  it('finishes a job whose worker was killed (SIGKILL) mid-job, on another worker, keeping the user’s order', async () => {
+    const stack = await TestStack.start({ workers: 1, env: { JOB_LOCK_MS: '2000' } });
+    const history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const [slow, next] = await user.uploadOk([await slowPng(), await media.jpeg()]);
+      await user.waitFor(slow.id, ['processing']);
+      const [victim] = stack.workers;
+      victim.kill('SIGKILL');
+      await victim.exited;
+      expect((await user.job(slow.id)).body.status).toBe('processing');
+      await stack.startWorker();
+      const done = await user.waitFor(slow.id, ['completed', 'failed'], 60_000);
+      expect(done.status).toBe('completed');
+      expect((await user.waitFor(next.id)).status).toBe('completed');
+      // The next job started only after the recovered one finished.
+      const changes = history.all();
+      const slowDone = changes.find((c) => c.jobId === slow.id && c.status === 'completed')!.seq;
+      const nextStarted = changes.find((c) => c.jobId === next.id && c.status === 'processing')!.seq;
+      expect(nextStarted).toBeGreaterThan(slowDone);
+      expect((await user.list('?status=processing')).body.items).toEqual([]);
+    } finally {
+      history.close();
+      await stack.stop();
+    }
+  });
+
+  it('rebuilds the queue from the database when Redis has lost its data', async () => {
+    const stack = await TestStack.start({ workers: 0 });
+    try {
+      const users = [await ApiClient.register(stack.baseUrl), await ApiClient.register(stack.baseUrl)];
+      const jobs = await Promise.all(users.map(async (user) => ({ user, jobs: await user.uploadOk([await media.jpeg(), await media.pngWithAlpha(), await media.animatedGif()]) })));
+      // What a Redis restart without persistence does to this deployment's keys.
+      const redis = stack.redis();
+      const keys = await redis.keys(`${stack.prefix}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+      redis.disconnect();
+      // New uploads after the loss still queue behind the older jobs.
+      const late = await users[0].uploadOk([await media.jpeg(100, 100)]);
+      await stack.startWorker();
+      for (const { user, jobs: list } of jobs) for (const job of list) expect((await user.waitFor(job.id)).status).toBe('completed');
+      expect((await users[0].waitFor(late[0].id)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('puts a user’s head job back on BullMQ when it went missing (crash between two steps)', async () => {
+    const stack = await TestStack.start({ workers: 0 });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const [first, second] = await user.uploadOk([await media.jpeg(), await media.jpeg()]);
+      const redis = stack.redis();
+      const queue = new Queue('thumbnails', { connection: redis, prefix: stack.prefix });
+      await (await queue.getJob(first.id))!.remove();
+      await queue.close();
+      redis.disconnect();
+      const worker = await stack.startWorker();
+      expect((await user.waitFor(first.id)).status).toBe('completed');
+      expect((await user.waitFor(second.id)).status).toBe('completed');
+      await worker.waitForLine(/Queue repaired/);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('fails a job that keeps killing its workers instead of retrying it forever', async () => {
+    const stack = await TestStack.start({ workers: 1, env: { JOB_LOCK_MS: '1500' } });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const [poison, next] = await user.uploadOk([await slowPng('poison.png'), await media.jpeg()]);
+      // Kill whichever worker holds it, three times over.
+      for (let round = 0; round < 3; round += 1) {
+        await waitUntil(async () => (await user.job(poison.id)).body.status === 'processing' || (await user.job(poison.id)).body.status === 'failed', 30_000, 'poison job to run');
+        if ((await user.job(poison.id)).body.status === 'failed') break;
+        const worker = stack.workers.find((w) => w.running)!;
+        await worker.waitForLine(new RegExp(`Processing image job ${poison.id}`));
+        worker.kill('SIGKILL');
+        await worker.exited;
+        await stack.startWorker();
+      }
+      const failed = await user.waitFor(poison.id, ['failed', 'completed'], 60_000);
+      expect(failed.status).toBe('failed');
+      expect(failed.errorMessage).toMatch(/stopped repeatedly/);
+      expect((await user.waitFor(next.id)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+});
