@@ -1,0 +1,76 @@
+import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import type { ConnectionState } from './connection-state';
+
+const TEXT: Record<ConnectionState, { label: string; description: string }> = {
+  connected: { label: 'Live', description: 'Live updates: connected. Statuses change as they happen.' },
+  reconnecting: { label: 'Connecting…', description: 'Live updates: connecting. Statuses catch up once connected.' },
+  offline: { label: 'Offline', description: 'Live updates: offline. Statuses will not change until reconnected.' },
+};
+
+/** A dot and a word for the live connection, announced politely when it changes. */
+@Component({
+  selector: 'app-connection-indicator',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [MatButtonModule, MatTooltipModule],
+  template: `
+    <span
+      class="indicator"
+      role="status"
+      data-testid="connection-indicator"
+      [attr.data-state]="state()"
+      [attr.aria-label]="description()"
+      [matTooltip]="description()"
+    >
+      <span class="dot" aria-hidden="true"></span>
+      <span class="label" aria-hidden="true">{{ label() }}</span>
+    </span>
+    @if (offline()) {
+      <button mat-button type="button" class="reconnect" data-testid="reconnect-button" (click)="reconnect.emit()">Reconnect</button>
+    }
+  `,
+  styles: `
+    :host {
+      display: inline-flex;
+      align-items: center;
+      gap: 4px;
+    }
+    .indicator {
+      display: inline-flex;
+      align-items: center;
+      gap: 8px;
+      padding: 4px 12px;
+      border-radius: var(--mat-sys-corner-full);
+      background: var(--mat-sys-surface-container-highest);
+      color: var(--mat-sys-on-surface);
+      font: var(--mat-sys-label-large);
+    }
+    .dot {
+      width: 10px;
+      height: 10px;
+      border-radius: 50%;
+      background: var(--app-status-failed);
+    }
+    [data-state='connected'] .dot {
+      background: var(--app-status-completed);
+    }
+    [data-state='reconnecting'] .dot {
+      background: var(--app-status-queued);
+      animation: pulse 1.2s ease-in-out infinite;
+    }
+    @keyframes pulse {
+      50% {
+        opacity: 0.3;
+      }
+    }
+  `,
+})
+export class ConnectionIndicatorComponent {
+  readonly state = input.required<ConnectionState>();
+  readonly reconnect = output<void>();
+
+  readonly label = computed(() => TEXT[this.state()].label);
+  readonly description = computed(() => TEXT[this.state()].description);
+  readonly offline = computed(() => this.state() === 'offline');
+}

@@ -1,0 +1,36 @@
+import { effect, inject, Injectable, Signal, untracked } from '@angular/core';
+import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
+import { AuthService } from '../auth/auth.service';
+import type { ConnectionState } from './connection-state';
+import { JobSocket } from './job-socket';
+
+/**
+ * Ties the live connection to the session: connected while signed in (again with each new token),
+ * disconnected on sign-out; a token the server refuses ends the session.
+ */
+@Injectable({ providedIn: 'root' })
+export class LiveConnection {
+  private readonly socket = inject(JobSocket);
+  private readonly auth = inject(AuthService);
+
+  readonly state: Signal<ConnectionState> = toSignal(this.socket.state$, { initialValue: 'offline' });
+
+  constructor() {
+    effect(() => {
+      const token = this.auth.token();
+      untracked(() => (token ? this.open() : this.socket.disconnect()));
+    });
+    this.socket.unauthorized$.pipe(takeUntilDestroyed()).subscribe(() => {
+      if (this.auth.isSignedIn()) this.auth.signOut('expired');
+    });
+  }
+
+  /** Tries again after the connection gave up (the indicator's "Reconnect"). */
+  reconnect(): void {
+    if (this.auth.isSignedIn()) this.open();
+  }
+
+  private open(): void {
+    this.socket.connect(() => this.auth.token());
+  }
+}

@@ -1,0 +1,63 @@
+import { DestroyRef, inject, Injectable } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { JobStatusEvent, SOCKET_EVENTS, SOCKET_UNAUTHORIZED } from '@app/shared';
+import { Socket } from 'ngx-socket-io';
+import { BehaviorSubject, distinctUntilChanged, filter, map, merge, Observable } from 'rxjs';
+import type { ConnectionState } from './connection-state';
+import { JobSocket } from './job-socket';
+
+/**
+ * {@link JobSocket} over ngx-socket-io. The socket is created with `autoConnect: false`; every
+ * connection attempt sends `auth: { token }` with the token of that moment.
+ *
+ * State: `connect` → connected; `disconnect` and `connect_error` → reconnecting while Socket.IO
+ * keeps trying (`socket.active`), offline when it has given up (our own disconnect, a refused
+ * token, the server closing the session); the manager's `reconnect_attempt` → reconnecting.
+ */
+@Injectable()
+export class SocketIoJobSocket extends JobSocket {
+  private readonly socket = inject(Socket);
+  private readonly state = new BehaviorSubject<ConnectionState>('offline');
+
+  readonly statusEvents$: Observable<JobStatusEvent> = this.socket.fromEvent<JobStatusEvent, string>(SOCKET_EVENTS.jobStatus);
+  readonly state$: Observable<ConnectionState> = this.state.pipe(distinctUntilChanged());
+  readonly unauthorized$: Observable<void> = this.socket.fromEvent<Error, 'connect_error'>('connect_error').pipe(
+    filter((error) => error?.message === SOCKET_UNAUTHORIZED),
+    map(() => undefined),
+  );
+
+  constructor() {
+    super();
+    const stillTrying = (): ConnectionState => (this.socket.active ? 'reconnecting' : 'offline');
+    merge(
+      this.socket.fromEvent<void, 'connect'>('connect').pipe(map((): ConnectionState => 'connected')),
+      this.socket.fromEvent<string, 'disconnect'>('disconnect').pipe(map(stillTrying)),
+      this.socket.fromEvent<Error, 'connect_error'>('connect_error').pipe(map(stillTrying)),
+      this.managerEvent('reconnect_attempt').pipe(map((): ConnectionState => 'reconnecting')),
+    )
+      .pipe(takeUntilDestroyed(inject(DestroyRef)))
+      .subscribe((state) => this.state.next(state));
+  }
+
+  connect(token: () => string | null): void {
+    if (this.socket.active) this.socket.disconnect();
+    this.socket.auth = (send: (auth: { token: string | null }) => void) => send({ token: token() });
+    this.state.next('reconnecting');
+    this.socket.connect();
+  }
+
+  disconnect(): void {
+    this.socket.disconnect();
+    this.state.next('offline');
+  }
+
+  /** Events of the Socket.IO manager (reconnection), which the socket itself does not emit. */
+  private managerEvent(name: 'reconnect_attempt'): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      const manager = this.socket.io;
+      const listener = () => subscriber.next();
+      manager.on(name, listener);
+      return () => manager.off(name, listener);
+    });
+  }
+}
