@@ -1,0 +1,167 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Logger } from '@nestjs/common';
+import type { AppConfig } from '@app/core';
+import { runTool } from './tool-process';
+
+export type MediaToolName = 'ffmpeg' | 'ffprobe';
+
+/** Where a binary came from: FFMPEG_PATH/FFPROBE_PATH, the system's PATH, or the npm installer package. */
+export type MediaToolSource = 'env' | 'system' | 'npm';
+
+export interface MediaToolInfo {
+  path: string;
+  source: MediaToolSource;
+  /** As the binary reports it (`ffmpeg -version`), e.g. "5.1.6-0+deb12u1". */
+  version: string;
+}
+
+export interface MediaToolsInfo {
+  ffmpeg: MediaToolInfo;
+  ffprobe: MediaToolInfo;
+}
+
+export interface MediaToolsOptions {
+  /** FFMPEG_PATH: used as is, and an error when it does not run. */
+  ffmpegPath?: string;
+  /** FFPROBE_PATH: used as is, and an error when it does not run. */
+  ffprobePath?: string;
+  /** The executable search list (PATH), `path.delimiter`-separated. */
+  searchPath: string;
+  /** Binaries of the npm installer packages; found through the packages when left out. */
+  npmPaths?: Partial<Record<MediaToolName, string | undefined>>;
+}
+
+/** No working binary was found, or a configured one does not run. Thrown at boot. */
+export class MediaToolsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MediaToolsError';
+  }
+}
+
+const ENV_VARIABLE: Record<MediaToolName, string> = { ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' };
+const NPM_PACKAGE: Record<MediaToolName, string> = { ffmpeg: '@ffmpeg-installer/ffmpeg', ffprobe: '@ffprobe-installer/ffprobe' };
+const VERSION_TIMEOUT_MS = 15_000;
+const logger = new Logger('MediaTools');
+
+/**
+ * The ffmpeg and ffprobe binaries this process uses, resolved once at start-up: FFMPEG_PATH /
+ * FFPROBE_PATH when set, else the system's (first on PATH), else the ones the npm installer
+ * packages ship, so `npm install` alone gives a working video pipeline. Each candidate must answer
+ * `-version` before it is chosen; a broken system binary is skipped with a warning, a broken
+ * configured one stops the boot with a message naming its variable.
+ */
+export class MediaTools {
+  constructor(
+    readonly ffmpeg: MediaToolInfo,
+    readonly ffprobe: MediaToolInfo,
+  ) {}
+
+  static async resolve(options: MediaToolsOptions): Promise<MediaTools> {
+    const [ffmpeg, ffprobe] = await Promise.all([
+      resolveTool('ffmpeg', options.ffmpegPath, options),
+      resolveTool('ffprobe', options.ffprobePath, options),
+    ]);
+    logger.log(`ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path}), ffprobe ${ffprobe.version} (${ffprobe.source}: ${ffprobe.path})`);
+    return new MediaTools(ffmpeg, ffprobe);
+  }
+
+  /** From the loaded config; the search list is the process's PATH. */
+  static fromConfig(config: AppConfig): Promise<MediaTools> {
+    return MediaTools.resolve({
+      ffmpegPath: config.thumbnails.ffmpegPath,
+      ffprobePath: config.thumbnails.ffprobePath,
+      // PATH is the operating system's executable search list (what spawn() itself walks), not
+      // service configuration, so it is read here rather than through the config loader.
+      searchPath: process.env.PATH ?? '',
+    });
+  }
+
+  /** For health reports and start-up logs: which binaries, from where, which versions. */
+  describe(): MediaToolsInfo {
+    return { ffmpeg: { ...this.ffmpeg }, ffprobe: { ...this.ffprobe } };
+  }
+}
+
+async function resolveTool(name: MediaToolName, configured: string | undefined, options: MediaToolsOptions): Promise<MediaToolInfo> {
+  const variable = ENV_VARIABLE[name];
+  if (configured) {
+    try {
+      return { path: configured, source: 'env', version: await readVersion(name, configured) };
+    } catch (error) {
+      throw new MediaToolsError(`${variable} points to "${configured}", which does not run as ${name}: ${(error as Error).message}`);
+    }
+  }
+
+  const problems: string[] = [];
+  const system = findOnPath(name, options.searchPath);
+  if (system) {
+    try {
+      return { path: system, source: 'system', version: await readVersion(name, system) };
+    } catch (error) {
+      problems.push(`${system} (on PATH): ${(error as Error).message}`);
+      logger.warn(`Skipping ${system}: ${(error as Error).message}; trying the npm package's ${name}.`);
+    }
+  }
+
+  const npm = options.npmPaths && name in options.npmPaths ? options.npmPaths[name] : npmBinary(name);
+  if (npm) {
+    try {
+      return { path: npm, source: 'npm', version: await readVersion(name, npm) };
+    } catch (error) {
+      problems.push(`${npm} (${NPM_PACKAGE[name]}): ${(error as Error).message}`);
+    }
+  } else {
+    problems.push(`${NPM_PACKAGE[name]} has no binary for this platform (${process.platform}-${process.arch})`);
+  }
+
+  throw new MediaToolsError(
+    `No working ${name} was found (${system ? '' : 'none on PATH; '}${problems.join('; ')}). ` +
+      `Install ${name} on the PATH, set ${variable}, or run npm install so ${NPM_PACKAGE[name]} provides one.`,
+  );
+}
+
+/** Runs `<tool> -version` and returns the version it reports; rejects when it does not run. */
+async function readVersion(name: MediaToolName, executable: string): Promise<string> {
+  const result = await runTool(executable, ['-hide_banner', '-version'], {
+    signal: AbortSignal.timeout(VERSION_TIMEOUT_MS),
+    maxStdoutBytes: 256 * 1024,
+  });
+  const text = result.stdout.toString('utf8');
+  if (result.exitCode !== 0) {
+    const detail = (result.stderr || text).trim().split('\n')[0] || `exit code ${result.exitCode ?? result.exitSignal}`;
+    throw new Error(`"-version" failed (${detail})`);
+  }
+  const match = new RegExp(`^${name} version (\\S+)`, 'm').exec(text);
+  if (!match) throw new Error(`"-version" did not report an ${name} version`);
+  return match[1];
+}
+
+/** The first executable file called `name` in the search list, like `which`. */
+export function findOnPath(name: string, searchPath: string): string | undefined {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir || !path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, name);
+    try {
+      if (!fs.statSync(candidate).isFile()) continue;
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // Not there, or not executable: keep looking.
+    }
+  }
+  return undefined;
+}
+
+/** The binary shipped by the npm installer package, when it supports this platform and is installed. */
+function npmBinary(name: MediaToolName): string | undefined {
+  try {
+    // Required lazily: the installer packages throw (a string) at load time on unsupported platforms.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const installer = (name === 'ffmpeg' ? require('@ffmpeg-installer/ffmpeg') : require('@ffprobe-installer/ffprobe')) as { path?: unknown };
+    return typeof installer.path === 'string' ? installer.path : undefined;
+  } catch {
+    return undefined;
+  }
+}
