@@ -129,6 +129,42 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     expect(fs.existsSync(path.join(files, 'processed', job.id))).toBe(false);
   });
 
+  it('streams a 100 MiB upload to storage without holding it in memory', async () => {
+    const dave = await ApiClient.register(stack.baseUrl);
+    const size = 100 * 1024 * 1024 - 1024;
+    const boundary = 'thumbs-test-boundary';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const chunk = Buffer.alloc(1024 * 1024, 0x41);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(Buffer.concat([head, Buffer.from([0xff, 0xd8, 0xff, 0xe0])]));
+        const n = Math.min(chunk.length, size - 4 - sent);
+        if (n > 0) controller.enqueue(chunk.subarray(0, n));
+        sent += n;
+        if (sent >= size - 4) {
+          controller.enqueue(tail);
+          controller.close();
+        }
+      },
+    });
+    const peakBefore = peakRssMiB(stack.api!.pid);
+    const response = await fetch(`${stack.baseUrl}/api/upload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dave.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(201);
+    const { jobs } = (await response.json()) as { jobs: { id: string; fileSize: number }[] };
+    expect(jobs[0].fileSize).toBe(size);
+    expect(fs.statSync(path.join(stack.dir, 'files', 'uploads', jobs[0].id)).size).toBe(size);
+    const growth = peakRssMiB(stack.api!.pid) - peakBefore;
+    // The whole file would be 100 MiB; streaming keeps the api's peak memory nearly where it was.
+    expect(growth).toBeLessThan(40);
+  });
+
   it('runs each user’s jobs in upload order, one at a time, users in parallel, across two worker processes', async () => {
     const users = [await ApiClient.register(stack.baseUrl), await ApiClient.register(stack.baseUrl)];
     // Big enough to take a while each, so overlaps would show.
@@ -164,6 +200,12 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     expect(workersUsed.size).toBe(2);
   });
 });
+
+/** Peak resident memory of a process so far (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
 
 interface Span {
   jobId: string;

@@ -114,3 +114,44 @@ describe('queue recovery (built api and workers, Redis, SQLite)', () => {
     }
   });
 });
+
+describe('retries and time limits (built api and workers)', () => {
+  it('retries a transient failure with backoff and then completes', async () => {
+    const stack = await TestStack.start({ workers: 1 });
+    const history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
+    const fs = await import('node:fs');
+    const blocker = path.join(stack.dir, 'files', 'processed');
+    try {
+      // A file where the thumbnails folder belongs: writing any thumbnail fails (ENOTDIR/EEXIST) until it goes.
+      fs.mkdirSync(path.dirname(blocker), { recursive: true });
+      fs.writeFileSync(blocker, 'in the way');
+      const user = await ApiClient.register(stack.baseUrl);
+      const [job] = await user.uploadOk([await media.jpeg()]);
+      await waitUntil(async () => history.of(job.id).filter((s) => s === 'processing').length >= 2, 30_000, 'a second attempt');
+      expect(history.of(job.id).slice(0, 5)).toEqual(['pending', 'queued', 'processing', 'queued', 'processing']);
+      fs.rmSync(blocker);
+      const done = await user.waitFor(job.id, ['completed', 'failed'], 60_000);
+      expect(done.status).toBe('completed');
+      expect(Number(history.job(job.id)!.attempts)).toBeGreaterThanOrEqual(2);
+      await stack.workers[0].waitForLine(/transient error, will retry/);
+    } finally {
+      history.close();
+      await stack.stop();
+    }
+  });
+
+  it('fails a job that runs past JOB_TIMEOUT_MS with a message, and the worker goes on', async () => {
+    const stack = await TestStack.start({ workers: 1, env: { JOB_TIMEOUT_MS: '300' } });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const [slow, next] = await user.uploadOk([await slowPng(), await media.jpeg()]);
+      const failed = await user.waitFor(slow.id);
+      expect(failed.status).toBe('failed');
+      expect(failed.errorMessage).toBe('Processing took longer than 300 ms and was stopped.');
+      expect((await user.waitFor(next.id)).status).toBe('completed');
+      expect(stack.workers[0].running).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
