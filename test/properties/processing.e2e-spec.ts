@@ -35,7 +35,7 @@ const brokenImage = fc.oneof(
   fc.record({ kind: fc.constantFrom<Kind>('jpeg', 'png'), cut: fc.double({ min: 0.1, max: 0.7, noNaN: true }) }).map(({ kind, cut }) => ({
     kind,
     make: async () => {
-      const image = sharp({ create: { width: 200, height: 150, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
+      const image = sharp({ create: { width: 200, height: 150, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
       const data = await (kind === 'jpeg' ? image.jpeg() : image.png()).toBuffer();
       return data.subarray(0, Math.floor(data.length * cut));
     },
@@ -44,7 +44,9 @@ const brokenImage = fc.oneof(
   fc.constant({ kind: 'png' as Kind, make: async () => pngBomb(50_000, 50_000) }),
 );
 
-async function makeGood(spec: { kind: Kind; width: number; height: number; colour: number }, name = 'good'): Promise<UploadFile> {
+type GoodImage = { kind: Kind; width: number; height: number; colour: number };
+
+async function makeGood(spec: GoodImage, name = 'good'): Promise<UploadFile> {
   const image = sharp({ create: { width: spec.width, height: spec.height, channels: 3, background: { r: spec.colour >> 16, g: (spec.colour >> 8) & 255, b: spec.colour & 255 } } });
   const data = await (spec.kind === 'jpeg' ? image.jpeg() : spec.kind === 'png' ? image.png() : spec.kind === 'gif' ? image.gif() : image.webp()).toBuffer();
   return { name: `${name}${EXTENSION[spec.kind]}`, data };
@@ -81,7 +83,7 @@ describe('processing properties (built api + 2 built workers, Redis, SQLite, loc
     { minLength: 1, maxLength: 4 },
   );
 
-  async function runScenario(steps: fc.RecordValue<{ user: number; batch: unknown }>[] & { user: number; batch: fc.RecordValue<typeof goodImage>[] }[]) {
+  async function runScenario(steps: { user: number; batch: GoodImage[] }[]) {
     const order = new Map<number, string[]>();
     // Requests of different users go in parallel; one user's requests in sequence (that is the upload order).
     await Promise.all(

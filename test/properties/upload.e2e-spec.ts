@@ -29,7 +29,9 @@ const imageSpec = fc.record({
   declared: fc.constantFrom('exact', 'generic', 'none'),
 });
 
-async function makeImage(spec: fc.RecordValue<typeof imageSpec> | { kind: ImageKind; width: number; height: number; alpha: boolean; colour: number; base: string; upperExtension: boolean; declared: string }): Promise<UploadFile> {
+type ImageSpec = { kind: ImageKind; width: number; height: number; alpha: boolean; colour: number; base: string; upperExtension: boolean; declared: string };
+
+async function makeImage(spec: ImageSpec): Promise<UploadFile> {
   const channels = spec.alpha ? 4 : 3;
   const background = { r: spec.colour >> 16, g: (spec.colour >> 8) & 0xff, b: spec.colour & 0xff, alpha: spec.alpha ? 0.5 : 1 };
   const image = sharp({ create: { width: spec.width, height: spec.height, channels, background } });

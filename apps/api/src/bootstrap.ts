@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/core';
 import { ApiModule } from './api.module';
+import { ConfiguredIoAdapter } from './realtime/configured-io.adapter';
 
 /**
  * Builds the api application from a loaded config: global prefix, validation, Swagger. Shared by
@@ -18,6 +19,7 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
 
 export function configureApiApp(app: INestApplication & Partial<NestExpressApplication>): void {
   app.useLogger(app.get(Logger));
+  app.useWebSocketAdapter(new ConfiguredIoAdapter(app, app.get(AppConfig)));
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
   app.useGlobalPipes(
     new ValidationPipe({

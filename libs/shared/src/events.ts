@@ -3,6 +3,8 @@ import type { JobStatus } from './job';
 /** Socket.IO event names. */
 export const SOCKET_EVENTS = {
   jobStatus: 'job:status',
+  /** Sent just before the server disconnects a socket whose access token has expired. */
+  sessionExpired: 'session:expired',
 } as const;
 
 /** Message of a bad or expired token in `connect_error`. */
