@@ -1,0 +1,65 @@
+import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
+import { MatIconModule } from '@angular/material/icon';
+import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
+import type { JobView } from '@app/shared';
+
+/**
+ * The thumbnail of a completed job (its signed URL works in an <img>), otherwise a placeholder
+ * showing what kind of file it is, or a spinner while a worker is on it.
+ */
+@Component({
+  selector: 'app-job-thumbnail',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [MatIconModule, MatProgressSpinnerModule],
+  template: `
+    @if (src(); as url) {
+      <img data-testid="thumbnail" [src]="url" [alt]="alt()" width="128" height="128" loading="lazy" decoding="async" (error)="failed.emit()" />
+    } @else {
+      <div class="placeholder" aria-hidden="true">
+        @if (processing()) {
+          <mat-progress-spinner mode="indeterminate" diameter="32" />
+        } @else {
+          <mat-icon [svgIcon]="placeholderIcon()" />
+        }
+      </div>
+    }
+  `,
+  styles: `
+    :host {
+      display: block;
+      width: var(--thumbnail-size, 96px);
+      height: var(--thumbnail-size, 96px);
+      flex: none;
+      border-radius: var(--mat-sys-corner-medium);
+      overflow: hidden;
+      background: var(--mat-sys-surface-container-high);
+    }
+    img {
+      display: block;
+      width: 100%;
+      height: 100%;
+      object-fit: cover;
+    }
+    .placeholder {
+      display: grid;
+      place-items: center;
+      width: 100%;
+      height: 100%;
+      color: var(--mat-sys-on-surface-variant);
+    }
+    mat-icon {
+      width: 40px;
+      height: 40px;
+    }
+  `,
+})
+export class JobThumbnailComponent {
+  readonly job = input.required<JobView>();
+  /** The image did not load (e.g. its signed URL expired). */
+  readonly failed = output<void>();
+
+  readonly src = computed(() => (this.job().status === 'completed' ? this.job().thumbnailUrl : null));
+  readonly alt = computed(() => `Thumbnail of ${this.job().originalFilename}`);
+  readonly processing = computed(() => this.job().status === 'processing');
+  readonly placeholderIcon = computed(() => (this.job().fileType === 'video' ? 'movie' : 'image'));
+}
