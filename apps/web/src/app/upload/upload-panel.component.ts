@@ -1,0 +1,66 @@
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { outputFromObservable } from '@angular/core/rxjs-interop';
+import { MatButtonModule } from '@angular/material/button';
+import { MatIconModule } from '@angular/material/icon';
+import { ACCEPTED_EXTENSIONS, ACCEPTED_MEDIA } from '@app/shared';
+import { FileDropDirective } from './file-drop.directive';
+import { UploadItemComponent } from './upload-item.component';
+import { UploadQueue } from './upload-queue';
+
+const ACCEPT = ACCEPTED_EXTENSIONS.join(',');
+const KIND_NAMES: Readonly<Record<string, string>> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', mp4: 'MP4', mov: 'MOV', avi: 'AVI', webm: 'WebM' };
+const namesOf = (fileType: 'image' | 'video') =>
+  Object.values(ACCEPTED_MEDIA)
+    .filter((media) => media.fileType === fileType)
+    .map((media) => KIND_NAMES[media.kind] ?? media.kind.toUpperCase())
+    .join(', ');
+
+/** Drop zone and file picker; the files picked and how their uploads are going. */
+@Component({
+  selector: 'app-upload-panel',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [MatButtonModule, MatIconModule, FileDropDirective, UploadItemComponent],
+  providers: [UploadQueue],
+  host: {
+    // A file dropped next to the zone would make the browser leave the app to show it.
+    '(document:dragover)': 'keepDropsInApp($event)',
+    '(document:drop)': 'keepDropsInApp($event)',
+  },
+  templateUrl: './upload-panel.component.html',
+  styleUrl: './upload-panel.component.scss',
+})
+export class UploadPanelComponent {
+  readonly queue = inject(UploadQueue);
+  /** Jobs the server created, file by file as answers come in. */
+  readonly uploaded = outputFromObservable(this.queue.uploaded$);
+
+  readonly accept = ACCEPT;
+  readonly acceptedHint = `Images (${namesOf('image')}) and videos (${namesOf('video')}).`;
+  readonly hasItems = computed(() => this.queue.items().length > 0);
+  readonly summary = computed(() => {
+    const items = this.queue.items();
+    const active = items.filter((item) => item.state === 'waiting' || item.state === 'uploading').length;
+    const done = items.filter((item) => item.state === 'done').length;
+    const problems = items.filter((item) => item.state === 'rejected' || item.state === 'failed').length;
+    const parts = [active > 0 ? `${active} uploading` : null, done > 0 ? `${done} uploaded` : null, problems > 0 ? `${problems} not uploaded` : null];
+    return parts.filter(Boolean).join(' · ');
+  });
+
+  pick(input: HTMLInputElement): void {
+    const files = Array.from(input.files ?? []);
+    // Cleared so that picking the same file again fires `change` again.
+    input.value = '';
+    this.queue.add(files);
+  }
+
+  drop(files: File[]): void {
+    this.queue.add(files);
+  }
+
+  /** Files dragged outside the zone: no drop there (and no navigating to the file either). */
+  keepDropsInApp(event: DragEvent): void {
+    if (event.defaultPrevented || !event.dataTransfer || !Array.from(event.dataTransfer.types ?? []).includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'none';
+  }
+}
