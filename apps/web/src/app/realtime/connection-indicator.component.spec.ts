@@ -9,7 +9,7 @@ describe('ConnectionIndicatorComponent', () => {
   async function show(state: ConnectionState): Promise<HTMLElement> {
     fixture.componentRef.setInput('state', state);
     await fixture.whenStable();
-    return byTestId(fixture, 'connection-indicator');
+    return byTestId<HTMLElement>(fixture, 'connection-indicator');
   }
 
   beforeEach(() => {

@@ -1,0 +1,66 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { provideRouter, Router, withComponentInputBinding } from '@angular/router';
+import { RouterTestingHarness } from '@angular/router/testing';
+import { queryTestId } from '../testing/dom';
+import { provideFakeJobSocket } from '../testing/fake-job-socket';
+import { aPage } from '../testing/jobs';
+import { routes } from './app.routes';
+import { SESSION_STORAGE_KEY } from './auth/session-persistence';
+import { provideAppIcons } from './ui/icons';
+
+describe('app routes', () => {
+  function setUp(signedIn: boolean): void {
+    localStorage.clear();
+    if (signedIn) {
+      localStorage.setItem(
+        SESSION_STORAGE_KEY,
+        JSON.stringify({ token: 't', expiresAt: Date.now() + 3_600_000, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } }),
+      );
+    }
+    TestBed.configureTestingModule({
+      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideRouter(routes, withComponentInputBinding())],
+    });
+  }
+
+  it.each([
+    ['/', '/login?returnUrl=%2Fdashboard'],
+    ['/dashboard', '/login?returnUrl=%2Fdashboard'],
+    ['/no/such/page', '/login?returnUrl=%2Fdashboard'],
+    ['/register', '/register'],
+  ])('signed out, %s leads to %s', async (url, expected) => {
+    setUp(false);
+    const harness = await RouterTestingHarness.create();
+    await harness.navigateByUrl(url);
+    expect(TestBed.inject(Router).url).toBe(expected);
+  });
+
+  it('signed out, /login shows the sign-in form', async () => {
+    setUp(false);
+    const harness = await RouterTestingHarness.create();
+    await harness.navigateByUrl('/login');
+    expect(queryTestId(harness.fixture.nativeElement as HTMLElement, 'login-submit')).not.toBeNull();
+    expect(document.title).toBe('Sign in · Thumbs');
+  });
+
+  it('signed in, / opens the dashboard inside the shell and reads the jobs', async () => {
+    setUp(true);
+    const harness = await RouterTestingHarness.create();
+    await harness.navigateByUrl('/');
+    expect(TestBed.inject(Router).url).toBe('/dashboard');
+    const page = harness.fixture.nativeElement as HTMLElement;
+    expect(queryTestId(page, 'logout-button')).not.toBeNull();
+    expect(queryTestId(page, 'drop-zone')).not.toBeNull();
+    TestBed.inject(HttpTestingController).expectOne((req) => req.url === '/api/jobs').flush(aPage([]));
+    expect(document.title).toBe('Dashboard · Thumbs');
+  });
+
+  it('signed in, /login goes to the dashboard', async () => {
+    setUp(true);
+    const harness = await RouterTestingHarness.create();
+    await harness.navigateByUrl('/login');
+    expect(TestBed.inject(Router).url).toBe('/dashboard');
+    TestBed.inject(HttpTestingController).match((req) => req.url === '/api/jobs');
+  });
+});
