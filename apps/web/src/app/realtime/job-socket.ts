@@ -11,7 +11,7 @@ export abstract class JobSocket {
   abstract readonly statusEvents$: Observable<JobStatusEvent>;
   /** The current state on subscription, then every change. */
   abstract readonly state$: Observable<ConnectionState>;
-  /** The server refused the token (`connect_error` with message `unauthorized`). */
+  /** The server refused the token (`connect_error` `unauthorized`) or ended the session (`session:expired`). */
   abstract readonly unauthorized$: Observable<void>;
 
   /**

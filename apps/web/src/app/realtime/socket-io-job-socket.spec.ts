@@ -87,6 +87,18 @@ describe('SocketIoJobSocket (real Socket.IO server)', () => {
     expect(states).toEqual(['offline', 'reconnecting', 'offline']);
   });
 
+  it('reports the session ending on the server (token expired) as unauthorized', async () => {
+    const connected = serverSocket();
+    adapter.connect(() => 'token-1');
+    const socket = await connected;
+    await next(adapter.state$, (state) => state === 'connected');
+    const ended = firstValueFrom(adapter.unauthorized$);
+    socket.emit(SOCKET_EVENTS.sessionExpired);
+    socket.disconnect(true);
+    await ended;
+    await next(adapter.state$, (state) => state === 'offline');
+  });
+
   it('reconnects by itself after the connection drops, with the token current at that time', async () => {
     let token = 'token-1';
     const first = serverSocket();

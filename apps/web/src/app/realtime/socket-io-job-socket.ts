@@ -10,6 +10,9 @@ import { JobSocket } from './job-socket';
  * {@link JobSocket} over ngx-socket-io. The socket is created with `autoConnect: false`; every
  * connection attempt sends `auth: { token }` with the token of that moment.
  *
+ * A refused token (`connect_error` `unauthorized`) and the server's `session:expired` (sent just
+ * before it drops a socket whose token ran out) both end up in `unauthorized$`.
+ *
  * State: `connect` → connected; `disconnect` and `connect_error` → reconnecting while Socket.IO
  * keeps trying (`socket.active`), offline when it has given up (our own disconnect, a refused
  * token, the server closing the session); the manager's `reconnect_attempt` → reconnecting.
@@ -21,10 +24,10 @@ export class SocketIoJobSocket extends JobSocket {
 
   readonly statusEvents$: Observable<JobStatusEvent> = this.socket.fromEvent<JobStatusEvent, string>(SOCKET_EVENTS.jobStatus);
   readonly state$: Observable<ConnectionState> = this.state.pipe(distinctUntilChanged());
-  readonly unauthorized$: Observable<void> = this.socket.fromEvent<Error, 'connect_error'>('connect_error').pipe(
-    filter((error) => error?.message === SOCKET_UNAUTHORIZED),
-    map(() => undefined),
-  );
+  readonly unauthorized$: Observable<void> = merge(
+    this.socket.fromEvent<Error, 'connect_error'>('connect_error').pipe(filter((error) => error?.message === SOCKET_UNAUTHORIZED)),
+    this.socket.fromEvent<void, string>(SOCKET_EVENTS.sessionExpired),
+  ).pipe(map(() => undefined));
 
   constructor() {
     super();
