@@ -78,11 +78,23 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  /**
+   * SIGTERM/SIGINT: take no new jobs, let the running ones finish for up to SHUTDOWN_GRACE_MS,
+   * then hand the rest back to the queue (they go back to `queued` and another worker restarts
+   * them), and exit. Nothing is lost either way.
+   */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     clearInterval(this.sweepTimer);
     if (!this.worker) return;
-    this.logger.log(`Stopping (${signal ?? 'shutdown'}): taking no new jobs, finishing the running ones`);
-    await this.worker.close();
+    const grace = this.config.worker.shutdownGraceMs;
+    this.logger.log(`Stopping (${signal ?? 'shutdown'}): taking no new jobs; ${this.runner.activeCount} running get ${grace} ms to finish`);
+    const closed = this.worker.close();
+    const timer = setTimeout(() => {
+      if (this.runner.activeCount > 0) this.logger.log(`Handing ${this.runner.activeCount} unfinished job(s) back to the queue`);
+      this.runner.handBackAll();
+    }, grace);
+    await closed;
+    clearTimeout(timer);
     this.logger.log('Worker stopped');
   }
 }

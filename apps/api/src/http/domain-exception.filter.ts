@@ -32,11 +32,17 @@ export class DomainExceptionFilter implements ExceptionFilter {
     const context = host.switchToHttp();
     const res = context.getResponse<Response>();
     const req = context.getRequest<Request>();
-    const { status, message, extra, retryAfter } = this.describe(exception, req);
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    // A failed health check answers in its own shape: what is up, what is down.
+    const response = exception instanceof HttpException ? exception.getResponse() : undefined;
+    if (typeof response === 'object' && response !== null && 'details' in response && 'status' in response) {
+      res.status((exception as HttpException).getStatus()).setHeader('Retry-After', '5').json(response);
+      return;
+    }
+    const { status, message, extra, retryAfter } = this.describe(exception, req);
     if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
     const body: ApiErrorBody & Record<string, unknown> = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, ...extra };
     res.status(status).json(body);

@@ -73,6 +73,11 @@ export interface WorkerConfig {
   lockMs: number;
   /** How often a worker checks the queue's bookkeeping against the database. */
   sweepIntervalMs: number;
+  /**
+   * On SIGTERM a worker finishes its running jobs for up to this long, then hands the rest back
+   * to the queue (another worker restarts them) and exits.
+   */
+  shutdownGraceMs: number;
   /** Port of the worker's own /metrics and health endpoint; 0 turns it off. */
   metricsPort: number;
 }

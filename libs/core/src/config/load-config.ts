@@ -89,6 +89,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       jobTimeoutMs: read('JOB_TIMEOUT_MS', '300000', (raw) => parseInteger(raw, { min: 100 })),
       lockMs: read('JOB_LOCK_MS', '30000', (raw) => parseInteger(raw, { min: 1000 })),
       sweepIntervalMs: read('QUEUE_SWEEP_MS', '10000', (raw) => parseInteger(raw, { min: 100 })),
+      shutdownGraceMs: read('SHUTDOWN_GRACE_MS', '8000', (raw) => parseInteger(raw, { min: 0 })),
       metricsPort: read('WORKER_METRICS_PORT', '0', (raw) => parseInteger(raw, { min: 0, max: 65535 })),
     },
     http: {

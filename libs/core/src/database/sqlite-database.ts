@@ -16,7 +16,7 @@ export class SqliteDatabase {
 
   constructor(
     readonly file: string,
-    busyTimeoutMs = 5000,
+    busyTimeoutMs = 3000,
   ) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file, { timeout: busyTimeoutMs });
@@ -43,8 +43,21 @@ export class SqliteDatabase {
     }
   }
 
-  ping(): void {
-    this.guard(() => this.db.prepare('SELECT 1').get());
+  /**
+   * Checks the database can take a write right now (a read alone would pass while another process
+   * holds the write lock), waiting at most `timeoutMs` for the lock instead of the usual timeout.
+   */
+  ping(timeoutMs = 250): void {
+    this.guard(() => {
+      const previous = this.db.pragma('busy_timeout', { simple: true }) as number;
+      this.db.pragma(`busy_timeout = ${timeoutMs}`);
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        this.db.exec('ROLLBACK');
+      } finally {
+        this.db.pragma(`busy_timeout = ${previous}`);
+      }
+    });
   }
 
   close(): void {

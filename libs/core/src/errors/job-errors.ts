@@ -33,3 +33,11 @@ function formatDuration(ms: number): string {
   const seconds = ms / 1000;
   return seconds < 120 ? `${+seconds.toFixed(1)} s` : `${+(seconds / 60).toFixed(1)} min`;
 }
+
+/** The worker is shutting down and gives the job back to the queue unfinished. */
+export class HandBackError extends Error {
+  constructor() {
+    super('The worker is shutting down; the job goes back to the queue.');
+    this.name = 'HandBackError';
+  }
+}

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DelayedError, Job as BullJob } from 'bullmq';
+import { DelayedError, Job as BullJob, WaitingError } from 'bullmq';
 import {
   AppConfig,
+  HandBackError,
   isPermanentJobError,
   JobTimeoutError,
   newId,
@@ -46,6 +47,8 @@ export interface RunHooks {
 export class JobRunner {
   private readonly logger = new Logger(JobRunner.name);
   hooks: RunHooks = {};
+  /** Runs in progress in this process, by job id, each with the switch that hands it back. */
+  private readonly running = new Map<string, AbortController>();
 
   constructor(
     private readonly jobs: JobsRepository,
@@ -55,11 +58,27 @@ export class JobRunner {
     private readonly config: AppConfig,
   ) {}
 
+  /** How many jobs this process is running now. */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  /** Stops every running job and gives it back to the queue (used when shutting down). */
+  handBackAll(): void {
+    for (const stop of this.running.values()) stop.abort(new HandBackError());
+  }
+
   async run(bullJob: BullJob<ThumbnailJobData>, token: string | undefined, thumbnailer: Thumbnailer): Promise<RunOutcome> {
     const { jobId, userId } = bullJob.data;
+    const stop = new AbortController();
+    this.running.set(jobId, stop);
     try {
-      return await this.runClaimed(bullJob, thumbnailer);
+      return await this.runClaimed(bullJob, thumbnailer, stop.signal);
     } catch (error) {
+      if (error instanceof HandBackError) {
+        await bullJob.moveToWait(token);
+        throw new WaitingError();
+      }
       if (error instanceof ServiceUnavailableError) {
         // The database (or another dependency) is down: keep the job, and its attempts, until it is back.
         this.logger.warn({ jobId, userId }, `${error.message} Job ${jobId} waits ${UNAVAILABLE_DELAY_MS} ms.`);
@@ -67,10 +86,12 @@ export class JobRunner {
         throw new DelayedError();
       }
       throw error;
+    } finally {
+      this.running.delete(jobId);
     }
   }
 
-  private async runClaimed(bullJob: BullJob<ThumbnailJobData>, thumbnailer: Thumbnailer): Promise<RunOutcome> {
+  private async runClaimed(bullJob: BullJob<ThumbnailJobData>, thumbnailer: Thumbnailer, stop: AbortSignal): Promise<RunOutcome> {
     const { jobId, userId } = bullJob.data;
     const current = await this.jobs.findById(jobId);
     if (!current || isTerminalStatus(current.status)) {
@@ -97,10 +118,10 @@ export class JobRunner {
     let outcome: 'completed' | 'failed';
     let reason: string | undefined;
     try {
-      const thumbnail = await withTimeout(this.config.worker.jobTimeoutMs, (signal) =>
-        this.storage.withLocalFile(claimed.originalKey, (file) =>
-          thumbnailer({ job: claimed, file, size: this.config.thumbnails.size, signal }),
-        ),
+      const thumbnail = await withTimeout(
+        this.config.worker.jobTimeoutMs,
+        (signal) => this.storage.withLocalFile(claimed.originalKey, (file) => thumbnailer({ job: claimed, file, size: this.config.thumbnails.size, signal })),
+        stop,
       );
       if (!(await this.complete(claimed, claimToken, thumbnail))) {
         await this.queue.advance(userId, jobId);
@@ -110,6 +131,12 @@ export class JobRunner {
       this.logger.log({ ...log, ms: Date.now() - startedAt.getTime() }, `Job ${jobId} completed`);
     } catch (error) {
       if (error instanceof ServiceUnavailableError) throw error;
+      if (error instanceof HandBackError) {
+        this.logger.log(log, `Handing job ${jobId} back to the queue (shutting down)`);
+        const requeued = await this.jobs.transition(jobId, { from: ['processing'], claimToken, to: 'queued', set: { claimToken: null } });
+        if (requeued) await this.events.publish(requeued);
+        throw error;
+      }
       const permanent = isPermanentJobError(error) || error instanceof ObjectNotFoundError;
       const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? MAX_ATTEMPTS);
       if (!permanent && !lastAttempt) {
