@@ -2,7 +2,7 @@
  * @jest-environment-options {"customExportConditions": ["node", "require", "default"]}
  */
 // The adapter against a real Socket.IO server in this process (node builds of client and server).
-import { ApplicationRef } from '@angular/core';
+import { ApplicationRef, effect, signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { SOCKET_EVENTS, SOCKET_UNAUTHORIZED, type JobStatusEvent } from '@app/shared';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -128,6 +128,20 @@ describe('SocketIoJobSocket (real Socket.IO server)', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(states.at(-1)).toBe('offline');
     expect(io.sockets.sockets.size).toBe(0);
+  });
+
+  it('can be disconnected from an effect, that is during change detection (no recursive tick)', async () => {
+    const connected = serverSocket();
+    adapter.connect(() => 'token-1');
+    await connected;
+    await next(adapter.state$, (state) => state === 'connected');
+
+    const signedIn = signal(true);
+    TestBed.runInInjectionContext(() => effect(() => (signedIn() ? undefined : adapter.disconnect())));
+    TestBed.tick();
+    signedIn.set(false);
+    expect(() => TestBed.inject(ApplicationRef).tick()).not.toThrow();
+    expect(states.at(-1)).toBe('offline');
   });
 
   it('connecting again while connected starts a new session (a new sign-in)', async () => {

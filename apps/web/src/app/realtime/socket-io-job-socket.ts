@@ -10,8 +10,14 @@ import { JobSocket } from './job-socket';
  * {@link JobSocket} over ngx-socket-io. The socket is created with `autoConnect: false`; every
  * connection attempt sends `auth: { token }` with the token of that moment.
  *
- * A refused token (`connect_error` `unauthorized`) and the server's `session:expired` (sent just
- * before it drops a socket whose token ran out) both end up in `unauthorized$`.
+ * What the server sends (`job:status`, `session:expired`) comes through ngx-socket-io's
+ * `fromEvent`. The socket's own lifecycle events are read with plain listeners: ngx-socket-io
+ * calls `ApplicationRef.tick()` after every event it relays, and `disconnect` fires synchronously
+ * inside `disconnect()`, which runs from an effect, i.e. during change detection (NG0101).
+ * Signals fed from these streams schedule rendering by themselves.
+ *
+ * A refused token (`connect_error` `unauthorized`) and `session:expired` (sent just before the
+ * server drops a socket whose token ran out) both end up in `unauthorized$`.
  *
  * State: `connect` → connected; `disconnect` and `connect_error` → reconnecting while Socket.IO
  * keeps trying (`socket.active`), offline when it has given up (our own disconnect, a refused
@@ -25,7 +31,7 @@ export class SocketIoJobSocket extends JobSocket {
   readonly statusEvents$: Observable<JobStatusEvent> = this.socket.fromEvent<JobStatusEvent, string>(SOCKET_EVENTS.jobStatus);
   readonly state$: Observable<ConnectionState> = this.state.pipe(distinctUntilChanged());
   readonly unauthorized$: Observable<void> = merge(
-    this.socket.fromEvent<Error, 'connect_error'>('connect_error').pipe(filter((error) => error?.message === SOCKET_UNAUTHORIZED)),
+    this.lifecycle<Error | undefined>('connect_error').pipe(filter((error) => error?.message === SOCKET_UNAUTHORIZED)),
     this.socket.fromEvent<void, string>(SOCKET_EVENTS.sessionExpired),
   ).pipe(map(() => undefined));
 
@@ -33,10 +39,10 @@ export class SocketIoJobSocket extends JobSocket {
     super();
     const stillTrying = (): ConnectionState => (this.socket.active ? 'reconnecting' : 'offline');
     merge(
-      this.socket.fromEvent<void, 'connect'>('connect').pipe(map((): ConnectionState => 'connected')),
-      this.socket.fromEvent<string, 'disconnect'>('disconnect').pipe(map(stillTrying)),
-      this.socket.fromEvent<Error, 'connect_error'>('connect_error').pipe(map(stillTrying)),
-      this.managerEvent('reconnect_attempt').pipe(map((): ConnectionState => 'reconnecting')),
+      this.lifecycle('connect').pipe(map((): ConnectionState => 'connected')),
+      this.lifecycle('disconnect').pipe(map(stillTrying)),
+      this.lifecycle('connect_error').pipe(map(stillTrying)),
+      this.reconnectAttempts().pipe(map((): ConnectionState => 'reconnecting')),
     )
       .pipe(takeUntilDestroyed(inject(DestroyRef)))
       .subscribe((state) => this.state.next(state));
@@ -54,13 +60,23 @@ export class SocketIoJobSocket extends JobSocket {
     this.state.next('offline');
   }
 
-  /** Events of the Socket.IO manager (reconnection), which the socket itself does not emit. */
-  private managerEvent(name: 'reconnect_attempt'): Observable<void> {
+  /** An event the socket emits about itself, without ngx-socket-io's tick. */
+  private lifecycle<T = void>(name: 'connect' | 'disconnect' | 'connect_error'): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      const socket = this.socket.ioSocket;
+      const listener = (value?: unknown) => subscriber.next(value as T);
+      socket.on(name, listener);
+      return () => socket.off(name, listener);
+    });
+  }
+
+  /** The manager's reconnection attempts (the socket itself does not emit them). */
+  private reconnectAttempts(): Observable<void> {
     return new Observable<void>((subscriber) => {
       const manager = this.socket.io;
       const listener = () => subscriber.next();
-      manager.on(name, listener);
-      return () => manager.off(name, listener);
+      manager.on('reconnect_attempt', listener);
+      return () => manager.off('reconnect_attempt', listener);
     });
   }
 }
