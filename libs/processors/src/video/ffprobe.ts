@@ -1,0 +1,197 @@
+import * as path from 'node:path';
+import type { MediaTools } from '../media-tools/media-tools';
+import { runTool } from '../media-tools/tool-process';
+import { parseDisplayMatrix, type OrientationMetadata } from './video-orientation';
+
+/**
+ * Demuxers ffprobe and ffmpeg may use: the containers this service accepts (MP4/MOV, AVI, WebM).
+ * Keeping ffmpeg to them means a file cannot steer it into a playlist or concat demuxer that
+ * opens other files, whatever its bytes claim to be.
+ */
+export const ACCEPTED_DEMUXERS = 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm';
+
+/** Input options shared by ffprobe and ffmpeg: local files only, accepted containers only. */
+export const SAFE_INPUT_OPTIONS: readonly string[] = ['-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED_DEMUXERS];
+
+export interface ProbedStream {
+  index: number;
+  codecType: string;
+  codecName?: string;
+  width: number;
+  height: number;
+  /** Pixel aspect ratio (width of a pixel / its height); 1 when unknown. */
+  sampleAspectRatio: number;
+  startSeconds?: number;
+  durationSeconds?: number;
+  /** Cover art in an audio file: one still picture, not a moving video. */
+  attachedPicture: boolean;
+  orientation: OrientationMetadata;
+}
+
+export interface ProbeResult {
+  formatName?: string;
+  startSeconds?: number;
+  durationSeconds?: number;
+  streams: ProbedStream[];
+}
+
+/** ffprobe exited with an error; `stderr` says why. */
+export class FfprobeError extends Error {
+  constructor(
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super(`ffprobe failed (exit code ${exitCode}): ${stderr.trim().split('\n')[0] ?? ''}`);
+    this.name = 'FfprobeError';
+  }
+}
+
+const PROBE_OUTPUT_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * ffprobe, run directly rather than through fluent-ffmpeg's `ffprobe()`: that one offers no way to
+ * kill the process when a job times out, keeps unbounded output in memory and flattens the side
+ * data (display matrix) that rotation is read from. JSON output, stdout capped, killed on abort.
+ */
+export class Ffprobe {
+  constructor(private readonly tools: MediaTools) {}
+
+  /** Container and stream facts: sizes, durations, rotation. Rejects with FfprobeError when ffprobe cannot read the file. */
+  async probe(file: string, signal: AbortSignal): Promise<ProbeResult> {
+    const result = await runTool(
+      this.tools.ffprobe.path,
+      ['-hide_banner', '-v', 'error', ...SAFE_INPUT_OPTIONS, '-print_format', 'json', '-show_format', '-show_streams', '-i', inputPath(file)],
+      { signal, maxStdoutBytes: PROBE_OUTPUT_LIMIT },
+    );
+    if (result.exitCode !== 0) throw new FfprobeError(result.stderr, result.exitCode);
+    let json: unknown;
+    try {
+      json = JSON.parse(result.stdout.toString('utf8'));
+    } catch {
+      throw new FfprobeError(result.stderr || 'ffprobe printed no readable description of the file', result.exitCode);
+    }
+    return parseProbe(json);
+  }
+
+  /**
+   * The first and last presentation times of a stream's packets, read by demuxing the whole file
+   * without decoding it: how long a video is when its container does not say (WebM written
+   * live by MediaRecorder, streamed Matroska without a Duration element).
+   */
+  async packetSpan(file: string, streamIndex: number, signal: AbortSignal): Promise<{ first: number; last: number } | undefined> {
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    let pending = '';
+    const take = (line: string): void => {
+      const value = Number.parseFloat(line);
+      if (!Number.isFinite(value)) return;
+      first = Math.min(first, value);
+      last = Math.max(last, value);
+    };
+    const result = await runTool(
+      this.tools.ffprobe.path,
+      [
+        '-hide_banner', '-v', 'error', ...SAFE_INPUT_OPTIONS,
+        '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time', '-of', 'csv=p=0',
+        '-i', inputPath(file),
+      ],
+      {
+        signal,
+        // One line per packet: read as it streams, keeping two numbers instead of the whole list.
+        onStdout: (chunk) => {
+          const lines = (pending + chunk.toString('latin1')).split('\n');
+          pending = lines.pop() ?? '';
+          lines.forEach(take);
+        },
+      },
+    );
+    take(pending);
+    if (result.exitCode !== 0 && !Number.isFinite(first)) throw new FfprobeError(result.stderr, result.exitCode);
+    return Number.isFinite(first) ? { first, last } : undefined;
+  }
+}
+
+/** An absolute path, so that no file name can read as an option or a protocol ("-x", "concat:…"). */
+export function inputPath(file: string): string {
+  return path.resolve(file);
+}
+
+// ffprobe's JSON, loosely: numbers come as strings or numbers depending on the field and version.
+interface RawStream {
+  index?: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  sample_aspect_ratio?: string;
+  start_time?: string;
+  duration?: string;
+  disposition?: { attached_pic?: number };
+  tags?: Record<string, string | undefined>;
+  side_data_list?: Array<{ side_data_type?: string; displaymatrix?: string; rotation?: number | string }>;
+}
+
+interface RawProbe {
+  streams?: RawStream[];
+  format?: { format_name?: string; start_time?: string; duration?: string };
+}
+
+export function parseProbe(json: unknown): ProbeResult {
+  const raw = (json ?? {}) as RawProbe;
+  return {
+    formatName: raw.format?.format_name,
+    startSeconds: seconds(raw.format?.start_time),
+    durationSeconds: positive(seconds(raw.format?.duration)),
+    streams: (raw.streams ?? []).map(parseStream),
+  };
+}
+
+function parseStream(stream: RawStream, position: number): ProbedStream {
+  const displayMatrix = stream.side_data_list?.find((data) => /display ?matrix/i.test(data.side_data_type ?? ''));
+  const tags = stream.tags ?? {};
+  return {
+    index: stream.index ?? position,
+    codecType: stream.codec_type ?? 'unknown',
+    codecName: stream.codec_name,
+    width: wholeNumber(stream.width),
+    height: wholeNumber(stream.height),
+    sampleAspectRatio: ratio(stream.sample_aspect_ratio) ?? 1,
+    startSeconds: seconds(stream.start_time),
+    durationSeconds: positive(seconds(stream.duration)) ?? positive(clockSeconds(tags.DURATION ?? tags.duration)),
+    attachedPicture: stream.disposition?.attached_pic === 1,
+    orientation: {
+      displayMatrix: parseDisplayMatrix(displayMatrix?.displaymatrix),
+      rotation: seconds(displayMatrix?.rotation === undefined ? undefined : String(displayMatrix.rotation)),
+      rotateTag: seconds(tags.rotate),
+    },
+  };
+}
+
+function seconds(value: string | undefined): number | undefined {
+  if (value === undefined || value === '' || value === 'N/A') return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : undefined;
+}
+
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && value > 0 ? value : undefined;
+}
+
+function wholeNumber(value: number | undefined): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+/** "4:3" → 1.333…; undefined for "0:1", "N/A" and the like. */
+function ratio(value: string | undefined): number | undefined {
+  const match = /^(\d+):(\d+)$/.exec(value ?? '');
+  if (!match) return undefined;
+  const [num, den] = [Number(match[1]), Number(match[2])];
+  return num > 0 && den > 0 ? num / den : undefined;
+}
+
+/** Matroska's per-stream DURATION tag, "HH:MM:SS.nnnnnnnnn". */
+function clockSeconds(value: string | undefined): number | undefined {
+  const match = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(value ?? '');
+  if (!match) return undefined;
+  return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]);
+}
