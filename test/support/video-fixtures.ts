@@ -1,8 +1,9 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * Videos for tests, generated with ffmpeg from lavfi sources into a temp folder (nothing binary is
@@ -66,20 +67,45 @@ export interface Segment {
   frames: number;
 }
 
+/** Share of a segment frame's pixels in the segment's colour; the rest is a black grid. */
+export const SEGMENT_COLOUR_SHARE = (6 / 8) ** 2;
+
 /**
- * A filter graph whose frames tell their time: one segment per colour, each frame the colour on
- * its left half and black on its right (a picture, not a flat field), `rate` frames a second.
- * Returns the `-filter_complex` value and the label of its output.
+ * A filter graph whose frames tell their time: one segment per colour, each frame that colour
+ * under a black grid (2 px lines every 8 px: a picture, not a flat field, and the same mean
+ * colour in any window a cover crop may take), `rate` frames a second. Returns the
+ * `-filter_complex` value and the label of its output.
  */
 export function segmentsGraph(segments: readonly Segment[], width: number, height: number, rate: number): { graph: string; output: string } {
   const parts = segments.map(
     (segment, i) =>
       `color=c=${segment.colour}:s=${width}x${height}:r=${rate},trim=end_frame=${segment.frames},` +
-      `drawbox=x=${width / 2}:y=0:w=${width / 2}:h=${height}:c=black:t=fill,setpts=PTS-STARTPTS[s${i}]`,
+      `drawgrid=w=8:h=8:t=2:c=black,setpts=PTS-STARTPTS[s${i}]`,
   );
   const inputs = segments.map((_, i) => `[s${i}]`).join('');
   const graph = `${parts.join(';')};${inputs}concat=n=${segments.length}:v=1:a=0,format=yuv420p[v]`;
   return { graph, output: '[v]' };
+}
+
+/** Brightness ramp: frame `i` has luma 70 + 5·i (limited range), so frames up to index 30 are told apart. */
+export const RAMP = { base: 70, step: 5, maxFrames: 31, gridDrop: 30 } as const;
+
+/**
+ * A filter graph of `frames` grey frames, each one brighter than the one before (RAMP), with a
+ * grid 30 levels darker (2 px every 8 px) so that no frame is flat. The thumbnail's mean grey
+ * says which frame it was made from.
+ */
+export function rampGraph(frames: number, width: number, height: number, rate: number): string {
+  if (frames > RAMP.maxFrames) throw new Error(`at most ${RAMP.maxFrames} frames`);
+  const grid = `${RAMP.gridDrop}*gt(lt(mod(X,8),2)+lt(mod(Y,8),2),0)`;
+  return `color=c=black:s=${width}x${height}:r=${rate},trim=end_frame=${frames},format=yuv420p,geq=lum='${RAMP.base}+N*${RAMP.step}-${grid}':cb=128:cr=128[v]`;
+}
+
+/** The mean RGB grey a thumbnail of ramp frame `index` has: full-range grey of each luma, weighted by the grid. */
+export function rampMeanGrey(index: number): number {
+  const grey = (luma: number) => ((luma - 16) * 255) / 219;
+  const luma = RAMP.base + index * RAMP.step;
+  return SEGMENT_COLOUR_SHARE * grey(luma) + (1 - SEGMENT_COLOUR_SHARE) * grey(luma - RAMP.gridDrop);
 }
 
 /** Four quadrants of different colours (top-left red, top-right lime, bottom-left blue, bottom-right yellow). */
@@ -128,21 +154,18 @@ export class VideoFixtures {
    */
   async makePiped(name: string, args: readonly string[], format: string): Promise<string> {
     const file = this.path(name);
-    await new Promise<void>((resolve, reject) => {
-      const out = createWriteStream(file);
-      const child = execFile(this.ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-f', format, 'pipe:1'], {
-        encoding: 'buffer',
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.stdout?.pipe(out);
-      child.once('error', reject);
-      child.once('close', (code) => {
-        out.once('finish', () => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')} (piped)\n${stderr}`))));
-        out.end();
-      });
+    const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-f', format, 'pipe:1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    await pipeline(child.stdout, createWriteStream(file));
+    const code = await exited;
+    if (code !== 0) throw new Error(`ffmpeg ${args.join(' ')} (piped)\n${stderr}`);
     return file;
   }
 

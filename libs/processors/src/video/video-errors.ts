@@ -60,7 +60,7 @@ const RULES: readonly Rule[] = [
     reason: 'unsupported_codec',
     message: (_detail, match) => {
       const codec = match[1] ?? match[2];
-      return codec
+      return codec && codec !== 'none'
         ? `The video uses the ${codec} codec, which this server's ffmpeg cannot decode.`
         : "The video uses a codec this server's ffmpeg cannot decode.";
     },

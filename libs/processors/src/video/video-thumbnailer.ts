@@ -1,0 +1,202 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig, UnprocessableMediaError } from '@app/core';
+import { ImageThumbnailer } from '../image/image-thumbnailer';
+import { MediaTools } from '../media-tools/media-tools';
+import { abortReason, ToolOutputLimitError } from '../media-tools/tool-process';
+import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
+import { isBlank, lumaStats } from './frame-content';
+import { FfmpegError, FrameExtractor, FrameTooLargeError, type FrameRequest } from './frame-extractor';
+import { candidateTimes, type VideoSpan } from './frame-times';
+import { describeVideoFailure, reportsTruncation } from './video-errors';
+import { orientationOf } from './video-orientation';
+
+/** After the midpoint frame turned out blank, how long to keep looking for one with content. */
+const SEARCH_BUDGET_MS = 5000;
+/** Frames are handed to sharp with their short side at most this (and at least the thumbnail's size)… */
+const MAX_SHORT_SIDE = 2048;
+const MIN_SHORT_SIDE = 256;
+/** …and their long side at most this many times the short side's cap (extreme panoramas get smaller). */
+const LONG_SIDE_FACTOR = 4;
+
+/** A frame of `time` seconds, or why there was none. */
+type Grab = { png: Buffer | null; stderr: string };
+
+/**
+ * Videos (MP4, MOV, AVI, WebM; whatever codecs the ffmpeg build decodes) → a square JPEG
+ * thumbnail of the frame at duration / 2, rotation metadata applied, through the same
+ * ImageThumbnailer as images so crop, colour and JPEG settings are identical.
+ *
+ * 1. ffprobe: the video stream, its size (refused above MAX_INPUT_PIXELS before any decoding),
+ *    duration and display matrix. No video stream → a permanent failure saying so.
+ * 2. Duration missing (live-recorded WebM) → measured from the packets' timestamps.
+ * 3. ffmpeg seeks to the midpoint and writes one PNG frame to a pipe. Nothing there (container
+ *    duration longer than the stream, a single-frame clip) → the first frame; a file cut short
+ *    → a failure saying it is truncated.
+ * 4. A black or flat midpoint frame → a few later (then earlier) frames are tried, within a
+ *    time budget, and the first with content wins; none → the midpoint frame after all.
+ *
+ * Aborting the signal (JOB_TIMEOUT_MS) kills the running ffprobe/ffmpeg and rejects with its reason.
+ */
+@Injectable()
+export class VideoThumbnailer {
+  private readonly logger = new Logger(VideoThumbnailer.name);
+  private readonly ffprobe: Ffprobe;
+  private readonly frames: FrameExtractor;
+
+  constructor(
+    private readonly config: AppConfig,
+    tools: MediaTools,
+    private readonly images: ImageThumbnailer,
+  ) {
+    this.ffprobe = new Ffprobe(tools);
+    this.frames = new FrameExtractor(tools);
+  }
+
+  async fromFile(file: string, size: number, signal: AbortSignal): Promise<Buffer> {
+    try {
+      const frame = await this.frame(file, size, signal);
+      return await this.images.fromBuffer(frame, size, signal);
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      throw this.describe(error, file);
+    }
+  }
+
+  /** The frame to make the thumbnail of, as PNG, oriented as it is displayed. */
+  private async frame(file: string, size: number, signal: AbortSignal): Promise<Buffer> {
+    const probe = await this.ffprobe.probe(file, signal);
+    const stream = videoStreamOf(probe);
+    this.assertDecodable(stream);
+    const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, ...frameShape(stream, size) };
+    const grab = (seconds: number): Promise<Grab> => this.frames.extract({ ...request, seconds });
+
+    if (stream.attachedPicture) return this.required(await grab(0), file);
+
+    let span = knownSpan(probe, stream);
+    let measured = false;
+    if (!span) {
+      span = await this.measuredSpan(file, probe, stream, signal);
+      measured = true;
+    }
+    let times = span ? candidateTimes(span) : [0];
+    let first = await grab(times[0]);
+    if (!first.png) {
+      if (reportsTruncation(first.stderr)) throw describeVideoFailure(first.stderr, inputPath(file));
+      // The container can claim more than the stream holds (audio longer than video, a header
+      // written before the recording stopped): measure the stream itself, then take its start.
+      const real = measured ? undefined : await this.measuredSpan(file, probe, stream, signal);
+      if (real) {
+        times = candidateTimes(real);
+        first = await grab(times[0]);
+      }
+      if (!first.png) {
+        times = [];
+        first = await grab(0);
+      }
+    }
+    const midpoint = this.required(first, file);
+    if (times.length <= 1 || !isBlank(await lumaStats(midpoint))) return midpoint;
+
+    const deadline = Date.now() + SEARCH_BUDGET_MS;
+    for (const time of times.slice(1)) {
+      if (Date.now() > deadline) break;
+      const later = await grab(time);
+      if (later.png && !isBlank(await lumaStats(later.png))) {
+        this.logger.debug(`Frame at ${times[0].toFixed(2)} s is blank; using the one at ${time.toFixed(2)} s`);
+        return later.png;
+      }
+    }
+    return midpoint;
+  }
+
+  private required(grab: Grab, file: string): Buffer {
+    if (grab.png) return grab.png;
+    if (grab.stderr.trim() !== '') throw describeVideoFailure(grab.stderr, inputPath(file));
+    throw new UnprocessableMediaError('The video has no frame that could be decoded.', 'undecodable');
+  }
+
+  /** The stream's time span read from its packets; undefined when it has none with a timestamp. */
+  private async measuredSpan(file: string, probe: ProbeResult, stream: ProbedStream, signal: AbortSignal): Promise<VideoSpan | undefined> {
+    const packets = await this.ffprobe.packetSpan(file, stream.index, signal);
+    if (!packets) return undefined;
+    const origin = probe.startSeconds ?? packets.first;
+    return { start: Math.max(0, packets.first - origin), duration: Math.max(0, packets.last - packets.first) };
+  }
+
+  /** Refuses, from the header alone, frames too big to decode safely (or with no size at all). */
+  private assertDecodable(stream: ProbedStream): void {
+    const { width, height } = stream;
+    if (width <= 0 || height <= 0) {
+      throw new UnprocessableMediaError(
+        'The video stream does not say how big its picture is (its header is damaged or its size is impossible).',
+        'undecodable',
+      );
+    }
+    const limit = this.config.thumbnails.maxInputPixels;
+    if (width * height > limit) {
+      throw new UnprocessableMediaError(
+        `The video is ${width}×${height} pixels (${megapixels(width * height)} MP per frame), above this service's limit of ${megapixels(limit)} MP.`,
+        'too_many_pixels',
+      );
+    }
+  }
+
+  private describe(error: unknown, file: string): unknown {
+    if (error instanceof UnprocessableMediaError) return error;
+    if (error instanceof FfprobeError || error instanceof FfmpegError) return describeVideoFailure(error.stderr, inputPath(file));
+    if (error instanceof FrameTooLargeError) {
+      return new UnprocessableMediaError('A decoded frame of the video was larger than this service processes.', 'too_many_pixels');
+    }
+    if (error instanceof ToolOutputLimitError) {
+      return new UnprocessableMediaError('The video file describes itself at an unreasonable length; it is probably damaged.', 'undecodable');
+    }
+    return error;
+  }
+}
+
+/** The stream to take the frame from: the first real video stream, else cover art. */
+export function videoStreamOf(probe: ProbeResult): ProbedStream {
+  const videos = probe.streams.filter((stream) => stream.codecType === 'video');
+  const stream = videos.find((candidate) => !candidate.attachedPicture) ?? videos[0];
+  if (stream) return stream;
+  const audioOnly = probe.streams.some((candidate) => candidate.codecType === 'audio');
+  throw new UnprocessableMediaError(
+    audioOnly
+      ? 'The file has no video stream (it contains only audio), so there is no picture to make a thumbnail from.'
+      : 'The file has no video stream, so there is no picture to make a thumbnail from.',
+    'no_video_stream',
+  );
+}
+
+/** Start and duration of the stream as the container states them, relative to the file's start. */
+export function knownSpan(probe: ProbeResult, stream: ProbedStream): VideoSpan | undefined {
+  const duration = stream.durationSeconds ?? probe.durationSeconds;
+  if (duration === undefined) return undefined;
+  const origin = probe.startSeconds ?? 0;
+  const start = stream.startSeconds === undefined ? 0 : Math.max(0, stream.startSeconds - origin);
+  return { start, duration };
+}
+
+/**
+ * Filters and output bound for one frame: square pixels (anamorphic video is stretched back),
+ * short side capped (sharp only needs a little more than the thumbnail), RGB, then the display
+ * orientation. The cap keeps a 4K or 100 MP frame from travelling through the pipe at full size.
+ */
+export function frameShape(stream: ProbedStream, size: number): { filters: string[]; maxBytes: number } {
+  const short = Math.max(MIN_SHORT_SIDE, size, Math.min(2 * size, MAX_SHORT_SIDE));
+  const long = short * LONG_SIDE_FACTOR;
+  const factor = `min(1,min(${short}/min(iw*sar,ih),${long}/max(iw*sar,ih)))`;
+  const filters = [
+    `scale=w='max(1,trunc(iw*sar*${factor}))':h='max(1,trunc(ih*${factor}))':flags=area`,
+    'setsar=1',
+    'format=rgb24',
+    ...orientationOf(stream.orientation).filters,
+  ];
+  // RGB bytes of the largest frame the cap lets through, plus PNG's per-row and zlib overhead.
+  const maxBytes = Math.ceil(short * long * 3 * 1.01) + 64 * 1024;
+  return { filters, maxBytes };
+}
+
+function megapixels(pixels: number): string {
+  return String(+(pixels / 1e6).toFixed(1));
+}
