@@ -51,6 +51,10 @@ export class ImageThumbnailer {
   private inputOptions(): SharpOptions {
     return {
       autoOrient: true,
+      // sharp's default ('warning') refuses files every browser shows, such as JPEGs with
+      // "Corrupt JPEG data: N extraneous bytes before marker". 'error' still refuses truncated
+      // files and real decoding errors, so a cut-off upload fails with a clear reason.
+      failOn: 'error',
       limitInputPixels: this.config.thumbnails.maxInputPixels,
       sequentialRead: true,
       pages: 1,
