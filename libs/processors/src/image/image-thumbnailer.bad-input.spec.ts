@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { loadConfig, UnprocessableMediaError } from '@app/core';
+import {
+  createTempDir,
+  encode,
+  measure,
+  pngBomb,
+  quadrants,
+  RASTER_FORMATS,
+  type RasterFormat,
+  readPixels,
+  rejectionOf,
+  storedZip,
+  type TempDir,
+  truncate,
+  webpBomb,
+  withGifFrameSize,
+  withGifScreen,
+  withJpegDimensions,
+} from '../../../../test/support/image-fixtures';
+import { ImageThumbnailer } from './image-thumbnailer';
+
+/** Files a user should get a clear, short reason for, and files that only look dangerous. */
+
+const SIZE = 128;
+const env = { NODE_ENV: 'test', JWT_SECRET: 'image-thumbnailer-spec-secret-0123456789' };
+const thumbnailer = new ImageThumbnailer(loadConfig(env));
+const MiB = 2 ** 20;
+
+let files: TempDir;
+let photo: Buffer;
+const encoded = {} as Record<RasterFormat, Buffer>;
+beforeAll(async () => {
+  files = await createTempDir('thumbs-image-bad-input-');
+  // Busy content, so every cut lands inside real image data.
+  const noise = quadrants(320, 240, [
+    [200, 40, 40],
+    [40, 200, 40],
+    [40, 40, 200],
+    [220, 220, 40],
+  ]);
+  noise.data.set(randomBytes(noise.data.length / 2), noise.data.length / 4);
+  for (const format of RASTER_FORMATS) encoded[format] = await encode(noise, format);
+  photo = encoded.jpeg;
+});
+afterAll(() => files.remove());
+
+async function failureOf(data: Buffer, name: string): Promise<UnprocessableMediaError> {
+  const error = await rejectionOf(thumbnailer.fromFile(await files.write(name, data), SIZE));
+  expect(error).toBeInstanceOf(UnprocessableMediaError);
+  return error as UnprocessableMediaError;
+}
+
+/** What a person reads in the job list: one short sentence or two, no internals or server paths. */
+function expectReadable(error: UnprocessableMediaError): void {
+  expect(error.message).not.toMatch(/\n|\bat \w|vips|Input (file|buffer)|corrupt header|\/tmp|thumbs-image|\(\)|:\s*\)/i);
+  expect(error.message.length).toBeLessThanOrEqual(160);
+  expect(error.message).toMatch(/^The (image|file) .+\.$/);
+}
+
+/** The thumbnailer still works: the next job after a failure succeeds. */
+async function expectStillWorking(): Promise<void> {
+  const jpeg = await thumbnailer.fromFile(await files.write('after-failure.jpg', photo), SIZE);
+  expect((await sharp(jpeg).metadata()).width).toBe(SIZE);
+}
+
+describe('truncated uploads fail with a clear reason (failOn stays strict about truncation)', () => {
+  const cuts = [0.1, 0.5, 0.9] as const;
+  it.each(RASTER_FORMATS.flatMap((format) => cuts.map((cut) => [format, cut] as const)))('%s cut at %f', async (format, cut) => {
+    const error = await failureOf(truncate(encoded[format], cut), `cut.${format}`);
+    // libwebp cannot tell a cut-off file from a damaged one: it only says it cannot parse it.
+    expect(error.reason).toBe(format === 'webp' ? 'undecodable' : 'truncated');
+    expect(error.message).toMatch(format === 'webp' ? /damaged|incomplete/ : /incomplete|cut off/);
+    expect(error.message).toMatch(/upload/i);
+    expectReadable(error);
+    await expectStillWorking();
+  });
+
+  it.each(RASTER_FORMATS)('%s cut inside its header', async (format) => {
+    const error = await failureOf(truncate(encoded[format], 20), `header.${format}`);
+    expect(['truncated', 'undecodable']).toContain(error.reason);
+    expectReadable(error);
+  });
+});
+
+describe('files that are not images', () => {
+  const magic: Record<RasterFormat, Buffer> = {
+    jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+    png: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    gif: Buffer.from('GIF89a', 'latin1'),
+    webp: Buffer.from('RIFF\x00\x10\x00\x00WEBPVP8 ', 'latin1'),
+  };
+
+  it.each(RASTER_FORMATS)('random bytes behind a %s signature', async (format) => {
+    const error = await failureOf(Buffer.concat([magic[format], randomBytes(4096)]), `random.${format}`);
+    expect(['truncated', 'undecodable']).toContain(error.reason);
+    expectReadable(error);
+    await expectStillWorking();
+  });
+
+  it('an empty file', async () => {
+    const error = await failureOf(Buffer.alloc(0), 'empty.jpg');
+    expect(error.reason).toBe('undecodable');
+    expect(error.message).toMatch(/empty|not an image/);
+    expectReadable(error);
+  });
+
+  it('a file that is gone is not the upload\'s fault: a plain error the worker retries, not a verdict on the file', async () => {
+    const error = await rejectionOf(thumbnailer.fromFile(path.join(files.path, 'missing.jpg'), SIZE));
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(UnprocessableMediaError);
+  });
+});
+
+describe('decompression bombs are refused from the header, before decoding', () => {
+  const grey = [90, 90, 90] as const;
+  const tiny = (format: RasterFormat) => encode(quadrants(16, 16, [grey, grey, grey, grey]), format);
+  const bombs: [string, () => Promise<Buffer>][] = [
+    ['a PNG whose IHDR declares 65535×65535', async () => pngBomb(65535, 65535)],
+    ['a WebP declaring 16383×16383', () => webpBomb(16383, 16383)],
+    ['a GIF whose frame declares 65535×65535', async () => withGifFrameSize(await tiny('gif'), 65535, 65535)],
+    ['a JPEG whose SOF declares 65500×65500', async () => withJpegDimensions(await tiny('jpeg'), 65500, 65500)],
+  ];
+
+  it.each(bombs)('%s', async (name, make) => {
+    const data = await make();
+    const declared = await sharp(data, { limitInputPixels: false }).metadata();
+    expect({ small: data.length < 64 * 1024, huge: declared.width * declared.height > 250_000_000 }).toEqual({ small: true, huge: true });
+
+    const file = await files.write('bomb', data);
+    const fromFile = await measure(() => rejectionOf(thumbnailer.fromFile(file, SIZE)));
+    // From a buffer (decoded video frames) sharp's own limitInputPixels refuses it, also from the header.
+    const fromBuffer = await measure(() => rejectionOf(thumbnailer.fromBuffer(data, SIZE)));
+    console.log(`${name}: refused in ${fromFile.ms.toFixed(1)} ms (buffer: ${fromBuffer.ms.toFixed(1)} ms), peak RSS +${(fromFile.peakRssGrowth / MiB).toFixed(1)} MiB`);
+
+    for (const { result: error, peakRssGrowth } of [fromFile, fromBuffer]) {
+      expect(error).toBeInstanceOf(UnprocessableMediaError);
+      expect((error as UnprocessableMediaError).reason).toBe('too_many_pixels');
+      expectReadable(error as UnprocessableMediaError);
+      // Decoding even a sliver of these would take gigabytes; reading a header takes nothing.
+      expect(peakRssGrowth).toBeLessThan(32 * MiB);
+    }
+    expect((fromFile.result as Error).message).toBe(
+      `The image is ${declared.width}×${declared.height} pixels (${+((declared.width * declared.height) / 1e6).toFixed(1)} MP), above this service's limit of 100 MP.`,
+    );
+    await expectStillWorking();
+  });
+
+  it('a GIF whose logical screen (only) declares 65535×65535 is sized by its frames: thumbnailed, nothing allocated', async () => {
+    // libnsgif ignores screen sizes above 2048 and sizes the canvas from the frames.
+    const gif = withGifScreen(await tiny('gif'), 65535, 65535);
+    const { result, peakRssGrowth } = await measure(async () => thumbnailer.fromFile(await files.write('screen.gif', gif), SIZE));
+    expect((await readPixels(result)).mean(SIZE / 2, SIZE / 2)).toEqual([90, 90, 90]);
+    expect(peakRssGrowth).toBeLessThan(32 * MiB);
+  });
+
+  it('MAX_INPUT_PIXELS is the limit: at it accepted, one row above refused, from a file and from a buffer', async () => {
+    const small = new ImageThumbnailer(loadConfig({ ...env, MAX_INPUT_PIXELS: '10000' }));
+    const atLimit = await encode(quadrants(100, 100, [grey, grey, grey, grey]), 'png');
+    const aboveLimit = await encode(quadrants(100, 101, [grey, grey, grey, grey]), 'png');
+
+    expect((await sharp(await small.fromFile(await files.write('at.png', atLimit), SIZE)).metadata()).width).toBe(SIZE);
+    expect((await sharp(await small.fromBuffer(atLimit, SIZE)).metadata()).width).toBe(SIZE);
+    for (const refused of [small.fromFile(await files.write('above.png', aboveLimit), SIZE), small.fromBuffer(aboveLimit, SIZE)]) {
+      const error = await rejectionOf(refused);
+      expect(error).toBeInstanceOf(UnprocessableMediaError);
+      expect((error as UnprocessableMediaError).reason).toBe('too_many_pixels');
+    }
+  });
+});
+
+describe('polyglots: a valid JPEG with something appended', () => {
+  const MARK = 'THUMBS-POLYGLOT-PAYLOAD';
+  const payloads: [string, Buffer][] = [
+    ['a ZIP archive', storedZip('index.html', Buffer.from(`<script>alert("${MARK}")</script>`))],
+    ['an HTML page', Buffer.from(`<!doctype html><html><body><script>alert("${MARK}")</script></body></html>`)],
+  ];
+
+  it.each(payloads)('with %s is thumbnailed as the JPEG it is, a clean re-encode without the payload', async (_name, payload) => {
+    const polyglot = Buffer.concat([photo, payload]);
+    const jpeg = await thumbnailer.fromFile(await files.write('polyglot.jpg', polyglot), SIZE);
+
+    expect(jpeg.includes(MARK)).toBe(false);
+    expect(jpeg.includes('<script')).toBe(false);
+    expect(jpeg.includes(Buffer.from('PK\x03\x04', 'latin1'))).toBe(false);
+    expect(jpeg.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9])); // ends at EOI: nothing trails it
+    expect(jpeg.indexOf(Buffer.from([0xff, 0xd9]))).toBe(jpeg.length - 2);
+    const pixels = await readPixels(jpeg);
+    expect(pixels.width).toBe(SIZE);
+    expect(pixels.mean(8, 8).every((v, i) => Math.abs(v - [200, 40, 40][i]) <= 30)).toBe(true);
+  });
+});
