@@ -37,6 +37,7 @@ export class UploadPanelComponent {
   readonly accept = ACCEPT;
   readonly acceptedHint = `Images (${namesOf('image')}) and videos (${namesOf('video')}).`;
   readonly hasItems = computed(() => this.queue.items().length > 0);
+  readonly clearDisabled = computed(() => !this.queue.hasFinished());
   readonly summary = computed(() => {
     const items = this.queue.items();
     const active = items.filter((item) => item.state === 'waiting' || item.state === 'uploading').length;
