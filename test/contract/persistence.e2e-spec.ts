@@ -160,6 +160,11 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
           expect(seen).toEqual(expected);
           const counts = await jobs.countByStatus(userId);
           for (const status of JOB_STATUSES) expect(counts[status]).toBe(mine.filter((job) => job.status === status).length);
+          const everyone = await jobs.countByStatus();
+          const byType = await jobs.countByStatusAndType();
+          for (const status of JOB_STATUSES) {
+            expect(byType.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0)).toBe(everyone[status]);
+          }
         }),
         { numRuns: 100 },
       );

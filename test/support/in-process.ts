@@ -33,6 +33,8 @@ export async function startInProcessApi(env: Record<string, string> = {}): Promi
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: prefix,
     BCRYPT_COST: '10',
+    RATE_LIMIT_AUTH: '100000',
+    RATE_LIMIT_UPLOADS: '100000',
     ...env,
   };
   const app = await createApiApp(loadConfig(fullEnv, dir));

@@ -18,6 +18,9 @@ import { IdempotencyInterceptor } from './upload/idempotency.interceptor';
 import { UploadController } from './upload/upload.controller';
 import { UploadInterceptor } from './upload/upload.interceptor';
 import { JobsGateway } from './realtime/jobs.gateway';
+import { rateLimitModule, RateLimitGuard } from './http/rate-limit';
+import { ApiMetrics } from './observability/api-metrics';
+import { MetricsController } from './observability/metrics.controller';
 
 /** The api process: REST, Socket.IO and the built web app on one port. No thumbnailing here. */
 @Module({})
@@ -31,10 +34,11 @@ export class ApiModule {
         AuthModule.forRoot(config.database),
         JobsModule.forRoot(config.database),
         TerminusModule,
+        rateLimitModule,
         ...webApp(config.http.webRoot),
       ],
-      controllers: [AuthController, UploadController, JobsController, FilesController, HealthController],
-      providers: [JobViewMapper, JobsGateway, UploadInterceptor, IdempotencyInterceptor, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
+      controllers: [AuthController, UploadController, JobsController, FilesController, HealthController, MetricsController],
+      providers: [JobViewMapper, JobsGateway, ApiMetrics, RateLimitGuard, UploadInterceptor, IdempotencyInterceptor, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
     };
   }
 }

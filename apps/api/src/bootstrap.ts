@@ -2,9 +2,11 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/core';
 import { ApiModule } from './api.module';
+import { ApiMetrics } from './observability/api-metrics';
 import { ConfiguredIoAdapter } from './realtime/configured-io.adapter';
 
 /**
@@ -18,8 +20,34 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
 }
 
 export function configureApiApp(app: INestApplication & Partial<NestExpressApplication>): void {
+  const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
-  app.useWebSocketAdapter(new ConfiguredIoAdapter(app, app.get(AppConfig)));
+  app.useWebSocketAdapter(new ConfiguredIoAdapter(app, config));
+  app.set?.('trust proxy', config.http.trustProxy);
+  app.use(app.get(ApiMetrics).middleware);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // The web app, Swagger UI and thumbnails are all same-origin; Material needs inline styles.
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:', 'blob:'],
+          'font-src': ["'self'", 'data:'],
+          'connect-src': ["'self'"],
+          'object-src': ["'none'"],
+          'frame-ancestors': ["'none'"],
+          'upgrade-insecure-requests': null,
+        },
+      },
+      // Thumbnails are fetched by <img> tags of this origin only.
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+    }),
+  );
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({ origin: [...config.http.corsOrigins], credentials: false, exposedHeaders: ['Retry-After', 'X-Request-Id'], maxAge: 600 });
+  }
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -4,6 +4,7 @@ import { JobsModule } from '@app/jobs';
 import { ProcessorsModule } from '@app/processors';
 import { StorageModule } from '@app/storage';
 import { ThumbnailConsumer } from './thumbnail.consumer';
+import { WorkerObservability } from './worker-observability';
 
 /** The worker process: queue consumer, thumbnailers, job lifecycle. No HTTP. */
 @Module({})
@@ -17,7 +18,7 @@ export class WorkerModule {
         JobsModule.forRoot(config.database),
         ProcessorsModule,
       ],
-      providers: [ThumbnailConsumer],
+      providers: [ThumbnailConsumer, WorkerObservability],
     };
   }
 }

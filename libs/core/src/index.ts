@@ -9,3 +9,4 @@ export * from './logging/logger.module';
 export * from './core.module';
 export * from './ids';
 export * from './database/mongo-guard';
+export * from './metrics/metrics-registry';

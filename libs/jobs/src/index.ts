@@ -11,3 +11,5 @@ export * from './intake/upload-intake';
 export * from './media/detect-media';
 export * from './persistence/sqlite-jobs.repository';
 export * from './persistence/mongo-jobs.repository';
+export * from './workers/worker-registry';
+export * from './health/dependency-probes';

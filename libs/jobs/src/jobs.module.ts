@@ -16,6 +16,8 @@ import {
 } from './persistence/mongo-jobs.repository';
 import { SqliteJobsRepository } from './persistence/sqlite-jobs.repository';
 import { JobQueue, THUMBNAIL_QUEUE } from './queue/job-queue';
+import { WorkerRegistry } from './workers/worker-registry';
+import { DependencyProbes } from './health/dependency-probes';
 
 /** The job lifecycle: repository (adapter per DATABASE_URL), BullMQ queue with per-user FIFO, status events. */
 @Module({})
@@ -48,8 +50,10 @@ export class JobsModule {
         JobsService,
         UploadIntake,
         JobRunner,
+        WorkerRegistry,
+        DependencyProbes,
       ],
-      exports: [JobsRepository, JobEvents, JobQueue, JobsService, UploadIntake, JobRunner, BullModule],
+      exports: [JobsRepository, JobEvents, JobQueue, JobsService, UploadIntake, JobRunner, WorkerRegistry, DependencyProbes, BullModule],
     };
   }
 }

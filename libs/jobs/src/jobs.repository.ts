@@ -1,4 +1,4 @@
-import type { JobStatus } from '@app/shared';
+import type { FileType, JobStatus } from '@app/shared';
 import type { Job, JobPatch } from './job';
 
 export interface ListQuery {
@@ -43,8 +43,10 @@ export abstract class JobsRepository {
   abstract deleteOwned(id: string, userId: string): Promise<Job | null>;
   /** Jobs not yet completed or failed, oldest first; `updatedBefore` limits to ones untouched since. */
   abstract findUnfinished(options?: { updatedBefore?: Date; limit?: number }): Promise<Job[]>;
-  /** Number of a user's jobs by status. */
+  /** Number of a user's (or all) jobs by status. */
   abstract countByStatus(userId?: string): Promise<Record<JobStatus, number>>;
+  /** Number of all jobs by status and file type (for metrics). */
+  abstract countByStatusAndType(): Promise<{ status: JobStatus; fileType: FileType; count: number }[]>;
 
   /** Reserves an Idempotency-Key for a user, or reports the state of an earlier use of it. */
   abstract claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim>;

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse, ApiBadRequestResponse } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { AuthService, AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { RateLimitGuard } from '../http/rate-limit';
 import { ErrorDto } from '../http/error.dto';
 import { AuthResultDto, CredentialsDto, LoginDto, UserDto } from './auth.dto';
 
@@ -10,6 +12,9 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
+  @UseGuards(RateLimitGuard)
+  @SkipThrottle({ uploads: true })
+  @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many requests from this address' })
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiBody({ type: CredentialsDto })
   @ApiCreatedResponse({ type: AuthResultDto })
@@ -21,6 +26,8 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
+  @UseGuards(RateLimitGuard)
+  @SkipThrottle({ uploads: true })
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: AuthResultDto })

@@ -1,55 +1,61 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { RedisConnections } from '@app/core';
-import { JobsRepository } from '@app/jobs';
-import { StorageDriver } from '@app/storage';
+import { DependencyProbes, ProbeResult, WorkerRegistry } from '@app/jobs';
 
-const CHECK_TIMEOUT_MS = 2000;
-
-/** Readiness of the api: its database, Redis and storage. 503 names what is down. */
+/**
+ * Readiness of the api (`/api/health`): its database, Redis and storage, each up or down with
+ * the reason (503 when any is down); plus the live workers and the ffmpeg they use, which is
+ * reported but does not fail the check (uploads queue up until a worker runs).
+ * Liveness (`/api/health/live`): the process answers.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
-    private readonly jobs: JobsRepository,
-    private readonly redis: RedisConnections,
-    private readonly storage: StorageDriver,
+    private readonly probes: DependencyProbes,
+    private readonly workers: WorkerRegistry,
   ) {}
 
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Health of the api and what it depends on' })
+  @ApiOperation({ summary: 'Readiness: the api and what it depends on' })
   @ApiOkResponse({ description: '`{ status: "ok", details }`' })
   @ApiServiceUnavailableResponse({ description: '`{ status: "error", error, details }` naming what is down' })
   check(): Promise<HealthCheckResult> {
     return this.health.check([
-      () => this.probe('database', () => this.jobs.ping()),
-      () => this.probe('redis', async () => void (await this.redis.get('commands').ping())),
-      () => this.probe('storage', () => this.storage.ping()),
+      async () => this.result('database', await this.probes.database()),
+      async () => this.result('redis', await this.probes.redisServer()),
+      async () => this.result('storage', await this.probes.storageBackend()),
+      async () => {
+        const session = this.indicator.check('workers');
+        try {
+          const live = await this.workers.list();
+          const tools = [...new Set(live.map((worker) => JSON.stringify(worker.tools)))].map((json) => JSON.parse(json) as unknown);
+          return session.up({
+            count: live.length,
+            ...(live.length === 0 ? { message: 'No worker is running: uploads wait in the queue until one starts.' } : {}),
+            media: tools.length === 1 ? tools[0] : tools,
+          });
+        } catch (error) {
+          // Redis being down is reported by its own check.
+          return session.up({ count: null, message: (error as Error).message });
+        }
+      },
     ]);
   }
 
-  private async probe(key: string, check: () => Promise<void>) {
-    const session = this.indicator.check(key);
-    const started = Date.now();
-    try {
-      await withTimeout(check(), CHECK_TIMEOUT_MS);
-      return session.up({ ms: Date.now() - started });
-    } catch (error) {
-      return session.down({ message: (error as Error).message });
-    }
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ description: '`{ status: "ok" }`' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
   }
-}
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  private result(key: string, probe: ProbeResult) {
+    const session = this.indicator.check(key);
+    return probe.status === 'up' ? session.up({ ms: probe.ms }) : session.down({ ms: probe.ms, message: probe.message ?? 'down' });
+  }
 }

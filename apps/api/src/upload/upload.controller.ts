@@ -11,10 +11,14 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { SkipThrottle } from '@nestjs/throttler';
 import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { RateLimitGuard } from '../http/rate-limit';
+import { ApiMetrics } from '../observability/api-metrics';
 import { InvalidInputError, PayloadTooLargeError } from '@app/core';
 import { JobsService, StoredUpload } from '@app/jobs';
 import type { Rejected } from '@app/shared';
@@ -33,10 +37,12 @@ export class UploadController {
   constructor(
     private readonly jobs: JobsService,
     private readonly views: JobViewMapper,
+    private readonly metrics: ApiMetrics,
   ) {}
 
   @Post()
-  @UseGuards(JwtAuthGuard)
+  @UseGuards(JwtAuthGuard, RateLimitGuard)
+  @SkipThrottle({ auth: true })
   @UseInterceptors(IdempotencyInterceptor, UploadInterceptor)
   @ApiOperation({
     summary: 'Upload images and videos; each accepted file becomes a queued job',
@@ -52,11 +58,13 @@ export class UploadController {
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })
   @ApiConflictResponse({ type: ErrorDto, description: 'The same Idempotency-Key is still being processed' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many uploads by this user in the last minute; see Retry-After' })
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The database is unavailable' })
   async upload(@CurrentUser() user: AuthUser, @Req() req: Request): Promise<UploadResultDto> {
     const files = (req.files ?? []) as ReceivedFile[];
     const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
     const rejected = files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : []));
+    rejected.forEach((item) => this.metrics.recordRejection(item.code));
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
     if (stored.length === 0) {
       const message = rejected.length === 1 ? rejected[0].message : 'None of the files can be processed; see `rejected` for why.';
@@ -64,6 +72,7 @@ export class UploadController {
       throw new InvalidInputError(message, { rejected });
     }
     const jobs = await this.jobs.createFromUploads(user.id, stored, requestIdOf(req));
+    stored.forEach((upload) => this.metrics.recordUpload(upload.media.fileType, upload.size));
     return { jobs: jobs.map((job) => this.views.toView(job)), rejected };
   }
 }

@@ -84,6 +84,12 @@ export interface WorkerConfig {
 
 export interface HttpConfig {
   corsOrigins: readonly string[];
+  /** When set, /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+  /** Requests per minute: sign-in and registration per client address, uploads per user. */
+  rateLimits: { authPerMinute: number; uploadsPerMinute: number };
+  /** Express "trust proxy" setting, so rate limits see the client's address behind a proxy. */
+  trustProxy: string | number | boolean;
   /** Folder of the built web app served at `/`; empty when it is not built. */
   webRoot: string;
 }

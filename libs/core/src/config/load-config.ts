@@ -93,7 +93,23 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       metricsPort: read('WORKER_METRICS_PORT', '0', (raw) => parseInteger(raw, { min: 0, max: 65535 })),
     },
     http: {
-      corsOrigins: read('CORS_ORIGINS', '', parseList),
+      corsOrigins: read('CORS_ORIGINS', '', (raw) =>
+        parseList(raw).map((origin) => {
+          const url = new URL(origin);
+          if (url.origin !== origin.replace(/\/$/, '')) throw new Error(`must list origins like https://app.example.com, got "${origin}"`);
+          return url.origin;
+        }),
+      ),
+      metricsToken: read('METRICS_TOKEN', '', (raw) => raw || undefined),
+      rateLimits: {
+        authPerMinute: read('RATE_LIMIT_AUTH', '30', (raw) => parseInteger(raw, { min: 1 })),
+        uploadsPerMinute: read('RATE_LIMIT_UPLOADS', '120', (raw) => parseInteger(raw, { min: 1 })),
+      },
+      trustProxy: read('TRUST_PROXY', 'false', (raw) => {
+        if (/^\d+$/.test(raw)) return Number(raw);
+        if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
+        return raw; // e.g. "loopback, 10.0.0.0/8"
+      }),
       webRoot: read('WEB_ROOT', 'dist/apps/web/browser', (raw) => path.resolve(cwd, raw)),
     },
   };

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import IORedis, { Redis, RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 
-export type RedisRole = 'commands' | 'publisher' | 'subscriber' | 'queue' | 'worker';
+export type RedisRole = 'commands' | 'publisher' | 'subscriber' | 'queue' | 'worker' | 'throttle';
 
 /**
  * Makes and owns the process's Redis connections. Every connection reconnects by itself with
@@ -49,6 +49,8 @@ export class RedisConnections implements OnApplicationShutdown {
       commandTimeout: blocking ? undefined : 5000,
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 3000),
       reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      // The rate limiter's library has no prefix option: its keys get ours through the client.
+      keyPrefix: role === 'throttle' ? `${this.config.redis.prefix}:throttle:` : undefined,
     };
   }
 

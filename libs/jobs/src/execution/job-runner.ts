@@ -33,7 +33,10 @@ export type RunOutcome = 'completed' | 'failed' | 'skipped';
 /** While a dependency is down, a job waits this long between tries without using up its attempts. */
 const UNAVAILABLE_DELAY_MS = 5000;
 
+/** Observers of runs (metrics). */
 export interface RunHooks {
+  /** A job was claimed after waiting `waitMs` since it was (last) queued. */
+  onStarted?(job: Job, waitMs: number): void;
   onFinished?(job: Job, outcome: 'completed' | 'failed', durationMs: number, reason?: string): void;
 }
 
@@ -113,6 +116,7 @@ export class JobRunner {
     }
     const log = { jobId, userId, requestId: claimed.requestId ?? undefined, attempt: claimed.attempts };
     if (current.status !== 'processing') await this.events.publish(claimed);
+    this.hooks.onStarted?.(claimed, Math.max(0, startedAt.getTime() - current.updatedAt.getTime()));
     this.logger.log(log, `Processing ${claimed.fileType} job ${jobId} (attempt ${claimed.attempts})`);
 
     let outcome: 'completed' | 'failed';

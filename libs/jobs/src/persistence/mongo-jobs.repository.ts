@@ -116,6 +116,13 @@ export class MongoJobsRepository extends JobsRepository {
     return counts;
   }
 
+  async countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
+    const rows = await mongoGuard(() =>
+      this.jobs.aggregate<{ _id: { status: JobStatus; fileType: Job['fileType'] }; n: number }>([{ $group: { _id: { status: '$status', fileType: '$fileType' }, n: { $sum: 1 } } }]).exec(),
+    );
+    return rows.map((row) => ({ status: row._id.status, fileType: row._id.fileType, count: row.n }));
+  }
+
   async claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
     return mongoGuard(async () => {
       try {

@@ -164,6 +164,17 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return counts;
   }
 
+  async countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
+    return this.sqlite.guard(
+      () =>
+        this.sqlite.db.prepare('SELECT status, file_type AS fileType, COUNT(*) AS count FROM jobs GROUP BY status, file_type').all() as {
+          status: JobStatus;
+          fileType: Job['fileType'];
+          count: number;
+        }[],
+    );
+  }
+
   async claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
     const db = this.sqlite.db;
     return this.sqlite.guard(() =>

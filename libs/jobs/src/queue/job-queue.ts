@@ -98,6 +98,15 @@ export class JobQueue {
     if (existing && ((await existing.isCompleted()) || (await existing.isFailed()))) await existing.remove();
   }
 
+  /** Jobs waiting behind their user's current job (in the FIFOs but not yet on BullMQ). */
+  async backlog(): Promise<number> {
+    const users = await this.fifo.users();
+    if (users.length === 0) return 0;
+    const commands = this.redis.get('commands');
+    const lengths = await commands.pipeline(users.map((userId) => ['llen', this.fifo.listKey(userId)])).exec();
+    return (lengths ?? []).reduce((sum, [, length]) => sum + Math.max(0, Number(length) - 1), 0);
+  }
+
   /** Puts a job on BullMQ; a no-op when it is already there (the job id is the BullMQ id). */
   async dispatch(data: ThumbnailJobData): Promise<void> {
     await this.queue.add('thumbnail', data, { ...JOB_OPTIONS, jobId: data.jobId });

@@ -81,9 +81,13 @@ export class DiskStorageDriver extends StorageDriver {
     return work(file);
   }
 
+  /** Writes and removes a probe file, so a missing, replaced or read-only root is noticed. */
   async ping(): Promise<void> {
-    await this.ensureRoot();
-    await fs.access(this.root, fs.constants.R_OK | fs.constants.W_OK);
+    const temp = path.join(this.root, TEMP_DIR);
+    await fs.mkdir(temp, { recursive: true });
+    const probe = path.join(temp, `ping-${randomBytes(6).toString('hex')}`);
+    await fs.writeFile(probe, '');
+    await fs.rm(probe, { force: true });
   }
 
   /** Absolute path of a key, refusing anything that would resolve outside the root. */

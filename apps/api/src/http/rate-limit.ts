@@ -1,0 +1,42 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { Request, Response } from 'express';
+import { AppConfig, RedisConnections, TooManyRequestsError } from '@app/core';
+
+/** Named limits; each rate-limited route skips the ones that are not its own. */
+export const RATE_LIMITS = { auth: 'auth', uploads: 'uploads' } as const;
+
+/**
+ * Rate limits counted in Redis, so they hold across api instances: sign-in and registration per
+ * client address, uploads per signed-in user. Limits come from the config.
+ */
+export const rateLimitModule = ThrottlerModule.forRootAsync({
+  inject: [AppConfig, RedisConnections],
+  useFactory: (config: AppConfig, redis: RedisConnections) => ({
+    throttlers: [
+      { name: RATE_LIMITS.auth, ttl: 60_000, limit: config.http.rateLimits.authPerMinute },
+      { name: RATE_LIMITS.uploads, ttl: 60_000, limit: config.http.rateLimits.uploadsPerMinute },
+    ],
+    storage: new ThrottlerStorageRedisService(redis.get('throttle')),
+  }),
+});
+
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
+    const user = req.user as { id?: string } | undefined;
+    return user?.id ? `user:${user.id}` : `ip:${(req as unknown as Request).ip}`;
+  }
+
+  /** One counter per limit and caller across routes (sign-in and registration share "auth"). */
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
+  protected override async throwThrottlingException(context: ExecutionContext, detail: { timeToBlockExpire: number; limit: number }): Promise<void> {
+    const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
+    throw new TooManyRequestsError(`Too many requests (at most ${detail.limit} a minute). Try again in ${retryAfter} seconds.`, retryAfter);
+  }
+}

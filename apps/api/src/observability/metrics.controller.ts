@@ -1,0 +1,28 @@
+import { Controller, Get, Header, Headers, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { AppConfig, MetricsRegistry, NotFoundError } from '@app/core';
+
+/** Prometheus text at /metrics (outside /api). With METRICS_TOKEN set, only for `Bearer <token>`. */
+@ApiExcludeController()
+@Controller('metrics')
+export class MetricsController {
+  constructor(
+    private readonly metrics: MetricsRegistry,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
+    const token = this.config.http.metricsToken;
+    if (token) {
+      const given = Buffer.from(authorization ?? '');
+      const expected = Buffer.from(`Bearer ${token}`);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new NotFoundError('Not found');
+    }
+    res.setHeader('Content-Type', this.metrics.contentType);
+    res.send(await this.metrics.metrics());
+  }
+}

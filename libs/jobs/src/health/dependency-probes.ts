@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { RedisConnections } from '@app/core';
+import { StorageDriver } from '@app/storage';
+import { JobsRepository } from '../jobs.repository';
+
+export interface ProbeResult {
+  status: 'up' | 'down';
+  ms: number;
+  message?: string;
+}
+
+const TIMEOUT_MS = 2000;
+
+/**
+ * Checks of what every process depends on: the database (can it take a write now), Redis and
+ * storage. Each answers within two seconds, up or down with the reason. Used by the api's
+ * /api/health and the worker's own health endpoint.
+ */
+@Injectable()
+export class DependencyProbes {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly redis: RedisConnections,
+    private readonly storage: StorageDriver,
+  ) {}
+
+  database(): Promise<ProbeResult> {
+    return probe(() => this.jobs.ping());
+  }
+
+  redisServer(): Promise<ProbeResult> {
+    return probe(async () => {
+      await this.redis.get('commands').ping();
+    });
+  }
+
+  storageBackend(): Promise<ProbeResult> {
+    return probe(() => this.storage.ping());
+  }
+
+  async all(): Promise<Record<'database' | 'redis' | 'storage', ProbeResult>> {
+    const [database, redis, storage] = await Promise.all([this.database(), this.redisServer(), this.storageBackend()]);
+    return { database, redis, storage };
+  }
+}
+
+async function probe(check: () => Promise<void>): Promise<ProbeResult> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      }),
+    ]);
+    return { status: 'up', ms: Date.now() - started };
+  } catch (error) {
+    return { status: 'down', ms: Date.now() - started, message: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}

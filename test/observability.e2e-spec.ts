@@ -1,0 +1,234 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ApiClient, request } from './support/client';
+import { ChildApp } from './support/child-app';
+import { media } from './support/media';
+import { PrivateRedis } from './support/private-redis';
+import { StatusSocket } from './support/sockets';
+import { freePort, TestStack } from './support/stack';
+
+jest.setTimeout(180_000);
+
+/** Value of one sample in Prometheus text, 0 when absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([^{\s]+)(?:\{([^}]*)\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (wanted.every(([key, value]) => have[key] === value)) return Number(match[3]);
+  }
+  return 0;
+}
+
+describe('metrics, logs and headers (built api and worker)', () => {
+  let stack: TestStack;
+  let workerMetricsPort: number;
+
+  beforeAll(async () => {
+    workerMetricsPort = await freePort();
+    stack = await TestStack.start({ workers: 1, env: { WORKER_METRICS_PORT: String(workerMetricsPort) } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('exposes /metrics on the api and the worker, and they move when a job runs', async () => {
+    const scrape = async (url: string) => (await fetch(url)).text();
+    const apiBefore = await scrape(`${stack.baseUrl}/metrics`);
+    const workerBefore = await scrape(`http://127.0.0.1:${workerMetricsPort}/metrics`);
+    const user = await ApiClient.register(stack.baseUrl);
+    const file = await media.jpeg(300, 200);
+    const [job, broken] = await user.uploadOk([file, media.brokenJpeg()]);
+    await user.waitFor(job.id);
+    await user.waitFor(broken.id);
+    await user.upload([{ name: 'notes.txt', data: Buffer.from('hello') }]);
+    const api = await scrape(`${stack.baseUrl}/metrics`);
+    const worker = await scrape(`http://127.0.0.1:${workerMetricsPort}/metrics`);
+
+    expect(sample(api, 'thumbs_uploads_total', { file_type: 'image' }) - sample(apiBefore, 'thumbs_uploads_total', { file_type: 'image' })).toBe(2);
+    expect(sample(api, 'thumbs_upload_bytes_total', { file_type: 'image' }) - sample(apiBefore, 'thumbs_upload_bytes_total', { file_type: 'image' })).toBe(
+      file.data.length + media.brokenJpeg().data.length,
+    );
+    expect(sample(api, 'thumbs_upload_rejections_total', { code: 'unsupported_type' })).toBeGreaterThanOrEqual(1);
+    expect(sample(api, 'thumbs_jobs', { status: 'completed', file_type: 'image' })).toBeGreaterThanOrEqual(1);
+    expect(sample(api, 'thumbs_jobs', { status: 'failed', file_type: 'image' })).toBeGreaterThanOrEqual(1);
+    expect(sample(api, 'thumbs_http_request_duration_seconds_count', { method: 'POST', route: '/api/upload', status: '201' })).toBeGreaterThanOrEqual(1);
+    expect(sample(api, 'thumbs_workers')).toBe(1);
+    expect(api).toMatch(/thumbs_queue_depth\{state="backlog"\} 0/);
+    expect(api).toMatch(/process_resident_memory_bytes/);
+
+    const finished = (outcome: string, text: string) => sample(text, 'thumbs_jobs_finished_total', { file_type: 'image', outcome });
+    expect(finished('completed', worker) - finished('completed', workerBefore)).toBe(1);
+    expect(finished('failed', worker) - finished('failed', workerBefore)).toBe(1);
+    expect(sample(worker, 'thumbs_job_processing_seconds_count', { file_type: 'image', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
+    expect(sample(worker, 'thumbs_job_wait_seconds_count', { file_type: 'image' })).toBeGreaterThanOrEqual(2);
+    expect(sample(worker, 'thumbs_job_failures_total', { file_type: 'image', reason: 'truncated' }) + sample(worker, 'thumbs_job_failures_total', { file_type: 'image', reason: 'undecodable' })).toBeGreaterThanOrEqual(1);
+
+    const health = (await (await fetch(`http://127.0.0.1:${workerMetricsPort}/health`)).json()) as { status: string; details: { ffmpeg: { ffmpeg: { version: string } } } };
+    expect(health.status).toBe('ok');
+    expect(health.details.ffmpeg.ffmpeg.version).toMatch(/\d/);
+  });
+
+  it('carries the request id from the upload into the worker’s log lines for the job', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const response = await user.upload([await media.jpeg()], { 'x-request-id': 'trace-4242-abc' });
+    expect(response.headers.get('x-request-id')).toBe('trace-4242-abc');
+    const [job] = response.body.jobs;
+    await user.waitFor(job.id);
+    const lines = stack.workers[0].lines.filter((line) => line.includes(job.id)).map((line) => JSON.parse(line) as { requestId?: string; msg: string });
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.every((line) => line.requestId === 'trace-4242-abc')).toBe(true);
+    const apiLine = stack.api!.lines.find((line) => line.includes('trace-4242-abc') && line.includes('/api/upload'));
+    expect(apiLine).toBeDefined();
+  });
+
+  it('reports live workers and their ffmpeg in /api/health', async () => {
+    const body = (await (await fetch(`${stack.baseUrl}/api/health`)).json()) as { status: string; details: Record<string, Record<string, unknown>> };
+    expect(body.status).toBe('ok');
+    expect(body.details.database.status).toBe('up');
+    expect(body.details.redis.status).toBe('up');
+    expect(body.details.storage.status).toBe('up');
+    expect(body.details.workers).toMatchObject({ status: 'up', count: 1 });
+    const mediaTools = body.details.workers.media as { ffmpeg: { path: string; source: string; version: string } };
+    expect(mediaTools.ffmpeg.source).toMatch(/env|system|npm/);
+    expect(mediaTools.ffmpeg.version).toMatch(/\d/);
+    expect((await fetch(`${stack.baseUrl}/api/health/live`)).status).toBe(200);
+  });
+
+  it('sends security headers and keeps secrets and tokens out of the logs', async () => {
+    const response = await fetch(`${stack.baseUrl}/api/health`);
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-powered-by')).toBeNull();
+    const user = await ApiClient.register(stack.baseUrl);
+    await user.list();
+    const [job] = await user.uploadOk([await media.jpeg()]);
+    const done = await user.waitFor(job.id);
+    await user.fetchBytes(done.thumbnailUrl!);
+    const secret = fs.readFileSync(path.join(stack.dir, 'jwt-secret'), 'utf8').trim();
+    const sig = /sig=([^&]+)/.exec(done.thumbnailUrl!)![1];
+    for (const line of [...stack.api!.lines, ...stack.workers[0].lines]) {
+      expect(line).not.toContain(secret);
+      expect(line).not.toContain(user.token);
+      expect(line).not.toContain(sig);
+    }
+  });
+});
+
+describe('health reports each dependency that is down', () => {
+  it('names Redis and storage when they go away, and recovers', async () => {
+    const redis = await PrivateRedis.start();
+    const stack = await TestStack.start({ workers: 0, env: { REDIS_URL: redis.url } });
+    try {
+      const health = async () => {
+        const response = await fetch(`${stack.baseUrl}/api/health`);
+        return { status: response.status, body: (await response.json()) as { error: Record<string, { status: string; message?: string }> } };
+      };
+      expect((await health()).status).toBe(200);
+      await redis.kill();
+      const down = await health();
+      expect(down.status).toBe(503);
+      expect(down.body.error.redis.status).toBe('down');
+      expect(down.body.error.database).toBeUndefined();
+      await redis.restart();
+      for (let i = 0; i < 50 && (await health()).status !== 200; i += 1) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await health()).status).toBe(200);
+
+      // Storage: its folder replaced by a file.
+      const root = path.join(stack.dir, 'files');
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.writeFileSync(root, 'not a folder');
+      const storageDown = await health();
+      expect(storageDown.status).toBe(503);
+      expect(storageDown.body.error.storage.status).toBe('down');
+      fs.rmSync(root);
+      fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
+      expect((await health()).status).toBe(200);
+    } finally {
+      await stack.stop().catch(() => undefined);
+      await redis.kill();
+    }
+  });
+});
+
+describe('rate limits across two api instances', () => {
+  it('counts uploads per user and sign-ins per address in Redis, whichever instance answers', async () => {
+    const stack = await TestStack.start({ workers: 0, env: { RATE_LIMIT_UPLOADS: '4', RATE_LIMIT_AUTH: '6' } });
+    const port = await freePort();
+    const second = new ChildApp('api', { ...stack.env, PORT: String(port), RATE_LIMIT_UPLOADS: '4', RATE_LIMIT_AUTH: '6' });
+    const secondUrl = `http://127.0.0.1:${port}`;
+    try {
+      await second.waitForLine(/Nest application successfully started/);
+      const user = await ApiClient.register(stack.baseUrl);
+      const other = new ApiClient(secondUrl, user.token, user.user);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i += 1) statuses.push((await (i % 2 ? other : user).upload([await media.jpeg(20, 20)])).status);
+      expect(statuses).toEqual([201, 201, 201, 201, 429, 429]);
+      const limited = await other.upload([await media.jpeg(20, 20)]);
+      expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect((limited.body as unknown as { message: string }).message).toMatch(/Too many requests/);
+      // Another user is not affected.
+      const someoneElse = await ApiClient.register(secondUrl);
+      expect((await someoneElse.upload([await media.jpeg(20, 20)])).status).toBe(201);
+
+      // Sign-in/registration attempts from one address: 6 a minute across both instances (2 used above).
+      const auth: number[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        const res = await request(i % 2 ? secondUrl : stack.baseUrl, 'POST', '/api/auth/login', { json: { email: `n${i}@example.com`, password: 'whatever1' } });
+        auth.push(res.status);
+      }
+      expect(auth).toEqual([401, 401, 401, 401, 429, 429]);
+    } finally {
+      await second.stop();
+      await stack.stop();
+    }
+  });
+});
+
+describe('api shutdown', () => {
+  it('finishes an upload in flight, closes sockets, then exits', async () => {
+    const stack = await TestStack.start({ workers: 0 });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const socket = await StatusSocket.connect(stack.baseUrl, user.token);
+      const disconnected = new Promise<string>((resolve) => socket.socket.once('disconnect', resolve));
+      const file = await media.jpeg(400, 300);
+      const boundary = 'shutdown-boundary';
+      const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="slow.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      let step = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          // Trickle the file in over about a second.
+          if (step === 0) controller.enqueue(head);
+          const slice = file.data.subarray(step * 2048, (step + 1) * 2048);
+          if (slice.length > 0) controller.enqueue(slice);
+          step += 1;
+          await new Promise((resolve) => setTimeout(resolve, 1000 / Math.ceil(file.data.length / 2048)));
+          if (step * 2048 >= file.data.length) {
+            controller.enqueue(tail);
+            controller.close();
+          }
+        },
+      });
+      const upload = fetch(`${stack.baseUrl}/api/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${user.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      stack.api!.kill('SIGTERM');
+      const response = await upload;
+      expect(response.status).toBe(201);
+      expect(await disconnected).toMatch(/server|transport close/);
+      const exit = await stack.api!.exited;
+      expect(exit.signal === 'SIGTERM' || exit.code === 0).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
