@@ -64,6 +64,8 @@ export interface ThumbnailConfig {
   maxInputPixels: number;
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** PATH, where system binaries (ffmpeg, ffprobe) are looked for. */
+  searchPath: string;
 }
 
 export interface WorkerConfig {

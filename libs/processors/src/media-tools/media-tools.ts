@@ -67,14 +67,12 @@ export class MediaTools {
     return new MediaTools(ffmpeg, ffprobe);
   }
 
-  /** From the loaded config; the search list is the process's PATH. */
+  /** From the loaded config (FFMPEG_PATH, FFPROBE_PATH, and PATH to search). */
   static fromConfig(config: AppConfig): Promise<MediaTools> {
     return MediaTools.resolve({
       ffmpegPath: config.thumbnails.ffmpegPath,
       ffprobePath: config.thumbnails.ffprobePath,
-      // PATH is the operating system's executable search list (what spawn() itself walks), not
-      // service configuration, so it is read here rather than through the config loader.
-      searchPath: process.env.PATH ?? '',
+      searchPath: config.thumbnails.searchPath,
     });
   }
 
