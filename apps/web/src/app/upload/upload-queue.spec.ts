@@ -3,7 +3,7 @@ import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@a
 import { TestBed } from '@angular/core/testing';
 import type { JobView } from '@app/shared';
 import { aJob } from '../../testing/jobs';
-import { UPLOAD_CONCURRENCY, UPLOAD_RETRY_DELAYS_MS, UploadQueue } from './upload-queue';
+import { MAX_RATE_LIMIT_WAITS, UPLOAD_CONCURRENCY, UPLOAD_RETRY_DELAYS_MS, UploadQueue } from './upload-queue';
 
 const file = (name: string, size = 100) => new File(['x'.repeat(size)], name, { type: 'image/jpeg' });
 const keyOf = (request: TestRequest) => request.request.headers.get('Idempotency-Key');
@@ -83,11 +83,10 @@ describe('UploadQueue', () => {
     const [first] = uploads();
     first.event({ type: HttpEventType.UploadProgress, loaded: 100, total: 100 });
     first.error(new ProgressEvent('error'), { status: 0, statusText: 'Unknown Error' });
-    expect(item('a.jpg').state).toBe('uploading');
-    expect(item('a.jpg').loaded).toBe(100);
+    expect(item('a.jpg')).toMatchObject({ state: 'waiting', loaded: 0 });
 
     jest.advanceTimersByTime(UPLOAD_RETRY_DELAYS_MS[0]);
-    expect(item('a.jpg').loaded).toBe(0);
+    expect(item('a.jpg').state).toBe('uploading');
     const [second] = uploads();
     expect(keyOf(second)).toBe(keyOf(first));
     second.flush({ statusCode: 409, error: 'Conflict', message: 'A request with this Idempotency-Key is still being processed.' }, { status: 409, statusText: 'Conflict' });
@@ -97,6 +96,33 @@ describe('UploadQueue', () => {
     expect(keyOf(third)).toBe(keyOf(first));
     third.flush({ jobs: [aJob()], rejected: [] }, { status: 201, statusText: 'Created' });
     expect(item('a.jpg').state).toBe('done');
+  });
+
+  it('waits out the upload rate limit as long as Retry-After says, then goes on with the same key', () => {
+    jest.useFakeTimers();
+    queue.add([file('a.jpg')]);
+    const [first] = uploads();
+    const tooMany = { statusCode: 429, error: 'Too Many Requests', message: 'Too many requests (at most 120 a minute). Try again in 7 seconds.' };
+    first.flush(tooMany, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '7' } });
+    expect(item('a.jpg').state).toBe('waiting');
+    jest.advanceTimersByTime(6_999);
+    expect(uploads()).toEqual([]);
+    jest.advanceTimersByTime(1);
+    const [second] = uploads();
+    expect(keyOf(second)).toBe(keyOf(first));
+    second.flush({ jobs: [aJob()], rejected: [] }, { status: 201, statusText: 'Created' });
+    expect(item('a.jpg').state).toBe('done');
+  });
+
+  it(`gives up on the rate limit after ${MAX_RATE_LIMIT_WAITS} waits`, () => {
+    jest.useFakeTimers();
+    queue.add([file('a.jpg')]);
+    const tooMany = { statusCode: 429, error: 'Too Many Requests', message: 'Too many requests (at most 120 a minute). Try again in 1 seconds.' };
+    for (let wait = 0; wait <= MAX_RATE_LIMIT_WAITS; wait++) {
+      uploads()[0].flush(tooMany, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '1' } });
+      jest.advanceTimersByTime(1000);
+    }
+    expect(item('a.jpg')).toMatchObject({ state: 'failed', message: tooMany.message });
   });
 
   it('gives up after the retries, and a manual retry keeps the key', () => {

@@ -12,21 +12,41 @@ import { isFinished, UploadItem } from './upload-item';
 export const UPLOAD_CONCURRENCY = 3;
 /** Waits before sending a file again after a transient failure, same Idempotency-Key. */
 export const UPLOAD_RETRY_DELAYS_MS: readonly number[] = [1000, 4000];
+/** Times a file waits out the server's upload rate limit (429) before giving up. */
+export const MAX_RATE_LIMIT_WAITS = 20;
 
 /**
  * No answer, a gateway hiccup, or 409 "the same Idempotency-Key is still being processed"
  * (an earlier attempt of ours is still running on the server): worth sending again.
  */
-function isTransient(error: unknown): boolean {
-  return error instanceof HttpErrorResponse && [0, 409, 502, 503, 504].includes(error.status);
+const TRANSIENT_STATUSES: readonly number[] = [0, 409, 502, 503, 504];
+
+export interface RetryHistory {
+  transient: number;
+  rateLimited: number;
+}
+
+/**
+ * How long to wait before sending a file again after `error`, or null to give up. A 429 (many
+ * files dropped at once exceed the per-minute upload limit) waits as long as Retry-After says.
+ */
+export function uploadRetryDelayMs(error: unknown, history: RetryHistory): number | null {
+  if (!(error instanceof HttpErrorResponse)) return null;
+  if (error.status === 429) {
+    if (history.rateLimited >= MAX_RATE_LIMIT_WAITS) return null;
+    return Math.max(1, describeApiError(error).retryAfterSeconds ?? 5) * 1000;
+  }
+  if (TRANSIENT_STATUSES.includes(error.status)) return UPLOAD_RETRY_DELAYS_MS[history.transient] ?? null;
+  return null;
 }
 
 let nextId = 0;
 
 /**
  * The files of this page on their way up: a few at a time, each its own request with its own
- * progress and outcome, retried on transient failures with the same Idempotency-Key so no
- * job is ever created twice. Provided by the upload panel.
+ * progress and outcome, sent again after transient failures and rate limiting (429, after
+ * Retry-After) with the same Idempotency-Key, so no job is ever created twice. Provided by the
+ * upload panel.
  */
 @Injectable()
 export class UploadQueue {
@@ -95,12 +115,16 @@ export class UploadQueue {
     const item = this.find(id);
     if (!item || item.state !== 'waiting') return EMPTY;
     this.patch(id, { state: 'uploading', loaded: 0, total: item.file.size });
+    const history: RetryHistory = { transient: 0, rateLimited: 0 };
     return this.api.upload(item.file, item.key).pipe(
       retry({
-        count: UPLOAD_RETRY_DELAYS_MS.length,
-        delay: (error: unknown, attempt: number) => {
-          if (!isTransient(error)) return throwError(() => error);
-          return timer(UPLOAD_RETRY_DELAYS_MS[attempt - 1] ?? 0).pipe(tap(() => this.patch(id, { loaded: 0 })));
+        delay: (error: unknown) => {
+          const wait = uploadRetryDelayMs(error, history);
+          if (wait === null) return throwError(() => error);
+          if ((error as HttpErrorResponse).status === 429) history.rateLimited += 1;
+          else history.transient += 1;
+          this.patch(id, { state: 'waiting', loaded: 0 });
+          return timer(wait).pipe(tap(() => this.patch(id, { state: 'uploading', loaded: 0 })));
         },
       }),
       tap((event) => {
