@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { StorageConfig } from '@app/core';
 import { DiskStorageDriver } from './disk/disk-storage.driver';
+import { S3StorageDriver } from './s3/s3-storage.driver';
 import { StorageDriver } from './storage.driver';
 
 /** Provides the StorageDriver named by STORAGE_URL, chosen at boot. */
@@ -21,6 +22,6 @@ export function createStorageDriver(config: StorageConfig): StorageDriver {
     case 'file':
       return new DiskStorageDriver(config.root);
     case 's3':
-      throw new Error('STORAGE_URL=s3://… is not available in this build yet; use file:<dir>');
+      return new S3StorageDriver(config);
   }
 }
