@@ -540,6 +540,20 @@ export function truncate(data: Buffer, at: number): Buffer {
   return data.subarray(0, length);
 }
 
+/** Bytes that look random but are the same for the same seed (mulberry32), so a failure can be replayed. */
+export function pseudoRandomBytes(length: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    bytes[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  }
+  return bytes;
+}
+
 /** A valid ZIP archive (one stored file), e.g. to append to an image as a polyglot. */
 export function storedZip(name: string, content: Buffer): Buffer {
   const fileName = Buffer.from(name, 'utf8');

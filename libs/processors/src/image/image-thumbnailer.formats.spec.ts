@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { loadConfig } from '@app/core';
 import {
@@ -15,6 +14,7 @@ import {
   measure,
   orientedJpeg,
   ORIENTATIONS,
+  pseudoRandomBytes,
   quadrants,
   readPixels,
   type Rgb,
@@ -27,6 +27,9 @@ import {
 import { ImageThumbnailer } from './image-thumbnailer';
 
 /** Real-world files: orientation, colour management, bit depths, transparency, animation, size. */
+
+// Real decoders on a shared 2-core machine: allow for a busy moment rather than flake at 5 s.
+jest.setTimeout(30_000);
 
 const SIZE = 128;
 const thumbnailer = new ImageThumbnailer(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'image-thumbnailer-spec-secret-0123456789' }));
@@ -223,7 +226,7 @@ describe('animations', () => {
 describe('a 24 MP progressive JPEG (6000×4000)', () => {
   it('is thumbnailed in modest memory, with shrink-on-load', async () => {
     // A smooth, photo-like texture (noise, upscaled), so entropy decoding costs about what a photo's does.
-    const texture = toSharp({ width: 600, height: 400, channels: 3, data: randomBytes(600 * 400 * 3) });
+    const texture = toSharp({ width: 600, height: 400, channels: 3, data: pseudoRandomBytes(600 * 400 * 3, 24) });
     const progressive = await texture.resize(6000, 4000, { kernel: 'cubic' }).jpeg({ quality: 85, progressive: true }).toBuffer();
     const file = await files.write('24mp-progressive.jpg', progressive);
     const metadata = await sharp(file).metadata();
