@@ -232,3 +232,34 @@ describe('api shutdown', () => {
     }
   });
 });
+
+describe('queue dashboard for operators', () => {
+  it('opens bull-board to admins (token or cookie) and answers 404 to everyone else', async () => {
+    const stack = await TestStack.start({ workers: 0, env: { ADMIN_EMAILS: 'ops@example.com, boss@example.com' } });
+    try {
+      const admin = await ApiClient.register(stack.baseUrl, 'Ops@Example.com');
+      const user = await ApiClient.register(stack.baseUrl);
+      expect((await fetch(`${stack.baseUrl}/api/admin/queues`)).status).toBe(404);
+      expect((await fetch(`${stack.baseUrl}/api/admin/queues`, { headers: { authorization: `Bearer ${user.token}` } })).status).toBe(404);
+      expect((await user.request('GET', '/api/admin/session')).status).toBe(404);
+      expect((await user.request('POST', '/api/admin/session')).status).toBe(404);
+
+      const page = await fetch(`${stack.baseUrl}/api/admin/queues`, { headers: { authorization: `Bearer ${admin.token}` } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      expect((await admin.request('GET', '/api/admin/session')).status).toBe(204);
+      const session = await admin.request('POST', '/api/admin/session');
+      expect(session.status).toBe(204);
+      const cookie = session.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/thumbs_admin=.+; Max-Age=\d+; Path=\/api\/admin; .*HttpOnly; SameSite=Strict/);
+      await user.uploadOk([await media.jpeg()]);
+      const queues = await fetch(`${stack.baseUrl}/api/admin/queues/api/queues`, { headers: { cookie: cookie.split(';')[0] } });
+      expect(queues.status).toBe(200);
+      const body = (await queues.json()) as { queues: { name: string; counts: Record<string, number> }[] };
+      expect(body.queues.map((queue) => queue.name)).toEqual(['thumbnails']);
+      expect(body.queues[0].counts.waiting).toBe(1);
+    } finally {
+      await stack.stop();
+    }
+  });
+});

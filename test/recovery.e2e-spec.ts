@@ -8,9 +8,12 @@ import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(180_000);
 
-/** A real "slow file": an 80-megapixel PNG of a few kilobytes that takes the worker a while to decode. */
+/**
+ * A real "slow file": a 100-megapixel interlaced PNG of a few hundred kilobytes. Interlacing
+ * defeats streaming decode, so the worker spends a second or more on it.
+ */
 async function slowPng(name = 'huge.png'): Promise<UploadFile> {
-  return { name, type: 'image/png', data: await sharp({ create: { width: 9000, height: 9000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9 }).toBuffer() };
+  return { name, type: 'image/png', data: await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9, progressive: true }).toBuffer() };
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {

@@ -11,8 +11,9 @@ import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(300_000);
 
+/** A 100-megapixel interlaced PNG: small to upload, a second or more for the worker to decode. */
 async function slowPng(): Promise<UploadFile> {
-  return { name: 'huge.png', type: 'image/png', data: await sharp({ create: { width: 9000, height: 9000, channels: 3, background: '#606060' } }).png({ compressionLevel: 9 }).toBuffer() };
+  return { name: 'huge.png', type: 'image/png', data: await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#606060' } }).png({ compressionLevel: 9, progressive: true }).toBuffer() };
 }
 
 function peakRssMiB(pid: number): number {

@@ -8,6 +8,8 @@ import { AuthModule } from '@app/auth';
 import { AppConfig, CoreModule } from '@app/core';
 import { JobsModule } from '@app/jobs';
 import { StorageModule } from '@app/storage';
+import { AdminAccess } from './admin/admin-access';
+import { AdminController } from './admin/admin.controller';
 import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
@@ -37,8 +39,8 @@ export class ApiModule {
         rateLimitModule,
         ...webApp(config.http.webRoot),
       ],
-      controllers: [AuthController, UploadController, JobsController, FilesController, HealthController, MetricsController],
-      providers: [JobViewMapper, JobsGateway, ApiMetrics, RateLimitGuard, UploadInterceptor, IdempotencyInterceptor, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
+      controllers: [AuthController, UploadController, JobsController, FilesController, HealthController, MetricsController, AdminController],
+      providers: [JobViewMapper, JobsGateway, ApiMetrics, RateLimitGuard, AdminAccess, UploadInterceptor, IdempotencyInterceptor, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
     };
   }
 }

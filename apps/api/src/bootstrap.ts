@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/core';
 import { ApiModule } from './api.module';
+import { mountQueueDashboard } from './admin/queue-dashboard';
 import { ApiMetrics } from './observability/api-metrics';
 import { ConfiguredIoAdapter } from './realtime/configured-io.adapter';
 
@@ -45,6 +46,7 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
       crossOriginResourcePolicy: { policy: 'same-origin' },
     }),
   );
+  mountQueueDashboard(app);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: [...config.http.corsOrigins], credentials: false, exposedHeaders: ['Retry-After', 'X-Request-Id'], maxAge: 600 });
   }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AppConfig, RedisConnections, TooManyRequestsError } from '@app/core';
 
@@ -18,6 +18,7 @@ export const DEFAULT_LOGIN_LIMITS: ThrottleLimits = { perEmail: 5, perAddress: 5
  */
 @Injectable()
 export class LoginThrottle {
+  private readonly logger = new Logger(LoginThrottle.name);
   limits: ThrottleLimits = DEFAULT_LOGIN_LIMITS;
 
   constructor(
@@ -25,17 +26,20 @@ export class LoginThrottle {
     private readonly config: AppConfig,
   ) {}
 
-  /** Rejects with 429 when either counter is at its limit. */
+  /**
+   * Rejects with 429 when either counter is at its limit. While Redis is unreachable the check is
+   * skipped (logged): sign-in keeps working, still slowed by bcrypt.
+   */
   async assertAllowed(email: string, address: string): Promise<void> {
     const [emailKey, addressKey] = this.keys(email, address);
     const client = this.redis.get('commands');
-    const result = await client
-      .multi()
-      .get(emailKey)
-      .pttl(emailKey)
-      .get(addressKey)
-      .pttl(addressKey)
-      .exec();
+    let result: [Error | null, unknown][] | null;
+    try {
+      result = await client.multi().get(emailKey).pttl(emailKey).get(addressKey).pttl(addressKey).exec();
+    } catch (error) {
+      this.logger.warn(`Failed-login limit not checked (Redis unavailable: ${(error as Error).message})`);
+      return;
+    }
     const values = (result ?? []).map(([, value]) => value);
     const [emailCount, emailTtl, addressCount, addressTtl] = [Number(values[0] ?? 0), Number(values[1]), Number(values[2] ?? 0), Number(values[3])];
     if (emailCount >= this.limits.perEmail || addressCount >= this.limits.perAddress) {
@@ -51,11 +55,14 @@ export class LoginThrottle {
     for (const key of this.keys(email, address)) {
       multi.incr(key).expire(key, this.limits.windowSeconds, 'NX');
     }
-    await multi.exec();
+    await multi.exec().catch((error: Error) => this.logger.warn(`Failed login not counted: ${error.message}`));
   }
 
   async recordSuccess(email: string): Promise<void> {
-    await this.redis.get('commands').del(this.keys(email, '')[0]);
+    await this.redis
+      .get('commands')
+      .del(this.keys(email, '')[0])
+      .catch(() => undefined);
   }
 
   private keys(email: string, address: string): [string, string] {

@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Request, Response } from 'express';
@@ -22,8 +22,24 @@ export const rateLimitModule = ThrottlerModule.forRootAsync({
   }),
 });
 
+/**
+ * Counts per caller; while Redis is unreachable it lets requests through (with a warning)
+ * rather than turning a queue outage into refused uploads and sign-ins.
+ */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  private readonly log = new Logger('RateLimit');
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    try {
+      return await super.canActivate(context);
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) throw error;
+      this.log.warn(`Rate limit not checked (Redis unavailable: ${(error as Error).message}); request allowed`);
+      return true;
+    }
+  }
+
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
     const user = req.user as { id?: string } | undefined;
     return user?.id ? `user:${user.id}` : `ip:${(req as unknown as Request).ip}`;

@@ -1,0 +1,56 @@
+import { Controller, Delete, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AuthService, AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { NotFoundError } from '@app/core';
+import { ErrorDto } from '../http/error.dto';
+import { ADMIN_COOKIE, AdminAccess } from './admin-access';
+
+/**
+ * Opening the operators' queue dashboard (`/api/admin/queues`) from a browser: an admin (ADMIN_EMAILS)
+ * exchanges their Bearer token for an HttpOnly cookie scoped to /api/admin. Everyone else gets 404.
+ */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin/session')
+@UseGuards(JwtAuthGuard)
+export class AdminController {
+  constructor(
+    private readonly access: AdminAccess,
+    private readonly auth: AuthService,
+  ) {}
+
+  @Get()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Whether the caller is an admin (204) or not (404)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorDto })
+  check(@CurrentUser() user: AuthUser): void {
+    if (!this.access.isAdmin(user)) throw new NotFoundError('Not found');
+  }
+
+  @Post()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Set the cookie that opens /api/admin/queues in this browser (admins only)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorDto })
+  open(@CurrentUser() user: AuthUser, @Req() req: Request, @Res({ passthrough: true }) res: Response): void {
+    if (!this.access.isAdmin(user)) throw new NotFoundError('Not found');
+    const token = req.headers.authorization!.slice('Bearer '.length);
+    res.cookie(ADMIN_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+      path: '/api/admin',
+      maxAge: Math.max(0, this.auth.expiresInSeconds(token)) * 1000,
+    });
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Forget the dashboard cookie' })
+  @ApiNoContentResponse()
+  close(@Res({ passthrough: true }) res: Response): void {
+    res.clearCookie(ADMIN_COOKIE, { path: '/api/admin' });
+  }
+}
