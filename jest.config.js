@@ -1,7 +1,10 @@
 /**
  * One `npm test` runs every suite:
  *  - unit:        specs beside the code (apps/api, apps/worker, libs); real sharp, ffmpeg, SQLite, Redis where touched
- *  - integration: test/**: the built api and worker apps as child processes on real Redis and SQLite, driven over HTTP and Socket.IO
+ *  - integration: test/**: the built api and worker apps as child processes on real Redis and SQLite, driven over
+ *                 HTTP and Socket.IO, and the built web app in headless Chromium
+ *  - web:         the Angular app's specs (jsdom)
+ * Each project's global setup runs only when the project has tests to run.
  */
 const swc = [
   '@swc/jest',
@@ -25,18 +28,19 @@ const node = {
 };
 
 module.exports = {
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
   projects: [
     {
       ...node,
       displayName: 'unit',
       rootDir: __dirname,
+      globalSetup: '<rootDir>/test/support/unit-setup.ts',
       testMatch: ['<rootDir>/apps/api/src/**/*.spec.ts', '<rootDir>/apps/worker/src/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
     },
     {
       ...node,
       displayName: 'integration',
       rootDir: __dirname,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
     },
     {

@@ -7,15 +7,21 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 
 /**
- * Once per `npm test`: a run id for unique Redis prefixes, a check that Redis answers, and a
- * fresh production build of the api and worker when their sources changed since the last one
- * (the integration suites start those bundles).
+ * Before the integration project: a run id for unique Redis prefixes, a check that Redis answers,
+ * and fresh production builds of the api, the worker and the web app when their sources changed
+ * since the last build (the integration suites start those bundles and open the web app).
  */
 export default async function globalSetup(): Promise<void> {
+  await checkRedis();
+  for (const app of ['api', 'worker']) buildIfStale(app);
+  buildWebIfStale();
+}
+
+/** The run id (unique Redis prefixes) and a clear message when Redis is not there. Enough for the unit project. */
+export async function checkRedis(): Promise<void> {
   process.env.THUMBS_TEST_RUN ??= `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   await assertReachable(redisUrl.hostname, Number(redisUrl.port || 6379));
-  for (const app of ['api', 'worker']) buildIfStale(app);
 }
 
 function assertReachable(host: string, port: number): Promise<void> {
@@ -34,14 +40,26 @@ function assertReachable(host: string, port: number): Promise<void> {
   });
 }
 
-function newestMtime(dir: string): number {
+const sourceFile = (name: string) => name.endsWith('.ts') && !name.endsWith('.spec.ts');
+
+function newestMtime(dir: string, include: (name: string) => boolean = sourceFile): number {
   let newest = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full, include));
+    else if (include(entry.name)) newest = Math.max(newest, fs.statSync(full).mtimeMs);
   }
   return newest;
+}
+
+function buildWebIfStale(): void {
+  const index = path.join(ROOT, 'dist/apps/web/browser/index.html');
+  const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
+  const web = (dir: string) => newestMtime(dir, (name) => !name.endsWith('.spec.ts'));
+  const sources = Math.max(web(path.join(ROOT, 'apps/web/src')), newestMtime(path.join(ROOT, 'libs/shared/src')), fs.statSync(path.join(ROOT, 'angular.json')).mtimeMs);
+  if (built > sources) return;
+  process.stdout.write('\nBuilding the web app for the browser tests…\n');
+  execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 function buildIfStale(app: string): void {
