@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { ApiClient } from './support/client';
 import { media, meanColour, solid } from './support/media';
 import { TestStack } from './support/stack';
+import { peakRssMiB } from './support/env';
+import { runSpans } from './support/spans';
 import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(120_000);
@@ -200,35 +202,3 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     expect(workersUsed.size).toBe(2);
   });
 });
-
-/** Peak resident memory of a process so far (VmHWM), in MiB. */
-function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
-interface Span {
-  jobId: string;
-  pid: number;
-  start: number;
-  end: number;
-}
-
-/** Processing spans of every job, from the workers' JSON logs. */
-function runSpans(stack: TestStack): Map<string, Span> {
-  const spans = new Map<string, Span>();
-  for (const worker of stack.workers) {
-    for (const line of worker.lines) {
-      let entry: { msg?: string; jobId?: string; time?: number };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (!entry.jobId || !entry.time) continue;
-      if (entry.msg?.startsWith('Processing')) spans.set(entry.jobId, { jobId: entry.jobId, pid: worker.pid, start: entry.time, end: Infinity });
-      else if (/completed|failed/.test(entry.msg ?? '') && spans.has(entry.jobId)) spans.get(entry.jobId)!.end = entry.time;
-    }
-  }
-  return spans;
-}

@@ -1,20 +1,12 @@
 import { Queue } from 'bullmq';
 import * as path from 'node:path';
-import sharp from 'sharp';
-import { ApiClient, UploadFile } from './support/client';
+import { ApiClient } from './support/client';
 import { media } from './support/media';
 import { TestStack } from './support/stack';
 import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(180_000);
 
-/**
- * A real "slow file": a 100-megapixel interlaced PNG of a few hundred kilobytes. Interlacing
- * defeats streaming decode, so the worker spends a second or more on it.
- */
-async function slowPng(name = 'huge.png'): Promise<UploadFile> {
-  return { name, type: 'image/png', data: await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9, progressive: true }).toBuffer() };
-}
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -31,7 +23,7 @@ describe('queue recovery (built api and workers, Redis, SQLite)', () => {
     const history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
     try {
       const user = await ApiClient.register(stack.baseUrl);
-      const [slow, next] = await user.uploadOk([await slowPng(), await media.jpeg()]);
+      const [slow, next] = await user.uploadOk([await media.slowPng(), await media.jpeg()]);
       await user.waitFor(slow.id, ['processing']);
       const [victim] = stack.workers;
       victim.kill('SIGKILL');
@@ -97,7 +89,7 @@ describe('queue recovery (built api and workers, Redis, SQLite)', () => {
     const stack = await TestStack.start({ workers: 1, env: { JOB_LOCK_MS: '1500' } });
     try {
       const user = await ApiClient.register(stack.baseUrl);
-      const [poison, next] = await user.uploadOk([await slowPng('poison.png'), await media.jpeg()]);
+      const [poison, next] = await user.uploadOk([await media.slowPng('poison.png'), await media.jpeg()]);
       // Kill whichever worker holds it, three times over.
       for (let round = 0; round < 3; round += 1) {
         await waitUntil(async () => (await user.job(poison.id)).body.status === 'processing' || (await user.job(poison.id)).body.status === 'failed', 30_000, 'poison job to run');
@@ -147,7 +139,7 @@ describe('retries and time limits (built api and workers)', () => {
     const stack = await TestStack.start({ workers: 1, env: { JOB_TIMEOUT_MS: '300' } });
     try {
       const user = await ApiClient.register(stack.baseUrl);
-      const [slow, next] = await user.uploadOk([await slowPng(), await media.jpeg()]);
+      const [slow, next] = await user.uploadOk([await media.slowPng(), await media.jpeg()]);
       const failed = await user.waitFor(slow.id);
       expect(failed.status).toBe('failed');
       expect(failed.errorMessage).toBe('Processing took longer than 300 ms and was stopped.');

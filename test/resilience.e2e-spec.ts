@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import type { JobView } from '@app/shared';
 import { ApiClient, UploadFile } from './support/client';
+import { peakRssMiB } from './support/env';
 import { media } from './support/media';
 import { PrivateRedis } from './support/private-redis';
 import { TestStack } from './support/stack';
@@ -11,21 +10,14 @@ import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(300_000);
 
-/** A 100-megapixel interlaced PNG: small to upload, a second or more for the worker to decode. */
-async function slowPng(): Promise<UploadFile> {
-  return { name: 'huge.png', type: 'image/png', data: await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#606060' } }).png({ compressionLevel: 9, progressive: true }).toBuffer() };
-}
 
-function peakRssMiB(pid: number): number {
-  return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-}
 
 describe('worker shutdown (SIGTERM)', () => {
   it('finishes the running job, takes no new one, and exits cleanly', async () => {
     const stack = await TestStack.start({ workers: 1, env: { SHUTDOWN_GRACE_MS: '60000' } });
     try {
       const user = await ApiClient.register(stack.baseUrl);
-      const [slow, next] = await user.uploadOk([await slowPng(), await media.jpeg()]);
+      const [slow, next] = await user.uploadOk([await media.slowPng(), await media.jpeg()]);
       await user.waitFor(slow.id, ['processing']);
       const [worker] = stack.workers;
       worker.kill('SIGTERM');
@@ -46,7 +38,7 @@ describe('worker shutdown (SIGTERM)', () => {
     const history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
     try {
       const user = await ApiClient.register(stack.baseUrl);
-      const [slow, next] = await user.uploadOk([await slowPng(), await media.jpeg()]);
+      const [slow, next] = await user.uploadOk([await media.slowPng(), await media.jpeg()]);
       await user.waitFor(slow.id, ['processing']);
       const [worker] = stack.workers;
       worker.kill('SIGTERM');
@@ -131,7 +123,7 @@ describe('database unavailable', () => {
       locker.exec('ROLLBACK');
 
       // A job queued while the database works, then the database goes away while it waits.
-      const [job] = await user.uploadOk([await slowPng()]);
+      const [job] = await user.uploadOk([await media.slowPng()]);
       await user.waitFor(job.id, ['processing']);
       locker.exec('BEGIN IMMEDIATE');
       await stack.workers[0].waitForLine(/database is unavailable/i, 30_000);

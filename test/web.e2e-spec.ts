@@ -88,8 +88,8 @@ describe('web app end to end (Chromium)', () => {
     for (const name of ['holiday.jpg', 'clip.mp4']) {
       const img = row(page, name).getByTestId('thumbnail');
       await img.waitFor();
-      await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await img.elementHandle());
-      expect(await img.evaluate((el) => [(el as HTMLImageElement).naturalWidth, (el as HTMLImageElement).naturalHeight])).toEqual([128, 128]);
+      await page.waitForFunction((el) => (el as unknown as LoadedImage).complete && (el as unknown as LoadedImage).naturalWidth > 0, await img.elementHandle());
+      expect(await img.evaluate((el) => [(el as unknown as LoadedImage).naturalWidth, (el as unknown as LoadedImage).naturalHeight])).toEqual([128, 128]);
     }
     // The failure says why.
     await expectVisible(row(page, 'broken.jpg').getByTestId('job-error'));
@@ -149,6 +149,13 @@ describe('web app end to end (Chromium)', () => {
     await page.screenshot({ path: path.join(OUTPUT, 'api-docs.png') });
   });
 });
+
+/** The bits of an <img> element read in the page (the test compiles without DOM typings). */
+interface LoadedImage {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+}
 
 async function expectVisible(locator: { waitFor(options?: { state?: 'visible'; timeout?: number }): Promise<void> }): Promise<void> {
   await locator.waitFor({ state: 'visible', timeout: 30_000 });

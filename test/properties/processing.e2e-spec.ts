@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import type { JobView } from '@app/shared';
 import { ApiClient, UploadFile } from '../support/client';
 import { TestStack } from '../support/stack';
+import { runSpans } from '../support/spans';
 import { StatusHistory } from '../support/status-history';
 
 jest.setTimeout(600_000);
@@ -245,36 +246,6 @@ describe('processing properties (built api + 2 built workers, Redis, SQLite, loc
   }
 });
 
-interface Span {
-  jobId: string;
-  seq: number;
-  start: number;
-  end: number;
-}
-
-/** Processing spans from the workers' JSON logs; `seq` orders starts that share a millisecond by the database's history. */
-function runSpans(stack: TestStack): Map<string, Span> {
-  const spans = new Map<string, Span>();
-  let seq = 0;
-  const entries: { msg: string; jobId: string; time: number }[] = [];
-  for (const worker of stack.workers) {
-    for (const line of worker.lines) {
-      if (!line.includes('"jobId"')) continue;
-      try {
-        const entry = JSON.parse(line) as { msg?: string; jobId?: string; time?: number };
-        if (entry.msg && entry.jobId && entry.time) entries.push(entry as { msg: string; jobId: string; time: number });
-      } catch {
-        // not a log line
-      }
-    }
-  }
-  entries.sort((a, b) => a.time - b.time);
-  for (const entry of entries) {
-    if (entry.msg.startsWith('Processing')) spans.set(entry.jobId, { jobId: entry.jobId, seq: seq++, start: entry.time, end: Infinity });
-    else if (/ (completed|failed)/.test(entry.msg) && spans.has(entry.jobId)) spans.get(entry.jobId)!.end = entry.time;
-  }
-  return spans;
-}
 
 /** A PNG that declares width×height but carries a few bytes of data: refused before decoding. */
 export function pngBomb(width: number, height: number): Buffer {

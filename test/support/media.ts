@@ -23,6 +23,14 @@ export const media = {
     const data = await sharp(frames, { join: { animated: true } }).webp({ loop: 0, delay: frames.map(() => 100) }).toBuffer();
     return { name: 'anim.webp', type: 'image/webp', data };
   },
+  /**
+   * A real "slow file": a 100-megapixel interlaced PNG of a few hundred kilobytes. Interlacing
+   * defeats streaming decode, so the worker spends a second or more on it.
+   */
+  async slowPng(name = 'huge.png'): Promise<UploadFile> {
+    const data = await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9, progressive: true }).toBuffer();
+    return { name, type: 'image/png', data };
+  },
   /** A JPEG header followed by garbage: accepted at upload (magic bytes), undecodable by the worker. */
   brokenJpeg(): UploadFile {
     const data = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2048, 0x5a)]);

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChildApp } from './child-app';
+import { clearRedisPrefix, testEnv, uniquePrefix } from './env';
 
 let stackCount = 0;
 
@@ -34,23 +35,13 @@ export class TestStack {
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
     stackCount += 1;
-    const run = process.env.THUMBS_TEST_RUN ?? `t${Date.now().toString(36)}`;
-    const prefix = `${run}-${process.pid}-${stackCount}`;
+    const prefix = uniquePrefix(`${process.pid}-${stackCount}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-test-'));
     const port = await freePort();
     const env: Record<string, string> = {
-      NODE_ENV: 'test',
+      ...testEnv(dir, prefix),
       LOG_LEVEL: 'info',
       PORT: String(port),
-      DATA_DIR: dir,
-      DATABASE_URL: `sqlite:${path.join(dir, 'thumbs.db')}`,
-      STORAGE_URL: `file:${path.join(dir, 'files')}`,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      QUEUE_PREFIX: prefix,
-      BCRYPT_COST: '10',
-      // The suites upload and sign up far faster than people do; the rate-limit tests set their own.
-      RATE_LIMIT_AUTH: '100000',
-      RATE_LIMIT_UPLOADS: '100000',
       WORKER_CONCURRENCY: '2',
       JOB_LOCK_MS: '4000',
       QUEUE_SWEEP_MS: '1000',
@@ -92,17 +83,7 @@ export class TestStack {
 
   async stop(): Promise<void> {
     await Promise.all([...this.workers, ...(this.api ? [this.api] : [])].map((app) => app.stop()));
-    const redis = this.redis();
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await clearRedisPrefix(this.env.REDIS_URL, this.prefix);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
