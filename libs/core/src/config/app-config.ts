@@ -40,6 +40,8 @@ export type StorageConfig =
       forcePathStyle: boolean;
       accessKeyId?: string;
       secretAccessKey?: string;
+      /** With temporary credentials (AWS_SESSION_TOKEN). */
+      sessionToken?: string;
     };
 
 export interface AuthConfig {

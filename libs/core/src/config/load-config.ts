@@ -153,6 +153,7 @@ function parseStorageUrl(raw: string, cwd: string, env: Env): StorageConfig {
       forcePathStyle: parseBoolean(url.searchParams.get('forcePathStyle') ?? 'false'),
       accessKeyId: decodeURIComponent(url.username) || env.AWS_ACCESS_KEY_ID || undefined,
       secretAccessKey: decodeURIComponent(url.password) || env.AWS_SECRET_ACCESS_KEY || undefined,
+      sessionToken: url.password ? undefined : env.AWS_SESSION_TOKEN || undefined,
     };
   }
   throw new Error(`must be file:<dir> or s3://<bucket>?endpoint=…, got "${redact(raw)}"`);

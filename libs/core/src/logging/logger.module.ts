@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
 import { AppConfig } from '../config/app-config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -20,6 +21,8 @@ export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
  */
 export function loggerModule(config: AppConfig, app: 'api' | 'worker') {
   const pretty = config.env === 'development' && process.stdout.isTTY;
+  // Synchronous writes: the last lines before a shutdown or crash are not lost in a buffer.
+  const destination = pretty ? undefined : pino.destination({ dest: 1, sync: true });
   return LoggerModule.forRoot({
     // Express 5 route syntax for "every path" (the default '*' is deprecated).
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
@@ -41,6 +44,7 @@ export function loggerModule(config: AppConfig, app: 'api' | 'worker') {
       },
       autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/metrics' },
       transport: pretty ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
+      stream: destination,
     },
   });
 }

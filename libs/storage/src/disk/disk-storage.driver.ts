@@ -46,6 +46,11 @@ export class DiskStorageDriver extends StorageDriver {
     const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' || error.code === 'EISDIR' ? new ObjectNotFoundError(key) : error;
     });
+    // Opening a folder succeeds on Linux; only a file is an object.
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw new ObjectNotFoundError(key);
+    }
     // The handle's own stream closes the handle when done (a bare fd would be closed twice).
     return handle.createReadStream({ autoClose: true });
   }

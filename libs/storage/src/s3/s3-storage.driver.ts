@@ -67,7 +67,9 @@ export class S3StorageDriver extends StorageDriver {
     super();
     this.bucket = config.bucket;
     const credentials =
-      config.accessKeyId && config.secretAccessKey ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } : undefined;
+      config.accessKeyId && config.secretAccessKey
+        ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, sessionToken: config.sessionToken }
+        : undefined;
     this.client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
