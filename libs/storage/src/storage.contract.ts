@@ -65,6 +65,7 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       expect((await buffer(await storage.read(`processed/${id}/thumb.jpg`))).toString()).toBe('thumbnail');
       // A "folder" is not an object.
       expect(await storage.stat(`processed/${id}`)).toBeNull();
+      await expect(storage.read(`processed/${id}`)).rejects.toBeInstanceOf(ObjectNotFoundError);
     });
 
     it('replaces an object whole when it is written again (a retried thumbnail)', async () => {
