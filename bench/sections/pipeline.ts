@@ -1,0 +1,329 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import type { TestStack } from '../../test/support/stack';
+import { BareSharp } from '../lib/bare';
+import { CONCURRENCY, register, Row, startStack, stopStack, User } from '../lib/context';
+import { Clip, ffmpegPath, Photo, sourceOf, Tiny } from '../lib/media';
+import { agent, upload, UploadSource } from '../lib/multipart';
+import { CpuMeter, memoryOf, MiB, RssSampler } from '../lib/proc';
+import { StatusFeed } from '../lib/status-feed';
+import { log, median, now, round, sleep, summary } from '../lib/util';
+
+const run = promisify(execFile);
+
+export interface PipelineInput {
+  tmp: string;
+  photos: Photo[];
+  tiny: Tiny[];
+  clips?: { short: Clip; long: Clip };
+  repeats: number;
+  /** When set, the api and workers run with bench/profile-preload.js and profile the main phases into it. */
+  profileDir?: string;
+}
+
+/** Users uploading the photo set at once (per-user FIFO: a user's jobs run one after another). */
+const PHOTO_USERS = 4;
+/** Users of the 1,000 tiny images. */
+const TINY_USERS = 10;
+
+/**
+ * Sections 1 (image throughput against bare sharp), 2 (per-job overhead), 3 (video against bare
+ * ffmpeg), the worker half of 4 (memory over the image runs) and 6 (two workers), on one stack:
+ * the built api and one worker on real Redis, SQLite and local disk.
+ */
+export async function pipelineSections(input: PipelineInput, rows: Row[], raw: Record<string, unknown>): Promise<void> {
+  const profiling: Record<string, string> = input.profileDir
+    ? { NODE_OPTIONS: `-r ${path.join(__dirname, '..', 'profile-preload.js')}`, THUMBS_PROFILE_DIR: input.profileDir }
+    : {};
+  // The 10-minute clip is ≈ 630 MiB: allow it (the default limit is 100 MiB per file).
+  const stack = await startStack({ workers: 1, env: { MAX_UPLOAD_BYTES: String(Math.round(1.1 * 1024 * MiB)), ...profiling } });
+  const feed = new StatusFeed();
+  let bare: BareSharp | undefined;
+  const cpu: Record<string, unknown> = {};
+  raw.cpu = cpu;
+  /** Runs a phase measuring the CPU each process used (and profiling it with --profile). */
+  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const pids: Record<string, number> = { api: stack.api!.pid, bench: process.pid, bare: bare?.pid ?? -1 };
+    stack.workers.forEach((worker, index) => (pids[`worker${index + 1}`] = worker.pid));
+    const signal = () => input.profileDir && [stack.api!, ...stack.workers].forEach((app) => process.kill(app.pid, 'SIGWINCH'));
+    signal();
+    const meter = new CpuMeter(pids);
+    const result = await work();
+    cpu[name] = meter.stop();
+    signal();
+    if (input.profileDir) log(`profiled phase "${name}" (${JSON.stringify(cpu[name])})`);
+    return result;
+  };
+  try {
+    const base = stack.baseUrl;
+    const photoUsers = await registerAll(base, 'photos', PHOTO_USERS, feed);
+    const tinyUsers = await registerAll(base, 'tiny', TINY_USERS, feed);
+    const [videoUser] = await registerAll(base, 'video', 1, feed);
+    bare = await BareSharp.start(stack.env);
+    const workerPid = stack.workers[0].pid;
+
+    // Warm-up: the first job of a process loads libvips, opens the database, fills caches.
+    log('warming up');
+    await uploadAndWait(base, photoUsers, input.tiny.slice(0, 8).map((tiny) => tiny.source), feed, 8);
+    await bare.run(input.tiny.slice(0, 8).map((tiny) => tiny.path), CONCURRENCY);
+    await bare.run([input.photos[0].path, input.photos[12].path], CONCURRENCY);
+
+    // ── 1. Image throughput, and the worker's memory (4) ──────────────────────────────────
+    const files = input.photos.map((photo) => photo.path);
+    const megapixels = input.photos.reduce((sum, photo) => sum + (photo.width * photo.height) / 1e6, 0);
+    const bareMs: number[] = [];
+    const serviceMs: number[] = [];
+    const workerPeaks: number[] = [];
+    const workerAfter: number[] = [];
+    let identical: { same: number; total: number } | undefined;
+    const workerBefore = memoryOf(workerPid).rss;
+    for (let round_ = 1; round_ <= input.repeats; round_ += 1) {
+      const bareRun = await phase(`bare-${round_}`, () => bare!.run(files, CONCURRENCY));
+      bareMs.push(bareRun.ms);
+      const sampler = new RssSampler(workerPid, 20).start();
+      const service = await phase(`images-${round_}`, () => uploadAndWait(base, photoUsers, input.photos.map(sourceOf), feed, PHOTO_USERS));
+      workerPeaks.push(sampler.stop().peak);
+      serviceMs.push(service.ms);
+      if (round_ === 1) identical = await compareThumbnails(base, service.jobIds, feed, bareRun.sha256);
+      await sleep(1500);
+      workerAfter.push(memoryOf(workerPid).rss);
+      log(`images round ${round_}: bare ${round(bareRun.ms)} ms, service ${round(service.ms)} ms, worker peak ${round(workerPeaks.at(-1)! / MiB)} MiB`);
+    }
+    const bareRate = (input.photos.length / median(bareMs)) * 1000;
+    const serviceRate = (input.photos.length / median(serviceMs)) * 1000;
+    const ratio = serviceRate / bareRate;
+    const s1 = '1 images';
+    rows.push(
+      { section: s1, metric: `bare sharp (${input.photos.length} photos, ${round(megapixels, 0)} MP, concurrency ${CONCURRENCY})`, value: round(bareRate, 2), unit: 'images/s' },
+      { section: s1, metric: 'service (upload → every job completed)', value: round(serviceRate, 2), unit: 'images/s' },
+      { section: s1, metric: 'service / bare sharp', value: round(ratio, 3), unit: '×', target: '≥ 0.90', pass: ratio >= 0.9 },
+      {
+        section: s1,
+        metric: 'service thumbnails byte-identical to bare sharp',
+        value: `${identical?.same}/${identical?.total}`,
+        unit: '',
+        target: 'all',
+        pass: identical !== undefined && identical.same === identical.total,
+      },
+    );
+    const peak = Math.max(...workerPeaks);
+    const growth = workerAfter[workerAfter.length - 1] - workerAfter[0];
+    const s4 = '4 memory';
+    rows.push(
+      { section: s4, metric: 'worker peak RSS over the image runs', value: round(peak / MiB), unit: 'MiB', target: '≤ 300', pass: peak <= 300 * MiB },
+      {
+        section: s4,
+        metric: `worker RSS after each image run (${workerAfter.map((rss) => round(rss / MiB)).join(' → ')} MiB)`,
+        value: round(growth / MiB),
+        unit: 'MiB growth',
+        target: '≤ 10 (no growth)',
+        pass: growth <= 10 * MiB,
+      },
+    );
+    const cpuOf = (prefix: string, name: string): number =>
+      median(Object.entries(cpu).filter(([phase]) => new RegExp(`^${prefix}-\\d+$`).test(phase)).map(([, value]) => (value as { cpuMs: Record<string, number> }).cpuMs[name]));
+    rows.push({
+      section: s1,
+      metric: `CPU per run, medians: bare sharp ${cpuOf('bare', 'bare')} ms; service: worker ${cpuOf('images', 'worker1')} + api ${cpuOf('images', 'api')} + uploading client ${cpuOf('images', 'bench')} ms`,
+      value: round(cpuOf('bare', 'bare') / (cpuOf('images', 'worker1') + cpuOf('images', 'api') + cpuOf('images', 'bench')), 3),
+      unit: '× (CPU ratio)',
+    });
+    raw.images = { photos: input.photos.map(({ name, bytes, width, height }) => ({ name, bytes, width, height })), bareMs, serviceMs, bareRate, serviceRate, ratio, identical };
+    raw.workerMemory = { before: workerBefore, peaks: workerPeaks, after: workerAfter };
+
+    // ── 2. Per-job overhead: 1,000 tiny images ────────────────────────────────────────────
+    const tinySources = input.tiny.map((tiny) => tiny.source);
+    const sharpTiny = await bare.run(input.tiny.map((tiny) => tiny.path), 1);
+    const burst = await phase('tiny-burst', () => uploadAndWait(base, tinyUsers, tinySources, feed, TINY_USERS));
+    const burstRate = (tinySources.length / burst.ms) * 1000;
+    log(`tiny burst: ${round(burstRate)} jobs/s`);
+    const paced = await phase('tiny-paced', () => pacedLatency(base, tinyUsers, tinySources, feed));
+    const overhead = paced.latencies.map((latency, index) => latency - sharpTiny.perFileMs[index]);
+    const latency = summary(paced.latencies);
+    const overheadSummary = summary(overhead);
+    const sharpSummary = summary(sharpTiny.perFileMs);
+    const s2 = '2 per-job';
+    rows.push(
+      { section: s2, metric: `throughput, ${tinySources.length} × 64×64 from ${TINY_USERS} users at once`, value: round(burstRate), unit: 'jobs/s', target: '≥ 150', pass: burstRate >= 150 },
+      { section: s2, metric: 'upload response → job:status completed, p50', value: round(latency.p50, 2), unit: 'ms' },
+      { section: s2, metric: 'upload response → job:status completed, p95', value: round(latency.p95, 2), unit: 'ms' },
+      { section: s2, metric: 'upload response → job:status completed, p99', value: round(latency.p99, 2), unit: 'ms' },
+      { section: s2, metric: 'bare sharp time of the same image, p50', value: round(sharpSummary.p50, 2), unit: 'ms' },
+      { section: s2, metric: 'overhead (latency − sharp time), p50', value: round(overheadSummary.p50, 2), unit: 'ms', target: '≤ 10', pass: overheadSummary.p50 <= 10 },
+      { section: s2, metric: 'upload request itself, p50', value: round(summary(paced.uploads).p50, 2), unit: 'ms' },
+    );
+    const burstCpu = cpu['tiny-burst'] as { cpuMs: Record<string, number> };
+    rows.push({
+      section: s2,
+      metric: `CPU per job in the burst: api ${round(burstCpu.cpuMs.api / tinySources.length, 2)} + worker ${round(burstCpu.cpuMs.worker1 / tinySources.length, 2)} + client ${round(burstCpu.cpuMs.bench / tinySources.length, 2)} ms`,
+      value: round((burstCpu.cpuMs.api + burstCpu.cpuMs.worker1 + burstCpu.cpuMs.bench) / tinySources.length, 2),
+      unit: 'ms CPU/job',
+    });
+    raw.tiny = {
+      burst: { ms: burst.ms, rate: burstRate, latency: summary(burst.latencies) },
+      paced: { latency, overhead: overheadSummary, uploads: summary(paced.uploads) },
+      sharp: sharpSummary,
+    };
+
+    // ── 3. Video ─────────────────────────────────────────────────────────────────────────
+    if (input.clips) await videoSection(base, videoUser, feed, input.clips, input.repeats, input.tmp, rows, raw);
+
+    // ── 6. Two worker processes ─────────────────────────────────────────────────────────
+    log('starting a second worker');
+    await stack.startWorker();
+    const twoMs: number[] = [];
+    for (let round_ = 1; round_ <= Math.max(2, input.repeats - 1); round_ += 1) {
+      twoMs.push((await phase(`two-images-${round_}`, () => uploadAndWait(base, photoUsers, input.photos.map(sourceOf), feed, PHOTO_USERS))).ms);
+    }
+    const twoRate = (input.photos.length / median(twoMs)) * 1000;
+    const twoBurst = await phase('two-tiny-burst', () => uploadAndWait(base, tinyUsers, tinySources, feed, TINY_USERS));
+    const twoBurstRate = (tinySources.length / twoBurst.ms) * 1000;
+    const s6 = '6 two workers';
+    rows.push(
+      { section: s6, metric: 'photos: 2 workers / 1 worker', value: round(twoRate / serviceRate, 3), unit: '×', target: '≥ 0.95 (2 cores: no gain expected, no loss)', pass: twoRate / serviceRate >= 0.95 },
+      { section: s6, metric: `tiny jobs: 2 workers / 1 worker (${round(twoBurstRate)} jobs/s)`, value: round(twoBurstRate / burstRate, 3), unit: '×', target: '≥ 0.95', pass: twoBurstRate / burstRate >= 0.95 },
+    );
+    raw.twoWorkers = { photoMs: twoMs, photoRate: twoRate, tinyMs: twoBurst.ms, tinyRate: twoBurstRate };
+  } finally {
+    feed.close();
+    await bare?.stop();
+    await stopStack(stack);
+  }
+}
+
+async function registerAll(base: string, label: string, count: number, feed: StatusFeed): Promise<User[]> {
+  const users: User[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const user = await register(base, `${label}${i}`);
+    await feed.connect(base, user.token);
+    users.push(user);
+  }
+  return users;
+}
+
+/**
+ * Uploads `sources` (file i by user i mod `lanes`, each user's files one after another, users at
+ * once), as fast as the api takes them, and waits for every job's `completed` event. Time runs
+ * from the first request to the last event.
+ */
+async function uploadAndWait(
+  base: string,
+  users: User[],
+  sources: UploadSource[],
+  feed: StatusFeed,
+  lanes: number,
+): Promise<{ ms: number; jobIds: string[]; latencies: number[] }> {
+  const jobIds: string[] = new Array(sources.length);
+  const responded: number[] = new Array(sources.length);
+  lanes = Math.min(lanes, users.length);
+  const started = now();
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (let index = lane; index < sources.length; index += lanes) {
+        const result = await upload(base, users[lane].token, sources[index]);
+        if (result.status !== 201 || result.body.jobs.length !== 1) throw new Error(`upload failed: ${result.status} ${JSON.stringify(result.body)}`);
+        jobIds[index] = result.body.jobs[0].id;
+        responded[index] = result.respondedAt;
+      }
+    }),
+  );
+  await feed.waitCompleted(jobIds);
+  const finished = jobIds.map((id) => feed.completedAt(id));
+  return { ms: Math.max(...finished) - started, jobIds, latencies: finished.map((at, index) => at - responded[index]) };
+}
+
+/** One job in flight at a time, users in turn: latency from the upload's response to its completed event. */
+async function pacedLatency(base: string, users: User[], sources: UploadSource[], feed: StatusFeed): Promise<{ latencies: number[]; uploads: number[] }> {
+  const latencies: number[] = [];
+  const uploads: number[] = [];
+  for (const [index, source] of sources.entries()) {
+    const user = users[index % users.length];
+    const result = await upload(base, user.token, source);
+    if (result.status !== 201) throw new Error(`upload failed: ${result.status} ${JSON.stringify(result.body)}`);
+    const id = result.body.jobs[0].id;
+    await feed.waitCompleted([id]);
+    latencies.push(feed.completedAt(id) - result.respondedAt);
+    uploads.push(result.respondedAt - result.startedAt);
+  }
+  return { latencies, uploads };
+}
+
+/** Fetches the service's thumbnails (signed URLs from the events) and compares them with bare sharp's. */
+async function compareThumbnails(base: string, jobIds: string[], feed: StatusFeed, bareSha: string[]): Promise<{ same: number; total: number }> {
+  let same = 0;
+  for (const [index, id] of jobIds.entries()) {
+    const url = feed.finished.get(id)?.thumbnailUrl;
+    if (!url) continue;
+    const response = await fetch(base + url);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (createHash('sha256').update(bytes).digest('hex') === bareSha[index]) same += 1;
+  }
+  return { same, total: jobIds.length };
+}
+
+/**
+ * Section 3: each clip's midpoint thumbnail through the service (upload response → completed
+ * event) against `ffmpeg -ss <mid> -i <clip> -frames:v 1` on the same file, repeated, interleaved.
+ */
+async function videoSection(
+  base: string,
+  user: User,
+  feed: StatusFeed,
+  clips: { short: Clip; long: Clip },
+  repeats: number,
+  tmp: string,
+  rows: Row[],
+  raw: Record<string, unknown>,
+): Promise<void> {
+  const ffmpeg = ffmpegPath();
+  const results: Record<string, { bare: number[]; service: number[] }> = {};
+  for (const [label, clip] of Object.entries(clips)) {
+    const bare: number[] = [];
+    const service: number[] = [];
+    const mid = clip.seconds / 2;
+    const out = path.join(tmp, `bare-${label}.jpg`);
+    for (let round_ = 1; round_ <= repeats; round_ += 1) {
+      const t0 = now();
+      await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-ss', mid.toFixed(3), '-i', clip.path, '-frames:v', '1', '-y', out]);
+      bare.push(now() - t0);
+      const result = await upload(base, user.token, { name: clip.name, type: 'video/mp4', size: clip.bytes, body: { path: clip.path } });
+      if (result.status !== 201) throw new Error(`video upload failed: ${result.status} ${JSON.stringify(result.body)}`);
+      const id = result.body.jobs[0].id;
+      await feed.waitCompleted([id]);
+      service.push(feed.completedAt(id) - result.respondedAt);
+      if (round_ === 1) await assertThumbnail(base, feed.finished.get(id)?.thumbnailUrl);
+      // Free the disk: the stored original is as big as the clip.
+      await fetch(`${base}/api/jobs/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${user.token}` } });
+    }
+    fs.rmSync(out, { force: true });
+    results[label] = { bare, service };
+    log(`video ${label}: bare ${bare.map((ms) => round(ms)).join(', ')} ms; service ${service.map((ms) => round(ms)).join(', ')} ms`);
+  }
+  const s3 = '3 video';
+  for (const [label, clip] of Object.entries(clips)) {
+    const { bare, service } = results[label];
+    const ratio = median(service) / median(bare);
+    const name = label === 'short' ? '10 s' : '10 min';
+    rows.push(
+      { section: s3, metric: `${name} clip (${round(clip.bytes / MiB, 0)} MiB): bare ffmpeg -ss mid, median`, value: round(median(bare)), unit: 'ms' },
+      { section: s3, metric: `${name} clip: service (upload response → completed), median`, value: round(median(service)), unit: 'ms' },
+      { section: s3, metric: `${name} clip: service / bare ffmpeg`, value: round(ratio, 2), unit: '×', target: '≤ 1.2', pass: ratio <= 1.2 },
+    );
+  }
+  const longVsShort = median(results.long.service) / median(results.short.service);
+  rows.push({ section: s3, metric: 'service: 10 min clip / 10 s clip', value: round(longVsShort, 2), unit: '×', target: '≤ 2 (seeks)', pass: longVsShort <= 2 });
+  raw.video = { clips: Object.fromEntries(Object.entries(clips).map(([label, clip]) => [label, { seconds: clip.seconds, bytes: clip.bytes }])), results };
+}
+
+async function assertThumbnail(base: string, url: string | undefined): Promise<void> {
+  if (!url) throw new Error('completed video job without a thumbnail URL');
+  const bytes = Buffer.from(await (await fetch(base + url)).arrayBuffer());
+  const { width, height, format } = await sharp(bytes).metadata();
+  if (format !== 'jpeg' || width !== 128 || height !== 128) throw new Error(`unexpected video thumbnail ${format} ${width}×${height}`);
+}
+
+export { agent };
