@@ -132,6 +132,34 @@ describe('web app end to end (Chromium)', () => {
     expect(consoleErrors.filter((text) => !/Failed to load resource.*(401|404)/.test(text))).toEqual([]);
   });
 
+  it('catches up after losing the live connection: a job finished while the api was down shows as done', async () => {
+    const page = await openPage();
+    await page.goto(`${stack.baseUrl}/register`);
+    await page.getByTestId('register-email').fill(`resync-${Date.now()}@example.com`);
+    await page.getByTestId('register-password').fill('correct horse battery');
+    await page.getByTestId('register-submit').click();
+    await page.waitForURL(/\/dashboard/);
+    await page.locator('[data-testid="connection-indicator"][data-state="connected"]').waitFor();
+    const slow = await media.slowPng('slow.png');
+    // Two slow files of one user: the second waits for the first, so it runs while the api is away.
+    await page.getByTestId('file-input').setInputFiles([
+      { name: 'first.png', mimeType: 'image/png', buffer: slow.data },
+      { name: 'second.png', mimeType: 'image/png', buffer: slow.data },
+    ]);
+    await row(page, 'first.png').and(page.locator('[data-status="processing"]')).waitFor({ timeout: 60_000 });
+    await row(page, 'second.png').and(page.locator('[data-status="queued"]')).waitFor({ timeout: 60_000 });
+    // The api goes away (a restart, a deploy): the page notices; the worker carries on meanwhile.
+    await stack.api!.stop();
+    await page.locator('[data-testid="connection-indicator"]:is([data-state="reconnecting"],[data-state="offline"])').waitFor({ timeout: 30_000 });
+    expect(await row(page, 'second.png').getAttribute('data-status')).toBe('queued');
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await stack.startApi();
+    // Back: the socket reconnects and the page re-reads what it missed, without a reload.
+    await page.locator('[data-testid="connection-indicator"][data-state="connected"]').waitFor({ timeout: 60_000 });
+    await row(page, 'second.png').and(page.locator('[data-status="completed"]')).waitFor({ timeout: 60_000 });
+    await row(page, 'second.png').getByTestId('thumbnail').waitFor();
+  });
+
   it('shows the API’s errors on the sign-in page', async () => {
     const page = await openPage();
     await page.goto(`${stack.baseUrl}/login`);
