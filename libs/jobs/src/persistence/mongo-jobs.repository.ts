@@ -77,7 +77,7 @@ export class MongoJobsRepository extends JobsRepository {
   async transition(id: string, request: TransitionRequest): Promise<Job | null> {
     const { filter, update } = transitionQuery(request);
     return mongoGuard(async () =>
-      toJob(await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { new: true }).lean().exec()),
+      toJob(await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { returnDocument: 'after' }).lean().exec()),
     );
   }
 
@@ -88,7 +88,7 @@ export class MongoJobsRepository extends JobsRepository {
     return mongoGuard(async () => {
       const moved: string[] = [];
       for (const id of ids) {
-        const doc = await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { new: true, projection: { _id: 1 } }).lean().exec();
+        const doc = await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { returnDocument: 'after', projection: { _id: 1 } }).lean().exec();
         if (doc) moved.push(doc._id);
       }
       return moved;
