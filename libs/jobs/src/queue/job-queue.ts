@@ -217,7 +217,11 @@ export class JobQueue {
   private async requeueOrphans(graceMs: number, report: SweepReport): Promise<void> {
     const stale = await this.jobs.findUnfinished({ updatedBefore: new Date(Date.now() - graceMs), limit: 10_000 });
     const byUser = new Map<string, Job[]>();
-    for (const job of stale) byUser.set(job.userId, [...(byUser.get(job.userId) ?? []), job]);
+    for (const job of stale) {
+      const list = byUser.get(job.userId);
+      if (list) list.push(job);
+      else byUser.set(job.userId, [job]);
+    }
     for (const [userId, jobs] of byUser) {
       const listed = new Set(await this.fifo.members(userId));
       const missing = jobs.filter((job) => !listed.has(job.id));
