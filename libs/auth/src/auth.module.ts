@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AppConfig, DatabaseConfig } from '@app/core';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard, OptionalJwtAuthGuard } from './jwt-auth.guard';
+import { jwtKey } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
@@ -23,10 +24,10 @@ export class AuthModule {
         PassportModule,
         JwtModule.registerAsync({
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({
-            secret: config.auth.jwtSecret,
-            signOptions: { algorithm: 'HS256' },
-          }),
+          useFactory: (config: AppConfig) => {
+            const key = jwtKey(config.auth.jwtSecret);
+            return { secretOrKeyProvider: () => key, signOptions: { algorithm: 'HS256' } };
+          },
         }),
         ...(database.kind === 'mongo' ? [MongooseModule.forFeature([{ name: UserDocument.name, schema: UserSchema }])] : []),
       ],

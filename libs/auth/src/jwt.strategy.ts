@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '@app/core';
 import { AuthService, AuthUser } from './auth.service';
+import { jwtKey } from './jwt-key';
 
 /** passport-jwt: a Bearer token signed with JWT_SECRET, not expired, whose user still exists. */
 @Injectable()
@@ -13,7 +14,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.auth.jwtSecret,
+      // The key object, not the string (see jwtKey); passport-jwt hands it to jsonwebtoken as is,
+      // which takes KeyObjects, although passport-jwt's types only name strings and Buffers.
+      secretOrKey: jwtKey(config.auth.jwtSecret) as unknown as Buffer,
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });
