@@ -4,8 +4,8 @@
  * identical files in the same run. Prints a table (markdown) and writes JSON to bench-output/.
  *
  *   npm run bench                     everything (≈ 6–10 minutes on 2 cores)
- *   npm run bench -- --only=pipeline  sections 1, 2, 3, 4 (worker), 6
- *   npm run bench -- --only=data      sections 4 (api) and 5
+ *   npm run bench -- --only=tiny,data sections by name: images (1, worker half of 4), tiny (2), video (3),
+ *                                     two (6), data (api half of 4, and 5); pipeline = the first four
  *   npm run bench -- --no-video --repeats=1
  *   npm run bench -- --profile        also CPU-profile the api and workers per phase (bench-output/profiles/)
  */
@@ -36,10 +36,10 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { only: new Set(['pipeline', 'data']), video: true, repeats: 3, tiny: 1000, profile: false };
+  const options: Options = { only: new Set(['images', 'tiny', 'video', 'two', 'data']), video: true, repeats: 5, tiny: 1000, profile: false };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=');
-    if (key === 'only') options.only = new Set(value.split(','));
+    if (key === 'only') options.only = new Set(value.split(',').flatMap((name) => (name === 'pipeline' ? ['images', 'tiny', 'video', 'two'] : [name])));
     else if (key === 'no-video') options.video = false;
     else if (key === 'repeats') options.repeats = Math.max(1, Number(value));
     else if (key === 'tiny') options.tiny = Math.max(10, Number(value));
@@ -83,16 +83,17 @@ async function main(): Promise<void> {
   try {
     log('generating media');
     const tg = performance.now();
-    const photos = await generatePhotos(tmp);
+    const photos = options.only.has('images') || options.only.has('two') ? await generatePhotos(tmp) : [];
     const tinyDir = path.join(tmp, 'tiny');
     fs.mkdirSync(tinyDir);
     const tiny = await generateTinyImages(tinyDir, options.tiny);
-    const clips = options.video && options.only.has('pipeline') ? await generateClips(tmp) : undefined;
+    const clips = options.video && options.only.has('video') ? await generateClips(tmp) : undefined;
     raw.generationSeconds = (performance.now() - tg) / 1000;
     log(`media ready in ${round(raw.generationSeconds as number)} s`);
 
     const profileDir = options.profile ? path.join(ROOT, 'bench-output', 'profiles', startedAt.toISOString().replace(/[:.]/g, '-')) : undefined;
-    if (options.only.has('pipeline')) await pipelineSections({ tmp, photos, tiny, clips, repeats: options.repeats, profileDir }, rows, raw);
+    const sections = new Set(['images', 'tiny', 'video', 'two'].filter((name) => options.only.has(name)));
+    if (sections.size > 0) await pipelineSections({ tmp, photos, tiny, clips, repeats: options.repeats, sections, profileDir }, rows, raw);
     if (options.only.has('data')) await dataSections(tiny, 200, rows, raw);
   } finally {
     await cleanup();
