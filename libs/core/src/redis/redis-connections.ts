@@ -13,6 +13,8 @@ export type RedisRole = 'commands' | 'publisher' | 'subscriber' | 'queue' | 'wor
 export class RedisConnections implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnections.name);
   private readonly clients = new Map<string, Redis>();
+  /** Every connection made, shared or not, so none outlives the application. */
+  private readonly made = new Set<Redis>();
 
   constructor(private readonly config: AppConfig) {}
 
@@ -26,9 +28,11 @@ export class RedisConnections implements OnApplicationShutdown {
     return client;
   }
 
-  /** A new connection the caller owns (and must `quit`), e.g. for a blocking consumer. */
+  /** A new connection for one user (e.g. a blocking consumer); closed at shutdown if still open. */
   create(role: RedisRole): Redis {
     const client = new IORedis(this.config.redis.url, this.options(role));
+    this.made.add(client);
+    client.once('end', () => this.made.delete(client));
     let wasReady = false;
     client.on('ready', () => {
       if (wasReady) this.logger.log(`Redis connection "${role}" is back`);
@@ -55,8 +59,9 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const clients = [...this.clients.values()];
+    const clients = [...this.made];
     this.clients.clear();
+    this.made.clear();
     await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
   }
 }

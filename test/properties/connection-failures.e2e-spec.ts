@@ -1,0 +1,100 @@
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import * as path from 'node:path';
+import { ApiClient } from '../support/client';
+import { ChildApp } from '../support/child-app';
+import { media } from '../support/media';
+import { PrivateRedis } from '../support/private-redis';
+import { TestStack } from '../support/stack';
+
+jest.setTimeout(600_000);
+
+async function healthy(baseUrl: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await fetch(`${baseUrl}/api/health`).then((r) => r.status, () => 0)) === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('not healthy again');
+}
+
+const linesSince = (app: ChildApp, from: number) => app.lines.slice(from);
+
+/**
+ * Property 37 with real outages: a real redis-server killed and restarted (losing its data), and
+ * the SQLite database write-locked by another process, for random lengths at random moments.
+ * Each run takes seconds of real outage, so 10 and 8 runs, not 100.
+ */
+describe('Property 37: connection failure recovery (Requirements 10.4)', () => {
+  // Feature: thumbnail-generation-system, Property 37: on a Redis or database failure the system logs it and reconnects.
+  it('Redis: api and worker log the failure, reconnect by themselves, and keep every job moving', async () => {
+    const redis = await PrivateRedis.start();
+    const stack = await TestStack.start({ workers: 1, env: { REDIS_URL: redis.url } });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 200, max: 2000 }), fc.boolean(), async (outageMs, duringJob) => {
+          const api = stack.api!;
+          const worker = stack.workers[0];
+          const [apiMark, workerMark] = [api.lines.length, worker.lines.length];
+          const inFlight = duringJob ? (await user.uploadOk([await media.slowPng()]))[0] : undefined;
+          if (inFlight) await user.waitFor(inFlight.id, ['processing', 'completed', 'failed']);
+          await redis.kill();
+          await new Promise((resolve) => setTimeout(resolve, outageMs));
+          await redis.restart();
+          await healthy(stack.baseUrl);
+          // Both noticed and both came back on their own (no restart of theirs).
+          expect(api.running && worker.running).toBe(true);
+          for (const [app, mark] of [[api, apiMark], [worker, workerMark]] as const) {
+            const since = linesSince(app, mark).join('\n');
+            expect(since).toMatch(/Redis connection \\?"[a-z]+\\?": |Queue connection: /);
+          }
+          expect(linesSince(api, apiMark).join('\n')).toMatch(/Redis connection \\?"[a-z]+\\?" is back/);
+          // Work goes on: the job caught in the outage ends, and a new one completes.
+          if (inFlight) expect(['completed', 'failed']).toContain((await user.waitFor(inFlight.id, ['completed', 'failed'], 60_000)).status);
+          const [next] = await user.uploadOk([await media.jpeg(64, 64)]);
+          expect((await user.waitFor(next.id, ['completed', 'failed'], 60_000)).status).toBe('completed');
+        }),
+        { numRuns: 10 },
+      );
+    } finally {
+      await stack.stop().catch(() => undefined);
+      await redis.kill();
+    }
+  });
+
+  // Feature: thumbnail-generation-system, Property 37 (database side; MongoDB cannot run here, so the SQLite file is made unavailable).
+  it('database: health says so, the worker logs it and keeps the job until the database is back', async () => {
+    const stack = await TestStack.start({ workers: 1 });
+    const locker = new Database(path.join(stack.dir, 'thumbs.db'), { timeout: 5000 });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 300, max: 6000 }), async (outageMs) => {
+          const worker = stack.workers[0];
+          const mark = worker.lines.length;
+          const [job] = await user.uploadOk([await media.slowPng()]);
+          await user.waitFor(job.id, ['processing']);
+          locker.exec('BEGIN IMMEDIATE');
+          try {
+            expect((await fetch(`${stack.baseUrl}/api/health`)).status).toBe(503);
+            await new Promise((resolve) => setTimeout(resolve, outageMs));
+          } finally {
+            locker.exec('ROLLBACK');
+          }
+          const done = await user.waitFor(job.id, ['completed', 'failed'], 60_000);
+          expect(done.status).toBe('completed');
+          await healthy(stack.baseUrl);
+          // When the lock outlasted a write's own wait for it (3 s), the worker said so and waited.
+          if (outageMs > 3500) expect(linesSince(worker, mark).join('\n')).toMatch(/database is unavailable/i);
+          expect(worker.running).toBe(true);
+        }),
+        { numRuns: 8 },
+      );
+    } finally {
+      if (locker.inTransaction) locker.exec('ROLLBACK');
+      locker.close();
+      await stack.stop();
+    }
+  });
+});
