@@ -33,7 +33,7 @@ export class SqliteUsersRepository extends UsersRepository implements OnModuleIn
   async create(user: User): Promise<User> {
     return this.sqlite.guard(() => {
       try {
-        this.sqlite.db
+        this.sqlite
           .prepare('INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
           .run(user.id, user.email, user.passwordHash, user.createdAt.getTime(), user.updatedAt.getTime());
       } catch (error) {
@@ -47,14 +47,14 @@ export class SqliteUsersRepository extends UsersRepository implements OnModuleIn
   // String(): a value is compared as text even if something other than a string slips through.
   async findByEmail(email: string): Promise<User | null> {
     return this.sqlite.guard(() => {
-      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE email = ?').get(String(email)) as UserRow | undefined;
+      const row = this.sqlite.prepare('SELECT * FROM users WHERE email = ?').get(String(email)) as UserRow | undefined;
       return row ? toUser(row) : null;
     });
   }
 
   async findById(id: string): Promise<User | null> {
     return this.sqlite.guard(() => {
-      const row = this.sqlite.db.prepare('SELECT * FROM users WHERE id = ?').get(String(id)) as UserRow | undefined;
+      const row = this.sqlite.prepare('SELECT * FROM users WHERE id = ?').get(String(id)) as UserRow | undefined;
       return row ? toUser(row) : null;
     });
   }

@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ServiceUnavailableError } from '../errors/domain-errors';
 
+/** Prepared statements kept per connection; past this the oldest is dropped (SQL built for n ids varies). */
+const MAX_CACHED_STATEMENTS = 256;
+
 /** SQLite error codes that mean "the database cannot be used right now", not "your query is wrong". */
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|NOTADB|CORRUPT|PROTOCOL)/;
 
@@ -13,10 +16,11 @@ const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|NOT
  */
 export class SqliteDatabase {
   readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     readonly file: string,
-    busyTimeoutMs = 3000,
+    private readonly busyTimeoutMs = 3000,
   ) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file, { timeout: busyTimeoutMs });
@@ -28,6 +32,20 @@ export class SqliteDatabase {
   /** Runs idempotent DDL (CREATE … IF NOT EXISTS) in one transaction. */
   migrate(ddl: string): void {
     this.guard(() => this.db.transaction(() => this.db.exec(ddl)).immediate());
+  }
+
+  /**
+   * The prepared statement for `sql`, compiled on first use and reused after: compiling costs
+   * more than running the small statements the adapters use, and they run several times per job.
+   */
+  prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Runs `work`, turning "database unavailable" failures into ServiceUnavailableError. */
@@ -49,18 +67,18 @@ export class SqliteDatabase {
    */
   ping(timeoutMs = 250): void {
     this.guard(() => {
-      const previous = this.db.pragma('busy_timeout', { simple: true }) as number;
-      this.db.pragma(`busy_timeout = ${timeoutMs}`);
+      this.prepare(`PRAGMA busy_timeout = ${Math.trunc(timeoutMs)}`).get();
       try {
-        this.db.exec('BEGIN IMMEDIATE');
-        this.db.exec('ROLLBACK');
+        this.prepare('BEGIN IMMEDIATE').run();
+        this.prepare('ROLLBACK').run();
       } finally {
-        this.db.pragma(`busy_timeout = ${previous}`);
+        this.prepare(`PRAGMA busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`).get();
       }
     });
   }
 
   close(): void {
+    this.statements.clear();
     if (this.db.open) this.db.close();
   }
 }

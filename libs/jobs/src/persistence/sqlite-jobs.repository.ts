@@ -82,7 +82,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   async insertMany(jobs: readonly Job[]): Promise<void> {
     const db = this.sqlite.db;
     this.sqlite.guard(() => {
-      const insert = db.prepare(
+      const insert = this.sqlite.prepare(
         `INSERT INTO jobs (id, user_id, original_filename, file_type, mime_type, file_size, status, error_message,
            original_key, thumbnail_key, claim_token, attempts, request_id, created_at, updated_at, started_at, completed_at)
          VALUES (@id, @user_id, @original_filename, @file_type, @mime_type, @file_size, @status, @error_message,
@@ -93,12 +93,12 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   }
 
   async findById(id: string): Promise<Job | null> {
-    return this.sqlite.guard(() => toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ?').get(String(id)) as JobRow | undefined));
+    return this.sqlite.guard(() => toJob(this.sqlite.prepare('SELECT * FROM jobs WHERE id = ?').get(String(id)) as JobRow | undefined));
   }
 
   async findOwned(id: string, userId: string): Promise<Job | null> {
     return this.sqlite.guard(() =>
-      toJob(this.sqlite.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(String(id), String(userId)) as JobRow | undefined),
+      toJob(this.sqlite.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(String(id), String(userId)) as JobRow | undefined),
     );
   }
 
@@ -115,7 +115,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     }
     params.push(query.limit);
     return this.sqlite.guard(() =>
-      (this.sqlite.db.prepare(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...params) as JobRow[]).map(
+      (this.sqlite.prepare(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...params) as JobRow[]).map(
         (row) => toJob(row)!,
       ),
     );
@@ -123,20 +123,20 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 
   async transition(id: string, request: TransitionRequest): Promise<Job | null> {
     const { sql, params } = this.transitionSql(request, 'id = ?', [id]);
-    return this.sqlite.guard(() => toJob(this.sqlite.db.prepare(`${sql} RETURNING *`).get(...params) as JobRow | undefined));
+    return this.sqlite.guard(() => toJob(this.sqlite.prepare(`${sql} RETURNING *`).get(...params) as JobRow | undefined));
   }
 
   async transitionMany(ids: readonly string[], request: TransitionRequest): Promise<string[]> {
     if (ids.length === 0) return [];
     const { sql, params } = this.transitionSql(request, `id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
     return this.sqlite.guard(() =>
-      (this.sqlite.db.prepare(`${sql} RETURNING id`).all(...params) as { id: string }[]).map((row) => row.id),
+      (this.sqlite.prepare(`${sql} RETURNING id`).all(...params) as { id: string }[]).map((row) => row.id),
     );
   }
 
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
     return this.sqlite.guard(() =>
-      toJob(this.sqlite.db.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(String(id), String(userId)) as JobRow | undefined),
+      toJob(this.sqlite.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(String(id), String(userId)) as JobRow | undefined),
     );
   }
 
@@ -149,15 +149,15 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     }
     sql += ' ORDER BY id ASC LIMIT ?';
     params.push(options.limit ?? 100_000);
-    return this.sqlite.guard(() => (this.sqlite.db.prepare(sql).all(...params) as JobRow[]).map((row) => toJob(row)!));
+    return this.sqlite.guard(() => (this.sqlite.prepare(sql).all(...params) as JobRow[]).map((row) => toJob(row)!));
   }
 
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
     const rows = this.sqlite.guard(
       () =>
         (userId
-          ? this.sqlite.db.prepare('SELECT status, COUNT(*) AS n FROM jobs WHERE user_id = ? GROUP BY status').all(userId)
-          : this.sqlite.db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all()) as { status: JobStatus; n: number }[],
+          ? this.sqlite.prepare('SELECT status, COUNT(*) AS n FROM jobs WHERE user_id = ? GROUP BY status').all(userId)
+          : this.sqlite.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all()) as { status: JobStatus; n: number }[],
     );
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
     for (const row of rows) counts[row.status] = row.n;
@@ -167,7 +167,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   async countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
     return this.sqlite.guard(
       () =>
-        this.sqlite.db.prepare('SELECT status, file_type AS fileType, COUNT(*) AS count FROM jobs GROUP BY status, file_type').all() as {
+        this.sqlite.prepare('SELECT status, file_type AS fileType, COUNT(*) AS count FROM jobs GROUP BY status, file_type').all() as {
           status: JobStatus;
           fileType: Job['fileType'];
           count: number;
@@ -180,12 +180,12 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return this.sqlite.guard(() =>
       db
         .transaction((): IdempotencyClaim => {
-          db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(now.getTime() - IDEMPOTENCY_TTL_MS);
-          const inserted = db
+          this.sqlite.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(now.getTime() - IDEMPOTENCY_TTL_MS);
+          const inserted = this.sqlite
             .prepare('INSERT INTO idempotency_keys (user_id, key, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT DO NOTHING')
             .run(userId, key, now.getTime());
           if (inserted.changes === 1) return { state: 'claimed' };
-          const row = db.prepare('SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ?').get(userId, key) as
+          const row = this.sqlite.prepare('SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ?').get(userId, key) as
             | { response: string | null }
             | undefined;
           return row?.response ? { state: 'done', response: row.response } : { state: 'in-progress' };
@@ -196,13 +196,13 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 
   async completeIdempotencyKey(userId: string, key: string, response: string): Promise<void> {
     this.sqlite.guard(() =>
-      this.sqlite.db.prepare('UPDATE idempotency_keys SET response = ? WHERE user_id = ? AND key = ?').run(response, userId, key),
+      this.sqlite.prepare('UPDATE idempotency_keys SET response = ? WHERE user_id = ? AND key = ?').run(response, userId, key),
     );
   }
 
   async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
     this.sqlite.guard(() =>
-      this.sqlite.db.prepare('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL').run(userId, key),
+      this.sqlite.prepare('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL').run(userId, key),
     );
   }
 
