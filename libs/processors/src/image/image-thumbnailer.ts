@@ -13,14 +13,22 @@ export const THUMBNAIL_JPEG: JpegOptions = { quality: 82, progressive: false, ch
  *
  * Decompression bombs are refused from the header alone, before any pixel is decoded; decoding
  * reads from the file path so libjpeg and libwebp can shrink on load instead of decoding full size.
+ * The file is opened once on the way to a thumbnail; its header is read again on its own only to
+ * explain a failure.
  */
 @Injectable()
 export class ImageThumbnailer {
   constructor(private readonly config: AppConfig) {}
 
   async fromFile(file: string, size: number, signal?: AbortSignal): Promise<Buffer> {
-    await this.assertDecodable(file);
-    return this.render(sharp(file, this.inputOptions()), size, signal);
+    try {
+      // One open of the file: libvips reads the header, sharp refuses more than MAX_INPUT_PIXELS
+      // (limitInputPixels) before a pixel is decoded, then decodes, shrinking on load.
+      return await this.render(sharp(file, this.inputOptions()), size, signal);
+    } catch (error) {
+      if (error instanceof JobTimeoutError) throw error;
+      throw (await this.headerVerdict(file)) ?? error;
+    }
   }
 
   /** For frames already decoded to an image in memory (video frames). */
@@ -28,24 +36,29 @@ export class ImageThumbnailer {
     return this.render(sharp(input, this.inputOptions()), size, signal);
   }
 
-  /** Reads only the header; refuses images whose frame has more pixels than MAX_INPUT_PIXELS. */
-  private async assertDecodable(file: string): Promise<void> {
+  /**
+   * After a failure, the header alone says what is wrong in numbers a person understands: no
+   * pixels at all, or a frame above MAX_INPUT_PIXELS (by how much). Null when the header does not
+   * explain it (the decoder's own error then stands).
+   */
+  private async headerVerdict(file: string): Promise<UnprocessableMediaError | null> {
     let metadata: Metadata;
     try {
       metadata = await sharp(file, { limitInputPixels: false, pages: 1 }).metadata();
-    } catch (error) {
-      throw describeImageError(error);
+    } catch {
+      return null;
     }
     const width = metadata.width ?? 0;
     const height = metadata.pageHeight ?? metadata.height ?? 0;
-    if (width <= 0 || height <= 0) throw new UnprocessableMediaError('The image has no pixels (its width or height is 0).', 'undecodable');
+    if (width <= 0 || height <= 0) return new UnprocessableMediaError('The image has no pixels (its width or height is 0).', 'undecodable');
     const limit = this.config.thumbnails.maxInputPixels;
     if (width * height > limit) {
-      throw new UnprocessableMediaError(
+      return new UnprocessableMediaError(
         `The image is ${width}×${height} pixels (${megapixels(width * height)} MP), above this service's limit of ${megapixels(limit)} MP.`,
         'too_many_pixels',
       );
     }
+    return null;
   }
 
   private inputOptions(): SharpOptions {
