@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import { BareSharp } from '../lib/bare';
 import { CONCURRENCY, register, Row, startStack, stopStack, User } from '../lib/context';
 import { Clip, ffmpegPath, Photo, sourceOf, Tiny } from '../lib/media';
 import { agent, upload, UploadSource } from '../lib/multipart';
-import { CpuMeter, memoryOf, MiB, RssSampler } from '../lib/proc';
+import { CpuMeter, cpuMsOf, memoryOf, MiB, RssSampler } from '../lib/proc';
 import { StatusFeed } from '../lib/status-feed';
 import { log, median, now, round, sleep, summary } from '../lib/util';
 
@@ -47,9 +47,10 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
   let bare: BareSharp | undefined;
   const cpu: Record<string, unknown> = {};
   raw.cpu = cpu;
+  const redisPid = await redisServerPid(stack);
   /** Runs a phase measuring the CPU each process used (and profiling it with --profile). */
   const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    const pids: Record<string, number> = { api: stack.api!.pid, bench: process.pid, bare: bare?.pid ?? -1 };
+    const pids: Record<string, number> = { api: stack.api!.pid, bench: process.pid, bare: bare?.pid ?? -1, redis: redisPid };
     stack.workers.forEach((worker, index) => (pids[`worker${index + 1}`] = worker.pid));
     const signal = () => input.profileDir && [stack.api!, ...stack.workers].forEach((app) => process.kill(app.pid, 'SIGWINCH'));
     signal();
@@ -67,6 +68,11 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
     const [videoUser] = await registerAll(base, 'video', 1, feed);
     bare = await BareSharp.start(stack.env);
     const workerPid = stack.workers[0].pid;
+
+    // The photos' bytes in memory, read once: uploading them then allocates nothing in this
+    // process, whose garbage collector (a large heap: the TypeScript loader) would otherwise be
+    // billed to the uploading client.
+    const photoSources: UploadSource[] = input.photos.map((photo) => ({ ...sourceOf(photo), body: fs.readFileSync(photo.path) }));
 
     // Warm-up: the first job of a process loads libvips, opens the database, fills caches.
     log('warming up');
@@ -95,7 +101,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         const bareRun = await phase(`bare-${round_}`, () => bare!.run(files, CONCURRENCY));
         bareMs.push(bareRun.ms);
         const sampler = new RssSampler(workerPid, 20).start();
-        const service = await phase(`images-${round_}`, () => uploadAndWait(base, photoUsers, input.photos.map(sourceOf), feed, PHOTO_USERS));
+        const service = await phase(`images-${round_}`, () => uploadAndWait(base, photoUsers, photoSources, feed, PHOTO_USERS));
         workerPeaks.push(sampler.stop().peak);
         serviceMs.push(service.ms);
         if (round_ === 1) identical = await compareThumbnails(base, service.jobIds, feed, bareRun.sha256);
@@ -103,6 +109,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         workerAfter.push(memoryOf(workerPid).rss);
         log(`images round ${round_}: bare ${round(bareRun.ms)} ms, service ${round(service.ms)} ms, worker peak ${round(workerPeaks.at(-1)! / MiB)} MiB`);
       }
+      const floor = await uploadFloor(input.tmp, photoSources, PHOTO_USERS);
       const bareRate = (input.photos.length / median(bareMs)) * 1000;
       const serviceRate = (input.photos.length / median(serviceMs)) * 1000;
       // Median of each round's service/bare ratio: rounds are interleaved, so load from elsewhere on the machine hits both alike.
@@ -139,10 +146,21 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         median(Object.entries(cpu).filter(([phase]) => new RegExp(`^${prefix}-\\d+$`).test(phase)).map(([, value]) => (value as { cpuMs: Record<string, number> }).cpuMs[name]));
       rows.push({
         section: s1,
-        metric: `CPU per run, medians: bare sharp ${cpuOf('bare', 'bare')} ms; service: worker ${cpuOf('images', 'worker1')} + api ${cpuOf('images', 'api')} + uploading client ${cpuOf('images', 'bench')} ms`,
+        metric: `CPU per run, medians: bare sharp ${cpuOf('bare', 'bare')} ms; service: worker ${cpuOf('images', 'worker1')} + api ${cpuOf('images', 'api')} + uploading client ${cpuOf('images', 'bench')} ms (+ Redis ${cpuOf('images', 'redis')} ms)`,
         value: round(cpuOf('bare', 'bare') / (cpuOf('images', 'worker1') + cpuOf('images', 'api') + cpuOf('images', 'bench')), 3),
         unit: '× (CPU ratio)',
       });
+      // The floor: what moving these bytes over HTTP into files costs at least (a bare receiver), and
+      // the best service/bare ratio that leaves while every process shares this machine's cores.
+      const bareCpu = cpuOf('bare', 'bare');
+      const bound = bareCpu / (bareCpu + floor.receiverCpuMs + floor.clientCpuMs);
+      rows.push({
+        section: s1,
+        metric: `ceiling while CPU-bound: bare sharp CPU / (bare sharp + bare HTTP receiver ${floor.receiverCpuMs} ms + same client ${floor.clientCpuMs} ms) for the same ${round(input.photos.reduce((sum, photo) => sum + photo.bytes, 0) / MiB)} MiB`,
+        value: round(bound, 3),
+        unit: '×',
+      });
+      raw.uploadFloor = floor;
       raw.images = { photos: input.photos.map(({ name, bytes, width, height }) => ({ name, bytes, width, height })), bareMs, serviceMs, bareRate, serviceRate, ratio, identical };
       raw.workerMemory = { before: workerBefore, peaks: workerPeaks, after: workerAfter };
 
@@ -174,7 +192,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const burstCpu = cpu['tiny-burst'] as { cpuMs: Record<string, number> };
       rows.push({
         section: s2,
-        metric: `CPU per job in the burst: api ${round(burstCpu.cpuMs.api / tinySources.length, 2)} + worker ${round(burstCpu.cpuMs.worker1 / tinySources.length, 2)} + client ${round(burstCpu.cpuMs.bench / tinySources.length, 2)} ms`,
+        metric: `CPU per job in the burst: api ${round(burstCpu.cpuMs.api / tinySources.length, 2)} + worker ${round(burstCpu.cpuMs.worker1 / tinySources.length, 2)} + client ${round(burstCpu.cpuMs.bench / tinySources.length, 2)} ms (and Redis, shared with anything else using it: ${round(burstCpu.cpuMs.redis / tinySources.length, 2)} ms)`,
         value: round((burstCpu.cpuMs.api + burstCpu.cpuMs.worker1 + burstCpu.cpuMs.bench) / tinySources.length, 2),
         unit: 'ms CPU/job',
       });
@@ -194,7 +212,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const s6 = '6 two workers';
       const twoMs: number[] = [];
       for (let round_ = 1; round_ <= input.repeats; round_ += 1) {
-        twoMs.push((await phase(`two-images-${round_}`, () => uploadAndWait(base, photoUsers, input.photos.map(sourceOf), feed, PHOTO_USERS))).ms);
+        twoMs.push((await phase(`two-images-${round_}`, () => uploadAndWait(base, photoUsers, photoSources, feed, PHOTO_USERS))).ms);
       }
       const twoRate = (input.photos.length / median(twoMs)) * 1000;
       const tinySources = input.tiny.map((tiny) => tiny.source);
@@ -215,6 +233,51 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
     feed.close();
     await bare?.stop();
     await stopStack(stack);
+  }
+}
+
+/**
+ * Uploads the same files with the same client to bench/floor-receiver.js (a bare HTTP server that
+ * writes each body to a file) and measures the CPU both sides use: the floor under what the api
+ * and the uploading client cost for these bytes on this machine. Median of three runs.
+ */
+async function uploadFloor(tmp: string, sources: UploadSource[], lanes: number): Promise<{ receiverCpuMs: number; clientCpuMs: number; wallMs: number }> {
+  const dir = fs.mkdtempSync(path.join(tmp, 'floor-'));
+  const receiver = fork(path.join(__dirname, '..', 'floor-receiver.js'), [dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    const { port } = await new Promise<{ port: number }>((resolve) => receiver.once('message', resolve));
+    const base = `http://127.0.0.1:${port}`;
+    const runs: { receiverCpuMs: number; clientCpuMs: number; wallMs: number }[] = [];
+    for (let round_ = 0; round_ < 4; round_ += 1) {
+      const r0 = cpuMsOf(receiver.pid!);
+      const c0 = process.cpuUsage();
+      const t0 = now();
+      await Promise.all(
+        Array.from({ length: lanes }, async (_, lane) => {
+          for (let index = lane; index < sources.length; index += lanes) await upload(base, 'none', sources[index]);
+        }),
+      );
+      const client = process.cpuUsage(c0);
+      if (round_ > 0) runs.push({ receiverCpuMs: Math.round(cpuMsOf(receiver.pid!) - r0), clientCpuMs: Math.round((client.user + client.system) / 1000), wallMs: Math.round(now() - t0) });
+    }
+    const pick = (key: keyof (typeof runs)[number]) => median(runs.map((run) => run[key]));
+    return { receiverCpuMs: pick('receiverCpuMs'), clientCpuMs: pick('clientCpuMs'), wallMs: pick('wallMs') };
+  } finally {
+    receiver.disconnect();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The Redis server's pid when it runs on this machine (its CPU is counted per phase), else -1. */
+async function redisServerPid(stack: TestStack): Promise<number> {
+  const redis = stack.redis();
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1] ?? -1);
+    return fs.existsSync(`/proc/${pid}/stat`) ? pid : -1;
+  } catch {
+    return -1;
+  } finally {
+    redis.disconnect();
   }
 }
 
