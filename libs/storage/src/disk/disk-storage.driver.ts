@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ByteLimit } from '../byte-limit';
 import { assertValidKey } from '../storage-keys';
-import { InvalidKeyError, ObjectNotFoundError, PutOptions, StorageDriver, StoredObject } from '../storage.driver';
+import { InvalidKeyError, ObjectNotFoundError, ObjectTooLargeError, PutOptions, StorageDriver, StoredObject } from '../storage.driver';
+import { FileSink } from './file-sink';
 
 const TEMP_DIR = '.tmp';
 
@@ -29,16 +28,25 @@ export class DiskStorageDriver extends StorageDriver {
     const file = this.pathOf(key);
     await this.ensureRoot();
     const temp = path.join(this.root, TEMP_DIR, `${randomBytes(12).toString('hex')}.part`);
-    const limit = new ByteLimit(options.maxBytes);
+    let size: number;
     try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, limit, createWriteStream(temp, { mode: 0o640 }));
+      if (Buffer.isBuffer(body)) {
+        // Bytes already in memory (thumbnails): one write, no stream machinery.
+        if (options.maxBytes !== undefined && body.length > options.maxBytes) throw new ObjectTooLargeError(options.maxBytes);
+        await fs.writeFile(temp, body, { mode: 0o640 });
+        size = body.length;
+      } else {
+        const sink = new FileSink(temp, options.maxBytes);
+        await pipeline(body, sink);
+        size = sink.bytes;
+      }
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.rename(temp, file);
     } catch (error) {
       await fs.rm(temp, { force: true });
       throw error;
     }
-    return { size: limit.bytes, modifiedAt: new Date() };
+    return { size, modifiedAt: new Date() };
   }
 
   async read(key: string): Promise<Readable> {
