@@ -69,9 +69,9 @@ export class JobsService {
       if (!queued.has(job.id)) continue;
       job.status = 'queued';
       job.updatedAt = queuedAt;
-      await this.events.publish(job);
     }
-    await this.enqueueSoon(userId, ids);
+    // The 'queued' events go out with the enqueue, in one script.
+    await this.enqueueSoon(userId, ids, jobs.filter((job) => queued.has(job.id)));
     return jobs;
   }
 
@@ -130,13 +130,13 @@ export class JobsService {
     return isId(jobId) ? this.jobs.findById(jobId) : Promise.resolve(null);
   }
 
-  private async enqueueSoon(userId: string, ids: string[]): Promise<void> {
+  private async enqueueSoon(userId: string, ids: string[], announce: readonly Job[] = []): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ENQUEUE_DEADLINE_MS} ms`)), ENQUEUE_DEADLINE_MS);
     });
     try {
-      await Promise.race([this.queue.enqueue(userId, ids), deadline]);
+      await Promise.race([this.queue.enqueue(userId, ids, announce), deadline]);
     } catch (error) {
       this.logger.warn(`Jobs ${ids.join(', ')} are stored but not yet on the queue (${(error as Error).message}); the sweep will queue them.`);
     } finally {

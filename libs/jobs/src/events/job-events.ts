@@ -16,7 +16,8 @@ export type JobStatusMessage = Omit<JobStatusEvent, 'thumbnailUrl' | 'downloadUr
 export class JobEvents implements OnApplicationShutdown {
   private readonly logger = new Logger(JobEvents.name);
   private subscriber?: Redis;
-  private readonly channel: string;
+  /** The pub/sub channel of status messages. */
+  readonly channel: string;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -31,10 +32,15 @@ export class JobEvents implements OnApplicationShutdown {
     return message;
   }
 
+  /** A job's current status as published (for scripts that publish it along with other changes). */
+  static encode(job: Job): string {
+    return JSON.stringify(JobEvents.messageOf(job));
+  }
+
   /** Publishes a job's current status. Never throws: the database stays the source of truth. */
   async publish(job: Job): Promise<void> {
     try {
-      await this.redis.get('publisher').publish(this.channel, JSON.stringify(JobEvents.messageOf(job)));
+      await this.redis.get('publisher').publish(this.channel, JobEvents.encode(job));
     } catch (error) {
       this.logger.warn(`Could not publish status "${job.status}" of job ${job.id}: ${(error as Error).message}`);
     }

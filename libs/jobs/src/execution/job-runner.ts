@@ -121,13 +121,15 @@ export class JobRunner {
 
     let outcome: 'completed' | 'failed';
     let reason: string | undefined;
+    let finished: Job | null = null;
     try {
       const thumbnail = await withTimeout(
         this.config.worker.jobTimeoutMs,
         (signal) => this.storage.withLocalFile(claimed.originalKey, (file) => thumbnailer({ job: claimed, file, size: this.config.thumbnails.size, signal })),
         stop,
       );
-      if (!(await this.complete(claimed, claimToken, thumbnail))) {
+      finished = await this.complete(claimed, claimToken, thumbnail);
+      if (!finished) {
         await this.queue.advance(userId, jobId);
         return 'skipped';
       }
@@ -153,15 +155,17 @@ export class JobRunner {
       const message = this.messageFor(error, permanent);
       if (permanent) this.logger.log({ ...log, reason }, `Job ${jobId} failed: ${message}`);
       else this.logger.error({ ...log, err: error }, `Job ${jobId} failed after ${bullJob.attemptsMade + 1} attempts`);
-      await this.fail(claimed, claimToken, message);
+      finished = await this.fail(claimed, claimToken, message);
       outcome = 'failed';
     }
     this.hooks.onFinished?.(claimed, outcome, Date.now() - startedAt.getTime(), reason);
-    await this.queue.advance(userId, jobId);
+    // The final status is published by the same script that hands the user's turn on.
+    await this.queue.advance(userId, jobId, finished ?? undefined);
     return outcome;
   }
 
-  private async complete(job: Job, claimToken: string, thumbnail: Buffer): Promise<boolean> {
+  /** Stores the thumbnail and marks the job completed; resolves the completed job (its event is the caller's), or null. */
+  private async complete(job: Job, claimToken: string, thumbnail: Buffer): Promise<Job | null> {
     const thumbnailKey = StorageKeys.thumbnail(job.id);
     await this.storage.put(thumbnailKey, thumbnail, { contentType: 'image/jpeg' });
     const completed = await this.jobs.transition(job.id, {
@@ -170,23 +174,20 @@ export class JobRunner {
       to: 'completed',
       set: { thumbnailKey, completedAt: new Date(), errorMessage: null, claimToken: null },
     });
-    if (completed) {
-      await this.events.publish(completed);
-      return true;
-    }
+    if (completed) return completed;
     // Deleted while we worked (or reclaimed by another worker): do not leave an orphan behind.
     if (!(await this.jobs.findById(job.id))) await this.storage.delete(thumbnailKey);
-    return false;
+    return null;
   }
 
-  private async fail(job: Job, claimToken: string, message: string): Promise<void> {
-    const failed = await this.jobs.transition(job.id, {
+  /** Marks the job failed; resolves the failed job (its event is the caller's), or null. */
+  private async fail(job: Job, claimToken: string, message: string): Promise<Job | null> {
+    return this.jobs.transition(job.id, {
       from: ['processing'],
       claimToken,
       to: 'failed',
       set: { errorMessage: message, claimToken: null },
     });
-    if (failed) await this.events.publish(failed);
   }
 
   private messageFor(error: unknown, permanent: boolean): string {

@@ -60,4 +60,26 @@ describe('UserFifo (real Redis)', () => {
       { numRuns: 100 },
     );
   });
+
+  it('publishes announced messages in the same script, in order, even when a rebuild is needed', async () => {
+    const channel = `${prefix}:announcements`;
+    const subscriber = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const heard: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => heard.push(message));
+    await subscriber.subscribe(channel);
+    try {
+      expect(await fifo.push('u', ['a'], { channel, messages: ['a queued'] })).toBe(UserFifo.REBUILD_NEEDED);
+      await fifo.replaceAll(new Map());
+      expect(await fifo.push('u', ['a', 'b'], { channel, messages: ['a queued', 'b queued'] })).toBe('a');
+      expect(await fifo.remove('u', 'a', { channel, messages: ['a completed'] })).toBe('b');
+      expect(await fifo.remove('u', 'b')).toBeNull();
+      expect(await fifo.push('u', ['c'], { channel, messages: [] })).toBe('c');
+      const deadline = Date.now() + 2000;
+      while (heard.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard).toEqual(['a queued', 'a queued', 'b queued', 'a completed']);
+      expect(await fifo.members('u')).toEqual(['c']);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
 });

@@ -9,6 +9,12 @@ import type { Redis } from 'ioredis';
  *   <prefix>:fifo:epoch          present while this bookkeeping is complete; it disappears when
  *                                 Redis loses its data, and every writer then rebuilds from the database
  */
+/** Messages to PUBLISH on `channel` in the same script, before the list changes (one round trip, not two). */
+export interface Announcement {
+  channel: string;
+  messages: readonly string[];
+}
+
 export class UserFifo {
   static readonly REBUILD_NEEDED = 'REBUILD';
 
@@ -37,13 +43,21 @@ export class UserFifo {
    * Appends job ids (skipping ones already listed) and resolves the user's head, or
    * REBUILD_NEEDED when the bookkeeping was lost and must be rebuilt first.
    */
-  async push(userId: string, jobIds: readonly string[]): Promise<string> {
-    return this.call('thumbsFifoPush', [this.listKey(userId), this.usersKey, this.epochKey, userId, ...jobIds]);
+  async push(userId: string, jobIds: readonly string[], announce?: Announcement): Promise<string> {
+    return this.call('thumbsFifoPush', [
+      this.listKey(userId),
+      this.usersKey,
+      this.epochKey,
+      userId,
+      String(jobIds.length),
+      ...jobIds,
+      ...announcement(announce),
+    ]);
   }
 
   /** Removes a finished (or vanished) job wherever it is; resolves the new head, or null. */
-  async remove(userId: string, jobId: string): Promise<string | null> {
-    return this.call('thumbsFifoRemove', [this.listKey(userId), this.usersKey, userId, jobId]);
+  async remove(userId: string, jobId: string, announce?: Announcement): Promise<string | null> {
+    return this.call('thumbsFifoRemove', [this.listKey(userId), this.usersKey, userId, jobId, ...announcement(announce)]);
   }
 
   /**
@@ -94,18 +108,34 @@ export class UserFifo {
   }
 }
 
-// KEYS: list, users, epoch. ARGV: userId, jobId...
-const PUSH = `
+/** ARGV tail of a script that announces: the channel, then the messages; nothing when there are none. */
+function announcement(announce: Announcement | undefined): string[] {
+  return announce && announce.messages.length > 0 ? [announce.channel, ...announce.messages] : [];
+}
+
+// Publishes ARGV[from + 1 ..] on channel ARGV[from], if there is one.
+const ANNOUNCE = `
+local function announce(from)
+  for i = from + 1, #ARGV do redis.call('PUBLISH', ARGV[from], ARGV[i]) end
+end
+`;
+
+// KEYS: list, users, epoch. ARGV: userId, n, n job ids, [channel, messages...].
+// The messages go out even when a rebuild is needed (the caller retries without them).
+const PUSH = `${ANNOUNCE}
+local n = tonumber(ARGV[2])
+announce(3 + n)
 if redis.call('EXISTS', KEYS[3]) == 0 then return 'REBUILD' end
-for i = 2, #ARGV do
+for i = 3, 2 + n do
   if not redis.call('LPOS', KEYS[1], ARGV[i]) then redis.call('RPUSH', KEYS[1], ARGV[i]) end
 end
 redis.call('SADD', KEYS[2], ARGV[1])
 return redis.call('LINDEX', KEYS[1], 0)
 `;
 
-// KEYS: list, users. ARGV: userId, jobId.
-const REMOVE = `
+// KEYS: list, users. ARGV: userId, jobId, [channel, messages...].
+const REMOVE = `${ANNOUNCE}
+announce(3)
 redis.call('LREM', KEYS[1], 0, ARGV[2])
 local head = redis.call('LINDEX', KEYS[1], 0)
 if not head then redis.call('SREM', KEYS[2], ARGV[1]) end
