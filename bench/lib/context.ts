@@ -20,8 +20,11 @@ export interface User {
   token: string;
 }
 
-/** Worker concurrency of every bench stack: the production default (one job per core). */
-export const CONCURRENCY = os.availableParallelism();
+/**
+ * Worker concurrency of every bench stack, and of the bare-sharp baseline: the production default
+ * (one job per core) unless WORKER_CONCURRENCY is set for the bench.
+ */
+export const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY) || os.availableParallelism();
 
 /**
  * Environment of every process the bench starts: production mode and log level, production queue
