@@ -218,13 +218,14 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const tinySources = input.tiny.map((tiny) => tiny.source);
       const twoBurst = await phase('two-tiny-burst', () => uploadAndWait(base, tinyUsers, tinySources, feed, TINY_USERS));
       const twoBurstRate = (tinySources.length / twoBurst.ms) * 1000;
-      const target = '≥ 0.95 (2 cores: no gain expected; no loss)';
+      // No target is set for this one; on two cores one worker already keeps both busy, so ≈ 1 is expected.
+      const target = 'none set (≈ 1 on 2 cores)';
       rows.push(
         oneWorkerPhotos
-          ? { section: s6, metric: `photos: 2 workers / 1 worker (${round(twoRate, 2)} images/s)`, value: round(twoRate / oneWorkerPhotos, 3), unit: '×', target, pass: twoRate / oneWorkerPhotos >= 0.95 }
+          ? { section: s6, metric: `photos: 2 workers / 1 worker (${round(twoRate, 2)} images/s)`, value: round(twoRate / oneWorkerPhotos, 3), unit: '×', target }
           : { section: s6, metric: 'photos, 2 workers', value: round(twoRate, 2), unit: 'images/s' },
         oneWorkerTiny
-          ? { section: s6, metric: `tiny jobs: 2 workers / 1 worker (${round(twoBurstRate)} jobs/s)`, value: round(twoBurstRate / oneWorkerTiny, 3), unit: '×', target, pass: twoBurstRate / oneWorkerTiny >= 0.95 }
+          ? { section: s6, metric: `tiny jobs: 2 workers / 1 worker (${round(twoBurstRate)} jobs/s)`, value: round(twoBurstRate / oneWorkerTiny, 3), unit: '×', target }
           : { section: s6, metric: 'tiny jobs, 2 workers', value: round(twoBurstRate), unit: 'jobs/s' },
       );
       raw.twoWorkers = { photoMs: twoMs, photoRate: twoRate, tinyMs: twoBurst.ms, tinyRate: twoBurstRate };
