@@ -3,7 +3,7 @@
  * Redis, SQLite and local disk, next to bare sharp and bare ffmpeg doing the identical work on the
  * identical files in the same run. Prints a table (markdown) and writes JSON to bench-output/.
  *
- *   npm run bench                     everything (≈ 6–10 minutes on 2 cores)
+ *   npm run bench                     everything (≈ 3–4 minutes on 2 cores, plus the first build)
  *   npm run bench -- --only=tiny,data sections by name: images (1, worker half of 4), tiny (2), video (3),
  *                                     two (6), data (api half of 4, and 5); pipeline = the first four
  *   npm run bench -- --no-video --repeats=1

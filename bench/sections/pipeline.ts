@@ -86,6 +86,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
     if (input.sections.has('tiny')) burstRate = await tinySection();
     if (input.sections.has('video') && input.clips) await videoSection(base, videoUser, feed, input.clips, input.repeats, input.tmp, rows, raw);
     if (input.sections.has('two')) await twoWorkerSection(serviceRate, burstRate);
+    if (input.sections.has('images') && CONCURRENCY > 1) await spareCoreSection();
 
     /** Section 1, and the worker half of 4. Resolves the service's rate. */
     async function imageSection(): Promise<number> {
@@ -171,9 +172,16 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
     async function tinySection(): Promise<number> {
       const tinySources = input.tiny.map((tiny) => tiny.source);
       const sharpTiny = await bare!.run(input.tiny.map((tiny) => tiny.path), 1);
-      const burst = await phase('tiny-burst', () => uploadAndWait(base, tinyUsers, tinySources, feed, TINY_USERS));
-      const burstRate = (tinySources.length / burst.ms) * 1000;
-      log(`tiny burst: ${round(burstRate)} jobs/s`);
+      // Three bursts (fewer with --repeats below 3): one burst's rate swings by a third between runs
+      // on a shared two-core machine; the median is reported, with the range.
+      const bursts: Awaited<ReturnType<typeof uploadAndWait>>[] = [];
+      for (let round_ = 1; round_ <= Math.min(3, input.repeats); round_ += 1) {
+        bursts.push(await phase(`tiny-burst-${round_}`, () => uploadAndWait(base, tinyUsers, tinySources, feed, TINY_USERS)));
+        log(`tiny burst ${round_}: ${round((tinySources.length / bursts.at(-1)!.ms) * 1000)} jobs/s`);
+      }
+      const rates = bursts.map((run) => (tinySources.length / run.ms) * 1000);
+      const burstRate = median(rates);
+      const burst = bursts[rates.indexOf([...rates].sort((a, b) => a - b)[Math.floor((rates.length - 1) / 2)])];
       const paced = await phase('tiny-paced', () => pacedLatency(base, tinyUsers, tinySources, feed));
       const overhead = paced.latencies.map((latency, index) => latency - sharpTiny.perFileMs[index]);
       const latency = summary(paced.latencies);
@@ -181,7 +189,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const sharpSummary = summary(sharpTiny.perFileMs);
       const s2 = '2 per-job';
       rows.push(
-        { section: s2, metric: `throughput, ${tinySources.length} × 64×64 from ${TINY_USERS} users at once`, value: round(burstRate), unit: 'jobs/s', target: '≥ 150', pass: burstRate >= 150 },
+        { section: s2, metric: `throughput, ${tinySources.length} × 64×64 from ${TINY_USERS} users at once (median of ${rates.length} bursts: ${rates.map((rate) => round(rate)).join(', ')})`, value: round(burstRate), unit: 'jobs/s', target: '≥ 150', pass: burstRate >= 150 },
         { section: s2, metric: 'upload response → job:status completed, p50', value: round(latency.p50, 2), unit: 'ms' },
         { section: s2, metric: 'upload response → job:status completed, p95', value: round(latency.p95, 2), unit: 'ms' },
         { section: s2, metric: 'upload response → job:status completed, p99', value: round(latency.p99, 2), unit: 'ms' },
@@ -189,20 +197,51 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         { section: s2, metric: 'overhead (latency − sharp time), p50', value: round(overheadSummary.p50, 2), unit: 'ms', target: '≤ 10', pass: overheadSummary.p50 <= 10 },
         { section: s2, metric: 'upload request itself, p50', value: round(summary(paced.uploads).p50, 2), unit: 'ms' },
       );
-      const burstCpu = cpu['tiny-burst'] as { cpuMs: Record<string, number> };
+      const burstCpu = (name: string): number =>
+        median(bursts.map((_, index) => (cpu[`tiny-burst-${index + 1}`] as { cpuMs: Record<string, number> }).cpuMs[name])) / tinySources.length;
       rows.push({
         section: s2,
-        metric: `CPU per job in the burst: api ${round(burstCpu.cpuMs.api / tinySources.length, 2)} + worker ${round(burstCpu.cpuMs.worker1 / tinySources.length, 2)} + client ${round(burstCpu.cpuMs.bench / tinySources.length, 2)} ms (and Redis, shared with anything else using it: ${round(burstCpu.cpuMs.redis / tinySources.length, 2)} ms)`,
-        value: round((burstCpu.cpuMs.api + burstCpu.cpuMs.worker1 + burstCpu.cpuMs.bench) / tinySources.length, 2),
+        metric: `CPU per job in the bursts, medians: api ${round(burstCpu('api'), 2)} + worker ${round(burstCpu('worker1'), 2)} + client ${round(burstCpu('bench'), 2)} ms (and Redis, shared with anything else using it: ${round(burstCpu('redis'), 2)} ms)`,
+        value: round(burstCpu('api') + burstCpu('worker1') + burstCpu('bench'), 2),
         unit: 'ms CPU/job',
       });
       raw.tiny = {
-        burst: { ms: burst.ms, rate: burstRate, latency: summary(burst.latencies) },
+        burst: { ms: burst.ms, rate: burstRate, rates, latency: summary(burst.latencies) },
         paced: { latency, overhead: overheadSummary, uploads: summary(paced.uploads) },
         sharp: sharpSummary,
       };
 
       return burstRate;
+    }
+
+    /**
+     * Section 1, continued: the same comparison with one job at a time on both sides
+     * (WORKER_CONCURRENCY=1, bare sharp at concurrency 1), so that a core is left for receiving the
+     * uploads. While every core is busy with thumbnails, the api's CPU for receiving the bytes is
+     * taken from sharp; here it is not, and what remains is the service's own per-job cost and the
+     * latency before the first upload is in.
+     */
+    async function spareCoreSection(): Promise<void> {
+      for (const worker of stack.workers.splice(0)) await worker.stop();
+      log('images with one job at a time (WORKER_CONCURRENCY=1)');
+      await stack.startWorker({ WORKER_CONCURRENCY: '1' });
+      await uploadAndWait(base, photoUsers, input.tiny.slice(0, 8).map((tiny) => tiny.source), feed, 8);
+      const files = input.photos.map((photo) => photo.path);
+      const ratios: number[] = [];
+      for (let round_ = 1; round_ <= Math.min(3, input.repeats); round_ += 1) {
+        const bareRun = await phase(`bare1-${round_}`, () => bare!.run(files, 1));
+        const service = await phase(`images1-${round_}`, () => uploadAndWait(base, photoUsers, photoSources, feed, PHOTO_USERS));
+        ratios.push(bareRun.ms / service.ms);
+        log(`one job at a time, round ${round_}: bare ${round(bareRun.ms)} ms, service ${round(service.ms)} ms`);
+      }
+      const apiCpu = median(ratios.map((_, index) => (cpu[`images1-${index + 1}`] as { cpuMs: Record<string, number> }).cpuMs.api));
+      rows.push({
+        section: '1 images',
+        metric: `service / bare sharp, both one job at a time (a core left for the uploads; api CPU per run ${apiCpu} ms; median of ${ratios.length} rounds)`,
+        value: round(median(ratios), 3),
+        unit: '×',
+      });
+      raw.imagesOneAtATime = { ratios };
     }
 
     /** Section 6: the same photo set and tiny burst with a second worker process. */
@@ -216,8 +255,11 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       }
       const twoRate = (input.photos.length / median(twoMs)) * 1000;
       const tinySources = input.tiny.map((tiny) => tiny.source);
-      const twoBurst = await phase('two-tiny-burst', () => uploadAndWait(base, tinyUsers, tinySources, feed, TINY_USERS));
-      const twoBurstRate = (tinySources.length / twoBurst.ms) * 1000;
+      const twoBurstMs: number[] = [];
+      for (let round_ = 1; round_ <= Math.min(3, input.repeats); round_ += 1) {
+        twoBurstMs.push((await phase(`two-tiny-burst-${round_}`, () => uploadAndWait(base, tinyUsers, tinySources, feed, TINY_USERS))).ms);
+      }
+      const twoBurstRate = (tinySources.length / median(twoBurstMs)) * 1000;
       // No target is set for this one; on two cores one worker already keeps both busy, so ≈ 1 is expected.
       const target = 'none set (≈ 1 on 2 cores)';
       rows.push(
@@ -228,7 +270,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
           ? { section: s6, metric: `tiny jobs: 2 workers / 1 worker (${round(twoBurstRate)} jobs/s)`, value: round(twoBurstRate / oneWorkerTiny, 3), unit: '×', target }
           : { section: s6, metric: 'tiny jobs, 2 workers', value: round(twoBurstRate), unit: 'jobs/s' },
       );
-      raw.twoWorkers = { photoMs: twoMs, photoRate: twoRate, tinyMs: twoBurst.ms, tinyRate: twoBurstRate };
+      raw.twoWorkers = { photoMs: twoMs, photoRate: twoRate, tinyMs: twoBurstMs, tinyRate: twoBurstRate };
     }
   } finally {
     feed.close();
