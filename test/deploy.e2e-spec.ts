@@ -1,4 +1,3 @@
-import IORedis from 'ioredis';
 import sharp from 'sharp';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +7,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '@app/core';
 import { ChildApp } from './support/child-app';
+import { clearRedisPrefix } from './support/env';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
 import { freePort } from './support/stack';
@@ -275,17 +275,7 @@ describe('deployment: the built apps with the compose environment (local Redis, 
 
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop()]);
-    const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await clearRedisPrefix(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

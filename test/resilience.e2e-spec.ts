@@ -12,17 +12,25 @@ jest.setTimeout(300_000);
 
 
 
+/**
+ * One user uploads a slow file and a quick one; once the slow one is processing, the worker gets
+ * SIGTERM, and exits by the signal (Nest re-raises it once its shutdown hooks are done).
+ */
+async function sigtermDuringSlowJob(stack: TestStack) {
+  const user = await ApiClient.register(stack.baseUrl);
+  const [slow, next] = await user.uploadOk([await media.slowPng(), await media.jpeg()]);
+  await user.waitFor(slow.id, ['processing']);
+  const [worker] = stack.workers;
+  worker.kill('SIGTERM');
+  expect(await worker.exited).toEqual({ code: null, signal: 'SIGTERM' });
+  return { user, slow, next, worker };
+}
+
 describe('worker shutdown (SIGTERM)', () => {
   it('finishes the running job, takes no new one, and exits cleanly', async () => {
     const stack = await TestStack.start({ workers: 1, env: { SHUTDOWN_GRACE_MS: '60000' } });
     try {
-      const user = await ApiClient.register(stack.baseUrl);
-      const [slow, next] = await user.uploadOk([await media.slowPng(), await media.jpeg()]);
-      await user.waitFor(slow.id, ['processing']);
-      const [worker] = stack.workers;
-      worker.kill('SIGTERM');
-      // Nest re-raises the signal once its shutdown hooks are done.
-      expect(await worker.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      const { user, slow, next, worker } = await sigtermDuringSlowJob(stack);
       await worker.waitForLine(/Worker stopped/);
       expect((await user.job(slow.id)).body.status).toBe('completed');
       expect((await user.job(next.id)).body.status).toBe('queued');
@@ -37,12 +45,7 @@ describe('worker shutdown (SIGTERM)', () => {
     const stack = await TestStack.start({ workers: 1, env: { SHUTDOWN_GRACE_MS: '100' } });
     const history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
     try {
-      const user = await ApiClient.register(stack.baseUrl);
-      const [slow, next] = await user.uploadOk([await media.slowPng(), await media.jpeg()]);
-      await user.waitFor(slow.id, ['processing']);
-      const [worker] = stack.workers;
-      worker.kill('SIGTERM');
-      expect(await worker.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      const { user, slow, next, worker } = await sigtermDuringSlowJob(stack);
       await worker.waitForLine(/Handing job .* back to the queue/);
       await worker.waitForLine(/Worker stopped/);
       expect((await user.job(slow.id)).body.status).toBe('queued');

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,20 @@ import { StorageDriver } from '@app/storage';
 import { ErrorDto } from '../http/error.dto';
 
 const FILE_NAME = /^([0-9a-f-]{36})\.jpg$/;
+
+/** Swagger for a file route: a token or the signed URL's `exp` and `sig`; a JPEG or the same 404. */
+function FileRoute(summary: string, ok: string): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({ summary }),
+    ApiBearerAuth(),
+    ApiParam({ name: 'filename', example: '0190a7e2-…-….jpg' }),
+    ApiQuery({ name: 'exp', required: false, description: 'From the signed URL' }),
+    ApiQuery({ name: 'sig', required: false, description: 'From the signed URL' }),
+    ApiProduces('image/jpeg'),
+    ApiOkResponse({ description: ok }),
+    ApiNotFoundResponse({ type: ErrorDto }),
+  );
+}
 
 /**
  * Thumbnails, to their owner only: with a Bearer token, or with the signed URL from
@@ -27,14 +41,7 @@ export class FilesController {
   ) {}
 
   @Get('thumbnails/:filename')
-  @ApiOperation({ summary: 'A thumbnail (JPEG), for its owner' })
-  @ApiBearerAuth()
-  @ApiParam({ name: 'filename', example: '0190a7e2-…-….jpg' })
-  @ApiQuery({ name: 'exp', required: false, description: 'From the signed URL' })
-  @ApiQuery({ name: 'sig', required: false, description: 'From the signed URL' })
-  @ApiProduces('image/jpeg')
-  @ApiOkResponse({ description: 'The JPEG, with ETag and Cache-Control' })
-  @ApiNotFoundResponse({ type: ErrorDto })
+  @FileRoute('A thumbnail (JPEG), for its owner', 'The JPEG, with ETag and Cache-Control')
   async thumbnail(
     @Param('filename') filename: string,
     @Query() query: Record<string, unknown>,
@@ -46,14 +53,7 @@ export class FilesController {
   }
 
   @Get('download/:filename')
-  @ApiOperation({ summary: 'A thumbnail as a download named after the original file' })
-  @ApiBearerAuth()
-  @ApiParam({ name: 'filename', example: '0190a7e2-…-….jpg' })
-  @ApiQuery({ name: 'exp', required: false })
-  @ApiQuery({ name: 'sig', required: false })
-  @ApiProduces('image/jpeg')
-  @ApiOkResponse({ description: 'The JPEG, with Content-Disposition: attachment' })
-  @ApiNotFoundResponse({ type: ErrorDto })
+  @FileRoute('A thumbnail as a download named after the original file', 'The JPEG, with Content-Disposition: attachment')
   async download(
     @Param('filename') filename: string,
     @Query() query: Record<string, unknown>,

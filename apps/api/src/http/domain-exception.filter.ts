@@ -53,7 +53,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
     req: Request,
   ): { status: number; message: string | string[]; extra?: Record<string, unknown>; retryAfter?: number } {
     if (exception instanceof DomainError) {
-      const extra = (exception as { details?: Record<string, unknown> }).details;
+      const extra = exception.details;
       const retryAfter =
         exception instanceof TooManyRequestsError || exception instanceof ServiceUnavailableError ? exception.retryAfterSeconds : undefined;
       if (exception instanceof ServiceUnavailableError) this.logger.warn(`${req.method} ${req.path}: ${exception.message}`);

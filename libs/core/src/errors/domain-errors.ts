@@ -4,7 +4,11 @@
  */
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Extra, client-safe fields added to the error body (e.g. the rejected files of an upload). */
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -22,13 +26,6 @@ export type DomainErrorKind =
 
 export class InvalidInputError extends DomainError {
   readonly kind = 'invalid';
-  constructor(
-    message: string,
-    /** Extra, client-safe fields added to the error body (e.g. the rejected files of an upload). */
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
 }
 
 export class UnauthorizedError extends DomainError {
@@ -49,12 +46,6 @@ export class ConflictError extends DomainError {
 
 export class PayloadTooLargeError extends DomainError {
   readonly kind = 'too_large';
-  constructor(
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
 }
 
 export class TooManyRequestsError extends DomainError {
