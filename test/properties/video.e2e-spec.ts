@@ -101,7 +101,7 @@ describe('video pipeline', () => {
         const statuses = history.of(job.id);
         expect(statuses).toEqual(['pending', 'queued', 'processing', 'completed']);
         const processingAt = history.all().find((c) => c.jobId === job.id && c.status === 'processing')!.at;
-        expect(fs.statSync(path.join(stack.dir, 'files', 'processed', job.id, 'thumb.jpg')).mtimeMs).toBeGreaterThanOrEqual(processingAt - 1);
+        expect(fs.statSync(path.join(stack.dir, 'files', 'processed', job.id, 'thumb.jpg')).mtimeMs).toBeGreaterThanOrEqual(processingAt - 10); // the kernel's coarse file clock lags by up to a tick
       }),
       { numRuns: 30 },
     );
