@@ -1,11 +1,9 @@
-import { provideHttpClient } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, Router, withComponentInputBinding } from '@angular/router';
+import { Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { byTestId, queryTestId, text, typeInto } from '../../testing/dom';
-import { BLANK_ROUTES } from '../../testing/routes';
-import { provideAppIcons } from '../ui/icons';
+import { setUpRoutedPage } from '../../testing/routed-page';
 import { LoginPageComponent } from './login-page.component';
 
 const USER = { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' };
@@ -15,17 +13,7 @@ describe('LoginPageComponent', () => {
   let http: HttpTestingController;
 
   beforeEach(async () => {
-    localStorage.clear();
-    TestBed.configureTestingModule({
-      providers: [
-        provideAppIcons(),
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        provideRouter([{ path: 'login', component: LoginPageComponent }, ...BLANK_ROUTES.filter((route) => route.path !== 'login')], withComponentInputBinding()),
-      ],
-    });
-    http = TestBed.inject(HttpTestingController);
-    harness = await RouterTestingHarness.create();
+    ({ harness, http } = await setUpRoutedPage('login', LoginPageComponent));
   });
 
   afterEach(() => {

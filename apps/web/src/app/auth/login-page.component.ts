@@ -1,14 +1,8 @@
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, input, signal } from '@angular/core';
-import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { Router, RouterLink } from '@angular/router';
-import { finalize } from 'rxjs';
-import { describeApiError } from '../http/api-error';
-import type { Credentials } from './auth-api.service';
+import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
+import { RouterLink } from '@angular/router';
 import { AuthCardComponent } from './auth-card.component';
 import { AuthFormComponent } from './auth-form.component';
-import { AuthService } from './auth.service';
-import { createRetryCountdown } from './retry-countdown';
-import { safeReturnUrl } from './return-url';
+import { createAuthSubmission } from './auth-submission';
 
 /** /login: email and password; on success back to where the user came from (or the dashboard). */
 @Component({
@@ -22,10 +16,10 @@ import { safeReturnUrl } from './return-url';
       }
       <app-auth-form
         mode="login"
-        [pending]="pending()"
-        [error]="error()"
-        [disabledReason]="countdown.message()"
-        (submitted)="signIn($event)"
+        [pending]="submission.pending()"
+        [error]="submission.error()"
+        [disabledReason]="submission.countdown.message()"
+        (submitted)="submission.submit($event)"
       />
       <p footer>
         New here?
@@ -48,34 +42,8 @@ export class LoginPageComponent {
   readonly returnUrl = input<string>();
   readonly reason = input<string>();
 
-  private readonly auth = inject(AuthService);
-  private readonly router = inject(Router);
-  private readonly destroyRef = inject(DestroyRef);
-  readonly countdown = createRetryCountdown();
-  readonly pending = signal(false);
-  readonly error = signal<string | null>(null);
+  readonly submission = createAuthSubmission('login', this.returnUrl);
 
   readonly notice = computed(() => (this.reason() === 'expired' ? 'Your session has ended. Sign in again to continue.' : null));
   readonly linkParams = computed(() => (this.returnUrl() ? { returnUrl: this.returnUrl() } : {}));
-
-  signIn(credentials: Credentials): void {
-    this.pending.set(true);
-    this.error.set(null);
-    this.auth
-      .login(credentials)
-      .pipe(
-        finalize(() => this.pending.set(false)),
-        takeUntilDestroyed(this.destroyRef),
-      )
-      .subscribe({
-        next: () => void this.router.navigateByUrl(safeReturnUrl(this.returnUrl())),
-        error: (error: unknown) => {
-          const problem = describeApiError(error);
-          this.error.set(problem.message);
-          if (problem.status === 429 && problem.retryAfterSeconds) {
-            this.countdown.start(problem.retryAfterSeconds, () => this.error.set(null));
-          }
-        },
-      });
-  }
 }

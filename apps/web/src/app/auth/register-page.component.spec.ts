@@ -1,11 +1,9 @@
-import { provideHttpClient } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, Router, withComponentInputBinding } from '@angular/router';
+import { Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { byTestId, queryTestId, text, typeInto } from '../../testing/dom';
-import { BLANK_ROUTES } from '../../testing/routes';
-import { provideAppIcons } from '../ui/icons';
+import { setUpRoutedPage } from '../../testing/routed-page';
 import { AuthService } from './auth.service';
 import { RegisterPageComponent } from './register-page.component';
 
@@ -14,17 +12,7 @@ describe('RegisterPageComponent', () => {
   let http: HttpTestingController;
 
   beforeEach(async () => {
-    localStorage.clear();
-    TestBed.configureTestingModule({
-      providers: [
-        provideAppIcons(),
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        provideRouter([{ path: 'register', component: RegisterPageComponent }, ...BLANK_ROUTES.filter((route) => route.path !== 'register')], withComponentInputBinding()),
-      ],
-    });
-    http = TestBed.inject(HttpTestingController);
-    harness = await RouterTestingHarness.create('/register');
+    ({ harness, http } = await setUpRoutedPage('register', RegisterPageComponent, '/register'));
   });
 
   afterEach(() => http.verify());

@@ -1,14 +1,8 @@
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, input, signal } from '@angular/core';
-import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { Router, RouterLink } from '@angular/router';
-import { finalize } from 'rxjs';
-import { describeApiError } from '../http/api-error';
-import type { Credentials } from './auth-api.service';
+import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
+import { RouterLink } from '@angular/router';
 import { AuthCardComponent } from './auth-card.component';
 import { AuthFormComponent } from './auth-form.component';
-import { AuthService } from './auth.service';
-import { createRetryCountdown } from './retry-countdown';
-import { safeReturnUrl } from './return-url';
+import { createAuthSubmission } from './auth-submission';
 
 /** /register: creates the account and signs in at once. */
 @Component({
@@ -19,10 +13,10 @@ import { safeReturnUrl } from './return-url';
     <app-auth-card heading="Create an account" subheading="Then drop in images and videos and watch them turn into thumbnails.">
       <app-auth-form
         mode="register"
-        [pending]="pending()"
-        [error]="error()"
-        [disabledReason]="countdown.message()"
-        (submitted)="register($event)"
+        [pending]="submission.pending()"
+        [error]="submission.error()"
+        [disabledReason]="submission.countdown.message()"
+        (submitted)="submission.submit($event)"
       />
       @if (emailTaken()) {
         <p class="taken" data-testid="email-taken">
@@ -45,37 +39,8 @@ export class RegisterPageComponent {
   /** Query parameter, bound by the router. */
   readonly returnUrl = input<string>();
 
-  private readonly auth = inject(AuthService);
-  private readonly router = inject(Router);
-  private readonly destroyRef = inject(DestroyRef);
-  readonly countdown = createRetryCountdown();
-  readonly pending = signal(false);
-  readonly error = signal<string | null>(null);
-  private readonly lastStatus = signal<number | null>(null);
+  readonly submission = createAuthSubmission('register', this.returnUrl);
 
-  readonly emailTaken = computed(() => this.lastStatus() === 409);
+  readonly emailTaken = computed(() => this.submission.failedStatus() === 409);
   readonly linkParams = computed(() => (this.returnUrl() ? { returnUrl: this.returnUrl() } : {}));
-
-  register(credentials: Credentials): void {
-    this.pending.set(true);
-    this.error.set(null);
-    this.lastStatus.set(null);
-    this.auth
-      .register(credentials)
-      .pipe(
-        finalize(() => this.pending.set(false)),
-        takeUntilDestroyed(this.destroyRef),
-      )
-      .subscribe({
-        next: () => void this.router.navigateByUrl(safeReturnUrl(this.returnUrl())),
-        error: (error: unknown) => {
-          const problem = describeApiError(error);
-          this.lastStatus.set(problem.status);
-          this.error.set(problem.message);
-          if (problem.status === 429 && problem.retryAfterSeconds) {
-            this.countdown.start(problem.retryAfterSeconds, () => this.error.set(null));
-          }
-        },
-      });
-  }
 }
