@@ -4,6 +4,7 @@ import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { ACCEPTED_EXTENSIONS, type JobView } from '@app/shared';
 import { allByTestId, byTestId, queryTestId, text } from '../../testing/dom';
 import { aJob } from '../../testing/jobs';
+import { flushUnsupportedType } from '../../testing/uploads';
 import { provideAppIcons } from '../ui/icons';
 import { UploadPanelComponent } from './upload-panel.component';
 
@@ -84,15 +85,7 @@ describe('UploadPanelComponent', () => {
   it('shows why a file was not accepted, next to that file', () => {
     pick(file('notes.txt'), file('ok.jpg'));
     const [txt, ok] = http.match('/api/upload');
-    txt.flush(
-      {
-        statusCode: 400,
-        error: 'Bad Request',
-        message: '“notes.txt” is not a supported image or video.',
-        rejected: [{ originalFilename: 'notes.txt', code: 'unsupported_type', message: '“notes.txt” is not a supported image or video.' }],
-      },
-      { status: 400, statusText: 'Bad Request' },
-    );
+    flushUnsupportedType(txt, 'notes.txt');
     ok.flush({ jobs: [aJob()], rejected: [] }, { status: 201, statusText: 'Created' });
     render();
 

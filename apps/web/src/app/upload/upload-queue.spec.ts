@@ -3,6 +3,7 @@ import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@a
 import { TestBed } from '@angular/core/testing';
 import type { JobView } from '@app/shared';
 import { aJob } from '../../testing/jobs';
+import { flushUnsupportedType } from '../../testing/uploads';
 import { MAX_RATE_LIMIT_WAITS, UPLOAD_CONCURRENCY, UPLOAD_RETRY_DELAYS_MS, UploadQueue } from './upload-queue';
 
 const file = (name: string, size = 100) => new File(['x'.repeat(size)], name, { type: 'image/jpeg' });
@@ -59,15 +60,7 @@ describe('UploadQueue', () => {
   it('a file the server did not accept shows the reason it gave', () => {
     queue.add([file('notes.txt'), file('empty.png'), file('huge.mp4')]);
     const [txt, empty, huge] = uploads();
-    txt.flush(
-      {
-        statusCode: 400,
-        error: 'Bad Request',
-        message: '“notes.txt” is not a supported image or video.',
-        rejected: [{ originalFilename: 'notes.txt', code: 'unsupported_type', message: '“notes.txt” is not a supported image or video.' }],
-      },
-      { status: 400, statusText: 'Bad Request' },
-    );
+    flushUnsupportedType(txt, 'notes.txt');
     empty.flush({ jobs: [], rejected: [{ originalFilename: 'empty.png', code: 'empty', message: '“empty.png” is empty.' }] }, { status: 201, statusText: 'Created' });
     huge.flush({ statusCode: 413, error: 'Payload Too Large', message: '“huge.mp4” is larger than 100 MiB.' }, { status: 413, statusText: 'Payload Too Large' });
 
