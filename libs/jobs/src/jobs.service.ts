@@ -3,6 +3,7 @@ import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core
 import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
 import { StorageDriver } from '@app/storage';
 import { JobEvents } from './events/job-events';
+import { withDeadline } from './execution/with-timeout';
 import type { StoredUpload } from './intake/upload-intake';
 import type { Job } from './job';
 import { JobsRepository } from './jobs.repository';
@@ -65,13 +66,13 @@ export class JobsService {
     const ids = jobs.map((job) => job.id);
     const queuedAt = new Date();
     const queued = new Set(await this.jobs.transitionMany(ids, { from: ['pending'], to: 'queued', now: queuedAt }));
-    for (const job of jobs) {
-      if (!queued.has(job.id)) continue;
+    const queuedJobs = jobs.filter((job) => queued.has(job.id));
+    for (const job of queuedJobs) {
       job.status = 'queued';
       job.updatedAt = queuedAt;
     }
     // The 'queued' events go out with the enqueue, in one script.
-    await this.enqueueSoon(userId, ids, jobs.filter((job) => queued.has(job.id)));
+    await this.enqueueSoon(userId, ids, queuedJobs);
     return jobs;
   }
 
@@ -131,16 +132,10 @@ export class JobsService {
   }
 
   private async enqueueSoon(userId: string, ids: string[], announce: readonly Job[] = []): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ENQUEUE_DEADLINE_MS} ms`)), ENQUEUE_DEADLINE_MS);
-    });
     try {
-      await Promise.race([this.queue.enqueue(userId, ids, announce), deadline]);
+      await withDeadline(ENQUEUE_DEADLINE_MS, `no answer from Redis within ${ENQUEUE_DEADLINE_MS} ms`, this.queue.enqueue(userId, ids, announce));
     } catch (error) {
       this.logger.warn(`Jobs ${ids.join(', ')} are stored but not yet on the queue (${(error as Error).message}); the sweep will queue them.`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -203,7 +203,7 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
 }
 
 /** Keys that must never be accepted: traversal, absolute, empty or dot segments, separators, control bytes. */
-export function hostileKey(): fc.Arbitrary<string> {
+function hostileKey(): fc.Arbitrary<string> {
   const fine = fc.constantFrom('uploads', 'processed', 'a', 'thumb.jpg', '0190a7e2-0000-7000-8000-000000000001');
   const bad = fc.constantFrom('..', '.', '', '.tmp', '.hidden', '..\\..', 'a\\b', '%2e%2e', 'a b', 'a\0b', 'é', 'C:', '~/', 'a\nb', '*', '?x');
   return fc.oneof(

@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, CounterConfiguration, Gauge, GaugeConfi
  */
 @Injectable()
 export class MetricsRegistry {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

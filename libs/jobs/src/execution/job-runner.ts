@@ -139,16 +139,14 @@ export class JobRunner {
       if (error instanceof ServiceUnavailableError) throw error;
       if (error instanceof HandBackError) {
         this.logger.log(log, `Handing job ${jobId} back to the queue (shutting down)`);
-        const requeued = await this.jobs.transition(jobId, { from: ['processing'], claimToken, to: 'queued', set: { claimToken: null } });
-        if (requeued) await this.events.publish(requeued);
+        await this.requeue(jobId, claimToken);
         throw error;
       }
       const permanent = isPermanentJobError(error) || error instanceof ObjectNotFoundError;
       const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? MAX_ATTEMPTS);
       if (!permanent && !lastAttempt) {
         this.logger.warn({ ...log, err: error }, `Job ${jobId} hit a transient error, will retry: ${(error as Error).message}`);
-        const requeued = await this.jobs.transition(jobId, { from: ['processing'], claimToken, to: 'queued', set: { claimToken: null } });
-        if (requeued) await this.events.publish(requeued);
+        await this.requeue(jobId, claimToken);
         throw error;
       }
       reason = error instanceof UnprocessableMediaError ? error.reason : error instanceof JobTimeoutError ? 'timeout' : 'error';
@@ -162,6 +160,12 @@ export class JobRunner {
     // The final status is published by the same script that hands the user's turn on.
     await this.queue.advance(userId, jobId, finished ?? undefined);
     return outcome;
+  }
+
+  /** Puts a claimed job back to `queued` (for another run) and publishes that. */
+  private async requeue(jobId: string, claimToken: string): Promise<void> {
+    const requeued = await this.jobs.transition(jobId, { from: ['processing'], claimToken, to: 'queued', set: { claimToken: null } });
+    if (requeued) await this.events.publish(requeued);
   }
 
   /** Stores the thumbnail and marks the job completed; resolves the completed job (its event is the caller's), or null. */

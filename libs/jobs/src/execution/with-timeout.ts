@@ -8,9 +8,12 @@ import { JobTimeoutError } from '@app/core';
 export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>, stop?: AbortSignal): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const abort = (reason: unknown) => {
+    const settle = () => {
       clearTimeout(timer);
       stop?.removeEventListener('abort', onStop);
+    };
+    const abort = (reason: unknown) => {
+      settle();
       controller.abort(reason);
       reject(reason);
     };
@@ -20,15 +23,31 @@ export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promis
     stop?.addEventListener('abort', onStop, { once: true });
     work(controller.signal).then(
       (value) => {
-        clearTimeout(timer);
-        stop?.removeEventListener('abort', onStop);
+        settle();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
-        stop?.removeEventListener('abort', onStop);
+        settle();
         reject(error);
       },
     );
   });
+}
+
+/**
+ * `work`'s result, or a rejection with Error(`message`) when it has not settled within `ms`
+ * (`work` itself is not stopped: for calls that give up waiting, such as a health probe).
+ */
+export async function withDeadline<T>(ms: number, message: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

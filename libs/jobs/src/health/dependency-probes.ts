@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RedisConnections } from '@app/core';
 import { StorageDriver } from '@app/storage';
+import { withDeadline } from '../execution/with-timeout';
 import { JobsRepository } from '../jobs.repository';
 
 export interface ProbeResult {
@@ -46,18 +47,10 @@ export class DependencyProbes {
 
 async function probe(check: () => Promise<void>): Promise<ProbeResult> {
   const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      check(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-      }),
-    ]);
+    await withDeadline(TIMEOUT_MS, `no answer within ${TIMEOUT_MS} ms`, check());
     return { status: 'up', ms: Date.now() - started };
   } catch (error) {
     return { status: 'down', ms: Date.now() - started, message: (error as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }

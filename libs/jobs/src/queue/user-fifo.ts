@@ -1,5 +1,11 @@
 import type { Redis } from 'ioredis';
 
+/** Messages to PUBLISH on `channel` in the same script, before the list changes (one round trip, not two). */
+export interface Announcement {
+  channel: string;
+  messages: readonly string[];
+}
+
 /**
  * Per-user FIFO bookkeeping in Redis, changed only by the Lua scripts below (each runs atomically):
  *
@@ -9,12 +15,6 @@ import type { Redis } from 'ioredis';
  *   <prefix>:fifo:epoch          present while this bookkeeping is complete; it disappears when
  *                                 Redis loses its data, and every writer then rebuilds from the database
  */
-/** Messages to PUBLISH on `channel` in the same script, before the list changes (one round trip, not two). */
-export interface Announcement {
-  channel: string;
-  messages: readonly string[];
-}
-
 export class UserFifo {
   static readonly REBUILD_NEEDED = 'REBUILD';
 

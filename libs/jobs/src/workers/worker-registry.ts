@@ -15,7 +15,7 @@ export interface WorkerInfo {
 }
 
 /** How long a heartbeat counts; workers renew theirs well within it. */
-export const HEARTBEAT_TTL_MS = 15_000;
+const HEARTBEAT_TTL_MS = 15_000;
 
 /**
  * Live workers, as heartbeats in Redis that expire on their own when a worker dies. Lets the api
