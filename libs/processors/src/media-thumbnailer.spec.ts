@@ -3,13 +3,14 @@ import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { loadConfig, UnprocessableMediaError } from '@app/core';
 import type { Job } from '@app/jobs';
+import { ffmpegBinary } from '../../../test/support/ffmpeg';
 import { listEncoders, VideoFixtures } from '../../../test/support/video-fixtures';
 import { ImageThumbnailer } from './image/image-thumbnailer';
 import { MediaThumbnailer } from './media-thumbnailer';
-import { findOnPath, MediaTools } from './media-tools/media-tools';
+import { MediaTools } from './media-tools/media-tools';
 import { VideoThumbnailer } from './video/video-thumbnailer';
 
-const FIXTURE_FFMPEG = findOnPath('ffmpeg', process.env.PATH ?? '') ?? (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+const FIXTURE_FFMPEG = ffmpegBinary();
 const VIDEO_CODEC = listEncoders(FIXTURE_FFMPEG).has('libx264') ? 'libx264' : 'mpeg4';
 
 function job(fileType: Job['fileType'], file: string): Job {

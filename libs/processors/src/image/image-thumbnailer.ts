@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import sharp, { type JpegOptions, type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { AppConfig, JobTimeoutError, UnprocessableMediaError } from '@app/core';
+import { pixelLimitError } from '../pixel-limit';
 import { describeImageError } from './sharp-errors';
 
 /** JPEG settings of every thumbnail. */
@@ -51,14 +52,7 @@ export class ImageThumbnailer {
     const width = metadata.width ?? 0;
     const height = metadata.pageHeight ?? metadata.height ?? 0;
     if (width <= 0 || height <= 0) return new UnprocessableMediaError('The image has no pixels (its width or height is 0).', 'undecodable');
-    const limit = this.config.thumbnails.maxInputPixels;
-    if (width * height > limit) {
-      return new UnprocessableMediaError(
-        `The image is ${width}×${height} pixels (${megapixels(width * height)} MP), above this service's limit of ${megapixels(limit)} MP.`,
-        'too_many_pixels',
-      );
-    }
-    return null;
+    return pixelLimitError('image', width, height, this.config.thumbnails.maxInputPixels);
   }
 
   private inputOptions(): SharpOptions {
@@ -91,8 +85,4 @@ export class ImageThumbnailer {
       throw describeImageError(error);
     }
   }
-}
-
-function megapixels(pixels: number): string {
-  return String(+(pixels / 1e6).toFixed(1));
 }

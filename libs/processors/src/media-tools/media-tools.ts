@@ -137,7 +137,7 @@ async function readVersion(name: MediaToolName, executable: string): Promise<str
 }
 
 /** The first executable file called `name` in the search list, like `which`. */
-export function findOnPath(name: string, searchPath: string): string | undefined {
+function findOnPath(name: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
     if (!dir || !path.isAbsolute(dir)) continue;
     const candidate = path.join(dir, name);

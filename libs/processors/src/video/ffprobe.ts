@@ -8,7 +8,7 @@ import { parseDisplayMatrix, type OrientationMetadata } from './video-orientatio
  * Keeping ffmpeg to them means a file cannot steer it into a playlist or concat demuxer that
  * opens other files, whatever its bytes claim to be.
  */
-export const ACCEPTED_DEMUXERS = 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm';
+const ACCEPTED_DEMUXERS = 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm';
 
 /** Input options shared by ffprobe and ffmpeg: local files only, accepted containers only. */
 export const SAFE_INPUT_OPTIONS: readonly string[] = ['-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED_DEMUXERS];
@@ -16,11 +16,8 @@ export const SAFE_INPUT_OPTIONS: readonly string[] = ['-protocol_whitelist', 'fi
 export interface ProbedStream {
   index: number;
   codecType: string;
-  codecName?: string;
   width: number;
   height: number;
-  /** Pixel aspect ratio (width of a pixel / its height); 1 when unknown. */
-  sampleAspectRatio: number;
   startSeconds?: number;
   durationSeconds?: number;
   /** Cover art in an audio file: one still picture, not a moving video. */
@@ -29,7 +26,6 @@ export interface ProbedStream {
 }
 
 export interface ProbeResult {
-  formatName?: string;
   startSeconds?: number;
   durationSeconds?: number;
   streams: ProbedStream[];
@@ -120,10 +116,8 @@ export function inputPath(file: string): string {
 interface RawStream {
   index?: number;
   codec_type?: string;
-  codec_name?: string;
   width?: number;
   height?: number;
-  sample_aspect_ratio?: string;
   start_time?: string;
   duration?: string;
   disposition?: { attached_pic?: number };
@@ -133,13 +127,12 @@ interface RawStream {
 
 interface RawProbe {
   streams?: RawStream[];
-  format?: { format_name?: string; start_time?: string; duration?: string };
+  format?: { start_time?: string; duration?: string };
 }
 
-export function parseProbe(json: unknown): ProbeResult {
+function parseProbe(json: unknown): ProbeResult {
   const raw = (json ?? {}) as RawProbe;
   return {
-    formatName: raw.format?.format_name,
     startSeconds: seconds(raw.format?.start_time),
     durationSeconds: positive(seconds(raw.format?.duration)),
     streams: (raw.streams ?? []).map(parseStream),
@@ -152,10 +145,8 @@ function parseStream(stream: RawStream, position: number): ProbedStream {
   return {
     index: stream.index ?? position,
     codecType: stream.codec_type ?? 'unknown',
-    codecName: stream.codec_name,
     width: wholeNumber(stream.width),
     height: wholeNumber(stream.height),
-    sampleAspectRatio: ratio(stream.sample_aspect_ratio) ?? 1,
     startSeconds: seconds(stream.start_time),
     durationSeconds: positive(seconds(stream.duration)) ?? positive(clockSeconds(tags.DURATION ?? tags.duration)),
     attachedPicture: stream.disposition?.attached_pic === 1,
@@ -179,14 +170,6 @@ function positive(value: number | undefined): number | undefined {
 
 function wholeNumber(value: number | undefined): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
-}
-
-/** "4:3" → 1.333…; undefined for "0:1", "N/A" and the like. */
-function ratio(value: string | undefined): number | undefined {
-  const match = /^(\d+):(\d+)$/.exec(value ?? '');
-  if (!match) return undefined;
-  const [num, den] = [Number(match[1]), Number(match[2])];
-  return num > 0 && den > 0 ? num / den : undefined;
 }
 
 /** Matroska's per-stream DURATION tag, "HH:MM:SS.nnnnnnnnn". */

@@ -161,7 +161,7 @@ export class FrameExtractor {
 }
 
 /** Seconds as ffmpeg reads them, to the microsecond. */
-export function formatSeconds(seconds: number): string {
+function formatSeconds(seconds: number): string {
   return Math.max(0, seconds).toFixed(6);
 }
 

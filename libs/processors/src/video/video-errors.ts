@@ -4,10 +4,12 @@ const MAX_DETAIL = 160;
 
 /** What ffmpeg says when a file stops before the data its index points to. */
 const TRUNCATION = /partial file|unexpected end of file|premature end/i;
+/** What ffmpeg says when an MP4/MOV ends before its index (the moov atom) was written. */
+const MOOV_MISSING = /moov atom not found/i;
 
 /** Whether ffmpeg's stderr reports a file cut short (it may still exit 0, having found no frame). */
 export function reportsTruncation(stderr: string): boolean {
-  return TRUNCATION.test(stderr) || /moov atom not found/i.test(stderr);
+  return TRUNCATION.test(stderr) || MOOV_MISSING.test(stderr);
 }
 
 /**
@@ -40,7 +42,7 @@ interface Rule {
 /** First rule matching any line wins; order is from most to least specific. */
 const RULES: readonly Rule[] = [
   {
-    test: /moov atom not found/i,
+    test: MOOV_MISSING,
     reason: 'truncated',
     message: () =>
       'The video could not be decoded: moov atom not found (the file is truncated or not finished uploading). Upload the complete file again.',

@@ -2,10 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, UnprocessableMediaError } from '@app/core';
 import { ImageThumbnailer } from '../image/image-thumbnailer';
 import { MediaTools } from '../media-tools/media-tools';
+import { pixelLimitError } from '../pixel-limit';
 import { abortReason, ToolOutputLimitError } from '../media-tools/tool-process';
 import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
 import { isBlank, lumaStats } from './frame-content';
-import { FfmpegError, FrameExtractor, FrameTooLargeError, type FrameRequest } from './frame-extractor';
+import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
 import { candidateTimes, type VideoSpan } from './frame-times';
 import { describeVideoFailure, reportsTruncation } from './video-errors';
 import { orientationOf } from './video-orientation';
@@ -17,9 +18,6 @@ const MAX_SHORT_SIDE = 2048;
 const MIN_SHORT_SIDE = 256;
 /** …and their long side at most this many times the short side's cap (extreme panoramas get smaller). */
 const LONG_SIDE_FACTOR = 4;
-
-/** A frame of `time` seconds, or why there was none. */
-type Grab = { png: Buffer | null; stderr: string };
 
 /**
  * Videos (MP4, MOV, AVI, WebM; whatever codecs the ffmpeg build decodes) → a square JPEG
@@ -68,23 +66,19 @@ export class VideoThumbnailer {
     const stream = videoStreamOf(probe);
     this.assertDecodable(stream);
     const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, ...frameShape(stream, size) };
-    const grab = (seconds: number): Promise<Grab> => this.frames.extract({ ...request, seconds });
+    const grab = (seconds: number): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
 
     if (stream.attachedPicture) return this.required(await grab(0), file);
 
-    let span = knownSpan(probe, stream);
-    let measured = false;
-    if (!span) {
-      span = await this.measuredSpan(file, probe, stream, signal);
-      measured = true;
-    }
+    const known = knownSpan(probe, stream);
+    const span = known ?? (await this.measuredSpan(file, probe, stream, signal));
     let times = span ? candidateTimes(span) : [0];
     let first = await grab(times[0]);
     if (!first.png) {
       if (reportsTruncation(first.stderr)) throw describeVideoFailure(first.stderr, inputPath(file));
       // The container can claim more than the stream holds (audio longer than video, a header
       // written before the recording stopped): measure the stream itself, then take its start.
-      const real = measured ? undefined : await this.measuredSpan(file, probe, stream, signal);
+      const real = known ? await this.measuredSpan(file, probe, stream, signal) : undefined;
       if (real) {
         times = candidateTimes(real);
         first = await grab(times[0]);
@@ -109,7 +103,7 @@ export class VideoThumbnailer {
     return midpoint;
   }
 
-  private required(grab: Grab, file: string): Buffer {
+  private required(grab: ExtractedFrame, file: string): Buffer {
     if (grab.png) return grab.png;
     if (grab.stderr.trim() !== '') throw describeVideoFailure(grab.stderr, inputPath(file));
     throw new UnprocessableMediaError('The video has no frame that could be decoded.', 'undecodable');
@@ -132,13 +126,8 @@ export class VideoThumbnailer {
         'undecodable',
       );
     }
-    const limit = this.config.thumbnails.maxInputPixels;
-    if (width * height > limit) {
-      throw new UnprocessableMediaError(
-        `The video is ${width}×${height} pixels (${megapixels(width * height)} MP per frame), above this service's limit of ${megapixels(limit)} MP.`,
-        'too_many_pixels',
-      );
-    }
+    const tooBig = pixelLimitError('video', width, height, this.config.thumbnails.maxInputPixels);
+    if (tooBig) throw tooBig;
   }
 
   private describe(error: unknown, file: string): unknown {
@@ -169,7 +158,7 @@ export function videoStreamOf(probe: ProbeResult): ProbedStream {
 }
 
 /** Start and duration of the stream as the container states them, relative to the file's start. */
-export function knownSpan(probe: ProbeResult, stream: ProbedStream): VideoSpan | undefined {
+function knownSpan(probe: ProbeResult, stream: ProbedStream): VideoSpan | undefined {
   const duration = stream.durationSeconds ?? probe.durationSeconds;
   if (duration === undefined) return undefined;
   const origin = probe.startSeconds ?? 0;
@@ -195,8 +184,4 @@ export function frameShape(stream: ProbedStream, size: number): { filters: strin
   // RGB bytes of the largest frame the cap lets through, plus PNG's per-row and zlib overhead.
   const maxBytes = Math.ceil(short * long * 3 * 1.01) + 64 * 1024;
   return { filters, maxBytes };
-}
-
-function megapixels(pixels: number): string {
-  return String(+(pixels / 1e6).toFixed(1));
 }
