@@ -26,7 +26,8 @@ describe('FileSink', () => {
       }),
       { numRuns: 100 },
     );
-  });
+    // Up to 18 MiB written and read back per run: 2.5 s alone, past Jest's 5 s default on a busy machine.
+  }, 60_000);
 
   it('fails past maxBytes', async () => {
     const file = path.join(dir, 'too-large');
