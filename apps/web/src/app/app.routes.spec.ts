@@ -6,19 +6,14 @@ import { RouterTestingHarness } from '@angular/router/testing';
 import { queryTestId } from '../testing/dom';
 import { provideFakeJobSocket } from '../testing/fake-job-socket';
 import { aPage } from '../testing/jobs';
+import { storeSession } from '../testing/session';
 import { routes } from './app.routes';
-import { SESSION_STORAGE_KEY } from './auth/session-persistence';
 import { provideAppIcons } from './ui/icons';
 
 describe('app routes', () => {
   function setUp(signedIn: boolean): void {
     localStorage.clear();
-    if (signedIn) {
-      localStorage.setItem(
-        SESSION_STORAGE_KEY,
-        JSON.stringify({ token: 't', expiresAt: Date.now() + 3_600_000, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } }),
-      );
-    }
+    if (signedIn) storeSession();
     TestBed.configureTestingModule({
       providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideRouter(routes, withComponentInputBinding())],
     });

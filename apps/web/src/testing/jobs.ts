@@ -3,6 +3,9 @@ import fc from 'fast-check';
 
 let sequence = 0;
 
+/** An ISO timestamp `ms` after 2025-01-01, for `createdAt` and `updatedAt`. */
+export const at = (ms: number): string => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
+
 /** A job as the API sends it, consistent with its status; override what the test is about. */
 export function aJob(overrides: Partial<JobView> = {}): JobView {
   sequence += 1;

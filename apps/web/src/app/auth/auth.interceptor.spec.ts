@@ -3,14 +3,10 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { TestBed } from '@angular/core/testing';
 import { Router, provideRouter } from '@angular/router';
 import { BLANK_ROUTES } from '../../testing/routes';
+import { storeSession, TEST_USER } from '../../testing/session';
 import { authInterceptor } from './auth.interceptor';
 import { AuthService } from './auth.service';
 import { SESSION_STORAGE_KEY } from './session-persistence';
-
-function storeSession(token: string): void {
-  const session = { token, expiresAt: Date.now() + 3_600_000, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } };
-  localStorage.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
-}
 
 describe('authInterceptor', () => {
   let http: HttpClient;
@@ -85,7 +81,7 @@ describe('authInterceptor', () => {
     auth.login({ email: 'ada@example.com', password: 'correct horse' }).subscribe();
     backend
       .expectOne('/api/auth/login')
-      .flush({ accessToken: 'new', expiresIn: 3600, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } });
+      .flush({ accessToken: 'new', expiresIn: 3600, user: TEST_USER });
     stale.flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
 
     expect(auth.token()).toBe('new');

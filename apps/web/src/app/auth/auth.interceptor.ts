@@ -4,7 +4,7 @@ import { catchError, throwError } from 'rxjs';
 import { AuthService } from './auth.service';
 
 /** Only the app's own API gets the token; signed thumbnail URLs and other origins never do. */
-export function isApiRequest(url: string): boolean {
+function isApiRequest(url: string): boolean {
   return url === '/api' || url.startsWith('/api/');
 }
 

@@ -4,17 +4,12 @@ import { provideRouter, Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { provideHttpClient } from '@angular/common/http';
 import { provideHttpClientTesting } from '@angular/common/http/testing';
-import { SESSION_STORAGE_KEY } from './session-persistence';
+import { storeSession } from '../../testing/session';
 import { signedInGuard } from './signed-in.guard';
 import { signedOutGuard } from './signed-out.guard';
 
 @Component({ selector: 'app-page', template: 'page' })
 class PageComponent {}
-
-function storeSession(): void {
-  const session = { token: 't', expiresAt: Date.now() + 3_600_000, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } };
-  localStorage.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
-}
 
 describe('route guards', () => {
   beforeEach(() => {

@@ -4,9 +4,8 @@ import { Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { byTestId, queryTestId, text, typeInto } from '../../testing/dom';
 import { setUpRoutedPage } from '../../testing/routed-page';
+import { TEST_USER } from '../../testing/session';
 import { LoginPageComponent } from './login-page.component';
-
-const USER = { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' };
 
 describe('LoginPageComponent', () => {
   let harness: RouterTestingHarness;
@@ -31,7 +30,7 @@ describe('LoginPageComponent', () => {
   it('signs in and goes back to where the user was sent from', async () => {
     await harness.navigateByUrl('/login?returnUrl=%2Fdashboard%3Fx%3D1');
     await signIn();
-    http.expectOne('/api/auth/login').flush({ accessToken: 't', expiresIn: 3600, user: USER });
+    http.expectOne('/api/auth/login').flush({ accessToken: 't', expiresIn: 3600, user: TEST_USER });
     await harness.fixture.whenStable();
     expect(TestBed.inject(Router).url).toBe('/dashboard?x=1');
   });
@@ -39,7 +38,7 @@ describe('LoginPageComponent', () => {
   it('never follows a return URL to another site', async () => {
     await harness.navigateByUrl('/login?returnUrl=https:%2F%2Fevil.example');
     await signIn();
-    http.expectOne('/api/auth/login').flush({ accessToken: 't', expiresIn: 3600, user: USER });
+    http.expectOne('/api/auth/login').flush({ accessToken: 't', expiresIn: 3600, user: TEST_USER });
     await harness.fixture.whenStable();
     expect(TestBed.inject(Router).url).toBe('/dashboard');
   });

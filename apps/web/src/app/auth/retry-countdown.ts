@@ -6,7 +6,6 @@ import { formatDuration } from '../ui/format-duration';
 export interface RetryCountdown {
   /** "You can try again in 4 min 59 s." while waiting, otherwise null. */
   readonly message: Signal<string | null>;
-  readonly waiting: Signal<boolean>;
   /** Starts (or restarts) a wait of `seconds`; `done` runs when it is over. */
   start(seconds: number, done?: () => void): void;
 }
@@ -49,5 +48,5 @@ export function createRetryCountdown(): RetryCountdown {
       });
   }
 
-  return { message, waiting, start };
+  return { message, start };
 }

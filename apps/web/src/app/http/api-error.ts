@@ -14,7 +14,7 @@ export interface ApiProblem {
 }
 
 /** Turns anything thrown by HttpClient into an {@link ApiProblem}. */
-export function describeApiError(error: unknown, now = Date.now()): ApiProblem {
+export function describeApiError(error: unknown): ApiProblem {
   if (!(error instanceof HttpErrorResponse)) {
     return { status: -1, message: 'Something went wrong. Try again.', rejected: [], retryAfterSeconds: null };
   }
@@ -23,7 +23,7 @@ export function describeApiError(error: unknown, now = Date.now()): ApiProblem {
     status: error.status,
     message: body ? messageOf(body.message) : fallbackMessage(error),
     rejected: body ? rejectedOf(body) : [],
-    retryAfterSeconds: parseRetryAfter(error.headers?.get('Retry-After') ?? null, now),
+    retryAfterSeconds: parseRetryAfter(error.headers?.get('Retry-After') ?? null),
   };
 }
 

@@ -1,10 +1,9 @@
 import type { JobView } from '@app/shared';
 import fc from 'fast-check';
-import { aJob, aPage, jobListArb } from '../../testing/jobs';
+import { aJob, aPage, at, jobListArb } from '../../testing/jobs';
 import { JobMap, mergeFirstPage, newestFirst, removeJob, upsertJobs } from './job-collection';
 
 const mapOf = (...jobs: JobView[]): JobMap => new Map(jobs.map((job) => [job.id, job]));
-const at = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
 
 describe('newestFirst', () => {
   it('orders by creation time, newest first, ids breaking ties like the API', () => {

@@ -4,7 +4,7 @@ import { isTerminalStatus, JobStatus, JobStatusEvent, JobView } from '@app/share
  * How far along the lifecycle a status is; breaks ties between an event and a job stamped with
  * the same millisecond. `failed → queued` (retry) always carries a later timestamp.
  */
-export const STATUS_RANK: Readonly<Record<JobStatus, number>> = { pending: 0, queued: 1, processing: 2, completed: 3, failed: 3 };
+const STATUS_RANK: Readonly<Record<JobStatus, number>> = { pending: 0, queued: 1, processing: 2, completed: 3, failed: 3 };
 
 /** Milliseconds since the epoch of the job's last change. */
 export function changedAt(job: JobView): number {

@@ -6,14 +6,12 @@ import type { JobStatus, JobView } from '@app/shared';
 import fc from 'fast-check';
 import { allByTestId, byTestId, queryTestId, text } from '../../testing/dom';
 import { FakeJobSocket, provideFakeJobSocket } from '../../testing/fake-job-socket';
-import { aJob, anEvent, aPage, jobListArb, statusArb } from '../../testing/jobs';
+import { aJob, anEvent, aPage, at, jobListArb, statusArb } from '../../testing/jobs';
 import { provideAppIcons } from '../ui/icons';
 import { newestFirst } from './job-collection';
 import { JobListComponent } from './job-list.component';
 import { JOB_STATUS_TEXT } from './job-status-text';
 import { JobsStore } from './jobs.store';
-
-const at = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
 
 describe('JobListComponent', () => {
   let fixture: ComponentFixture<JobListComponent>;

@@ -6,7 +6,7 @@ import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import type { JobStatus, JobView } from '@app/shared';
+import type { JobView } from '@app/shared';
 import { filter, switchMap } from 'rxjs';
 import { describeApiError } from '../http/api-error';
 import { NearViewportDirective } from '../ui/near-viewport.directive';
@@ -49,14 +49,6 @@ export class JobListComponent {
   readonly loadMoreLabel = computed(() => (this.store.loadingMore() ? 'Loading…' : 'Show older jobs'));
   readonly showLoadMore = computed(() => this.store.hasMore() && this.store.loaded() && !this.store.error());
 
-  setFilter(status: JobStatus | null): void {
-    this.store.setFilter(status);
-  }
-
-  loadMore(): void {
-    this.store.loadMore();
-  }
-
   retry(job: JobView): void {
     this.store
       .retry(job.id)
@@ -85,10 +77,6 @@ export class JobListComponent {
         next: () => this.notify(`Deleted “${job.originalFilename}”.`),
         error: (error: unknown) => this.notify(`Could not delete “${job.originalFilename}”: ${describeApiError(error).message}`),
       });
-  }
-
-  thumbnailFailed(job: JobView): void {
-    this.store.thumbnailFailed(job);
   }
 
   private notify(message: string): void {

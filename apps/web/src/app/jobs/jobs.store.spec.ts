@@ -4,11 +4,10 @@ import { TestBed } from '@angular/core/testing';
 import type { JobStatus, JobView } from '@app/shared';
 import fc from 'fast-check';
 import { FakeJobSocket, provideFakeJobSocket } from '../../testing/fake-job-socket';
-import { aJob, anEvent, aPage, statusArb } from '../../testing/jobs';
+import { aJob, anEvent, aPage, at, statusArb } from '../../testing/jobs';
 import { changedAt } from './job-events';
 import { JobsStore, UNKNOWN_JOB_GRACE_MS } from './jobs.store';
 
-const at = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
 const T = (ms: number) => Date.UTC(2025, 0, 1) + ms;
 
 describe('JobsStore', () => {

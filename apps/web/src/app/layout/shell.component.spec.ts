@@ -6,6 +6,7 @@ import { RouterTestingHarness } from '@angular/router/testing';
 import { byTestId, text } from '../../testing/dom';
 import { FakeJobSocket, provideFakeJobSocket } from '../../testing/fake-job-socket';
 import { BlankPageComponent } from '../../testing/routes';
+import { storeSession } from '../../testing/session';
 import { AuthService } from '../auth/auth.service';
 import { SESSION_STORAGE_KEY } from '../auth/session-persistence';
 import { provideAppIcons } from '../ui/icons';
@@ -17,10 +18,7 @@ describe('ShellComponent', () => {
 
   beforeEach(async () => {
     localStorage.clear();
-    localStorage.setItem(
-      SESSION_STORAGE_KEY,
-      JSON.stringify({ token: 't', expiresAt: Date.now() + 3_600_000, user: { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' } }),
-    );
+    storeSession();
     TestBed.configureTestingModule({
       providers: [
         provideAppIcons(),

@@ -4,11 +4,9 @@ import { TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 import { FakeJobSocket, provideFakeJobSocket } from '../../testing/fake-job-socket';
 import { BLANK_ROUTES } from '../../testing/routes';
+import { storeSession, TEST_USER } from '../../testing/session';
 import { AuthService } from '../auth/auth.service';
-import { SESSION_STORAGE_KEY } from '../auth/session-persistence';
 import { LiveConnection } from './live-connection';
-
-const USER = { id: 'u1', email: 'ada@example.com', createdAt: '2025-01-01T00:00:00.000Z' };
 
 describe('LiveConnection', () => {
   let socket: FakeJobSocket;
@@ -16,7 +14,7 @@ describe('LiveConnection', () => {
 
   function setUp(signedIn: boolean): LiveConnection {
     localStorage.clear();
-    if (signedIn) localStorage.setItem(SESSION_STORAGE_KEY, JSON.stringify({ token: 'token-1', expiresAt: Date.now() + 3_600_000, user: USER }));
+    if (signedIn) storeSession('token-1');
     TestBed.configureTestingModule({ providers: [provideRouter(BLANK_ROUTES), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()] });
     socket = TestBed.inject(FakeJobSocket);
     http = TestBed.inject(HttpTestingController);
@@ -43,7 +41,7 @@ describe('LiveConnection', () => {
     setUp(false);
     const auth = TestBed.inject(AuthService);
     auth.login({ email: 'ada@example.com', password: 'x' }).subscribe();
-    http.expectOne('/api/auth/login').flush({ accessToken: 'token-2', expiresIn: 3600, user: USER });
+    http.expectOne('/api/auth/login').flush({ accessToken: 'token-2', expiresIn: 3600, user: TEST_USER });
     TestBed.tick();
     expect(socket.connectCalls).toBe(1);
     expect(socket.token).toBe('token-2');

@@ -1,7 +1,7 @@
 import { Directive, output, signal } from '@angular/core';
 
 /** Drags that carry files (not text or links dragged around the page). */
-function carriesFiles(event: DragEvent): boolean {
+export function carriesFiles(event: DragEvent): boolean {
   const types = event.dataTransfer?.types;
   return types ? Array.from(types).includes('Files') : false;
 }

@@ -4,7 +4,7 @@ import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { formatBytes } from '../ui/format-bytes';
-import { UploadItem } from './upload-item';
+import { isFinished, UploadItem } from './upload-item';
 
 /** One file on its way up: name, size, a progress bar, and the outcome next to it. */
 @Component({
@@ -33,7 +33,7 @@ export class UploadItemComponent {
   });
   /** Every byte sent, the answer not yet in: the server is checking and storing the file. */
   readonly serverWorking = computed(() => this.item().state === 'uploading' && this.item().loaded >= this.item().total && this.item().total > 0);
-  readonly showProgress = computed(() => this.item().state === 'waiting' || this.item().state === 'uploading');
+  readonly showProgress = computed(() => !isFinished(this.item()));
   readonly progressMode = computed(() => (this.item().state === 'waiting' || this.serverWorking() ? 'indeterminate' : 'determinate'));
   readonly progressLabel = computed(() => `Upload of ${this.name()}`);
   readonly statusText = computed(() => {

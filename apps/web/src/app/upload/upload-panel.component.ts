@@ -2,17 +2,18 @@ import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/c
 import { outputFromObservable } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
-import { ACCEPTED_EXTENSIONS, ACCEPTED_MEDIA } from '@app/shared';
-import { FileDropDirective } from './file-drop.directive';
+import { ACCEPTED_EXTENSIONS, ACCEPTED_MEDIA, MediaKind } from '@app/shared';
+import { carriesFiles, FileDropDirective } from './file-drop.directive';
 import { UploadItemComponent } from './upload-item.component';
+import { isFinished } from './upload-item';
 import { UploadQueue } from './upload-queue';
 
 const ACCEPT = ACCEPTED_EXTENSIONS.join(',');
-const KIND_NAMES: Readonly<Record<string, string>> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', mp4: 'MP4', mov: 'MOV', avi: 'AVI', webm: 'WebM' };
+const KIND_NAMES: Readonly<Record<MediaKind, string>> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', mp4: 'MP4', mov: 'MOV', avi: 'AVI', webm: 'WebM' };
 const namesOf = (fileType: 'image' | 'video') =>
   Object.values(ACCEPTED_MEDIA)
     .filter((media) => media.fileType === fileType)
-    .map((media) => KIND_NAMES[media.kind] ?? media.kind.toUpperCase())
+    .map((media) => KIND_NAMES[media.kind])
     .join(', ');
 
 /** Drop zone and file picker; the files picked and how their uploads are going. */
@@ -40,7 +41,7 @@ export class UploadPanelComponent {
   readonly clearDisabled = computed(() => !this.queue.hasFinished());
   readonly summary = computed(() => {
     const items = this.queue.items();
-    const active = items.filter((item) => item.state === 'waiting' || item.state === 'uploading').length;
+    const active = items.filter((item) => !isFinished(item)).length;
     const done = items.filter((item) => item.state === 'done').length;
     const problems = items.filter((item) => item.state === 'rejected' || item.state === 'failed').length;
     const parts = [active > 0 ? `${active} uploading` : null, done > 0 ? `${done} uploaded` : null, problems > 0 ? `${problems} not uploaded` : null];
@@ -60,8 +61,8 @@ export class UploadPanelComponent {
 
   /** Files dragged outside the zone: no drop there (and no navigating to the file either). */
   keepDropsInApp(event: DragEvent): void {
-    if (event.defaultPrevented || !event.dataTransfer || !Array.from(event.dataTransfer.types ?? []).includes('Files')) return;
+    if (event.defaultPrevented || !carriesFiles(event)) return;
     event.preventDefault();
-    event.dataTransfer.dropEffect = 'none';
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'none';
   }
 }

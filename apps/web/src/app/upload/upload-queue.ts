@@ -1,7 +1,7 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import { computed, Injectable, inject, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import type { JobView, UploadResult } from '@app/shared';
+import type { JobView, Rejected, UploadResult } from '@app/shared';
 import { catchError, EMPTY, filter, mergeMap, Observable, retry, Subject, takeUntil, tap, throwError, timer } from 'rxjs';
 import { describeApiError } from '../http/api-error';
 import { newIdempotencyKey } from './idempotency-key';
@@ -21,7 +21,7 @@ export const MAX_RATE_LIMIT_WAITS = 20;
  */
 const TRANSIENT_STATUSES: readonly number[] = [0, 409, 502, 503, 504];
 
-export interface RetryHistory {
+interface RetryHistory {
   transient: number;
   rateLimited: number;
 }
@@ -30,7 +30,7 @@ export interface RetryHistory {
  * How long to wait before sending a file again after `error`, or null to give up. A 429 (many
  * files dropped at once exceed the per-minute upload limit) waits as long as Retry-After says.
  */
-export function uploadRetryDelayMs(error: unknown, history: RetryHistory): number | null {
+function uploadRetryDelayMs(error: unknown, history: RetryHistory): number | null {
   if (!(error instanceof HttpErrorResponse)) return null;
   if (error.status === 429) {
     if (history.rateLimited >= MAX_RATE_LIMIT_WAITS) return null;
@@ -147,7 +147,7 @@ export class UploadQueue {
       this.uploadedJobs.next(result.jobs);
       return;
     }
-    const rejected = result.rejected.find((entry) => entry.originalFilename === item.file.name) ?? result.rejected[0];
+    const rejected = rejectionOf(item, result.rejected);
     this.patch(id, { state: 'rejected', message: rejected?.message ?? 'The server did not accept this file.' });
   }
 
@@ -155,7 +155,7 @@ export class UploadQueue {
     const item = this.find(id);
     if (!item) return;
     const problem = describeApiError(error);
-    const rejected = problem.rejected.find((entry) => entry.originalFilename === item.file.name) ?? problem.rejected[0];
+    const rejected = rejectionOf(item, problem.rejected);
     if (rejected) this.patch(id, { state: 'rejected', message: rejected.message });
     else if (problem.status === 413) this.patch(id, { state: 'rejected', message: problem.message });
     else this.patch(id, { state: 'failed', message: problem.message });
@@ -168,4 +168,9 @@ export class UploadQueue {
   private patch(id: string, changes: Partial<Omit<UploadItem, 'id' | 'file' | 'key'>>): void {
     this.state.update((items) => items.map((item) => (item.id === id ? { ...item, ...changes } : item)));
   }
+}
+
+/** Why the server refused this item's file: its own entry, else the first (one file per request). */
+function rejectionOf(item: UploadItem, rejected: readonly Rejected[]): Rejected | undefined {
+  return rejected.find((entry) => entry.originalFilename === item.file.name) ?? rejected[0];
 }
