@@ -21,7 +21,8 @@ import sharp from 'sharp';
 import { checkRedis } from '../test/support/global-setup';
 import { buildIfStale, ROOT } from './lib/build';
 import { CONCURRENCY, liveStacks, Row } from './lib/context';
-import { ffmpegPath, ffmpegVersion, generateClips, generatePhotos, generateTinyImages } from './lib/media';
+import { ffmpegBinary } from '../test/support/ffmpeg';
+import { ffmpegVersion, generateClips, generatePhotos, generateTinyImages } from './lib/media';
 import { agent } from './lib/multipart';
 import { log, round } from './lib/util';
 import { dataSections } from './sections/data';
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   process.env.THUMBS_TEST_RUN = `bench${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   await checkRedis();
-  if (!fs.existsSync(ffmpegPath())) throw new Error(`ffmpeg not found at ${ffmpegPath()}`);
+  const ffmpeg = ffmpegBinary();
+  if (!fs.existsSync(ffmpeg)) throw new Error(`ffmpeg not found at ${ffmpeg}`);
   const loadBefore = os.loadavg();
   buildIfStale();
 

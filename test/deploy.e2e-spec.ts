@@ -10,7 +10,7 @@ import { ChildApp } from './support/child-app';
 import { clearRedisPrefix } from './support/env';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
-import { freePort } from './support/stack';
+import { freePort, waitForHealthy } from './support/stack';
 
 jest.setTimeout(120_000);
 
@@ -270,7 +270,7 @@ describe('deployment: the built apps with the compose environment (local Redis, 
     };
     api = new ChildApp('api', { ...environmentOf('api', secrets), ...local, PORT: String(apiPort) });
     worker = new ChildApp('worker', { ...environmentOf('worker', secrets), ...local, WORKER_METRICS_PORT: String(workerPort) });
-    await Promise.all([waitForHealth(`http://127.0.0.1:${apiPort}/api/health`, api), worker.waitForLine(/consuming/, 30_000)]);
+    await Promise.all([waitForHealthy(`http://127.0.0.1:${apiPort}/api/health`, api, 30_000), worker.waitForLine(/consuming/, 30_000)]);
   });
 
   afterAll(async () => {
@@ -424,14 +424,4 @@ function writeTemp(content: string): string {
 
 function normalise(environment: ComposeService['environment']): Record<string, string> {
   return Object.fromEntries(Object.entries(environment ?? {}).map(([name, value]) => [name, String(value ?? '')]));
-}
-
-async function waitForHealth(url: string, app: ChildApp, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!app.running) throw new Error(`${app.name} exited during start-up:\n${app.tail()}`);
-    if (await fetch(url).then((response) => response.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${app.name} not healthy at ${url} within ${timeoutMs} ms:\n${app.tail()}`);
 }

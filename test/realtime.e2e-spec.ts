@@ -6,7 +6,7 @@ import { ApiClient } from './support/client';
 import { ChildApp } from './support/child-app';
 import { media } from './support/media';
 import { StatusSocket } from './support/sockets';
-import { freePort, TestStack } from './support/stack';
+import { freePort, TestStack, waitForHealthy } from './support/stack';
 import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(300_000);
@@ -28,10 +28,7 @@ describe('real-time status (2 api processes, worker, Redis)', () => {
     const port = await freePort();
     secondUrl = `http://127.0.0.1:${port}`;
     secondApi = new ChildApp('api', { ...stack.env, PORT: String(port) });
-    for (let i = 0; i < 100; i += 1) {
-      if (await fetch(`${secondUrl}/api/health`).then((r) => r.ok, () => false)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForHealthy(`${secondUrl}/api/health`, secondApi);
     history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
     subscriber = new IORedis(stack.env.REDIS_URL);
     subscriber.on('message', (_channel: string, payload: string) => published.push(JSON.parse(payload)));

@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import type { JobView } from '@app/shared';
 import { ApiClient, UploadFile } from './support/client';
 import { peakRssMiB } from './support/env';
+import { PNG_SIGNATURE, pngChunk, pngHeader } from './support/image-fixtures';
 import { media } from './support/media';
 import { PrivateRedis } from './support/private-redis';
 import { TestStack } from './support/stack';
@@ -182,31 +184,9 @@ describe('bad input from several users at once', () => {
   });
 });
 
-/** PNG header claiming width×height, with a few bytes of data. */
+/** PNG header claiming width×height (8-bit RGBA), with a few bytes of data. */
 function pngHeaderBomb(width: number, height: number): Buffer {
-  const crc = (data: Buffer) => {
-    let c = ~0;
-    for (const byte of data) {
-      c ^= byte;
-      for (let k = 0; k < 8; k += 1) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-    }
-    return ~c >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 6;
-  const zlib = require('node:zlib') as typeof import('node:zlib');
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(4096))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([PNG_SIGNATURE, pngHeader(width, height, 8, 6), pngChunk('IDAT', deflateSync(Buffer.alloc(4096))), pngChunk('IEND')]);
 }
 
 /** Lossless WebP (VP8L) header declaring width×height. */

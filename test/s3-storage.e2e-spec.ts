@@ -68,7 +68,7 @@ describe('object storage (api and worker on an S3 bucket, in separate folders)',
 
   it('keeps originals and thumbnails in the bucket, serves thumbnails from it, and deletes them from it', async () => {
     const alice = await ApiClient.register(stack.baseUrl);
-    const video = smallVideos().find((clip) => clip.name === 'clip.mp4')!;
+    const [video] = smallVideos(['clip.mp4']);
     const jobs = await alice.uploadOk([await media.jpeg(640, 480, '#3a7bd5'), await media.pngWithAlpha(), video]);
     expect(jobs.map((job) => job.originalFilename)).toEqual(['photo.jpg', 'logo.png', 'clip.mp4']);
 

@@ -67,7 +67,7 @@ describe('web app end to end (Chromium)', () => {
     await expectVisible(page.getByTestId('user-email').filter({ hasText: email }));
     await page.locator('[data-testid="connection-indicator"][data-state="connected"]').waitFor();
 
-    const [video] = smallVideos().filter((v) => v.name === 'clip-audio.mp4');
+    const [video] = smallVideos(['clip-audio.mp4']);
     const image = await media.jpeg(800, 600, '#2e86de');
     const broken = media.brokenJpeg();
     await page.getByTestId('file-input').setInputFiles([

@@ -126,12 +126,8 @@ export interface Clip {
   bytes: number;
 }
 
-export function ffmpegPath(): string {
-  return ffmpegBinary();
-}
-
 export async function ffmpegVersion(): Promise<string> {
-  const { stdout } = await run(ffmpegPath(), ['-hide_banner', '-version']);
+  const { stdout } = await run(ffmpegBinary(), ['-hide_banner', '-version']);
   return stdout.split('\n')[0].trim();
 }
 
@@ -142,7 +138,7 @@ export async function ffmpegVersion(): Promise<string> {
  * (100 frames) after a keyframe, much like the 10-second clip's (5 s, 125 frames).
  */
 export async function generateClips(dir: string): Promise<{ short: Clip; long: Clip }> {
-  const ffmpeg = ffmpegPath();
+  const ffmpeg = ffmpegBinary();
   const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30', '-g', '250', '-pix_fmt', 'yuv420p'];
   const short = path.join(dir, 'clip-10s-1080p.mp4');
   await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=25:duration=10', ...encode, short]);
@@ -161,7 +157,7 @@ export async function generateClips(dir: string): Promise<{ short: Clip; long: C
 }
 
 export async function durationOf(file: string): Promise<number> {
-  const ffprobe = path.join(path.dirname(ffmpegPath()), 'ffprobe');
+  const ffprobe = path.join(path.dirname(ffmpegBinary()), 'ffprobe');
   const probe = fs.existsSync(ffprobe) ? ffprobe : (require('@ffprobe-installer/ffprobe') as { path: string }).path;
   const { stdout } = await run(probe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]);
   return Number(stdout.trim());

@@ -20,20 +20,6 @@ export function summary(values: readonly number[]): { n: number; p50: number; p9
   return { n: values.length, p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max: percentile(values, 100), mean };
 }
 
-/** Runs `work` over `items` with at most `limit` in flight, in order of the list. */
-export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
 export function round(value: number, digits = 1): number {
   if (!Number.isFinite(value)) return value;
   const factor = 10 ** digits;

@@ -6,7 +6,7 @@ import type { JobPage } from '@app/shared';
 import { StorageKeys } from '@app/storage';
 import { register, Row, startStack, stopStack, User } from '../lib/context';
 import type { Tiny } from '../lib/media';
-import { getJson, upload } from '../lib/multipart';
+import { getJson, upload, UploadSource } from '../lib/multipart';
 import { memoryOf, MiB, RssSampler } from '../lib/proc';
 import { log, round, summary } from '../lib/util';
 
@@ -56,7 +56,7 @@ export async function dataSections(tiny: Tiny[], requests: number, rows: Row[], 
 
     // ── 5. 100,000 jobs of one user ──────────────────────────────────────────────────────
     const t1 = performance.now();
-    const ids = await insertJobs(path.join(stack.dir, 'thumbs.db'), heavy.id, ROWS);
+    await insertJobs(path.join(stack.dir, 'thumbs.db'), heavy.id, ROWS);
     log(`inserted ${ROWS} jobs in ${round((performance.now() - t1) / 1000)} s`);
     const first = await listLatencies(base, heavy, '/api/jobs', requests);
     const cursor = await walkTo(base, heavy, DEEP);
@@ -70,19 +70,19 @@ export async function dataSections(tiny: Tiny[], requests: number, rows: Row[], 
       { section: s5, metric: `upload p50, user with ${ROWS.toLocaleString('en')} jobs`, value: round(after.p50, 2), unit: 'ms' },
       { section: s5, metric: 'upload p50: 100k / empty', value: round(after.p50 / before.p50, 2), unit: '×', target: '≤ 1.2 (unaffected)', pass: after.p50 / before.p50 <= 1.2 },
     );
-    raw.scale = { rows: ROWS, inserted: ids, first, deep, uploadBefore: before, uploadAfter: after };
+    raw.scale = { rows: ROWS, inserted: ROWS, first, deep, uploadBefore: before, uploadAfter: after };
   } finally {
     await stopStack(stack);
   }
 }
 
-async function uploadOk(base: string, user: User, source: Parameters<typeof upload>[2]): Promise<number> {
+async function uploadOk(base: string, user: User, source: UploadSource): Promise<number> {
   const result = await upload(base, user.token, source);
   if (result.status !== 201) throw new Error(`upload failed: ${result.status} ${JSON.stringify(result.body)}`);
   return result.respondedAt - result.startedAt;
 }
 
-async function uploadLatencies(base: string, user: User, sources: Parameters<typeof upload>[2][]): Promise<ReturnType<typeof summary>> {
+async function uploadLatencies(base: string, user: User, sources: UploadSource[]): Promise<ReturnType<typeof summary>> {
   const latencies: number[] = [];
   for (const source of sources) latencies.push(await uploadOk(base, user, source));
   return summary(latencies);
@@ -117,7 +117,7 @@ async function walkTo(base: string, user: User, depth: number): Promise<string> 
  * Inserts `count` finished jobs of one user straight into the api's SQLite file, through the
  * repository class the apps use (same columns and encoding), in the past and in id order.
  */
-async function insertJobs(file: string, userId: string, count: number): Promise<number> {
+async function insertJobs(file: string, userId: string, count: number): Promise<void> {
   const database = new SqliteDatabase(file);
   try {
     const repository = new SqliteJobsRepository(database);
@@ -153,7 +153,6 @@ async function insertJobs(file: string, userId: string, count: number): Promise<
       }
     }
     if (batch.length > 0) await repository.insertMany(batch.splice(0));
-    return count;
   } finally {
     database.close();
   }

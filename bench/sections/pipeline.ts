@@ -7,8 +7,9 @@ import sharp from 'sharp';
 import type { TestStack } from '../../test/support/stack';
 import { BareSharp } from '../lib/bare';
 import { CONCURRENCY, register, Row, startStack, stopStack, User } from '../lib/context';
-import { Clip, ffmpegPath, Photo, sourceOf, Tiny } from '../lib/media';
-import { agent, upload, UploadSource } from '../lib/multipart';
+import { ffmpegBinary } from '../../test/support/ffmpeg';
+import { Clip, Photo, sourceOf, Tiny } from '../lib/media';
+import { upload, UploadSource } from '../lib/multipart';
 import { CpuMeter, cpuMsOf, memoryOf, MiB, RssSampler } from '../lib/proc';
 import { StatusFeed } from '../lib/status-feed';
 import { log, median, now, round, sleep, summary } from '../lib/util';
@@ -408,7 +409,7 @@ async function videoSection(
   rows: Row[],
   raw: Record<string, unknown>,
 ): Promise<void> {
-  const ffmpeg = ffmpegPath();
+  const ffmpeg = ffmpegBinary();
   const results: Record<string, { bare: number[]; service: number[] }> = {};
   for (const [label, clip] of Object.entries(clips)) {
     const bare: number[] = [];
@@ -454,5 +455,3 @@ async function assertThumbnail(base: string, url: string | undefined): Promise<v
   const { width, height, format } = await sharp(bytes).metadata();
   if (format !== 'jpeg' || width !== 128 || height !== 128) throw new Error(`unexpected video thumbnail ${format} ${width}×${height}`);
 }
-
-export { agent };

@@ -190,10 +190,11 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       if (databaseConfig.kind === 'sqlite') {
         // Separate processes, each with its own connection to the file, as the api and workers have.
         const run = promisify(execFile);
+        const file = databaseConfig.path;
         const startAt = Date.now() + 4000;
         const racers = await Promise.all(
           Array.from({ length: 6 }, (_, i) =>
-            run(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'cas-racer.ts'), databaseConfig.kind === 'sqlite' ? databaseConfig.path : '', job.id, String(startAt), `racer-${i}`], {
+            run(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'cas-racer.ts'), file, job.id, String(startAt), `racer-${i}`], {
               cwd: path.resolve(__dirname, '../..'),
             }),
           ),

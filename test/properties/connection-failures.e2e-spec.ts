@@ -5,18 +5,12 @@ import { ApiClient } from '../support/client';
 import { ChildApp } from '../support/child-app';
 import { media } from '../support/media';
 import { PrivateRedis } from '../support/private-redis';
-import { TestStack } from '../support/stack';
+import { TestStack, waitForHealthy } from '../support/stack';
 
 jest.setTimeout(600_000);
 
-async function healthy(baseUrl: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await fetch(`${baseUrl}/api/health`).then((r) => r.status, () => 0)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('not healthy again');
-}
+/** Waits until the stack's api answers its health check again. */
+const healthy = (stack: TestStack) => waitForHealthy(`${stack.baseUrl}/api/health`, stack.api!, 30_000);
 
 const linesSince = (app: ChildApp, from: number) => app.lines.slice(from);
 
@@ -42,7 +36,7 @@ describe('Property 37: connection failure recovery (Requirements 10.4)', () => {
           await redis.kill();
           await new Promise((resolve) => setTimeout(resolve, outageMs));
           await redis.restart();
-          await healthy(stack.baseUrl);
+          await healthy(stack);
           // Both noticed and both came back on their own (no restart of theirs).
           expect(api.running && worker.running).toBe(true);
           for (const [app, mark] of [[api, apiMark], [worker, workerMark]] as const) {
@@ -84,7 +78,7 @@ describe('Property 37: connection failure recovery (Requirements 10.4)', () => {
           }
           const done = await user.waitFor(job.id, ['completed', 'failed'], 60_000);
           expect(done.status).toBe('completed');
-          await healthy(stack.baseUrl);
+          await healthy(stack);
           // When the lock outlasted a write's own wait for it (3 s), the worker said so and waited.
           if (outageMs > 3500) expect(linesSince(worker, mark).join('\n')).toMatch(/database is unavailable/i);
           expect(worker.running).toBe(true);

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { JobView } from '@app/shared';
 import { ApiClient, UploadFile } from '../support/client';
+import { PNG_SIGNATURE, pngChunk, pngHeader } from '../support/image-fixtures';
 import { TestStack } from '../support/stack';
 import { runSpans } from '../support/spans';
 import { StatusHistory } from '../support/status-history';
@@ -301,29 +303,6 @@ describe('processing properties (built api + 2 built workers, Redis, SQLite, loc
 
 
 /** A PNG that declares width×height but carries a few bytes of data: refused before decoding. */
-export function pngBomb(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const idat = require('node:zlib').deflateSync(Buffer.alloc(1024)) as Buffer;
-  return Buffer.concat([MAGIC.png, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function crc32(data: Buffer): number {
-  let crc = ~0;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k += 1) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return ~crc >>> 0;
+function pngBomb(width: number, height: number): Buffer {
+  return Buffer.concat([PNG_SIGNATURE, pngHeader(width, height, 8, 2), pngChunk('IDAT', deflateSync(Buffer.alloc(1024))), pngChunk('IEND')]);
 }

@@ -19,8 +19,11 @@ export interface SmallVideo {
   data: Buffer;
 }
 
-/** A few short, tiny videos in every accepted container (made once per call, in a temp folder). */
-export function smallVideos(): SmallVideo[] {
+/**
+ * A few short, tiny videos in every accepted container (made once per call, in a temp folder);
+ * with `names`, only those (e.g. `['clip.mp4']`), so a test needing one does not encode them all.
+ */
+export function smallVideos(names?: readonly string[]): SmallVideo[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-videos-'));
   const source = ['-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=10:duration=1'];
   const audio = ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1'];
@@ -31,10 +34,11 @@ export function smallVideos(): SmallVideo[] {
     ['clip.avi', 'video/x-msvideo', [...source, '-c:v', 'mpeg4']],
     ['clip.webm', 'video/webm', [...source, '-c:v', 'libvpx', '-b:v', '200k']],
   ];
+  const ffmpeg = ffmpegBinary();
   try {
-    return recipes.map(([name, type, args]) => {
+    return recipes.filter(([name]) => !names || names.includes(name)).map(([name, type, args]) => {
       const file = path.join(dir, name);
-      execFileSync(ffmpegBinary(), ['-hide_banner', '-loglevel', 'error', '-y', ...args, file]);
+      execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, file]);
       return { name, type, data: fs.readFileSync(file) };
     });
   } finally {

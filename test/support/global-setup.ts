@@ -62,11 +62,16 @@ function buildWebIfStale(): void {
   execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-function buildIfStale(app: string): void {
+/** Whether dist/apps/<app>/main.js is missing or older than a source file of the app or of libs/. */
+export function bundleIsStale(app: string): boolean {
   const bundle = path.join(ROOT, 'dist/apps', app, 'main.js');
   const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
   const sources = Math.max(newestMtime(path.join(ROOT, 'apps', app, 'src')), newestMtime(path.join(ROOT, 'libs')));
-  if (built > sources) return;
+  return built <= sources;
+}
+
+function buildIfStale(app: string): void {
+  if (!bundleIsStale(app)) return;
   process.stdout.write(`\nBuilding ${app} for the integration tests…\n`);
   execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], { cwd: ROOT, stdio: 'inherit' });
 }

@@ -99,10 +99,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForHealthy(url: string, app: ChildApp, timeoutMs = 20_000): Promise<void> {
+/** Polls `url` until it answers 2xx; fails at once if `app` exits meanwhile. */
+export async function waitForHealthy(url: string, app: ChildApp, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!app.running) throw new Error(`api exited during start-up:\n${app.tail()}`);
+    if (!app.running) throw new Error(`${app.name} exited during start-up:\n${app.tail()}`);
     try {
       const response = await fetch(url);
       if (response.ok) return;
@@ -111,5 +112,5 @@ async function waitForHealthy(url: string, app: ChildApp, timeoutMs = 20_000): P
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`api not healthy at ${url} within ${timeoutMs} ms:\n${app.tail()}`);
+  throw new Error(`${app.name} not healthy at ${url} within ${timeoutMs} ms:\n${app.tail()}`);
 }
