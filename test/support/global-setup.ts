@@ -63,15 +63,26 @@ function buildWebIfStale(): void {
 }
 
 /** Whether dist/apps/<app>/main.js is missing or older than a source file of the app or of libs/. */
-export function bundleIsStale(app: string): boolean {
+function bundleIsStale(app: string): boolean {
   const bundle = path.join(ROOT, 'dist/apps', app, 'main.js');
   const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
   const sources = Math.max(newestMtime(path.join(ROOT, 'apps', app, 'src')), newestMtime(path.join(ROOT, 'libs')));
   return built <= sources;
 }
 
-function buildIfStale(app: string): void {
+/**
+ * Builds dist/apps/<app>/main.js when it is stale, saying so with `announce`; the build's output
+ * goes to stderr when `quiet` (the bench keeps stdout for its table). webpack leaves a bundle whose
+ * output did not change untouched (compareBeforeEmit), so it is marked as built now: otherwise it
+ * would count as stale, and be built again, on every run.
+ */
+export function buildIfStale(
+  app: string,
+  { announce = (text: string): void => void process.stdout.write(`\n${text} for the integration tests…\n`), quiet = false } = {},
+): void {
   if (!bundleIsStale(app)) return;
-  process.stdout.write(`\nBuilding ${app} for the integration tests…\n`);
-  execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], { cwd: ROOT, stdio: 'inherit' });
+  announce(`Building ${app}`);
+  execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], { cwd: ROOT, stdio: quiet ? ['ignore', 2, 2] : 'inherit' });
+  const now = new Date();
+  fs.utimesSync(path.join(ROOT, 'dist/apps', app, 'main.js'), now, now);
 }
