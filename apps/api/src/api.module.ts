@@ -20,7 +20,7 @@ import { IdempotencyInterceptor } from './upload/idempotency.interceptor';
 import { UploadController } from './upload/upload.controller';
 import { UploadInterceptor } from './upload/upload.interceptor';
 import { JobsGateway } from './realtime/jobs.gateway';
-import { rateLimitModule, RateLimitGuard } from './http/rate-limit';
+import { rateLimitModule } from './http/rate-limit';
 import { ApiMetrics } from './observability/api-metrics';
 import { MetricsController } from './observability/metrics.controller';
 
@@ -40,7 +40,7 @@ export class ApiModule {
         ...webApp(config.http.webRoot),
       ],
       controllers: [AuthController, UploadController, JobsController, FilesController, HealthController, MetricsController, AdminController],
-      providers: [JobViewMapper, JobsGateway, ApiMetrics, RateLimitGuard, AdminAccess, UploadInterceptor, IdempotencyInterceptor, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
+      providers: [JobViewMapper, JobsGateway, ApiMetrics, AdminAccess, UploadInterceptor, IdempotencyInterceptor, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
     };
   }
 }

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { ExtractJwt } from 'passport-jwt';
 import { AuthService, AuthUser } from '@app/auth';
 import { AppConfig } from '@app/core';
 
 /** Cookie that lets an admin's browser open the queue dashboard (HttpOnly, SameSite=Strict, path /api/admin). */
 export const ADMIN_COOKIE = 'thumbs_admin';
+
+/** A request's Bearer token, read as JwtAuthGuard reads it. */
+export const bearerTokenOf: (req: Request) => string | null = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /** Who is an admin: a signed-in user whose email is listed in ADMIN_EMAILS. */
 @Injectable()
@@ -20,8 +24,7 @@ export class AdminAccess {
 
   /** The admin behind a request: its Bearer token, or the admin cookie. */
   async adminOf(req: Request): Promise<AuthUser | null> {
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : cookieOf(req, ADMIN_COOKIE);
+    const token = bearerTokenOf(req) ?? cookieOf(req, ADMIN_COOKIE);
     if (!token) return null;
     const user = await this.auth.verifyToken(token);
     return user && this.isAdmin(user) ? user : null;

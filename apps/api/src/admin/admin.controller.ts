@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { AuthService, AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
 import { NotFoundError } from '@app/core';
 import { ErrorDto } from '../http/error.dto';
-import { ADMIN_COOKIE, AdminAccess } from './admin-access';
+import { ADMIN_COOKIE, AdminAccess, bearerTokenOf } from './admin-access';
 
 /**
  * Opening the operators' queue dashboard (`/api/admin/queues`) from a browser: an admin (ADMIN_EMAILS)
@@ -36,7 +36,7 @@ export class AdminController {
   @ApiNotFoundResponse({ type: ErrorDto })
   open(@CurrentUser() user: AuthUser, @Req() req: Request, @Res({ passthrough: true }) res: Response): void {
     if (!this.access.isAdmin(user)) throw new NotFoundError('Not found');
-    const token = req.headers.authorization!.slice('Bearer '.length);
+    const token = bearerTokenOf(req)!;
     res.cookie(ADMIN_COOKIE, token, {
       httpOnly: true,
       sameSite: 'strict',

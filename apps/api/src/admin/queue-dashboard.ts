@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { JobQueue } from '@app/jobs';
 import { AdminAccess } from './admin-access';
 
-export const QUEUE_DASHBOARD_PATH = '/api/admin/queues';
+const QUEUE_DASHBOARD_PATH = '/api/admin/queues';
 
 /**
  * bull-board at /api/admin/queues for operators, behind the admin check (Bearer token or the

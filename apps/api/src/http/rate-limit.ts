@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { AppConfig, RedisConnections, TooManyRequestsError } from '@app/core';
 
 /** Named limits; each rate-limited route skips the ones that are not its own. */
-export const RATE_LIMITS = { auth: 'auth', uploads: 'uploads' } as const;
+const RATE_LIMITS = { auth: 'auth', uploads: 'uploads' } as const;
 
 /**
  * Rate limits counted in Redis, so they hold across api instances: sign-in and registration per

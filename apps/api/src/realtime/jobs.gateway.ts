@@ -12,7 +12,7 @@ interface SocketState {
 }
 
 /** Socket.IO room of one user's sockets (on this api instance). */
-export function roomOf(userId: string): string {
+function roomOf(userId: string): string {
   return `user:${userId}`;
 }
 
