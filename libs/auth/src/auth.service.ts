@@ -82,10 +82,10 @@ export class AuthService {
     return this.userOf(payload);
   }
 
-  /** Seconds until a verified token expires (for disconnecting sockets on expiry). */
+  /** Seconds until a verified token expires, 0 once it has (for socket and cookie lifetimes). */
   expiresInSeconds(token: string): number {
     const decoded = this.jwt.decode<{ exp?: number } | null>(token);
-    return decoded?.exp ? decoded.exp - Math.floor(Date.now() / 1000) : 0;
+    return decoded?.exp ? Math.max(0, decoded.exp - Math.floor(Date.now() / 1000)) : 0;
   }
 
   async userOf(payload: TokenPayload): Promise<AuthUser | null> {

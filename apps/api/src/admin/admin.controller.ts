@@ -42,7 +42,7 @@ export class AdminController {
       sameSite: 'strict',
       secure: req.secure,
       path: '/api/admin',
-      maxAge: Math.max(0, this.auth.expiresInSeconds(token)) * 1000,
+      maxAge: this.auth.expiresInSeconds(token) * 1000,
     });
   }
 

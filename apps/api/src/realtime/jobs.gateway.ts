@@ -45,7 +45,7 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
           const state: SocketState = { user };
           const seconds = this.auth.expiresInSeconds(token);
           // Timers longer than ~24.8 days overflow; tokens do not live that long, but be safe.
-          state.expiry = setTimeout(() => this.expire(socket), Math.min(Math.max(seconds, 0) * 1000, 2 ** 31 - 1));
+          state.expiry = setTimeout(() => this.expire(socket), Math.min(seconds * 1000, 2 ** 31 - 1));
           socket.data = state;
           next();
         },
