@@ -118,6 +118,26 @@ describe('metrics, logs and headers (built api and worker)', () => {
   });
 });
 
+describe('METRICS_TOKEN', () => {
+  it('keeps /metrics of the api and of a worker for Bearer <token>; the worker\'s /health stays open', async () => {
+    const workerMetricsPort = await freePort();
+    const token = 'scrape-secret-1234';
+    const stack = await TestStack.start({ workers: 1, env: { WORKER_METRICS_PORT: String(workerMetricsPort), METRICS_TOKEN: token } });
+    try {
+      for (const url of [`${stack.baseUrl}/metrics`, `http://127.0.0.1:${workerMetricsPort}/metrics`]) {
+        expect((await fetch(url)).status).toBe(404);
+        expect((await fetch(url, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(404);
+        const allowed = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+        expect(allowed.status).toBe(200);
+        expect(await allowed.text()).toMatch(/^# HELP /m);
+      }
+      expect((await fetch(`http://127.0.0.1:${workerMetricsPort}/health`)).status).toBe(200);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
 describe('health reports each dependency that is down', () => {
   it('names Redis and storage when they go away, and recovers', async () => {
     const redis = await PrivateRedis.start();

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import * as http from 'node:http';
 import * as os from 'node:os';
 import type { Gauge } from 'prom-client';
-import { AppConfig, MetricsRegistry, newId } from '@app/core';
+import { AppConfig, mayScrapeMetrics, MetricsRegistry, newId } from '@app/core';
 import { DependencyProbes, JobRunner, WorkerInfo, WorkerRegistry } from '@app/jobs';
 import { MediaTools } from '@app/processors';
 
@@ -104,7 +104,7 @@ export class WorkerObservability implements OnApplicationBootstrap, BeforeApplic
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      if (req.method === 'GET' && req.url === '/metrics') {
+      if (req.method === 'GET' && req.url === '/metrics' && mayScrapeMetrics(req.headers.authorization, this.config.http.metricsToken)) {
         const body = await this.metrics.metrics();
         res.writeHead(200, { 'Content-Type': this.metrics.contentType }).end(body);
       } else if (req.method === 'GET' && req.url === '/health') {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { AppConfig } from '@app/core';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { AppConfig, sameSecret } from '@app/core';
 
 export type SignedResource = 'thumbnail' | 'download';
 
@@ -29,9 +29,7 @@ export class UrlSigner {
   verify(resource: SignedResource, jobId: string, ownerId: string, exp: unknown, sig: unknown, nowMs = Date.now()): boolean {
     if (typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,12}$/.test(exp)) return false;
     if (Number(exp) * 1000 < nowMs) return false;
-    const expected = Buffer.from(this.signature(resource, jobId, ownerId, Number(exp)));
-    const given = Buffer.from(sig);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return sameSecret(sig, this.signature(resource, jobId, ownerId, Number(exp)));
   }
 
   private signature(resource: SignedResource, jobId: string, ownerId: string, exp: number): string {

@@ -10,3 +10,4 @@ export * from './core.module';
 export * from './ids';
 export * from './database/mongo-guard';
 export * from './metrics/metrics-registry';
+export * from './metrics/metrics-access';

@@ -1,8 +1,7 @@
 import { Controller, Get, Header, Headers, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { timingSafeEqual } from 'node:crypto';
-import { AppConfig, MetricsRegistry, NotFoundError } from '@app/core';
+import { AppConfig, mayScrapeMetrics, MetricsRegistry, NotFoundError } from '@app/core';
 
 /** Prometheus text at /metrics (outside /api). With METRICS_TOKEN set, only for `Bearer <token>`. */
 @ApiExcludeController()
@@ -16,12 +15,7 @@ export class MetricsController {
   @Get()
   @Header('Cache-Control', 'no-store')
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
-    const token = this.config.http.metricsToken;
-    if (token) {
-      const given = Buffer.from(authorization ?? '');
-      const expected = Buffer.from(`Bearer ${token}`);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new NotFoundError('Not found');
-    }
+    if (!mayScrapeMetrics(authorization, this.config.http.metricsToken)) throw new NotFoundError('Not found');
     res.setHeader('Content-Type', this.metrics.contentType);
     res.send(await this.metrics.metrics());
   }
