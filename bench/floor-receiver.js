@@ -12,7 +12,9 @@ const server = http.createServer((req, res) => {
   const file = path.join(dir, `upload-${(count += 1)}`);
   const out = fs.createWriteStream(file);
   req.pipe(out);
-  out.once('finish', () => fs.rm(file, { force: true }, () => res.writeHead(201, { 'content-type': 'application/json' }).end('{"jobs":[]}')));
+  out.once('finish', () =>
+    fs.rm(file, { force: true }, () => res.writeHead(201, { 'content-type': 'application/json' }).end('{"jobs":[]}')),
+  );
 });
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('disconnect', () => process.exit(0));

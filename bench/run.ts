@@ -37,10 +37,17 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { only: new Set(['images', 'tiny', 'video', 'two', 'data']), video: true, repeats: 5, tiny: 1000, profile: false };
+  const options: Options = {
+    only: new Set(['images', 'tiny', 'video', 'two', 'data']),
+    video: true,
+    repeats: 5,
+    tiny: 1000,
+    profile: false,
+  };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=');
-    if (key === 'only') options.only = new Set(value.split(',').flatMap((name) => (name === 'pipeline' ? ['images', 'tiny', 'video', 'two'] : [name])));
+    if (key === 'only')
+      options.only = new Set(value.split(',').flatMap((name) => (name === 'pipeline' ? ['images', 'tiny', 'video', 'two'] : [name])));
     else if (key === 'no-video') options.video = false;
     else if (key === 'repeats') options.repeats = Math.max(1, Number(value));
     else if (key === 'tiny') options.tiny = Math.max(10, Number(value));
@@ -93,7 +100,9 @@ async function main(): Promise<void> {
     raw.generationSeconds = (performance.now() - tg) / 1000;
     log(`media ready in ${round(raw.generationSeconds as number)} s`);
 
-    const profileDir = options.profile ? path.join(ROOT, 'bench-output', 'profiles', startedAt.toISOString().replace(/[:.]/g, '-')) : undefined;
+    const profileDir = options.profile
+      ? path.join(ROOT, 'bench-output', 'profiles', startedAt.toISOString().replace(/[:.]/g, '-'))
+      : undefined;
     const sections = new Set(['images', 'tiny', 'video', 'two'].filter((name) => options.only.has(name)));
     if (sections.size > 0) await pipelineSections({ tmp, photos, tiny, clips, repeats: options.repeats, sections, profileDir }, rows, raw);
     if (options.only.has('data')) await dataSections(tiny, 200, rows, raw);
@@ -138,7 +147,8 @@ function machineInfo(loadBefore: number[]) {
 }
 
 async function versions(): Promise<Record<string, string>> {
-  const pkg = (name: string): string => (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const pkg = (name: string): string =>
+    (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   let redisVersion = 'unknown';
   try {
@@ -152,7 +162,10 @@ async function versions(): Promise<Record<string, string>> {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'apps', 'libs'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'apps', 'libs'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
     if (dirty) commit += '+changes';
   } catch {
     // not a git checkout
@@ -172,7 +185,13 @@ async function versions(): Promise<Record<string, string>> {
   };
 }
 
-function markdown(report: { date: string; runtimeSeconds: number; machine: ReturnType<typeof machineInfo>; versions: Record<string, string>; rows: Row[] }): string {
+function markdown(report: {
+  date: string;
+  runtimeSeconds: number;
+  machine: ReturnType<typeof machineInfo>;
+  versions: Record<string, string>;
+  rows: Row[];
+}): string {
   const { machine, versions: v } = report;
   const lines = [
     `Benchmark of ${report.date.slice(0, 10)} (${report.runtimeSeconds} s): ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}; ` +
@@ -181,11 +200,13 @@ function markdown(report: { date: string; runtimeSeconds: number; machine: Retur
     '',
     '| § | figure | value | target | |',
     '|---|---|---:|---|---|',
-    ...[...report.rows].sort((a, b) => Number.parseInt(a.section, 10) - Number.parseInt(b.section, 10)).map((row) => {
-      const value = `${row.value}${row.unit ? ` ${row.unit}` : ''}`;
-      const result = row.pass === undefined ? '' : row.pass ? 'pass' : '**FAIL**';
-      return `| ${row.section} | ${row.metric} | ${value} | ${row.target ?? ''} | ${result} |`;
-    }),
+    ...[...report.rows]
+      .sort((a, b) => Number.parseInt(a.section, 10) - Number.parseInt(b.section, 10))
+      .map((row) => {
+        const value = `${row.value}${row.unit ? ` ${row.unit}` : ''}`;
+        const result = row.pass === undefined ? '' : row.pass ? 'pass' : '**FAIL**';
+        return `| ${row.section} | ${row.metric} | ${value} | ${row.target ?? ''} | ${result} |`;
+      }),
   ];
   return lines.join('\n');
 }

@@ -98,9 +98,26 @@ async function ensureRedis() {
   const dir = path.join(dataDir, 'redis');
   fs.mkdirSync(dir, { recursive: true });
   say(`no Redis at ${redisUrl.host}: starting redis-server (data in ${path.relative(root, dir)})`);
-  const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1', '--appendonly', 'no', '--logfile', path.join(dir, 'redis.log')], {
-    stdio: 'ignore',
-  });
+  const redis = spawn(
+    'redis-server',
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--dir',
+      dir,
+      '--save',
+      '60 1',
+      '--appendonly',
+      'no',
+      '--logfile',
+      path.join(dir, 'redis.log'),
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   children.push({ name: 'redis-server', child: redis, last: true });
   for (let i = 0; i < 50; i += 1) {
     if (await answers(host, port)) return;

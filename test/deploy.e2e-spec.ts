@@ -164,7 +164,10 @@ describe('deployment: docker-compose.yml', () => {
     expect(config.worker.shutdownGraceMs).toBe(8000);
     // Knobs left empty fall back to the documented defaults.
     expect(config.upload.maxFileBytes).toBe(104857600);
-    const worker = loadConfig(environmentOf('worker', { JWT_SECRET: randomBytes(48).toString('base64url'), MINIO_ROOT_PASSWORD: 'minio-password' }), ROOT);
+    const worker = loadConfig(
+      environmentOf('worker', { JWT_SECRET: randomBytes(48).toString('base64url'), MINIO_ROOT_PASSWORD: 'minio-password' }),
+      ROOT,
+    );
     expect(worker.worker.metricsPort).toBe(9464);
   });
 
@@ -177,7 +180,10 @@ describe('deployment: docker-compose.yml', () => {
     const env = { ...process.env, JWT_SECRET: 'j'.repeat(40), MINIO_ROOT_PASSWORD: 'minio-password' };
     // Compose v1 predates the top-level `name`; it checks the rest.
     const file = cli.version === 1 ? writeTemp(composeText.replace(/^name: .*\n/m, '')) : path.join(ROOT, 'docker-compose.yml');
-    const resolved = spawnSync(cli.command[0], [...cli.command.slice(1), '-f', file, '--project-directory', ROOT, 'config'], { env, encoding: 'utf8' });
+    const resolved = spawnSync(cli.command[0], [...cli.command.slice(1), '-f', file, '--project-directory', ROOT, 'config'], {
+      env,
+      encoding: 'utf8',
+    });
     expect(resolved.stderr).not.toMatch(/error|invalid/i);
     expect(resolved.status).toBe(0);
     const config = parse(resolved.stdout) as ComposeFile;
@@ -212,7 +218,9 @@ describe('deployment: Dockerfile', () => {
   it('compiles, builds the api, the worker and the web app, then drops the dev dependencies', () => {
     const steps = build.runs.join('\n');
     expect(steps).toMatch(/apt-get install[^\n]*python3 make g\+\+/);
-    const order = ['npm ci', 'npx nest build api', 'npx nest build worker', 'npm run build:web', 'npm prune --omit=dev'].map((step) => steps.indexOf(step));
+    const order = ['npm ci', 'npx nest build api', 'npx nest build worker', 'npm run build:web', 'npm prune --omit=dev'].map((step) =>
+      steps.indexOf(step),
+    );
     expect(order.every((index) => index >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -316,7 +324,10 @@ describe('deployment: the built apps with the compose environment (local Redis, 
     await worker.stop(durationMs(services.worker.stop_grace_period!));
     expect(Date.now() - started).toBeLessThan(durationMs(services.worker.stop_grace_period!));
     // Nest closes the application, then re-raises the signal: a clean exit by SIGTERM, never SIGKILL.
-    expect([{ code: 0, signal: null }, { code: null, signal: 'SIGTERM' }]).toContainEqual(await worker.exited);
+    expect([
+      { code: 0, signal: null },
+      { code: null, signal: 'SIGTERM' },
+    ]).toContainEqual(await worker.exited);
   });
 });
 
@@ -329,18 +340,21 @@ function environmentOf(service: string, variables: Record<string, string>): Reco
 
 /** Compose's variable interpolation: $$, $NAME, ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}. */
 function interpolate(value: string, variables: Record<string, string | undefined>): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, operator, argument, bare) => {
-    if (match === '$$') return '$';
-    const name = (braced ?? bare) as string;
-    const current = variables[name];
-    const unset = operator?.startsWith(':') ? !current : current === undefined;
-    if (operator?.endsWith('-')) return unset ? argument : current!;
-    if (operator?.endsWith('?')) {
-      if (unset) throw new Error(`required variable ${name} is missing a value: ${argument}`);
-      return current!;
-    }
-    return current ?? '';
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced, operator, argument, bare) => {
+      if (match === '$$') return '$';
+      const name = (braced ?? bare) as string;
+      const current = variables[name];
+      const unset = operator?.startsWith(':') ? !current : current === undefined;
+      if (operator?.endsWith('-')) return unset ? argument : current!;
+      if (operator?.endsWith('?')) {
+        if (unset) throw new Error(`required variable ${name} is missing a value: ${argument}`);
+        return current!;
+      }
+      return current ?? '';
+    },
+  );
 }
 
 function durationMs(value: string): number {
@@ -397,7 +411,11 @@ function parseDockerfile(text: string): Stage[] {
         from,
         instructions: [],
         runs: [],
-        raw: (wanted) => stage.instructions.filter(([n]) => n === wanted).map(([, a]) => a).join('\n'),
+        raw: (wanted) =>
+          stage.instructions
+            .filter(([n]) => n === wanted)
+            .map(([, a]) => a)
+            .join('\n'),
         value: (wanted) => JSON.parse(stage.instructions.filter(([n]) => n === wanted).pop()![1]) as unknown,
       };
       stages.push(stage);

@@ -48,14 +48,19 @@ describe('metrics, logs and headers (built api and worker)', () => {
     const api = await scrape(`${stack.baseUrl}/metrics`);
     const worker = await scrape(`http://127.0.0.1:${workerMetricsPort}/metrics`);
 
-    expect(sample(api, 'thumbs_uploads_total', { file_type: 'image' }) - sample(apiBefore, 'thumbs_uploads_total', { file_type: 'image' })).toBe(2);
-    expect(sample(api, 'thumbs_upload_bytes_total', { file_type: 'image' }) - sample(apiBefore, 'thumbs_upload_bytes_total', { file_type: 'image' })).toBe(
-      file.data.length + media.brokenJpeg().data.length,
-    );
+    expect(
+      sample(api, 'thumbs_uploads_total', { file_type: 'image' }) - sample(apiBefore, 'thumbs_uploads_total', { file_type: 'image' }),
+    ).toBe(2);
+    expect(
+      sample(api, 'thumbs_upload_bytes_total', { file_type: 'image' }) -
+        sample(apiBefore, 'thumbs_upload_bytes_total', { file_type: 'image' }),
+    ).toBe(file.data.length + media.brokenJpeg().data.length);
     expect(sample(api, 'thumbs_upload_rejections_total', { code: 'unsupported_type' })).toBeGreaterThanOrEqual(1);
     expect(sample(api, 'thumbs_jobs', { status: 'completed', file_type: 'image' })).toBeGreaterThanOrEqual(1);
     expect(sample(api, 'thumbs_jobs', { status: 'failed', file_type: 'image' })).toBeGreaterThanOrEqual(1);
-    expect(sample(api, 'thumbs_http_request_duration_seconds_count', { method: 'POST', route: '/api/upload', status: '201' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(api, 'thumbs_http_request_duration_seconds_count', { method: 'POST', route: '/api/upload', status: '201' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(api, 'thumbs_workers')).toBe(1);
     expect(api).toMatch(/thumbs_queue_depth\{state="backlog"\} 0/);
     expect(api).toMatch(/process_resident_memory_bytes/);
@@ -65,9 +70,15 @@ describe('metrics, logs and headers (built api and worker)', () => {
     expect(finished('failed', worker) - finished('failed', workerBefore)).toBe(1);
     expect(sample(worker, 'thumbs_job_processing_seconds_count', { file_type: 'image', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
     expect(sample(worker, 'thumbs_job_wait_seconds_count', { file_type: 'image' })).toBeGreaterThanOrEqual(2);
-    expect(sample(worker, 'thumbs_job_failures_total', { file_type: 'image', reason: 'truncated' }) + sample(worker, 'thumbs_job_failures_total', { file_type: 'image', reason: 'undecodable' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(worker, 'thumbs_job_failures_total', { file_type: 'image', reason: 'truncated' }) +
+        sample(worker, 'thumbs_job_failures_total', { file_type: 'image', reason: 'undecodable' }),
+    ).toBeGreaterThanOrEqual(1);
 
-    const health = (await (await fetch(`http://127.0.0.1:${workerMetricsPort}/health`)).json()) as { status: string; details: { ffmpeg: { ffmpeg: { version: string } } } };
+    const health = (await (await fetch(`http://127.0.0.1:${workerMetricsPort}/health`)).json()) as {
+      status: string;
+      details: { ffmpeg: { ffmpeg: { version: string } } };
+    };
     expect(health.status).toBe('ok');
     expect(health.details.ffmpeg.ffmpeg.version).toMatch(/\d/);
   });
@@ -78,7 +89,9 @@ describe('metrics, logs and headers (built api and worker)', () => {
     expect(response.headers.get('x-request-id')).toBe('trace-4242-abc');
     const [job] = response.body.jobs;
     await user.waitFor(job.id);
-    const lines = stack.workers[0].lines.filter((line) => line.includes(job.id)).map((line) => JSON.parse(line) as { requestId?: string; msg: string });
+    const lines = stack.workers[0].lines
+      .filter((line) => line.includes(job.id))
+      .map((line) => JSON.parse(line) as { requestId?: string; msg: string });
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.every((line) => line.requestId === 'trace-4242-abc')).toBe(true);
     const apiLine = stack.api!.lines.find((line) => line.includes('trace-4242-abc') && line.includes('/api/upload'));
@@ -86,7 +99,10 @@ describe('metrics, logs and headers (built api and worker)', () => {
   });
 
   it('reports live workers and their ffmpeg in /api/health', async () => {
-    const body = (await (await fetch(`${stack.baseUrl}/api/health`)).json()) as { status: string; details: Record<string, Record<string, unknown>> };
+    const body = (await (await fetch(`${stack.baseUrl}/api/health`)).json()) as {
+      status: string;
+      details: Record<string, Record<string, unknown>>;
+    };
     expect(body.status).toBe('ok');
     expect(body.details.database.status).toBe('up');
     expect(body.details.redis.status).toBe('up');
@@ -119,7 +135,7 @@ describe('metrics, logs and headers (built api and worker)', () => {
 });
 
 describe('METRICS_TOKEN', () => {
-  it('keeps /metrics of the api and of a worker for Bearer <token>; the worker\'s /health stays open', async () => {
+  it("keeps /metrics of the api and of a worker for Bearer <token>; the worker's /health stays open", async () => {
     const workerMetricsPort = await freePort();
     const token = 'scrape-secret-1234';
     const stack = await TestStack.start({ workers: 1, env: { WORKER_METRICS_PORT: String(workerMetricsPort), METRICS_TOKEN: token } });
@@ -145,7 +161,10 @@ describe('health reports each dependency that is down', () => {
     try {
       const health = async () => {
         const response = await fetch(`${stack.baseUrl}/api/health`);
-        return { status: response.status, body: (await response.json()) as { error: Record<string, { status: string; message?: string }> } };
+        return {
+          status: response.status,
+          body: (await response.json()) as { error: Record<string, { status: string; message?: string }> },
+        };
       };
       expect((await health()).status).toBe(200);
       await redis.kill();
@@ -197,7 +216,9 @@ describe('rate limits across two api instances', () => {
       // Sign-in/registration attempts from one address: 6 a minute across both instances (2 used above).
       const auth: number[] = [];
       for (let i = 0; i < 6; i += 1) {
-        const res = await request(i % 2 ? secondUrl : stack.baseUrl, 'POST', '/api/auth/login', { json: { email: `n${i}@example.com`, password: 'whatever1' } });
+        const res = await request(i % 2 ? secondUrl : stack.baseUrl, 'POST', '/api/auth/login', {
+          json: { email: `n${i}@example.com`, password: 'whatever1' },
+        });
         auth.push(res.status);
       }
       expect(auth).toEqual([401, 401, 401, 401, 429, 429]);
@@ -217,7 +238,9 @@ describe('api shutdown', () => {
       const disconnected = new Promise<string>((resolve) => socket.socket.once('disconnect', resolve));
       const file = await media.jpeg(400, 300);
       const boundary = 'shutdown-boundary';
-      const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="slow.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+      const head = Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="slow.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+      );
       const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
       let step = 0;
       const body = new ReadableStream<Uint8Array>({

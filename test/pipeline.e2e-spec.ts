@@ -30,7 +30,12 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
 
   it('turns a JPEG, a PNG with alpha, an animated GIF and an animated WebP into 128×128 JPEG thumbnails', async () => {
     const alice = await ApiClient.register(stack.baseUrl);
-    const files = [await media.jpeg(640, 480, '#3a7bd5'), await media.pngWithAlpha(), await media.animatedGif(), await media.animatedWebp()];
+    const files = [
+      await media.jpeg(640, 480, '#3a7bd5'),
+      await media.pngWithAlpha(),
+      await media.animatedGif(),
+      await media.animatedWebp(),
+    ];
     const jobs = await alice.uploadOk(files);
     expect(jobs.map((job) => job.originalFilename)).toEqual(['photo.jpg', 'logo.png', 'anim.gif', 'anim.webp']);
     expect(jobs.every((job) => job.status === 'queued' && job.fileType === 'image')).toBe(true);
@@ -61,7 +66,9 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
       expect(download.status).toBe(200);
       expect(download.data.equals(signed.data)).toBe(true);
       const base = job.originalFilename.replace(/\.[^.]+$/, '');
-      expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${base}-thumb.jpg"; filename*=UTF-8''${base}-thumb.jpg`);
+      expect(download.headers.get('content-disposition')).toBe(
+        `attachment; filename="${base}-thumb.jpg"; filename*=UTF-8''${base}-thumb.jpg`,
+      );
     }
 
     // Transparency flattened onto white: the PNG's transparent corners are white.
@@ -92,7 +99,7 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     expect(stack.workers.every((worker) => worker.running)).toBe(true);
   });
 
-  it("gives another user 404 for a job and its files, whatever the route", async () => {
+  it('gives another user 404 for a job and its files, whatever the route', async () => {
     const owner = await ApiClient.register(stack.baseUrl);
     const other = await ApiClient.register(stack.baseUrl);
     const [job] = await owner.uploadOk([await media.jpeg()]);
@@ -135,7 +142,9 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     const dave = await ApiClient.register(stack.baseUrl);
     const size = 100 * 1024 * 1024 - 1024;
     const boundary = 'thumbs-test-boundary';
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+    );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const chunk = Buffer.alloc(1024 * 1024, 0x41);
     let sent = 0;
@@ -173,13 +182,19 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     const picture = async (i: number) => ({
       name: `p${i}.png`,
       type: 'image/png',
-      data: await solid(2400, 1600, `#${(0x202020 + i * 0x0a0b0c).toString(16).slice(-6)}`).png({ compressionLevel: 1 }).toBuffer(),
+      data: await solid(2400, 1600, `#${(0x202020 + i * 0x0a0b0c).toString(16).slice(-6)}`)
+        .png({ compressionLevel: 1 })
+        .toBuffer(),
     });
     const uploaded = await Promise.all(
       users.map(async (user) => {
         const ids: string[] = [];
         // Two requests per user, so order must hold across requests too.
-        for (const batch of [[0, 1, 2], [3, 4]]) ids.push(...(await user.uploadOk(await Promise.all(batch.map(picture)))).map((job) => job.id));
+        for (const batch of [
+          [0, 1, 2],
+          [3, 4],
+        ])
+          ids.push(...(await user.uploadOk(await Promise.all(batch.map(picture)))).map((job) => job.id));
         return { user, ids };
       }),
     );

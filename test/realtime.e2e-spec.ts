@@ -81,23 +81,34 @@ describe('real-time status (2 api processes, worker, Redis)', () => {
     try {
       let n = 0;
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(alice, bob), fc.constantFrom(...JOB_STATUSES), fc.option(fc.string({ maxLength: 80 }), { nil: undefined }), async (owner, status, errorMessage) => {
-          n += 1;
-          const jobId = `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`;
-          const message = { jobId, userId: owner.user.id, status, timestamp: Date.now(), ...(errorMessage === undefined ? {} : { errorMessage }) };
-          await publisher.publish(`${stack.prefix}:job-status`, JSON.stringify(message));
-          const receivers = owner === alice ? [sockets.aliceA, sockets.aliceB] : [sockets.bobB];
-          for (const socket of receivers) {
-            const event = await socket.waitFor((e) => e.jobId === jobId);
-            expect(event).toMatchObject(message);
-            if (status === 'completed') {
-              expect(event.thumbnailUrl).toMatch(new RegExp(`^/api/thumbnails/${jobId}\\.jpg\\?exp=\\d+&sig=`));
-              expect(event.downloadUrl).toMatch(new RegExp(`^/api/download/${jobId}\\.jpg\\?exp=\\d+&sig=`));
-            } else {
-              expect(event.thumbnailUrl).toBeUndefined();
+        fc.asyncProperty(
+          fc.constantFrom(alice, bob),
+          fc.constantFrom(...JOB_STATUSES),
+          fc.option(fc.string({ maxLength: 80 }), { nil: undefined }),
+          async (owner, status, errorMessage) => {
+            n += 1;
+            const jobId = `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+            const message = {
+              jobId,
+              userId: owner.user.id,
+              status,
+              timestamp: Date.now(),
+              ...(errorMessage === undefined ? {} : { errorMessage }),
+            };
+            await publisher.publish(`${stack.prefix}:job-status`, JSON.stringify(message));
+            const receivers = owner === alice ? [sockets.aliceA, sockets.aliceB] : [sockets.bobB];
+            for (const socket of receivers) {
+              const event = await socket.waitFor((e) => e.jobId === jobId);
+              expect(event).toMatchObject(message);
+              if (status === 'completed') {
+                expect(event.thumbnailUrl).toMatch(new RegExp(`^/api/thumbnails/${jobId}\\.jpg\\?exp=\\d+&sig=`));
+                expect(event.downloadUrl).toMatch(new RegExp(`^/api/download/${jobId}\\.jpg\\?exp=\\d+&sig=`));
+              } else {
+                expect(event.thumbnailUrl).toBeUndefined();
+              }
             }
-          }
-        }),
+          },
+        ),
         { numRuns: 100 },
       );
       // Nobody got anyone else's events.
@@ -111,12 +122,22 @@ describe('real-time status (2 api processes, worker, Redis)', () => {
 
   // Feature: thumbnail-generation-system, Property 27: each update reaches every socket of its user (exactly once), and no one else.
   it('Property 27: client notification emission (Requirements 6.3)', async () => {
-    const users = [await ApiClient.register(stack.baseUrl), await ApiClient.register(stack.baseUrl), await ApiClient.register(stack.baseUrl)];
+    const users = [
+      await ApiClient.register(stack.baseUrl),
+      await ApiClient.register(stack.baseUrl),
+      await ApiClient.register(stack.baseUrl),
+    ];
     // Each user has sockets on both api instances (a load balancer spreads them); the third has two on one.
     const sockets = new Map<string, StatusSocket[]>();
-    sockets.set(users[0].user.id, [await StatusSocket.connect(stack.baseUrl, users[0].token), await StatusSocket.connect(secondUrl, users[0].token)]);
+    sockets.set(users[0].user.id, [
+      await StatusSocket.connect(stack.baseUrl, users[0].token),
+      await StatusSocket.connect(secondUrl, users[0].token),
+    ]);
     sockets.set(users[1].user.id, [await StatusSocket.connect(secondUrl, users[1].token)]);
-    sockets.set(users[2].user.id, [await StatusSocket.connect(stack.baseUrl, users[2].token), await StatusSocket.connect(stack.baseUrl, users[2].token)]);
+    sockets.set(users[2].user.id, [
+      await StatusSocket.connect(stack.baseUrl, users[2].token),
+      await StatusSocket.connect(stack.baseUrl, users[2].token),
+    ]);
     try {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(0, 1, 2), fc.integer({ min: 1, max: 3 }), async (userIndex, count) => {

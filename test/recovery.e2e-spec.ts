@@ -7,7 +7,6 @@ import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(180_000);
 
-
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -49,7 +48,12 @@ describe('queue recovery (built api and workers, Redis, SQLite)', () => {
     const stack = await TestStack.start({ workers: 0 });
     try {
       const users = [await ApiClient.register(stack.baseUrl), await ApiClient.register(stack.baseUrl)];
-      const jobs = await Promise.all(users.map(async (user) => ({ user, jobs: await user.uploadOk([await media.jpeg(), await media.pngWithAlpha(), await media.animatedGif()]) })));
+      const jobs = await Promise.all(
+        users.map(async (user) => ({
+          user,
+          jobs: await user.uploadOk([await media.jpeg(), await media.pngWithAlpha(), await media.animatedGif()]),
+        })),
+      );
       // What a Redis restart without persistence does to this deployment's keys.
       const redis = stack.redis();
       const keys = await redis.keys(`${stack.prefix}:*`);
@@ -92,7 +96,11 @@ describe('queue recovery (built api and workers, Redis, SQLite)', () => {
       const [poison, next] = await user.uploadOk([await media.slowPng('poison.png'), await media.jpeg()]);
       // Kill whichever worker holds it, three times over.
       for (let round = 0; round < 3; round += 1) {
-        await waitUntil(async () => (await user.job(poison.id)).body.status === 'processing' || (await user.job(poison.id)).body.status === 'failed', 30_000, 'poison job to run');
+        await waitUntil(
+          async () => (await user.job(poison.id)).body.status === 'processing' || (await user.job(poison.id)).body.status === 'failed',
+          30_000,
+          'poison job to run',
+        );
         if ((await user.job(poison.id)).body.status === 'failed') break;
         const worker = stack.workers.find((w) => w.running)!;
         await worker.waitForLine(new RegExp(`Processing image job ${poison.id}`));

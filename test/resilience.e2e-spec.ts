@@ -12,8 +12,6 @@ import { StatusHistory } from './support/status-history';
 
 jest.setTimeout(300_000);
 
-
-
 /**
  * One user uploads a slow file and a quick one; once the slow one is processing, the worker gets
  * SIGTERM, and exits by the signal (Nest re-raises it once its shutdown hooks are done).
@@ -160,7 +158,14 @@ describe('bad input from several users at once', () => {
       const before = peakRssMiB(worker.pid);
       const batches = await Promise.all(
         users.map(async (user, u) => {
-          const files: UploadFile[] = [await media.jpeg(), media.brokenJpeg(), bombs[u], await media.animatedGif(), { ...bombs[3] }, await media.pngWithAlpha()];
+          const files: UploadFile[] = [
+            await media.jpeg(),
+            media.brokenJpeg(),
+            bombs[u],
+            await media.animatedGif(),
+            { ...bombs[3] },
+            await media.pngWithAlpha(),
+          ];
           return { user, files, jobs: await user.uploadOk(files) };
         }),
       );
@@ -186,7 +191,12 @@ describe('bad input from several users at once', () => {
 
 /** PNG header claiming width×height (8-bit RGBA), with a few bytes of data. */
 function pngHeaderBomb(width: number, height: number): Buffer {
-  return Buffer.concat([PNG_SIGNATURE, pngHeader(width, height, 8, 6), pngChunk('IDAT', deflateSync(Buffer.alloc(4096))), pngChunk('IEND')]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngHeader(width, height, 8, 6),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(4096))),
+    pngChunk('IEND'),
+  ]);
 }
 
 /** Lossless WebP (VP8L) header declaring width×height. */

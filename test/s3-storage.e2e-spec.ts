@@ -90,7 +90,8 @@ describe('object storage (api and worker on an S3 bucket, in separate folders)',
 
     // Nothing landed in either process's local storage, and the worker's downloads are gone.
     for (const cwd of [dirs.apiCwd, dirs.workerCwd]) expect(fs.existsSync(path.join(cwd, 'data', 'files'))).toBe(false);
-    for (const tmp of [dirs.apiTmp, dirs.workerTmp]) expect(fs.readdirSync(tmp).filter((name) => name.startsWith('thumbs-s3-'))).toEqual([]);
+    for (const tmp of [dirs.apiTmp, dirs.workerTmp])
+      expect(fs.readdirSync(tmp).filter((name) => name.startsWith('thumbs-s3-'))).toEqual([]);
 
     expect((await alice.remove(jobs[1].id)).status).toBe(204);
     const after = await waitForKeys((current) => !current.some((key) => key.includes(jobs[1].id)));

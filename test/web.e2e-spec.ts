@@ -22,13 +22,24 @@ describe('web app end to end (Chromium)', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`The browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium), or CHROMIUM_PATH pointing at one.`);
+      throw new Error(
+        `The browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium), or CHROMIUM_PATH pointing at one.`,
+      );
     }
     fs.mkdirSync(OUTPUT, { recursive: true });
     stack = await TestStack.start({ workers: 1 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -88,8 +99,13 @@ describe('web app end to end (Chromium)', () => {
     for (const name of ['holiday.jpg', 'clip.mp4']) {
       const img = row(page, name).getByTestId('thumbnail');
       await img.waitFor();
-      await page.waitForFunction((el) => (el as unknown as LoadedImage).complete && (el as unknown as LoadedImage).naturalWidth > 0, await img.elementHandle());
-      expect(await img.evaluate((el) => [(el as unknown as LoadedImage).naturalWidth, (el as unknown as LoadedImage).naturalHeight])).toEqual([128, 128]);
+      await page.waitForFunction(
+        (el) => (el as unknown as LoadedImage).complete && (el as unknown as LoadedImage).naturalWidth > 0,
+        await img.elementHandle(),
+      );
+      expect(
+        await img.evaluate((el) => [(el as unknown as LoadedImage).naturalWidth, (el as unknown as LoadedImage).naturalHeight]),
+      ).toEqual([128, 128]);
     }
     // The failure says why.
     await expectVisible(row(page, 'broken.jpg').getByTestId('job-error'));
@@ -104,7 +120,9 @@ describe('web app end to end (Chromium)', () => {
 
     // Retry the broken one: it goes round again, live, and fails again with its message.
     await row(page, 'broken.jpg').getByTestId('retry-button').click();
-    await row(page, 'broken.jpg').and(page.locator(':is([data-status="queued"],[data-status="processing"],[data-status="failed"])')).waitFor();
+    await row(page, 'broken.jpg')
+      .and(page.locator(':is([data-status="queued"],[data-status="processing"],[data-status="failed"])'))
+      .waitFor();
     await row(page, 'broken.jpg').and(page.locator('[data-status="failed"]')).waitFor({ timeout: 60_000 });
 
     // Filter by status.
@@ -150,7 +168,9 @@ describe('web app end to end (Chromium)', () => {
     await row(page, 'second.png').and(page.locator('[data-status="queued"]')).waitFor({ timeout: 60_000 });
     // The api goes away (a restart, a deploy): the page notices; the worker carries on meanwhile.
     await stack.api!.stop();
-    await page.locator('[data-testid="connection-indicator"]:is([data-state="reconnecting"],[data-state="offline"])').waitFor({ timeout: 30_000 });
+    await page
+      .locator('[data-testid="connection-indicator"]:is([data-state="reconnecting"],[data-state="offline"])')
+      .waitFor({ timeout: 30_000 });
     expect(await row(page, 'second.png').getAttribute('data-status')).toBe('queued');
     await new Promise((resolve) => setTimeout(resolve, 6000));
     await stack.startApi();

@@ -10,5 +10,6 @@ export const ROOT = path.resolve(__dirname, '../..');
  * which the bench does not use.
  */
 export function buildIfStale(apps: readonly string[] = ['api', 'worker']): void {
-  for (const app of apps) buildBundleIfStale(app, { announce: (text) => log(`${text} (sources changed since the last build)…`), quiet: true });
+  for (const app of apps)
+    buildBundleIfStale(app, { announce: (text) => log(`${text} (sources changed since the last build)…`), quiet: true });
 }

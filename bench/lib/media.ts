@@ -52,7 +52,15 @@ const MASTER = { width: 6000, height: 4000 };
  */
 async function masterPicture(): Promise<Buffer> {
   const { width, height } = MASTER;
-  const base = await sharp({ create: { width: width / 16, height: height / 16, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 70 } } })
+  const base = await sharp({
+    create: {
+      width: width / 16,
+      height: height / 16,
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 70 },
+    },
+  })
     .resize(width, height, { kernel: 'cubic' })
     .raw()
     .toBuffer();
@@ -108,7 +116,18 @@ export async function generateTinyImages(dir: string, count: number): Promise<Ti
     const background = { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 53) % 256 };
     const format = i % 4 === 1 ? 'png' : i % 4 === 3 ? 'webp' : 'jpeg';
     const base = sharp({ create: { width: 64, height: 64, channels: 3, background } }).composite([
-      { input: { create: { width: 24, height: 24, channels: 3, background: { r: 255 - background.r, g: 255 - background.g, b: 255 - background.b } } }, left: (i * 7) % 40, top: (i * 11) % 40 },
+      {
+        input: {
+          create: {
+            width: 24,
+            height: 24,
+            channels: 3,
+            background: { r: 255 - background.r, g: 255 - background.g, b: 255 - background.b },
+          },
+        },
+        left: (i * 7) % 40,
+        top: (i * 11) % 40,
+      },
     ]);
     const data = await (format === 'jpeg' ? base.jpeg({ quality: 90 }) : format === 'png' ? base.png() : base.webp()).toBuffer();
     const name = `tiny-${i}.${format === 'jpeg' ? 'jpg' : format}`;
@@ -141,9 +160,31 @@ export async function generateClips(dir: string): Promise<{ short: Clip; long: C
   const ffmpeg = ffmpegBinary();
   const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30', '-g', '250', '-pix_fmt', 'yuv420p'];
   const short = path.join(dir, 'clip-10s-1080p.mp4');
-  await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=25:duration=10', ...encode, short]);
+  await run(ffmpeg, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=25:duration=10',
+    ...encode,
+    short,
+  ]);
   const segment = path.join(dir, 'segment-8s.mp4');
-  await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=25:duration=8', ...encode, segment]);
+  await run(ffmpeg, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=25:duration=8',
+    ...encode,
+    segment,
+  ]);
   const list = path.join(dir, 'segments.txt');
   fs.writeFileSync(list, Array.from({ length: 75 }, () => `file '${segment}'`).join('\n'));
   const long = path.join(dir, 'clip-10min-1080p.mp4');

@@ -87,7 +87,14 @@ export async function getJson<T>(baseUrl: string, path: string, token?: string):
   const startedAt = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'GET', agent, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: 'GET',
+        agent,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -103,7 +110,13 @@ export async function getJson<T>(baseUrl: string, path: string, token?: string):
   });
 }
 
-export async function sendJson<T>(baseUrl: string, method: string, path: string, json: unknown, token?: string): Promise<{ status: number; body: T }> {
+export async function sendJson<T>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  json: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(new URL(path, baseUrl), {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },

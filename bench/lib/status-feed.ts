@@ -33,7 +33,12 @@ export class StatusFeed {
     this.events += 1;
     if (event.status !== 'completed' && event.status !== 'failed') return;
     if (this.finished.has(event.jobId)) return;
-    this.finished.set(event.jobId, { status: event.status, at: performance.now(), errorMessage: event.errorMessage, thumbnailUrl: event.thumbnailUrl });
+    this.finished.set(event.jobId, {
+      status: event.status,
+      at: performance.now(),
+      errorMessage: event.errorMessage,
+      thumbnailUrl: event.thumbnailUrl,
+    });
     for (const waiter of [...this.waiters]) {
       if (!waiter.ids.has(event.jobId)) continue;
       if (event.status === 'failed') {

@@ -17,7 +17,14 @@ export const median = (values: readonly number[]): number => percentile(values, 
 
 export function summary(values: readonly number[]): { n: number; p50: number; p95: number; p99: number; max: number; mean: number } {
   const mean = values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
-  return { n: values.length, p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max: percentile(values, 100), mean };
+  return {
+    n: values.length,
+    p50: percentile(values, 50),
+    p95: percentile(values, 95),
+    p99: percentile(values, 99),
+    max: percentile(values, 100),
+    mean,
+  };
 }
 
 export function round(value: number, digits = 1): number {

@@ -77,15 +77,25 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
 
     // Warm-up: the first job of a process loads libvips, opens the database, fills caches.
     log('warming up');
-    await uploadAndWait(base, photoUsers, input.tiny.slice(0, 8).map((tiny) => tiny.source), feed, 8);
-    await bare.run(input.tiny.slice(0, 8).map((tiny) => tiny.path), CONCURRENCY);
+    await uploadAndWait(
+      base,
+      photoUsers,
+      input.tiny.slice(0, 8).map((tiny) => tiny.source),
+      feed,
+      8,
+    );
+    await bare.run(
+      input.tiny.slice(0, 8).map((tiny) => tiny.path),
+      CONCURRENCY,
+    );
     if (input.photos.length > 0) await bare.run([input.photos[0].path, input.photos[12].path], CONCURRENCY);
 
     let serviceRate: number | undefined;
     let burstRate: number | undefined;
     if (input.sections.has('images')) serviceRate = await imageSection();
     if (input.sections.has('tiny')) burstRate = await tinySection();
-    if (input.sections.has('video') && input.clips) await videoSection(base, videoUser, feed, input.clips, input.repeats, input.tmp, rows, raw);
+    if (input.sections.has('video') && input.clips)
+      await videoSection(base, videoUser, feed, input.clips, input.repeats, input.tmp, rows, raw);
     if (input.sections.has('two')) await twoWorkerSection(serviceRate, burstRate);
     if (input.sections.has('images') && CONCURRENCY > 1) await spareCoreSection();
 
@@ -109,7 +119,9 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         if (round_ === 1) identical = await compareThumbnails(base, service.jobIds, feed, bareRun.sha256);
         await sleep(1500);
         workerAfter.push(memoryOf(workerPid).rss);
-        log(`images round ${round_}: bare ${round(bareRun.ms)} ms, service ${round(service.ms)} ms, worker peak ${round(workerPeaks.at(-1)! / MiB)} MiB`);
+        log(
+          `images round ${round_}: bare ${round(bareRun.ms)} ms, service ${round(service.ms)} ms, worker peak ${round(workerPeaks.at(-1)! / MiB)} MiB`,
+        );
       }
       const floor = await uploadFloor(input.tmp, photoSources, PHOTO_USERS);
       const bareRate = (input.photos.length / median(bareMs)) * 1000;
@@ -118,9 +130,21 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const ratio = median(serviceMs.map((ms, index) => bareMs[index] / ms));
       const s1 = '1 images';
       rows.push(
-        { section: s1, metric: `bare sharp (${input.photos.length} photos, ${round(megapixels, 0)} MP, concurrency ${CONCURRENCY})`, value: round(bareRate, 2), unit: 'images/s' },
+        {
+          section: s1,
+          metric: `bare sharp (${input.photos.length} photos, ${round(megapixels, 0)} MP, concurrency ${CONCURRENCY})`,
+          value: round(bareRate, 2),
+          unit: 'images/s',
+        },
         { section: s1, metric: 'service (upload → every job completed)', value: round(serviceRate, 2), unit: 'images/s' },
-        { section: s1, metric: 'service / bare sharp (median of interleaved rounds)', value: round(ratio, 3), unit: '×', target: '≥ 0.90', pass: ratio >= 0.9 },
+        {
+          section: s1,
+          metric: 'service / bare sharp (median of interleaved rounds)',
+          value: round(ratio, 3),
+          unit: '×',
+          target: '≥ 0.90',
+          pass: ratio >= 0.9,
+        },
         {
           section: s1,
           metric: 'service thumbnails byte-identical to bare sharp',
@@ -134,7 +158,14 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const growth = workerAfter[workerAfter.length - 1] - workerAfter[0];
       const s4 = '4 memory';
       rows.push(
-        { section: s4, metric: 'worker peak RSS over the image runs', value: round(peak / MiB), unit: 'MiB', target: '≤ 300', pass: peak <= 300 * MiB },
+        {
+          section: s4,
+          metric: 'worker peak RSS over the image runs',
+          value: round(peak / MiB),
+          unit: 'MiB',
+          target: '≤ 300',
+          pass: peak <= 300 * MiB,
+        },
         {
           section: s4,
           metric: `worker RSS after each image run (${workerAfter.map((rss) => round(rss / MiB)).join(' → ')} MiB)`,
@@ -145,7 +176,11 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         },
       );
       const cpuOf = (prefix: string, name: string): number =>
-        median(Object.entries(cpu).filter(([phase]) => new RegExp(`^${prefix}-\\d+$`).test(phase)).map(([, value]) => (value as { cpuMs: Record<string, number> }).cpuMs[name]));
+        median(
+          Object.entries(cpu)
+            .filter(([phase]) => new RegExp(`^${prefix}-\\d+$`).test(phase))
+            .map(([, value]) => (value as { cpuMs: Record<string, number> }).cpuMs[name]),
+        );
       rows.push({
         section: s1,
         metric: `CPU per run, medians: bare sharp ${cpuOf('bare', 'bare')} ms; service: worker ${cpuOf('images', 'worker1')} + api ${cpuOf('images', 'api')} + uploading client ${cpuOf('images', 'bench')} ms (+ Redis ${cpuOf('images', 'redis')} ms)`,
@@ -163,7 +198,15 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         unit: '×',
       });
       raw.uploadFloor = floor;
-      raw.images = { photos: input.photos.map(({ name, bytes, width, height }) => ({ name, bytes, width, height })), bareMs, serviceMs, bareRate, serviceRate, ratio, identical };
+      raw.images = {
+        photos: input.photos.map(({ name, bytes, width, height }) => ({ name, bytes, width, height })),
+        bareMs,
+        serviceMs,
+        bareRate,
+        serviceRate,
+        ratio,
+        identical,
+      };
       raw.workerMemory = { before: workerBefore, peaks: workerPeaks, after: workerAfter };
 
       return serviceRate;
@@ -172,7 +215,10 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
     /** Section 2. Resolves the burst's rate. */
     async function tinySection(): Promise<number> {
       const tinySources = input.tiny.map((tiny) => tiny.source);
-      const sharpTiny = await bare!.run(input.tiny.map((tiny) => tiny.path), 1);
+      const sharpTiny = await bare!.run(
+        input.tiny.map((tiny) => tiny.path),
+        1,
+      );
       // Three bursts (fewer with --repeats below 3): one burst's rate swings by a third between runs
       // on a shared two-core machine; the median is reported, with the range.
       const bursts: Awaited<ReturnType<typeof uploadAndWait>>[] = [];
@@ -190,16 +236,31 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const sharpSummary = summary(sharpTiny.perFileMs);
       const s2 = '2 per-job';
       rows.push(
-        { section: s2, metric: `throughput, ${tinySources.length} × 64×64 from ${TINY_USERS} users at once (median of ${rates.length} bursts: ${rates.map((rate) => round(rate)).join(', ')})`, value: round(burstRate), unit: 'jobs/s', target: '≥ 150', pass: burstRate >= 150 },
+        {
+          section: s2,
+          metric: `throughput, ${tinySources.length} × 64×64 from ${TINY_USERS} users at once (median of ${rates.length} bursts: ${rates.map((rate) => round(rate)).join(', ')})`,
+          value: round(burstRate),
+          unit: 'jobs/s',
+          target: '≥ 150',
+          pass: burstRate >= 150,
+        },
         { section: s2, metric: 'upload response → job:status completed, p50', value: round(latency.p50, 2), unit: 'ms' },
         { section: s2, metric: 'upload response → job:status completed, p95', value: round(latency.p95, 2), unit: 'ms' },
         { section: s2, metric: 'upload response → job:status completed, p99', value: round(latency.p99, 2), unit: 'ms' },
         { section: s2, metric: 'bare sharp time of the same image, p50', value: round(sharpSummary.p50, 2), unit: 'ms' },
-        { section: s2, metric: 'overhead (latency − sharp time), p50', value: round(overheadSummary.p50, 2), unit: 'ms', target: '≤ 10', pass: overheadSummary.p50 <= 10 },
+        {
+          section: s2,
+          metric: 'overhead (latency − sharp time), p50',
+          value: round(overheadSummary.p50, 2),
+          unit: 'ms',
+          target: '≤ 10',
+          pass: overheadSummary.p50 <= 10,
+        },
         { section: s2, metric: 'upload request itself, p50', value: round(summary(paced.uploads).p50, 2), unit: 'ms' },
       );
       const burstCpu = (name: string): number =>
-        median(bursts.map((_, index) => (cpu[`tiny-burst-${index + 1}`] as { cpuMs: Record<string, number> }).cpuMs[name])) / tinySources.length;
+        median(bursts.map((_, index) => (cpu[`tiny-burst-${index + 1}`] as { cpuMs: Record<string, number> }).cpuMs[name])) /
+        tinySources.length;
       rows.push({
         section: s2,
         metric: `CPU per job in the bursts, medians: api ${round(burstCpu('api'), 2)} + worker ${round(burstCpu('worker1'), 2)} + client ${round(burstCpu('bench'), 2)} ms (and Redis, shared with anything else using it: ${round(burstCpu('redis'), 2)} ms)`,
@@ -226,7 +287,13 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       for (const worker of stack.workers.splice(0)) await worker.stop();
       log('images with one job at a time (WORKER_CONCURRENCY=1)');
       await stack.startWorker({ WORKER_CONCURRENCY: '1' });
-      await uploadAndWait(base, photoUsers, input.tiny.slice(0, 8).map((tiny) => tiny.source), feed, 8);
+      await uploadAndWait(
+        base,
+        photoUsers,
+        input.tiny.slice(0, 8).map((tiny) => tiny.source),
+        feed,
+        8,
+      );
       const files = input.photos.map((photo) => photo.path);
       const ratios: number[] = [];
       for (let round_ = 1; round_ <= Math.min(3, input.repeats); round_ += 1) {
@@ -265,10 +332,22 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const target = 'none set (≈ 1 on 2 cores)';
       rows.push(
         oneWorkerPhotos
-          ? { section: s6, metric: `photos: 2 workers / 1 worker (${round(twoRate, 2)} images/s)`, value: round(twoRate / oneWorkerPhotos, 3), unit: '×', target }
+          ? {
+              section: s6,
+              metric: `photos: 2 workers / 1 worker (${round(twoRate, 2)} images/s)`,
+              value: round(twoRate / oneWorkerPhotos, 3),
+              unit: '×',
+              target,
+            }
           : { section: s6, metric: 'photos, 2 workers', value: round(twoRate, 2), unit: 'images/s' },
         oneWorkerTiny
-          ? { section: s6, metric: `tiny jobs: 2 workers / 1 worker (${round(twoBurstRate)} jobs/s)`, value: round(twoBurstRate / oneWorkerTiny, 3), unit: '×', target }
+          ? {
+              section: s6,
+              metric: `tiny jobs: 2 workers / 1 worker (${round(twoBurstRate)} jobs/s)`,
+              value: round(twoBurstRate / oneWorkerTiny, 3),
+              unit: '×',
+              target,
+            }
           : { section: s6, metric: 'tiny jobs, 2 workers', value: round(twoBurstRate), unit: 'jobs/s' },
       );
       raw.twoWorkers = { photoMs: twoMs, photoRate: twoRate, tinyMs: twoBurstMs, tinyRate: twoBurstRate };
@@ -285,7 +364,11 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
  * writes each body to a file) and measures the CPU both sides use: the floor under what the api
  * and the uploading client cost for these bytes on this machine. Median of three runs.
  */
-async function uploadFloor(tmp: string, sources: UploadSource[], lanes: number): Promise<{ receiverCpuMs: number; clientCpuMs: number; wallMs: number }> {
+async function uploadFloor(
+  tmp: string,
+  sources: UploadSource[],
+  lanes: number,
+): Promise<{ receiverCpuMs: number; clientCpuMs: number; wallMs: number }> {
   const dir = fs.mkdtempSync(path.join(tmp, 'floor-'));
   const receiver = fork(path.join(__dirname, '..', 'floor-receiver.js'), [dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
@@ -302,7 +385,12 @@ async function uploadFloor(tmp: string, sources: UploadSource[], lanes: number):
         }),
       );
       const client = process.cpuUsage(c0);
-      if (round_ > 0) runs.push({ receiverCpuMs: Math.round(cpuMsOf(receiver.pid!) - r0), clientCpuMs: Math.round((client.user + client.system) / 1000), wallMs: Math.round(now() - t0) });
+      if (round_ > 0)
+        runs.push({
+          receiverCpuMs: Math.round(cpuMsOf(receiver.pid!) - r0),
+          clientCpuMs: Math.round((client.user + client.system) / 1000),
+          wallMs: Math.round(now() - t0),
+        });
     }
     const pick = (key: keyof (typeof runs)[number]) => median(runs.map((run) => run[key]));
     return { receiverCpuMs: pick('receiverCpuMs'), clientCpuMs: pick('clientCpuMs'), wallMs: pick('wallMs') };
@@ -355,7 +443,8 @@ async function uploadAndWait(
     Array.from({ length: lanes }, async (_, lane) => {
       for (let index = lane; index < sources.length; index += lanes) {
         const result = await upload(base, users[lane].token, sources[index]);
-        if (result.status !== 201 || result.body.jobs.length !== 1) throw new Error(`upload failed: ${result.status} ${JSON.stringify(result.body)}`);
+        if (result.status !== 201 || result.body.jobs.length !== 1)
+          throw new Error(`upload failed: ${result.status} ${JSON.stringify(result.body)}`);
         jobIds[index] = result.body.jobs[0].id;
         responded[index] = result.respondedAt;
       }
@@ -367,7 +456,12 @@ async function uploadAndWait(
 }
 
 /** One job in flight at a time, users in turn: latency from the upload's response to its completed event. */
-async function pacedLatency(base: string, users: User[], sources: UploadSource[], feed: StatusFeed): Promise<{ latencies: number[]; uploads: number[] }> {
+async function pacedLatency(
+  base: string,
+  users: User[],
+  sources: UploadSource[],
+  feed: StatusFeed,
+): Promise<{ latencies: number[]; uploads: number[] }> {
   const latencies: number[] = [];
   const uploads: number[] = [];
   for (const [index, source] of sources.entries()) {
@@ -383,7 +477,12 @@ async function pacedLatency(base: string, users: User[], sources: UploadSource[]
 }
 
 /** Fetches the service's thumbnails (signed URLs from the events) and compares them with bare sharp's. */
-async function compareThumbnails(base: string, jobIds: string[], feed: StatusFeed, bareSha: string[]): Promise<{ same: number; total: number }> {
+async function compareThumbnails(
+  base: string,
+  jobIds: string[],
+  feed: StatusFeed,
+  bareSha: string[],
+): Promise<{ same: number; total: number }> {
   let same = 0;
   for (const [index, id] of jobIds.entries()) {
     const url = feed.finished.get(id)?.thumbnailUrl;
@@ -418,7 +517,20 @@ async function videoSection(
     const out = path.join(tmp, `bare-${label}.jpg`);
     for (let round_ = 1; round_ <= repeats; round_ += 1) {
       const t0 = now();
-      await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-ss', mid.toFixed(3), '-i', clip.path, '-frames:v', '1', '-y', out]);
+      await run(ffmpeg, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-ss',
+        mid.toFixed(3),
+        '-i',
+        clip.path,
+        '-frames:v',
+        '1',
+        '-y',
+        out,
+      ]);
       bare.push(now() - t0);
       const result = await upload(base, user.token, { name: clip.name, type: 'video/mp4', size: clip.bytes, body: { path: clip.path } });
       if (result.status !== 201) throw new Error(`video upload failed: ${result.status} ${JSON.stringify(result.body)}`);
@@ -439,14 +551,36 @@ async function videoSection(
     const ratio = median(service) / median(bare);
     const name = label === 'short' ? '10 s' : '10 min';
     rows.push(
-      { section: s3, metric: `${name} clip (${round(clip.bytes / MiB, 0)} MiB): bare ffmpeg -ss mid, median`, value: round(median(bare)), unit: 'ms' },
+      {
+        section: s3,
+        metric: `${name} clip (${round(clip.bytes / MiB, 0)} MiB): bare ffmpeg -ss mid, median`,
+        value: round(median(bare)),
+        unit: 'ms',
+      },
       { section: s3, metric: `${name} clip: service (upload response → completed), median`, value: round(median(service)), unit: 'ms' },
-      { section: s3, metric: `${name} clip: service / bare ffmpeg`, value: round(ratio, 2), unit: '×', target: '≤ 1.2', pass: ratio <= 1.2 },
+      {
+        section: s3,
+        metric: `${name} clip: service / bare ffmpeg`,
+        value: round(ratio, 2),
+        unit: '×',
+        target: '≤ 1.2',
+        pass: ratio <= 1.2,
+      },
     );
   }
   const longVsShort = median(results.long.service) / median(results.short.service);
-  rows.push({ section: s3, metric: 'service: 10 min clip / 10 s clip', value: round(longVsShort, 2), unit: '×', target: '≤ 2 (seeks)', pass: longVsShort <= 2 });
-  raw.video = { clips: Object.fromEntries(Object.entries(clips).map(([label, clip]) => [label, { seconds: clip.seconds, bytes: clip.bytes }])), results };
+  rows.push({
+    section: s3,
+    metric: 'service: 10 min clip / 10 s clip',
+    value: round(longVsShort, 2),
+    unit: '×',
+    target: '≤ 2 (seeks)',
+    pass: longVsShort <= 2,
+  });
+  raw.video = {
+    clips: Object.fromEntries(Object.entries(clips).map(([label, clip]) => [label, { seconds: clip.seconds, bytes: clip.bytes }])),
+    results,
+  };
 }
 
 async function assertThumbnail(base: string, url: string | undefined): Promise<void> {

@@ -111,7 +111,8 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
   });
 
   afterAll(async () => {
-    if (databaseConfig?.kind === 'mongo') await module.get<{ db: { dropDatabase(): Promise<unknown> } }>(`${JobDocument.name}Model`).db.dropDatabase();
+    if (databaseConfig?.kind === 'mongo')
+      await module.get<{ db: { dropDatabase(): Promise<unknown> } }>(`${JobDocument.name}Model`).db.dropDatabase();
     await module?.close();
   });
 
@@ -144,28 +145,36 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
 
     it('lists a user’s jobs newest first, filtered by status, in pages that add up to the whole', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.constantFrom(...JOB_STATUSES), { minLength: 0, maxLength: 25 }), fc.integer({ min: 1, max: 7 }), fc.option(fc.constantFrom(...JOB_STATUSES)), async (statuses, limit, filter) => {
-          const userId = newId();
-          const mine = statuses.map((status) => makeJob(userId, { status }));
-          await jobs.insertMany([...mine, makeJob(newId())]);
-          const expected = mine.filter((job) => !filter || job.status === filter).map((job) => job.id).reverse();
-          const seen: string[] = [];
-          let before: string | undefined;
-          for (;;) {
-            const page = await jobs.list(userId, { limit, before, status: filter ?? undefined });
-            seen.push(...page.map((job) => job.id));
-            if (page.length < limit) break;
-            before = page[page.length - 1].id;
-          }
-          expect(seen).toEqual(expected);
-          const counts = await jobs.countByStatus(userId);
-          for (const status of JOB_STATUSES) expect(counts[status]).toBe(mine.filter((job) => job.status === status).length);
-          const everyone = await jobs.countByStatus();
-          const byType = await jobs.countByStatusAndType();
-          for (const status of JOB_STATUSES) {
-            expect(byType.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0)).toBe(everyone[status]);
-          }
-        }),
+        fc.asyncProperty(
+          fc.array(fc.constantFrom(...JOB_STATUSES), { minLength: 0, maxLength: 25 }),
+          fc.integer({ min: 1, max: 7 }),
+          fc.option(fc.constantFrom(...JOB_STATUSES)),
+          async (statuses, limit, filter) => {
+            const userId = newId();
+            const mine = statuses.map((status) => makeJob(userId, { status }));
+            await jobs.insertMany([...mine, makeJob(newId())]);
+            const expected = mine
+              .filter((job) => !filter || job.status === filter)
+              .map((job) => job.id)
+              .reverse();
+            const seen: string[] = [];
+            let before: string | undefined;
+            for (;;) {
+              const page = await jobs.list(userId, { limit, before, status: filter ?? undefined });
+              seen.push(...page.map((job) => job.id));
+              if (page.length < limit) break;
+              before = page[page.length - 1].id;
+            }
+            expect(seen).toEqual(expected);
+            const counts = await jobs.countByStatus(userId);
+            for (const status of JOB_STATUSES) expect(counts[status]).toBe(mine.filter((job) => job.status === status).length);
+            const everyone = await jobs.countByStatus();
+            const byType = await jobs.countByStatusAndType();
+            for (const status of JOB_STATUSES) {
+              expect(byType.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0)).toBe(everyone[status]);
+            }
+          },
+        ),
         { numRuns: 100 },
       );
     });
@@ -174,10 +183,19 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       const job = makeJob(newId());
       await jobs.insertMany([job]);
       expect(await jobs.transition(job.id, { from: ['failed'], to: 'queued' })).toBeNull();
-      const claimed = await jobs.transition(job.id, { from: ['queued'], to: 'processing', set: { claimToken: 'A', startedAt: new Date(), incrementAttempts: true } });
+      const claimed = await jobs.transition(job.id, {
+        from: ['queued'],
+        to: 'processing',
+        set: { claimToken: 'A', startedAt: new Date(), incrementAttempts: true },
+      });
       expect(claimed).toMatchObject({ status: 'processing', claimToken: 'A', attempts: 1 });
       expect(await jobs.transition(job.id, { from: ['processing'], claimToken: 'B', to: 'completed' })).toBeNull();
-      const done = await jobs.transition(job.id, { from: ['processing'], claimToken: 'A', to: 'completed', set: { thumbnailKey: 'processed/x/thumb.jpg', claimToken: null, completedAt: new Date() } });
+      const done = await jobs.transition(job.id, {
+        from: ['processing'],
+        claimToken: 'A',
+        to: 'completed',
+        set: { thumbnailKey: 'processed/x/thumb.jpg', claimToken: null, completedAt: new Date() },
+      });
       expect(done).toMatchObject({ status: 'completed', thumbnailKey: 'processed/x/thumb.jpg', claimToken: null });
       expect(done!.updatedAt.getTime()).toBeGreaterThanOrEqual(job.updatedAt.getTime());
       expect(await jobs.transition(job.id, { from: sourcesOf('processing'), to: 'processing' })).toBeNull();
@@ -194,16 +212,24 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
         const startAt = Date.now() + 4000;
         const racers = await Promise.all(
           Array.from({ length: 6 }, (_, i) =>
-            run(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'cas-racer.ts'), file, job.id, String(startAt), `racer-${i}`], {
-              cwd: path.resolve(__dirname, '../..'),
-            }),
+            run(
+              process.execPath,
+              ['-r', '@swc-node/register', path.join(__dirname, 'cas-racer.ts'), file, job.id, String(startAt), `racer-${i}`],
+              {
+                cwd: path.resolve(__dirname, '../..'),
+              },
+            ),
           ),
         );
         const results = racers.map(({ stdout }) => JSON.parse(stdout) as { name: string; won: boolean });
         expect(results.filter((result) => result.won)).toHaveLength(1);
         expect((await jobs.findById(job.id))!.claimToken).toBe(results.find((result) => result.won)!.name);
       } else {
-        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => jobs.transition(job.id, { from: ['queued'], to: 'processing', set: { claimToken: `c${i}` } })));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            jobs.transition(job.id, { from: ['queued'], to: 'processing', set: { claimToken: `c${i}` } }),
+          ),
+        );
         expect(results.filter(Boolean)).toHaveLength(1);
       }
     });

@@ -87,14 +87,26 @@ describe('authentication properties (real api, SQLite, Redis)', () => {
   it('Property 3: token authorization (Requirements 1.3)', async () => {
     const users: AuthResult[] = [];
     for (let i = 0; i < 5; i += 1) {
-      users.push((await request<AuthResult>(api.baseUrl, 'POST', '/api/auth/register', { json: { email: `p3-${i}-${Date.now()}@example.com`, password: 'password-p3' } })).body);
+      users.push(
+        (
+          await request<AuthResult>(api.baseUrl, 'POST', '/api/auth/register', {
+            json: { email: `p3-${i}-${Date.now()}@example.com`, password: 'password-p3' },
+          })
+        ).body,
+      );
     }
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...users), fc.constantFrom('/api/auth/me', '/api/jobs', '/api/jobs?limit=1'), async (user, route) => {
-        const res = await request<UserView | { items: unknown[] }>(api.baseUrl, 'GET', route, { headers: { authorization: `Bearer ${user.accessToken}` } });
-        expect(res.status).toBe(200);
-        if (route === '/api/auth/me') expect(res.body).toEqual(user.user);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...users),
+        fc.constantFrom('/api/auth/me', '/api/jobs', '/api/jobs?limit=1'),
+        async (user, route) => {
+          const res = await request<UserView | { items: unknown[] }>(api.baseUrl, 'GET', route, {
+            headers: { authorization: `Bearer ${user.accessToken}` },
+          });
+          expect(res.status).toBe(200);
+          if (route === '/api/auth/me') expect(res.body).toEqual(user.user);
+        },
+      ),
       { numRuns: 100 },
     );
     // And anything that is not a valid token is refused.
@@ -112,11 +124,16 @@ describe('authentication properties (real api, SQLite, Redis)', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
-          fc.record({ email: fc.constant(known.email), password: fc.string({ minLength: 1, maxLength: 40 }).filter((p) => p !== known.password) }),
+          fc.record({
+            email: fc.constant(known.email),
+            password: fc.string({ minLength: 1, maxLength: 40 }).filter((p) => p !== known.password),
+          }),
           fc.record({ email: fc.emailAddress().map((e) => `nobody.${e}`), password: fc.string({ minLength: 1, maxLength: 40 }) }),
         ),
         async (attempt) => {
-          const res = await request<{ statusCode: number; message: string; accessToken?: string }>(api.baseUrl, 'POST', '/api/auth/login', { json: attempt });
+          const res = await request<{ statusCode: number; message: string; accessToken?: string }>(api.baseUrl, 'POST', '/api/auth/login', {
+            json: attempt,
+          });
           expect(res.status).toBe(401);
           expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: INVALID_CREDENTIALS });
         },
@@ -140,7 +157,9 @@ describe('authentication edges', () => {
   it('rejects a taken email (any casing) with 409 and bad fields with 400', async () => {
     const email = `taken-${Date.now()}@example.com`;
     expect((await request(api.baseUrl, 'POST', '/api/auth/register', { json: { email, password: 'password1' } })).status).toBe(201);
-    const again = await request<{ message: string }>(api.baseUrl, 'POST', '/api/auth/register', { json: { email: email.toUpperCase(), password: 'password2' } });
+    const again = await request<{ message: string }>(api.baseUrl, 'POST', '/api/auth/register', {
+      json: { email: email.toUpperCase(), password: 'password2' },
+    });
     expect(again.status).toBe(409);
     for (const body of [
       { email: 'not-an-email', password: 'password1' },
@@ -168,11 +187,15 @@ describe('authentication edges', () => {
 
   it('rate limits repeated failed logins per email with 429 and Retry-After, for unknown emails too', async () => {
     for (const email of [`victim-${Date.now()}@example.com`, `ghost-${Date.now()}@example.com`]) {
-      if (email.startsWith('victim')) await request(api.baseUrl, 'POST', '/api/auth/register', { json: { email, password: 'right-password' } });
+      if (email.startsWith('victim'))
+        await request(api.baseUrl, 'POST', '/api/auth/register', { json: { email, password: 'right-password' } });
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i += 1) statuses.push((await request(api.baseUrl, 'POST', '/api/auth/login', { json: { email, password: 'wrong-password' } })).status);
+      for (let i = 0; i < 7; i += 1)
+        statuses.push((await request(api.baseUrl, 'POST', '/api/auth/login', { json: { email, password: 'wrong-password' } })).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
-      const limited = await request<{ message: string }>(api.baseUrl, 'POST', '/api/auth/login', { json: { email, password: 'right-password' } });
+      const limited = await request<{ message: string }>(api.baseUrl, 'POST', '/api/auth/login', {
+        json: { email, password: 'right-password' },
+      });
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(limited.body.message).toMatch(/Too many failed sign-in attempts/);

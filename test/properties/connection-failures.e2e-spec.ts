@@ -39,13 +39,17 @@ describe('Property 37: connection failure recovery (Requirements 10.4)', () => {
           await healthy(stack);
           // Both noticed and both came back on their own (no restart of theirs).
           expect(api.running && worker.running).toBe(true);
-          for (const [app, mark] of [[api, apiMark], [worker, workerMark]] as const) {
+          for (const [app, mark] of [
+            [api, apiMark],
+            [worker, workerMark],
+          ] as const) {
             const since = linesSince(app, mark).join('\n');
             expect(since).toMatch(/Redis connection \\?"[a-z]+\\?": |Queue connection: /);
           }
           expect(linesSince(api, apiMark).join('\n')).toMatch(/Redis connection \\?"[a-z]+\\?" is back/);
           // Work goes on: the job caught in the outage ends, and a new one completes.
-          if (inFlight) expect(['completed', 'failed']).toContain((await user.waitFor(inFlight.id, ['completed', 'failed'], 60_000)).status);
+          if (inFlight)
+            expect(['completed', 'failed']).toContain((await user.waitFor(inFlight.id, ['completed', 'failed'], 60_000)).status);
           const [next] = await user.uploadOk([await media.jpeg(64, 64)]);
           expect((await user.waitFor(next.id, ['completed', 'failed'], 60_000)).status).toBe('completed');
         }),

@@ -30,15 +30,19 @@ const goodImage = fc.record({
 
 const brokenImage = fc.oneof(
   // A valid signature followed by garbage.
-  fc.record({ kind: fc.constantFrom<Kind>('jpeg', 'png', 'gif', 'webp'), garbage: fc.uint8Array({ minLength: 16, maxLength: 2048 }) }).map(({ kind, garbage }) => ({
-    kind,
-    make: async () => Buffer.concat([MAGIC[kind], Buffer.from(garbage)]),
-  })),
+  fc
+    .record({ kind: fc.constantFrom<Kind>('jpeg', 'png', 'gif', 'webp'), garbage: fc.uint8Array({ minLength: 16, maxLength: 2048 }) })
+    .map(({ kind, garbage }) => ({
+      kind,
+      make: async () => Buffer.concat([MAGIC[kind], Buffer.from(garbage)]),
+    })),
   // A real JPEG or PNG cut short.
   fc.record({ kind: fc.constantFrom<Kind>('jpeg', 'png'), cut: fc.double({ min: 0.1, max: 0.7, noNaN: true }) }).map(({ kind, cut }) => ({
     kind,
     make: async () => {
-      const image = sharp({ create: { width: 200, height: 150, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
+      const image = sharp({
+        create: { width: 200, height: 150, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+      });
       const data = await (kind === 'jpeg' ? image.jpeg() : image.png()).toBuffer();
       return data.subarray(0, Math.floor(data.length * cut));
     },
@@ -50,8 +54,17 @@ const brokenImage = fc.oneof(
 type GoodImage = { kind: Kind; width: number; height: number; colour: number };
 
 async function makeGood(spec: GoodImage, name = 'good'): Promise<UploadFile> {
-  const image = sharp({ create: { width: spec.width, height: spec.height, channels: 3, background: { r: spec.colour >> 16, g: (spec.colour >> 8) & 255, b: spec.colour & 255 } } });
-  const data = await (spec.kind === 'jpeg' ? image.jpeg() : spec.kind === 'png' ? image.png() : spec.kind === 'gif' ? image.gif() : image.webp()).toBuffer();
+  const image = sharp({
+    create: {
+      width: spec.width,
+      height: spec.height,
+      channels: 3,
+      background: { r: spec.colour >> 16, g: (spec.colour >> 8) & 255, b: spec.colour & 255 },
+    },
+  });
+  const data = await (
+    spec.kind === 'jpeg' ? image.jpeg() : spec.kind === 'png' ? image.png() : spec.kind === 'gif' ? image.gif() : image.webp()
+  ).toBuffer();
   return { name: `${name}${EXTENSION[spec.kind]}`, data };
 }
 
@@ -213,43 +226,52 @@ describe('processing properties (built api + 2 built workers, Redis, SQLite, loc
       )
       .map(([stem, extension]) => stem + extension);
     await fc.assert(
-      fc.asyncProperty(name, fc.constantFrom('token', 'signed'), fc.boolean(), fc.integer({ min: 0, max: 3 }), async (filename, via, conditional, userIndex) => {
-        const user = users[userIndex];
-        const kind: Kind = filename.endsWith('.png') ? 'png' : filename.endsWith('.webp') ? 'webp' : 'jpeg';
-        const image = await makeGood({ kind, width: 40, height: 30, colour: 0x336699 });
-        const [job] = await user.uploadOk([{ ...image, name: filename }]);
-        const done = await user.waitFor(job.id);
-        expect(done.status).toBe('completed');
+      fc.asyncProperty(
+        name,
+        fc.constantFrom('token', 'signed'),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+        async (filename, via, conditional, userIndex) => {
+          const user = users[userIndex];
+          const kind: Kind = filename.endsWith('.png') ? 'png' : filename.endsWith('.webp') ? 'webp' : 'jpeg';
+          const image = await makeGood({ kind, width: 40, height: 30, colour: 0x336699 });
+          const [job] = await user.uploadOk([{ ...image, name: filename }]);
+          const done = await user.waitFor(job.id);
+          expect(done.status).toBe('completed');
 
-        const url = via === 'token' ? `/api/download/${job.id}.jpg` : done.downloadUrl!;
-        const response = await user.fetchBytes(url, via === 'token');
-        expect(response.status).toBe(200);
-        expect(response.headers.get('content-type')).toBe('image/jpeg');
-        expect(Number(response.headers.get('content-length'))).toBe(response.data.length);
-        expect(response.data.equals(fs.readFileSync(thumbnailFile(job.id)))).toBe(true);
-        expect(await sharp(response.data).metadata()).toMatchObject({ format: 'jpeg', width: 128, height: 128 });
-        expect(response.headers.get('cache-control')).toMatch(/^private, max-age=\d+, immutable$/);
-        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+          const url = via === 'token' ? `/api/download/${job.id}.jpg` : done.downloadUrl!;
+          const response = await user.fetchBytes(url, via === 'token');
+          expect(response.status).toBe(200);
+          expect(response.headers.get('content-type')).toBe('image/jpeg');
+          expect(Number(response.headers.get('content-length'))).toBe(response.data.length);
+          expect(response.data.equals(fs.readFileSync(thumbnailFile(job.id)))).toBe(true);
+          expect(await sharp(response.data).metadata()).toMatchObject({ format: 'jpeg', width: 128, height: 128 });
+          expect(response.headers.get('cache-control')).toMatch(/^private, max-age=\d+, immutable$/);
+          expect(response.headers.get('x-content-type-options')).toBe('nosniff');
 
-        // Content-Disposition: an attachment named "<original name>-thumb.jpg", exactly in the UTF-8
-        // form, and as a plain quoted ASCII fallback that cannot break out of its quotes.
-        const disposition = response.headers.get('content-disposition')!;
-        const parsed = /^attachment; filename="([\x20-\x7e]*)"; filename\*=UTF-8''([A-Za-z0-9!#$&+\-.^_`|~%]+)$/.exec(disposition);
-        expect(parsed).not.toBeNull();
-        const [, ascii, encoded] = parsed!;
-        const stem = done.originalFilename.replace(/\.[^.]*$/, '');
-        expect(decodeURIComponent(encoded)).toBe(`${stem || 'thumbnail'}-thumb.jpg`);
-        expect(ascii).not.toMatch(/["\\]/);
-        expect(ascii).toMatch(/-thumb\.jpg$/);
+          // Content-Disposition: an attachment named "<original name>-thumb.jpg", exactly in the UTF-8
+          // form, and as a plain quoted ASCII fallback that cannot break out of its quotes.
+          const disposition = response.headers.get('content-disposition')!;
+          const parsed = /^attachment; filename="([\x20-\x7e]*)"; filename\*=UTF-8''([A-Za-z0-9!#$&+\-.^_`|~%]+)$/.exec(disposition);
+          expect(parsed).not.toBeNull();
+          const [, ascii, encoded] = parsed!;
+          const stem = done.originalFilename.replace(/\.[^.]*$/, '');
+          expect(decodeURIComponent(encoded)).toBe(`${stem || 'thumbnail'}-thumb.jpg`);
+          expect(ascii).not.toMatch(/["\\]/);
+          expect(ascii).toMatch(/-thumb\.jpg$/);
 
-        if (conditional) {
-          const again = await fetch(stack.baseUrl + url, {
-            headers: { 'if-none-match': response.headers.get('etag')!, ...(via === 'token' ? { authorization: `Bearer ${user.token}` } : {}) },
-          });
-          expect(again.status).toBe(304);
-          expect((await again.arrayBuffer()).byteLength).toBe(0);
-        }
-      }),
+          if (conditional) {
+            const again = await fetch(stack.baseUrl + url, {
+              headers: {
+                'if-none-match': response.headers.get('etag')!,
+                ...(via === 'token' ? { authorization: `Bearer ${user.token}` } : {}),
+              },
+            });
+            expect(again.status).toBe(304);
+            expect((await again.arrayBuffer()).byteLength).toBe(0);
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -276,12 +298,20 @@ describe('processing properties (built api + 2 built workers, Redis, SQLite, loc
   it('Property 36: invalid file error recovery (Requirements 10.3)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(goodImage.map((spec) => ({ good: true as const, spec })), brokenImage.map((broken) => ({ good: false as const, broken }))), { minLength: 2, maxLength: 6 }),
+        fc.array(
+          fc.oneof(
+            goodImage.map((spec) => ({ good: true as const, spec })),
+            brokenImage.map((broken) => ({ good: false as const, broken })),
+          ),
+          { minLength: 2, maxLength: 6 },
+        ),
         fc.integer({ min: 0, max: 3 }),
         async (items, userIndex) => {
           const user = users[userIndex];
           const files = await Promise.all(
-            items.map(async (item, i) => (item.good ? makeGood(item.spec, `g${i}`) : { name: `b${i}${EXTENSION[item.broken.kind]}`, data: await item.broken.make() })),
+            items.map(async (item, i) =>
+              item.good ? makeGood(item.spec, `g${i}`) : { name: `b${i}${EXTENSION[item.broken.kind]}`, data: await item.broken.make() },
+            ),
           );
           const jobs = await user.uploadOk(files);
           const done = await waitAll(user, jobs);
@@ -301,8 +331,12 @@ describe('processing properties (built api + 2 built workers, Redis, SQLite, loc
   }
 });
 
-
 /** A PNG that declares width×height but carries a few bytes of data: refused before decoding. */
 function pngBomb(width: number, height: number): Buffer {
-  return Buffer.concat([PNG_SIGNATURE, pngHeader(width, height, 8, 2), pngChunk('IDAT', deflateSync(Buffer.alloc(1024))), pngChunk('IEND')]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngHeader(width, height, 8, 2),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    pngChunk('IEND'),
+  ]);
 }

@@ -29,13 +29,24 @@ const imageSpec = fc.record({
   declared: fc.constantFrom('exact', 'generic', 'none'),
 });
 
-type ImageSpec = { kind: ImageKind; width: number; height: number; alpha: boolean; colour: number; base: string; upperExtension: boolean; declared: string };
+type ImageSpec = {
+  kind: ImageKind;
+  width: number;
+  height: number;
+  alpha: boolean;
+  colour: number;
+  base: string;
+  upperExtension: boolean;
+  declared: string;
+};
 
 async function makeImage(spec: ImageSpec): Promise<UploadFile> {
   const channels = spec.alpha ? 4 : 3;
   const background = { r: spec.colour >> 16, g: (spec.colour >> 8) & 0xff, b: spec.colour & 0xff, alpha: spec.alpha ? 0.5 : 1 };
   const image = sharp({ create: { width: spec.width, height: spec.height, channels, background } });
-  const data = await (spec.kind === 'jpeg' ? image.jpeg() : spec.kind === 'png' ? image.png() : spec.kind === 'gif' ? image.gif() : image.webp()).toBuffer();
+  const data = await (
+    spec.kind === 'jpeg' ? image.jpeg() : spec.kind === 'png' ? image.png() : spec.kind === 'gif' ? image.gif() : image.webp()
+  ).toBuffer();
   const media = ACCEPTED_MEDIA[spec.kind];
   const extension = media.extensions[0];
   const type = spec.declared === 'exact' ? media.mimeType : spec.declared === 'generic' ? 'application/octet-stream' : '';
@@ -96,38 +107,64 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
   it('Property 6: video file acceptance (Requirements 2.2)', async () => {
     // Encoding 100 videos would dominate the run; 100 uploads draw from real encodes in every container.
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...videos), fc.constantFrom('exact', 'generic'), fc.stringMatching(/^[a-z0-9-]{1,16}$/), async (video, declared, base) => {
-        const name = `${base}${path.extname(video.name)}`;
-        const res = await alice.upload([{ name, data: video.data, type: declared === 'exact' ? video.type : 'application/octet-stream' }]);
-        expect(res.status).toBe(201);
-        const [job] = res.body.jobs;
-        expect(job).toMatchObject({ originalFilename: name, fileType: 'video', fileSize: video.data.length, status: 'queued' });
-        expect(['video/mp4', 'video/quicktime', 'video/x-msvideo', 'video/webm']).toContain(job.mimeType);
-        expect(fs.readFileSync(stored(job.id)).equals(video.data)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...videos),
+        fc.constantFrom('exact', 'generic'),
+        fc.stringMatching(/^[a-z0-9-]{1,16}$/),
+        async (video, declared, base) => {
+          const name = `${base}${path.extname(video.name)}`;
+          const res = await alice.upload([
+            { name, data: video.data, type: declared === 'exact' ? video.type : 'application/octet-stream' },
+          ]);
+          expect(res.status).toBe(201);
+          const [job] = res.body.jobs;
+          expect(job).toMatchObject({ originalFilename: name, fileType: 'video', fileSize: video.data.length, status: 'queued' });
+          expect(['video/mp4', 'video/quicktime', 'video/x-msvideo', 'video/webm']).toContain(job.mimeType);
+          expect(fs.readFileSync(stored(job.id)).equals(video.data)).toBe(true);
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   // Feature: thumbnail-generation-system, Property 7: unsupported or mismatched files are rejected with a reason.
   it('Property 7: file type validation (Requirements 2.3)', async () => {
-    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } })
+      .jpeg()
+      .toBuffer();
     const foreign: Record<string, Buffer> = {
       'doc.pdf': Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n'),
       'pic.bmp': Buffer.concat([Buffer.from('BM'), Buffer.alloc(60, 1)]),
       'pic.tiff': Buffer.concat([Buffer.from('II*\0'), Buffer.alloc(60, 1)]),
       'vector.svg': Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
       'archive.zip': Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(60, 1)]),
-      'movie.mkv': Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x88]), Buffer.from('matroska'), Buffer.alloc(40)]),
+      'movie.mkv': Buffer.concat([
+        Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x88]),
+        Buffer.from('matroska'),
+        Buffer.alloc(40),
+      ]),
       'photo.heic': Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(40)]),
       'notes.txt': Buffer.from('hello'),
       'empty.jpg': Buffer.alloc(0),
     };
     const bad = fc.oneof(
-      fc.constantFrom(...Object.entries(foreign)).map(([name, data]) => ({ name, data, type: 'application/octet-stream', codes: ['unsupported_type', 'empty'] })),
-      fc.uint8Array({ minLength: 1, maxLength: 2048 }).map((bytes) => ({ name: 'random.jpg', data: Buffer.concat([Buffer.from('junk'), Buffer.from(bytes)]), type: 'image/jpeg', codes: ['unsupported_type'] })),
-      fc.constantFrom('.png', '.gif', '.webp', '.txt', '.exe', '.mp4', '.html').map((extension) => ({ name: `photo${extension}`, data: jpeg, type: '', codes: ['type_mismatch'] })),
-      fc.constantFrom('image/png', 'image/gif', 'video/mp4', 'text/html', 'application/pdf').map((type) => ({ name: 'photo.jpg', data: jpeg, type, codes: ['type_mismatch'] })),
+      fc
+        .constantFrom(...Object.entries(foreign))
+        .map(([name, data]) => ({ name, data, type: 'application/octet-stream', codes: ['unsupported_type', 'empty'] })),
+      fc
+        .uint8Array({ minLength: 1, maxLength: 2048 })
+        .map((bytes) => ({
+          name: 'random.jpg',
+          data: Buffer.concat([Buffer.from('junk'), Buffer.from(bytes)]),
+          type: 'image/jpeg',
+          codes: ['unsupported_type'],
+        })),
+      fc
+        .constantFrom('.png', '.gif', '.webp', '.txt', '.exe', '.mp4', '.html')
+        .map((extension) => ({ name: `photo${extension}`, data: jpeg, type: '', codes: ['type_mismatch'] })),
+      fc
+        .constantFrom('image/png', 'image/gif', 'video/mp4', 'text/html', 'application/pdf')
+        .map((type) => ({ name: 'photo.jpg', data: jpeg, type, codes: ['type_mismatch'] })),
     );
     await fc.assert(
       fc.asyncProperty(bad, fc.boolean(), async (file, withGoodFile) => {
@@ -227,7 +264,9 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
 
   // Feature: thumbnail-generation-system, Property 34: a failed upload says what went wrong.
   it('Property 34: upload failure error messages (Requirements 10.1)', async () => {
-    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#654321' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#654321' } })
+      .jpeg()
+      .toBuffer();
     const failure = fc.oneof(
       fc.constant({ kind: 'no files' as const }),
       fc.constant({ kind: 'wrong field' as const }),
@@ -279,7 +318,16 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
   it('honours Idempotency-Key: the same user and key get the first response back and no new jobs', async () => {
     const user = await ApiClient.register(api.baseUrl);
     const other = await ApiClient.register(api.baseUrl);
-    const file = await makeImage({ kind: 'png', width: 20, height: 10, alpha: true, colour: 0xabcdef, base: 'same', upperExtension: false, declared: 'exact' });
+    const file = await makeImage({
+      kind: 'png',
+      width: 20,
+      height: 10,
+      alpha: true,
+      colour: 0xabcdef,
+      base: 'same',
+      upperExtension: false,
+      declared: 'exact',
+    });
     const first = await user.upload([file], { 'idempotency-key': 'key-1' });
     expect(first.status).toBe(201);
     const second = await user.upload([file, file], { 'idempotency-key': 'key-1' });
@@ -296,7 +344,10 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
     const retried = await user.upload([file], { 'idempotency-key': 'key-2' });
     expect(retried.status).toBe(201);
     // Two at once with one key: one creates, the other is told it is in progress (or replays).
-    const [a, b] = await Promise.all([user.upload([file], { 'idempotency-key': 'key-3' }), user.upload([file], { 'idempotency-key': 'key-3' })]);
+    const [a, b] = await Promise.all([
+      user.upload([file], { 'idempotency-key': 'key-3' }),
+      user.upload([file], { 'idempotency-key': 'key-3' }),
+    ]);
     expect([a.status, b.status].sort()).toEqual(a.status === b.status ? [201, 201] : [201, 409]);
     expect((await user.list()).body.items).toHaveLength(3);
     const invalid = await user.upload([file], { 'idempotency-key': 'x'.repeat(300) });
@@ -304,7 +355,16 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
   });
 
   it('keeps the name only as data: path parts and control characters are stripped, storage keys are generated', async () => {
-    const file = await makeImage({ kind: 'jpeg', width: 4, height: 4, alpha: false, colour: 1, base: 'x', upperExtension: false, declared: 'exact' });
+    const file = await makeImage({
+      kind: 'jpeg',
+      width: 4,
+      height: 4,
+      alpha: false,
+      colour: 1,
+      base: 'x',
+      upperExtension: false,
+      declared: 'exact',
+    });
     const res = await alice.upload([{ ...file, name: '../../etc/pass\u202ewd\u200f.jpg' }]);
     expect(res.status).toBe(201);
     expect(res.body.jobs[0].originalFilename).toBe('passwd.jpg');
@@ -317,7 +377,16 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
 
   it('answers 400 for bad list queries and pages newest first', async () => {
     const user = await ApiClient.register(api.baseUrl);
-    const file = await makeImage({ kind: 'gif', width: 3, height: 3, alpha: false, colour: 7, base: 'g', upperExtension: false, declared: 'exact' });
+    const file = await makeImage({
+      kind: 'gif',
+      width: 3,
+      height: 3,
+      alpha: false,
+      colour: 7,
+      base: 'g',
+      upperExtension: false,
+      declared: 'exact',
+    });
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) ids.push((await user.uploadOk([file]))[0].id);
     const seen: string[] = [];
@@ -332,7 +401,9 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
     expect((await user.list('?status=queued')).body.items).toHaveLength(5);
     expect((await user.list('?status=completed')).body.items).toHaveLength(0);
     for (const query of ['?limit=0', '?limit=201', '?limit=abc', '?status=done', '?cursor=nope', '?extra=1']) {
-      const res = await request<{ message: unknown }>(api.baseUrl, 'GET', `/api/jobs${query}`, { headers: { authorization: `Bearer ${user.token}` } });
+      const res = await request<{ message: unknown }>(api.baseUrl, 'GET', `/api/jobs${query}`, {
+        headers: { authorization: `Bearer ${user.token}` },
+      });
       expect(res.status).toBe(400);
     }
   });

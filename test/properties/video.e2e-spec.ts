@@ -28,17 +28,91 @@ describe('video pipeline', () => {
     fx = await VideoFixtures.create(ffmpegBinary());
     const read = (name: string, file: string, type: string): UploadFile => ({ name, type, data: fs.readFileSync(file) });
     // A phone video: landscape pixels with a quarter-turn display matrix (held upright), and sound.
-    const phoneSource = await fx.make('phone-source.mp4', [...SINE(2), '-filter_complex', quadrantsGraph(320, 180, 15, 2), '-map', '[v]', '-map', '0:a', ...H264, '-c:a', 'aac', '-shortest']);
+    const phoneSource = await fx.make('phone-source.mp4', [
+      ...SINE(2),
+      '-filter_complex',
+      quadrantsGraph(320, 180, 15, 2),
+      '-map',
+      '[v]',
+      '-map',
+      '0:a',
+      ...H264,
+      '-c:a',
+      'aac',
+      '-shortest',
+    ]);
     videos.set('phone', read('IMG_0042.MOV', await fx.withDisplayMatrix(phoneSource, 'phone.mov', [0, 1, -1, 0]), 'video/quicktime'));
     // A screen recording as browsers make them: VP9 WebM written as a stream, without a duration.
-    videos.set('screen', read('screen-recording.webm', await fx.makePiped('screen.webm', ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10:duration=3', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-b:v', '300k'], 'webm'), 'video/webm'));
+    videos.set(
+      'screen',
+      read(
+        'screen-recording.webm',
+        await fx.makePiped(
+          'screen.webm',
+          ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10:duration=3', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-b:v', '300k'],
+          'webm',
+        ),
+        'video/webm',
+      ),
+    );
     const full = await fx.make('full.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=2', ...H264]);
     videos.set('broken', read('clip.mp4', await fx.truncated(full, 'broken.mp4', 0.4), 'video/mp4'));
     videos.set('mp4', read('h264.mp4', full, 'video/mp4'));
-    videos.set('avi', read('mpeg4.avi', await fx.make('mpeg4.avi', ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=2', '-c:v', 'mpeg4']), 'video/x-msvideo'));
-    videos.set('vp8', read('vp8.webm', await fx.make('vp8.webm', ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10:duration=1', ...SINE(1), '-c:v', 'libvpx', '-c:a', 'libopus']), 'video/webm'));
-    videos.set('short', read('blink.mp4', await fx.make('blink.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=0.2', ...H264]), 'video/mp4'));
-    videos.set('hevc', read('hevc.mp4', await fx.make('hevc.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=1', '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-tag:v', 'hvc1']), 'video/mp4'));
+    videos.set(
+      'avi',
+      read(
+        'mpeg4.avi',
+        await fx.make('mpeg4.avi', ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=2', '-c:v', 'mpeg4']),
+        'video/x-msvideo',
+      ),
+    );
+    videos.set(
+      'vp8',
+      read(
+        'vp8.webm',
+        await fx.make('vp8.webm', [
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=160x90:rate=10:duration=1',
+          ...SINE(1),
+          '-c:v',
+          'libvpx',
+          '-c:a',
+          'libopus',
+        ]),
+        'video/webm',
+      ),
+    );
+    videos.set(
+      'short',
+      read(
+        'blink.mp4',
+        await fx.make('blink.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=0.2', ...H264]),
+        'video/mp4',
+      ),
+    );
+    videos.set(
+      'hevc',
+      read(
+        'hevc.mp4',
+        await fx.make('hevc.mp4', [
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=160x120:rate=10:duration=1',
+          '-c:v',
+          'libx265',
+          '-preset',
+          'ultrafast',
+          '-x265-params',
+          'log-level=error',
+          '-tag:v',
+          'hvc1',
+        ]),
+        'video/mp4',
+      ),
+    );
 
     stack = await TestStack.start({ workers: 2 });
     history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
@@ -101,7 +175,9 @@ describe('video pipeline', () => {
         const statuses = history.of(job.id);
         expect(statuses).toEqual(['pending', 'queued', 'processing', 'completed']);
         const processingAt = history.all().find((c) => c.jobId === job.id && c.status === 'processing')!.at;
-        expect(fs.statSync(path.join(stack.dir, 'files', 'processed', job.id, 'thumb.jpg')).mtimeMs).toBeGreaterThanOrEqual(processingAt - 10); // the kernel's coarse file clock lags by up to a tick
+        expect(fs.statSync(path.join(stack.dir, 'files', 'processed', job.id, 'thumb.jpg')).mtimeMs).toBeGreaterThanOrEqual(
+          processingAt - 10,
+        ); // the kernel's coarse file clock lags by up to a tick
       }),
       { numRuns: 30 },
     );

@@ -22,7 +22,11 @@ export class ApiClient {
     readonly user: AuthResult['user'],
   ) {}
 
-  static async register(baseUrl: string, email = `user-${randomBytes(6).toString('hex')}@example.com`, password = 'correct horse battery'): Promise<ApiClient> {
+  static async register(
+    baseUrl: string,
+    email = `user-${randomBytes(6).toString('hex')}@example.com`,
+    password = 'correct horse battery',
+  ): Promise<ApiClient> {
     const { status, body } = await request<AuthResult>(baseUrl, 'POST', '/api/auth/register', { json: { email, password } });
     if (status !== 201) throw new Error(`register failed: ${status} ${JSON.stringify(body)}`);
     return new ApiClient(baseUrl, body.accessToken, body.user);

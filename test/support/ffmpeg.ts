@@ -36,11 +36,13 @@ export function smallVideos(names?: readonly string[]): SmallVideo[] {
   ];
   const ffmpeg = ffmpegBinary();
   try {
-    return recipes.filter(([name]) => !names || names.includes(name)).map(([name, type, args]) => {
-      const file = path.join(dir, name);
-      execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, file]);
-      return { name, type, data: fs.readFileSync(file) };
-    });
+    return recipes
+      .filter(([name]) => !names || names.includes(name))
+      .map(([name, type, args]) => {
+        const file = path.join(dir, name);
+        execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, file]);
+        return { name, type, data: fs.readFileSync(file) };
+      });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -56,7 +56,11 @@ function buildWebIfStale(): void {
   const index = path.join(ROOT, 'dist/apps/web/browser/index.html');
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
   const web = (dir: string) => newestMtime(dir, (name) => !name.endsWith('.spec.ts'));
-  const sources = Math.max(web(path.join(ROOT, 'apps/web/src')), newestMtime(path.join(ROOT, 'libs/shared/src')), fs.statSync(path.join(ROOT, 'angular.json')).mtimeMs);
+  const sources = Math.max(
+    web(path.join(ROOT, 'apps/web/src')),
+    newestMtime(path.join(ROOT, 'libs/shared/src')),
+    fs.statSync(path.join(ROOT, 'angular.json')).mtimeMs,
+  );
   if (built > sources) return;
   process.stdout.write('\nBuilding the web app for the browser tests…\n');
   execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], { cwd: ROOT, stdio: 'inherit' });
@@ -82,7 +86,10 @@ export function buildIfStale(
 ): void {
   if (!bundleIsStale(app)) return;
   announce(`Building ${app}`);
-  execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], { cwd: ROOT, stdio: quiet ? ['ignore', 2, 2] : 'inherit' });
+  execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], {
+    cwd: ROOT,
+    stdio: quiet ? ['ignore', 2, 2] : 'inherit',
+  });
   const now = new Date();
   fs.utimesSync(path.join(ROOT, 'dist/apps', app, 'main.js'), now, now);
 }

@@ -103,10 +103,18 @@ export function encode(image: RawImage | Sharp, format: RasterFormat, options: E
 
 /** An animation of solid frames (first colour first), `width`×`height` each. */
 export async function animation(format: 'gif' | 'webp', colours: readonly Rgb[], width: number, height: number): Promise<Buffer> {
-  const frames = await Promise.all(colours.map((colour) => toSharp(rawImage(width, height, 3, colour)).png().toBuffer()));
+  const frames = await Promise.all(
+    colours.map((colour) =>
+      toSharp(rawImage(width, height, 3, colour))
+        .png()
+        .toBuffer(),
+    ),
+  );
   const pipeline = sharp(frames, { join: { animated: true } });
   const delay = colours.map(() => 100);
-  return format === 'gif' ? pipeline.gif({ loop: 0, delay, dither: 0 }).toBuffer() : pipeline.webp({ loop: 0, delay, lossless: true }).toBuffer();
+  return format === 'gif'
+    ? pipeline.gif({ loop: 0, delay, dither: 0 }).toBuffer()
+    : pipeline.webp({ loop: 0, delay, lossless: true }).toBuffer();
 }
 
 // ── Cover crop target (Property 17) ──────────────────────────────────────────────────────────
@@ -126,7 +134,12 @@ export interface CoverPalette {
 /** Chosen so a blend of two neighbouring areas (a blurred boundary) is never nearest to a third colour. */
 export const COVER_COLOURS: CoverPalette = { cut: [220, 0, 0], longFrame: [255, 200, 0], shortFrame: [60, 60, 255], centre: [0, 170, 0] };
 /** For 1–2 channel images: grey levels ordered cut < longFrame < centre < shortFrame, none white or black. */
-export const COVER_GREYS: CoverPalette = { cut: [20, 20, 20], longFrame: [85, 85, 85], shortFrame: [215, 215, 215], centre: [150, 150, 150] };
+export const COVER_GREYS: CoverPalette = {
+  cut: [20, 20, 20],
+  longFrame: [85, 85, 85],
+  shortFrame: [215, 215, 215],
+  centre: [150, 150, 150],
+};
 
 export function coverPalette(channels: Channels): CoverPalette {
   return channels <= 2 ? COVER_GREYS : COVER_COLOURS;
@@ -213,7 +226,9 @@ export async function coverProblems(thumbnail: Buffer, source: { width: number; 
     const startBand = first;
     const endBand = size - 1 - last;
     if (Math.abs(startBand - expected) > tolerance || Math.abs(endBand - expected) > tolerance) {
-      problems.push(`${frame} bands are ${startBand} and ${endBand} px on the ${axis} axis, expected ${expected.toFixed(1)} ± ${tolerance}`);
+      problems.push(
+        `${frame} bands are ${startBand} and ${endBand} px on the ${axis} axis, expected ${expected.toFixed(1)} ± ${tolerance}`,
+      );
     }
   }
   return problems;
@@ -525,7 +540,11 @@ export function withGifFrameSize(gif: Buffer, width: number, height: number): Bu
 
 /** A lossless WebP (VP8L) whose bitstream header declares `width`×`height` (at most 16384 each). */
 export async function webpBomb(width = 16383, height = 16383): Promise<Buffer> {
-  const webp = Buffer.from(await toSharp(rawImage(16, 16, 3, [255, 0, 0])).webp({ lossless: true }).toBuffer());
+  const webp = Buffer.from(
+    await toSharp(rawImage(16, 16, 3, [255, 0, 0]))
+      .webp({ lossless: true })
+      .toBuffer(),
+  );
   if (webp.toString('latin1', 12, 16) !== 'VP8L' || webp[20] !== 0x2f) throw new Error('expected a simple VP8L WebP');
   const bits = webp.readUInt32LE(21);
   webp.writeUInt32LE(((bits & ~0x0fffffff) | (width - 1) | ((height - 1) << 14)) >>> 0, 21);

@@ -13,7 +13,13 @@ export class StatusSocket {
 
   /** Connects (websocket transport, no retries) and resolves once connected, or rejects with the connect_error. */
   static connect(baseUrl: string, token: string | undefined): Promise<StatusSocket> {
-    const socket = io(baseUrl, { path: '/socket.io', transports: ['websocket'], reconnection: false, auth: token === undefined ? {} : { token }, forceNew: true });
+    const socket = io(baseUrl, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      reconnection: false,
+      auth: token === undefined ? {} : { token },
+      forceNew: true,
+    });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(new StatusSocket(socket)));
       socket.once('connect_error', (error) => {

@@ -28,7 +28,8 @@ export function runSpans(stack: TestStack): Map<string, Span> {
   const spans = new Map<string, Span>();
   let seq = 0;
   for (const entry of entries) {
-    if (entry.msg.startsWith('Processing')) spans.set(entry.jobId, { jobId: entry.jobId, pid: entry.pid, seq: seq++, start: entry.time, end: Infinity });
+    if (entry.msg.startsWith('Processing'))
+      spans.set(entry.jobId, { jobId: entry.jobId, pid: entry.pid, seq: seq++, start: entry.time, end: Infinity });
     else if (/ (completed|failed)/.test(entry.msg) && spans.has(entry.jobId)) spans.get(entry.jobId)!.end = entry.time;
   }
   return spans;

@@ -31,13 +31,13 @@ export class StatusHistory {
   }
 
   of(jobId: string): JobStatus[] {
-    return (this.db.prepare('SELECT status FROM test_status_history WHERE job_id = ? ORDER BY seq').all(jobId) as { status: JobStatus }[]).map(
-      (row) => row.status,
-    );
+    return (
+      this.db.prepare('SELECT status FROM test_status_history WHERE job_id = ? ORDER BY seq').all(jobId) as { status: JobStatus }[]
+    ).map((row) => row.status);
   }
 
   all(): StatusChange[] {
-    return (this.db.prepare('SELECT seq, job_id AS jobId, status, at FROM test_status_history ORDER BY seq').all() as StatusChange[]);
+    return this.db.prepare('SELECT seq, job_id AS jobId, status, at FROM test_status_history ORDER BY seq').all() as StatusChange[];
   }
 
   /** Row of the jobs table, for checks on stored fields. */

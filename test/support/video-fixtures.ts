@@ -41,10 +41,15 @@ export function listEncoders(ffmpeg: string): Set<string> {
 /** Runs `ffmpeg -y <args>`; rejects with ffmpeg's stderr. */
 export function runFfmpeg(ffmpeg: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { maxBuffer: 4 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`ffmpeg ${args.join(' ')}\n${stderr}`));
-      else resolve();
-    });
+    execFile(
+      ffmpeg,
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args],
+      { maxBuffer: 4 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        if (error) reject(new Error(`ffmpeg ${args.join(' ')}\n${stderr}`));
+        else resolve();
+      },
+    );
   });
 }
 
@@ -76,7 +81,12 @@ export const SEGMENT_COLOUR_SHARE = (6 / 8) ** 2;
  * colour in any window a cover crop may take), `rate` frames a second. Returns the
  * `-filter_complex` value and the label of its output.
  */
-export function segmentsGraph(segments: readonly Segment[], width: number, height: number, rate: number): { graph: string; output: string } {
+export function segmentsGraph(
+  segments: readonly Segment[],
+  width: number,
+  height: number,
+  rate: number,
+): { graph: string; output: string } {
   const parts = segments.map(
     (segment, i) =>
       `color=c=${segment.colour}:s=${width}x${height}:r=${rate},trim=end_frame=${segment.frames},` +
@@ -208,7 +218,16 @@ export class VideoFixtures {
    * the frame's bytes are not there, the header would have ffmpeg allocate them).
    */
   async rawVideoBomb(name: string, width: number, height: number): Promise<string> {
-    const small = await this.make(`${name}.source.avi`, ['-f', 'lavfi', '-i', 'color=c=red:s=16x16:r=1:d=1', '-c:v', 'rawvideo', '-pix_fmt', 'bgr24']);
+    const small = await this.make(`${name}.source.avi`, [
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:s=16x16:r=1:d=1',
+      '-c:v',
+      'rawvideo',
+      '-pix_fmt',
+      'bgr24',
+    ]);
     const data = Buffer.from(await readFile(small));
     const avih = data.indexOf('avih');
     const strf = data.indexOf('strf');
@@ -265,9 +284,7 @@ export function seededBytes(count: number, seed: number): Buffer {
 /** Creates a FIFO (named pipe) with mkfifo: a "file" whose reader blocks until someone writes. */
 export async function makeFifo(dir: string, name: string): Promise<string> {
   const file = path.join(dir, name);
-  await new Promise<void>((resolve, reject) =>
-    execFile('mkfifo', [file], (error) => (error ? reject(error) : resolve())),
-  );
+  await new Promise<void>((resolve, reject) => execFile('mkfifo', [file], (error) => (error ? reject(error) : resolve())));
   return file;
 }
 

@@ -39,8 +39,24 @@ export class ApiModule {
         rateLimitModule,
         ...webApp(config.http.webRoot),
       ],
-      controllers: [AuthController, UploadController, JobsController, FilesController, HealthController, MetricsController, AdminController],
-      providers: [JobViewMapper, JobsGateway, ApiMetrics, AdminAccess, UploadInterceptor, IdempotencyInterceptor, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
+      controllers: [
+        AuthController,
+        UploadController,
+        JobsController,
+        FilesController,
+        HealthController,
+        MetricsController,
+        AdminController,
+      ],
+      providers: [
+        JobViewMapper,
+        JobsGateway,
+        ApiMetrics,
+        AdminAccess,
+        UploadInterceptor,
+        IdempotencyInterceptor,
+        { provide: APP_FILTER, useClass: DomainExceptionFilter },
+      ],
     };
   }
 }

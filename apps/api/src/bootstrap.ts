@@ -48,7 +48,12 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
   );
   mountQueueDashboard(app);
   if (config.http.corsOrigins.length > 0) {
-    app.enableCors({ origin: [...config.http.corsOrigins], credentials: false, exposedHeaders: ['Retry-After', 'X-Request-Id'], maxAge: 600 });
+    app.enableCors({
+      origin: [...config.http.corsOrigins],
+      credentials: false,
+      exposedHeaders: ['Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+    });
   }
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
   app.useGlobalPipes(

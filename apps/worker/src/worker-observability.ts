@@ -59,8 +59,16 @@ export class WorkerObservability implements OnApplicationBootstrap, BeforeApplic
       labelNames: ['file_type', 'outcome'],
       buckets: seconds,
     });
-    const finished = this.metrics.counter({ name: 'thumbs_jobs_finished_total', help: 'Jobs finished by this worker', labelNames: ['file_type', 'outcome'] });
-    const failures = this.metrics.counter({ name: 'thumbs_job_failures_total', help: 'Failed jobs by reason', labelNames: ['file_type', 'reason'] });
+    const finished = this.metrics.counter({
+      name: 'thumbs_jobs_finished_total',
+      help: 'Jobs finished by this worker',
+      labelNames: ['file_type', 'outcome'],
+    });
+    const failures = this.metrics.counter({
+      name: 'thumbs_job_failures_total',
+      help: 'Failed jobs by reason',
+      labelNames: ['file_type', 'reason'],
+    });
     const active: Gauge = this.metrics.gauge({
       name: 'thumbs_jobs_active',
       help: 'Jobs this worker is running now',

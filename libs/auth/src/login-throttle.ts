@@ -41,7 +41,12 @@ export class LoginThrottle {
       return;
     }
     const values = (result ?? []).map(([, value]) => value);
-    const [emailCount, emailTtl, addressCount, addressTtl] = [Number(values[0] ?? 0), Number(values[1]), Number(values[2] ?? 0), Number(values[3])];
+    const [emailCount, emailTtl, addressCount, addressTtl] = [
+      Number(values[0] ?? 0),
+      Number(values[1]),
+      Number(values[2] ?? 0),
+      Number(values[3]),
+    ];
     if (emailCount >= this.limits.perEmail || addressCount >= this.limits.perAddress) {
       const ttlMs = Math.max(emailCount >= this.limits.perEmail ? emailTtl : 0, addressCount >= this.limits.perAddress ? addressTtl : 0);
       const retryAfter = Math.max(1, Math.ceil(ttlMs / 1000));

@@ -27,9 +27,9 @@ export interface Job {
 }
 
 /** Fields a status transition may set along with the status. */
-export type JobPatch = Partial<
-  Pick<Job, 'errorMessage' | 'thumbnailKey' | 'claimToken' | 'requestId' | 'startedAt' | 'completedAt'>
-> & { incrementAttempts?: boolean };
+export type JobPatch = Partial<Pick<Job, 'errorMessage' | 'thumbnailKey' | 'claimToken' | 'requestId' | 'startedAt' | 'completedAt'>> & {
+  incrementAttempts?: boolean;
+};
 
 /**
  * The legal moves. `processing → processing` is a worker re-claiming a job whose previous worker

@@ -18,10 +18,7 @@ export interface TransitionRequest {
   now?: Date;
 }
 
-export type IdempotencyClaim =
-  | { state: 'claimed' }
-  | { state: 'in-progress' }
-  | { state: 'done'; response: string };
+export type IdempotencyClaim = { state: 'claimed' } | { state: 'in-progress' } | { state: 'done'; response: string };
 
 /**
  * Persistence port for jobs; adapters: SQLite and MongoDB. Every status change is one atomic

@@ -133,9 +133,15 @@ export class JobsService {
 
   private async enqueueSoon(userId: string, ids: string[], announce: readonly Job[] = []): Promise<void> {
     try {
-      await withDeadline(ENQUEUE_DEADLINE_MS, `no answer from Redis within ${ENQUEUE_DEADLINE_MS} ms`, this.queue.enqueue(userId, ids, announce));
+      await withDeadline(
+        ENQUEUE_DEADLINE_MS,
+        `no answer from Redis within ${ENQUEUE_DEADLINE_MS} ms`,
+        this.queue.enqueue(userId, ids, announce),
+      );
     } catch (error) {
-      this.logger.warn(`Jobs ${ids.join(', ')} are stored but not yet on the queue (${(error as Error).message}); the sweep will queue them.`);
+      this.logger.warn(
+        `Jobs ${ids.join(', ')} are stored but not yet on the queue (${(error as Error).message}); the sweep will queue them.`,
+      );
     }
   }
 }

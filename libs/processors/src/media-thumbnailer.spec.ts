@@ -54,7 +54,8 @@ describe('MediaThumbnailer', () => {
     await fx?.remove();
   });
 
-  const run = (fileType: Job['fileType'], file: string) => media.thumbnail({ job: job(fileType, file), file, size: 96, signal: new AbortController().signal });
+  const run = (fileType: Job['fileType'], file: string) =>
+    media.thumbnail({ job: job(fileType, file), file, size: 96, signal: new AbortController().signal });
 
   it('sends a video job to the video thumbnailer', async () => {
     const video = await fx.make('clip.mp4', ['-f', 'lavfi', '-i', 'testsrc2=s=96x54:r=10:d=1', '-c:v', VIDEO_CODEC, '-pix_fmt', 'yuv420p']);
@@ -63,13 +64,23 @@ describe('MediaThumbnailer', () => {
 
   it('sends an image job to the image thumbnailer', async () => {
     const image = fx.path('still.png');
-    await writeFile(image, await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } }).png().toBuffer());
+    await writeFile(
+      image,
+      await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } })
+        .png()
+        .toBuffer(),
+    );
     expect(await sharp(await run('image', image)).metadata()).toMatchObject({ format: 'jpeg', width: 96, height: 96 });
   });
 
   it('fails a video job whose file is an image with the video message', async () => {
     const image = fx.path('not-a-video.png');
-    await writeFile(image, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000000' } }).png().toBuffer());
+    await writeFile(
+      image,
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000000' } })
+        .png()
+        .toBuffer(),
+    );
     await expect(run('video', image)).rejects.toThrow(UnprocessableMediaError);
     await expect(run('video', image)).rejects.toThrow('The file is not an MP4, MOV, AVI or WebM video this service can read.');
   });

@@ -178,10 +178,12 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
     it('property: any string is either refused as a key or stores exactly that key', async () => {
       const anyKey = fc.oneof(
         fc.string({ unit: 'binary', maxLength: 40 }),
-        fc.array(fc.oneof(fc.constantFrom('uploads', 'processed', 'a', '..', '.', '', 'x.jpg', '-', '_a'), fc.string({ maxLength: 6 })), {
-          minLength: 1,
-          maxLength: 9,
-        }).map((parts) => parts.join('/')),
+        fc
+          .array(fc.oneof(fc.constantFrom('uploads', 'processed', 'a', '..', '.', '', 'x.jpg', '-', '_a'), fc.string({ maxLength: 6 })), {
+            minLength: 1,
+            maxLength: 9,
+          })
+          .map((parts) => parts.join('/')),
       );
       await fc.assert(
         fc.asyncProperty(anyKey, async (key) => {
@@ -205,10 +207,29 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
 /** Keys that must never be accepted: traversal, absolute, empty or dot segments, separators, control bytes. */
 function hostileKey(): fc.Arbitrary<string> {
   const fine = fc.constantFrom('uploads', 'processed', 'a', 'thumb.jpg', '0190a7e2-0000-7000-8000-000000000001');
-  const bad = fc.constantFrom('..', '.', '', '.tmp', '.hidden', '..\\..', 'a\\b', '%2e%2e', 'a b', 'a\0b', 'é', 'C:', '~/', 'a\nb', '*', '?x');
+  const bad = fc.constantFrom(
+    '..',
+    '.',
+    '',
+    '.tmp',
+    '.hidden',
+    '..\\..',
+    'a\\b',
+    '%2e%2e',
+    'a b',
+    'a\0b',
+    'é',
+    'C:',
+    '~/',
+    'a\nb',
+    '*',
+    '?x',
+  );
   return fc.oneof(
     // At least one bad segment somewhere among good ones.
-    fc.tuple(fc.array(fine, { maxLength: 3 }), bad, fc.array(fine, { maxLength: 3 })).map(([before, b, after]) => [...before, b, ...after].join('/')),
+    fc
+      .tuple(fc.array(fine, { maxLength: 3 }), bad, fc.array(fine, { maxLength: 3 }))
+      .map(([before, b, after]) => [...before, b, ...after].join('/')),
     // Absolute paths and URLs.
     fine.map((segment) => `/${segment}`),
     fine.map((segment) => `s3://bucket/${segment}`),

@@ -16,12 +16,15 @@ export function mountQueueDashboard(app: INestApplication): void {
   const access = app.get(AdminAccess);
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUE_DASHBOARD_PATH);
-  createBullBoard({ queues: [new BullMQAdapter(app.get(JobQueue).queue)], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'thumbs queue' } } });
+  createBullBoard({
+    queues: [new BullMQAdapter(app.get(JobQueue).queue)],
+    serverAdapter: adapter,
+    options: { uiConfig: { boardTitle: 'thumbs queue' } },
+  });
   const guard = (req: Request, res: Response, next: NextFunction) => {
-    access.adminOf(req).then(
-      (admin) => (admin ? next() : res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'Not found' })),
-      next,
-    );
+    access
+      .adminOf(req)
+      .then((admin) => (admin ? next() : res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'Not found' })), next);
   };
   app.use(QUEUE_DASHBOARD_PATH, guard, adapter.getRouter());
 }

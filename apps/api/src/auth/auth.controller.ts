@@ -1,5 +1,16 @@
 import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse, ApiBadRequestResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+  ApiBadRequestResponse,
+} from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { AuthService, AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
 import { RateLimitGuard } from '../http/rate-limit';
@@ -32,7 +43,10 @@ export class AuthController {
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: AuthResultDto })
   @ApiUnauthorizedResponse({ type: ErrorDto, description: '`Invalid email or password`, whichever of the two is wrong' })
-  @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many failed attempts for this email or from this address; see Retry-After' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    description: 'Too many failed attempts for this email or from this address; see Retry-After',
+  })
   login(@Body() body: LoginDto, @Ip() ip: string): Promise<AuthResultDto> {
     return this.auth.login(body.email, body.password, ip);
   }

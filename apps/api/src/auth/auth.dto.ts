@@ -26,7 +26,11 @@ export class CredentialsDto {
   @IsEmail({}, { message: 'email must be a valid email address' })
   email!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', minLength: PASSWORD_MIN_LENGTH, description: `${PASSWORD_MIN_LENGTH} characters to ${PASSWORD_MAX_BYTES} bytes` })
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    minLength: PASSWORD_MIN_LENGTH,
+    description: `${PASSWORD_MIN_LENGTH} characters to ${PASSWORD_MAX_BYTES} bytes`,
+  })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxUtf8Bytes(PASSWORD_MAX_BYTES)

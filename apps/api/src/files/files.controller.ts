@@ -112,7 +112,12 @@ export class FilesController {
 export function contentDisposition(originalFilename: string): string {
   const base = originalFilename.replace(/\.[^.]*$/, '') || 'thumbnail';
   const name = `${base}-thumb.jpg`;
-  const ascii = name.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').replace(/["\\%;]/g, '_').trim() || 'thumbnail-thumb.jpg';
+  const ascii =
+    name
+      .normalize('NFKD')
+      .replace(/[^\x20-\x7e]/g, '')
+      .replace(/["\\%;]/g, '_')
+      .trim() || 'thumbnail-thumb.jpg';
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

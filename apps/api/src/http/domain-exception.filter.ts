@@ -17,7 +17,8 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
 };
 
 /** Errors of ioredis while Redis is down or unreachable. */
-const REDIS_DOWN = /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection is closed|Command timed out|max retries per request|Stream isn't writeable/i;
+const REDIS_DOWN =
+  /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection is closed|Command timed out|max retries per request|Stream isn't writeable/i;
 
 /**
  * The one place errors become HTTP responses: domain errors by kind, Nest's HttpExceptions as they
@@ -39,7 +40,10 @@ export class DomainExceptionFilter implements ExceptionFilter {
     // A failed health check answers in its own shape: what is up, what is down.
     const response = exception instanceof HttpException ? exception.getResponse() : undefined;
     if (typeof response === 'object' && response !== null && 'details' in response && 'status' in response) {
-      res.status((exception as HttpException).getStatus()).setHeader('Retry-After', '5').json(response);
+      res
+        .status((exception as HttpException).getStatus())
+        .setHeader('Retry-After', '5')
+        .json(response);
       return;
     }
     const { status, message, extra, retryAfter } = this.describe(exception, req);
@@ -78,7 +82,11 @@ export class DomainExceptionFilter implements ExceptionFilter {
     const text = (exception as Error | undefined)?.message ?? '';
     if (REDIS_DOWN.test(text) || (exception as Error | undefined)?.name === 'MaxRetriesPerRequestError') {
       this.logger.warn(`${req.method} ${req.path}: Redis unavailable: ${text}`);
-      return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'The queue (Redis) is unavailable right now. Try again shortly.', retryAfter: 5 };
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        message: 'The queue (Redis) is unavailable right now. Try again shortly.',
+        retryAfter: 5,
+      };
     }
     this.logger.error({ err: exception, method: req.method, path: req.path, requestId: (req as { id?: unknown }).id }, 'Unhandled error');
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };

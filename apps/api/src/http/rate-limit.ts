@@ -50,7 +50,10 @@ export class RateLimitGuard extends ThrottlerGuard {
     return `${throttlerName}:${tracker}`;
   }
 
-  protected override async throwThrottlingException(context: ExecutionContext, detail: { timeToBlockExpire: number; limit: number }): Promise<void> {
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: { timeToBlockExpire: number; limit: number },
+  ): Promise<void> {
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
     throw new TooManyRequestsError(`Too many requests (at most ${detail.limit} a minute). Try again in ${retryAfter} seconds.`, retryAfter);

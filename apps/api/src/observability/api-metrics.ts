@@ -29,9 +29,21 @@ export class ApiMetrics {
       labelNames: ['method', 'route', 'status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
-    this.uploads = metrics.counter({ name: 'thumbs_uploads_total', help: 'Files accepted by uploads, by file type', labelNames: ['file_type'] });
-    this.uploadBytes = metrics.counter({ name: 'thumbs_upload_bytes_total', help: 'Bytes of accepted uploaded files, by file type', labelNames: ['file_type'] });
-    this.rejections = metrics.counter({ name: 'thumbs_upload_rejections_total', help: 'Uploaded files rejected, by reason', labelNames: ['code'] });
+    this.uploads = metrics.counter({
+      name: 'thumbs_uploads_total',
+      help: 'Files accepted by uploads, by file type',
+      labelNames: ['file_type'],
+    });
+    this.uploadBytes = metrics.counter({
+      name: 'thumbs_upload_bytes_total',
+      help: 'Bytes of accepted uploaded files, by file type',
+      labelNames: ['file_type'],
+    });
+    this.rejections = metrics.counter({
+      name: 'thumbs_upload_rejections_total',
+      help: 'Uploaded files rejected, by reason',
+      labelNames: ['code'],
+    });
 
     const jobsGauge: Gauge<'status' | 'file_type'> = metrics.gauge({
       name: 'thumbs_jobs',
@@ -75,7 +87,13 @@ export class ApiMetrics {
     const end = this.http.startTimer();
     res.once('finish', () => {
       const pattern = (req.route as { path?: string } | undefined)?.path;
-      const route = pattern ? `${req.baseUrl}${pattern}` : req.path.startsWith('/api') ? 'unmatched' : req.path.startsWith('/socket.io') ? '/socket.io' : 'static';
+      const route = pattern
+        ? `${req.baseUrl}${pattern}`
+        : req.path.startsWith('/api')
+          ? 'unmatched'
+          : req.path.startsWith('/socket.io')
+            ? '/socket.io'
+            : 'static';
       end({ method: req.method, route, status: String(res.statusCode) });
     });
     next();

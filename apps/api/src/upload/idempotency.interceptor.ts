@@ -42,7 +42,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
         return body;
       }),
       // A failed request does not use the key up: the client may send it again.
-      catchError((error: unknown) => from(this.jobs.releaseIdempotencyKey(userId, key).catch(() => undefined)).pipe(concatMap(() => throwError(() => error)))),
+      catchError((error: unknown) =>
+        from(this.jobs.releaseIdempotencyKey(userId, key).catch(() => undefined)).pipe(concatMap(() => throwError(() => error))),
+      ),
     );
   }
 }

@@ -52,7 +52,11 @@ export class UploadController {
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Sending the same key again returns the first response and creates no jobs' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Sending the same key again returns the first response and creates no jobs',
+  })
   @ApiCreatedResponse({ type: UploadResultDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'No file was acceptable (`rejected` lists why)' })
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })

@@ -48,7 +48,9 @@ export class UploadInterceptor implements NestInterceptor {
     }
     // Fail fast with 503 instead of receiving the whole upload first.
     await this.jobs.ping();
-    await new Promise<void>((resolve, reject) => this.parse(req, res, (error?: unknown) => (error ? reject(toDomainError(error, maxFilesPerRequest)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.parse(req, res, (error?: unknown) => (error ? reject(toDomainError(error, maxFilesPerRequest)) : resolve())),
+    );
     return next.handle();
   }
 }

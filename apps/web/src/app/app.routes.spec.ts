@@ -15,7 +15,13 @@ describe('app routes', () => {
     localStorage.clear();
     if (signedIn) storeSession();
     TestBed.configureTestingModule({
-      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideRouter(routes, withComponentInputBinding())],
+      providers: [
+        provideAppIcons(),
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideFakeJobSocket(),
+        provideRouter(routes, withComponentInputBinding()),
+      ],
     });
   }
 
@@ -47,7 +53,9 @@ describe('app routes', () => {
     const page = harness.fixture.nativeElement as HTMLElement;
     expect(queryTestId(page, 'logout-button')).not.toBeNull();
     expect(queryTestId(page, 'drop-zone')).not.toBeNull();
-    TestBed.inject(HttpTestingController).expectOne((req) => req.url === '/api/jobs').flush(aPage([]));
+    TestBed.inject(HttpTestingController)
+      .expectOne((req) => req.url === '/api/jobs')
+      .flush(aPage([]));
     expect(document.title).toBe('Dashboard · Thumbs');
   });
 

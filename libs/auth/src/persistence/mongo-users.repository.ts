@@ -51,11 +51,25 @@ export class MongoUsersRepository extends UsersRepository {
 
   async findByEmail(email: string): Promise<User | null> {
     // `email` is always a string here (validated DTO), and `$eq` makes sure it is compared as one.
-    return mongoGuard(async () => toUser(await this.users.findOne({ email: { $eq: email } }).lean().exec()));
+    return mongoGuard(async () =>
+      toUser(
+        await this.users
+          .findOne({ email: { $eq: email } })
+          .lean()
+          .exec(),
+      ),
+    );
   }
 
   async findById(id: string): Promise<User | null> {
-    return mongoGuard(async () => toUser(await this.users.findOne({ _id: { $eq: id } }).lean().exec()));
+    return mongoGuard(async () =>
+      toUser(
+        await this.users
+          .findOne({ _id: { $eq: id } })
+          .lean()
+          .exec(),
+      ),
+    );
   }
 }
 

@@ -19,9 +19,7 @@ export abstract class AppConfig {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export type DatabaseConfig =
-  | { kind: 'sqlite'; url: string; path: string }
-  | { kind: 'mongo'; url: string };
+export type DatabaseConfig = { kind: 'sqlite'; url: string; path: string } | { kind: 'mongo'; url: string };
 
 export interface RedisConfig {
   url: string;

@@ -92,7 +92,13 @@ describe('loadConfig', () => {
       dir,
     );
     expect(config.database).toEqual({ kind: 'mongo', url: 'mongodb://user:pw@db:27017/thumbs' });
-    expect(config.storage).toMatchObject({ driver: 's3', bucket: 'thumbs-bucket', endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true });
+    expect(config.storage).toMatchObject({
+      driver: 's3',
+      bucket: 'thumbs-bucket',
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+    });
     expect(config.auth.jwtExpiresInSeconds).toBe(900);
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.auth.adminEmails).toEqual(['ops@example.com']);

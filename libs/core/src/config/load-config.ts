@@ -84,9 +84,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       searchPath: env.PATH ?? '',
     },
     worker: {
-      concurrency: read('WORKER_CONCURRENCY', String(os.availableParallelism()), (raw) =>
-        parseInteger(raw, { min: 1, max: 256 }),
-      ),
+      concurrency: read('WORKER_CONCURRENCY', String(os.availableParallelism()), (raw) => parseInteger(raw, { min: 1, max: 256 })),
       jobTimeoutMs: read('JOB_TIMEOUT_MS', '300000', (raw) => parseInteger(raw, { min: 100 })),
       lockMs: read('JOB_LOCK_MS', '30000', (raw) => parseInteger(raw, { min: 1000 })),
       sweepIntervalMs: read('QUEUE_SWEEP_MS', '10000', (raw) => parseInteger(raw, { min: 100 })),

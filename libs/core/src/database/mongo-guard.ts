@@ -17,7 +17,12 @@ export async function mongoGuard<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     const name = (error as Error | undefined)?.name ?? '';
     const message = (error as Error | undefined)?.message ?? '';
-    if (UNAVAILABLE_NAMES.has(name) || /buffering timed out|Client must be connected|connection .* closed|before initial connection|bufferCommands = false|not connected/i.test(message)) {
+    if (
+      UNAVAILABLE_NAMES.has(name) ||
+      /buffering timed out|Client must be connected|connection .* closed|before initial connection|bufferCommands = false|not connected/i.test(
+        message,
+      )
+    ) {
       throw new ServiceUnavailableError('The database is unavailable right now. Try again shortly.', 'database');
     }
     throw error;

@@ -42,7 +42,11 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
       signal.addEventListener('abort', onAbort, { once: true });
       child.once('exit', (code) => {
         signal.removeEventListener('abort', onAbort);
-        if (code === 0) sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).jpeg().toBuffer().then(resolve, reject);
+        if (code === 0)
+          sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+            .jpeg()
+            .toBuffer()
+            .then(resolve, reject);
       });
     });
 
@@ -85,7 +89,9 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
 
   async function runOne(durationMs: number): Promise<{ status: string; errorMessage: string | null; child: ChildProcess }> {
     plannedMs = durationMs;
-    const upload = await module.get(UploadIntake).receive(Readable.from([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])]), 'x.jpg', 'image/jpeg');
+    const upload = await module
+      .get(UploadIntake)
+      .receive(Readable.from([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])]), 'x.jpg', 'image/jpeg');
     if (!('stored' in upload)) throw new Error('intake refused the file');
     const [job] = await module.get(JobsService).createFromUploads(newId(), [upload.stored], null);
     const repository = module.get(JobsRepository);
@@ -108,7 +114,9 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
           expect(status).toBe('failed');
           expect(errorMessage).toBe(`Processing took longer than ${TIMEOUT_MS} ms and was stopped.`);
           // The work was stopped, not left running: its process is gone.
-          await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+          await new Promise((resolve) =>
+            child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve),
+          );
           expect(child.signalCode).toBe('SIGKILL');
         } else {
           expect(status).toBe('completed');

@@ -125,7 +125,10 @@ export class JobRunner {
     try {
       const thumbnail = await withTimeout(
         this.config.worker.jobTimeoutMs,
-        (signal) => this.storage.withLocalFile(claimed.originalKey, (file) => thumbnailer({ job: claimed, file, size: this.config.thumbnails.size, signal })),
+        (signal) =>
+          this.storage.withLocalFile(claimed.originalKey, (file) =>
+            thumbnailer({ job: claimed, file, size: this.config.thumbnails.size, signal }),
+          ),
         stop,
       );
       finished = await this.complete(claimed, claimToken, thumbnail);

@@ -68,15 +68,27 @@ describe('classifyUpload', () => {
   });
 
   it('rejects empty files, unknown content, and content that disagrees with its name or type', () => {
-    expect(classifyUpload({ head: Buffer.alloc(0), filename: 'a.jpg', declaredType: 'image/jpeg', size: 0 })).toMatchObject({ accepted: false, code: 'empty' });
-    expect(classifyUpload({ head: Buffer.from('hello'), filename: 'a.jpg', declaredType: '', size: 5 })).toMatchObject({ accepted: false, code: 'unsupported_type' });
+    expect(classifyUpload({ head: Buffer.alloc(0), filename: 'a.jpg', declaredType: 'image/jpeg', size: 0 })).toMatchObject({
+      accepted: false,
+      code: 'empty',
+    });
+    expect(classifyUpload({ head: Buffer.from('hello'), filename: 'a.jpg', declaredType: '', size: 5 })).toMatchObject({
+      accepted: false,
+      code: 'unsupported_type',
+    });
     expect(classifyUpload({ head: jpeg, filename: 'a.png', declaredType: '', size: 100 })).toMatchObject({
       accepted: false,
       code: 'type_mismatch',
       message: '“a.png” contains JPEG data but is named .png. Rename it to .jpg if it really is JPEG.',
     });
-    expect(classifyUpload({ head: jpeg, filename: 'a.jpg', declaredType: 'text/html', size: 100 })).toMatchObject({ accepted: false, code: 'type_mismatch' });
-    expect(classifyUpload({ head: jpeg, filename: 'index.html', declaredType: 'image/jpeg', size: 100 })).toMatchObject({ accepted: false, code: 'type_mismatch' });
+    expect(classifyUpload({ head: jpeg, filename: 'a.jpg', declaredType: 'text/html', size: 100 })).toMatchObject({
+      accepted: false,
+      code: 'type_mismatch',
+    });
+    expect(classifyUpload({ head: jpeg, filename: 'index.html', declaredType: 'image/jpeg', size: 100 })).toMatchObject({
+      accepted: false,
+      code: 'type_mismatch',
+    });
   });
 });
 

@@ -4,8 +4,31 @@ import { ACCEPTED_MEDIA, AcceptedMedia, MediaKind, RejectionCode } from '@app/sh
 export const SNIFF_BYTES = 4100;
 
 const MP4_BRANDS = new Set([
-  'isom', 'iso2', 'iso3', 'iso4', 'iso5', 'iso6', 'iso7', 'iso8', 'iso9', 'mp41', 'mp42', 'mp71', 'avc1',
-  'M4V ', 'M4VH', 'M4VP', 'dash', 'f4v ', 'MSNV', 'NDAS', 'XAVC', 'hvc1', 'av01', 'mmp4', 'FACE',
+  'isom',
+  'iso2',
+  'iso3',
+  'iso4',
+  'iso5',
+  'iso6',
+  'iso7',
+  'iso8',
+  'iso9',
+  'mp41',
+  'mp42',
+  'mp71',
+  'avc1',
+  'M4V ',
+  'M4VH',
+  'M4VP',
+  'dash',
+  'f4v ',
+  'MSNV',
+  'NDAS',
+  'XAVC',
+  'hvc1',
+  'av01',
+  'mmp4',
+  'FACE',
 ]);
 /** QuickTime files older than the ftyp box start with one of these atoms. */
 const QUICKTIME_ATOMS = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot']);
@@ -86,9 +109,7 @@ const EXTENSION_KINDS: Record<string, MediaKind[]> = Object.fromEntries(
   ),
 );
 
-export type Classification =
-  | { accepted: true; media: AcceptedMedia }
-  | { accepted: false; code: RejectionCode; message: string };
+export type Classification = { accepted: true; media: AcceptedMedia } | { accepted: false; code: RejectionCode; message: string };
 
 /**
  * Decides whether an uploaded file is accepted: by its content, then checked against its name's

@@ -58,11 +58,25 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async findById(id: string): Promise<Job | null> {
-    return mongoGuard(async () => toJob(await this.jobs.findOne({ _id: { $eq: id } }).lean().exec()));
+    return mongoGuard(async () =>
+      toJob(
+        await this.jobs
+          .findOne({ _id: { $eq: id } })
+          .lean()
+          .exec(),
+      ),
+    );
   }
 
   async findOwned(id: string, userId: string): Promise<Job | null> {
-    return mongoGuard(async () => toJob(await this.jobs.findOne({ _id: { $eq: id }, userId: { $eq: userId } }).lean().exec()));
+    return mongoGuard(async () =>
+      toJob(
+        await this.jobs
+          .findOne({ _id: { $eq: id }, userId: { $eq: userId } })
+          .lean()
+          .exec(),
+      ),
+    );
   }
 
   async list(userId: string, query: ListQuery): Promise<Job[]> {
@@ -77,7 +91,12 @@ export class MongoJobsRepository extends JobsRepository {
   async transition(id: string, request: TransitionRequest): Promise<Job | null> {
     const { filter, update } = transitionQuery(request);
     return mongoGuard(async () =>
-      toJob(await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { returnDocument: 'after' }).lean().exec()),
+      toJob(
+        await this.jobs
+          .findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { returnDocument: 'after' })
+          .lean()
+          .exec(),
+      ),
     );
   }
 
@@ -88,7 +107,10 @@ export class MongoJobsRepository extends JobsRepository {
     return mongoGuard(async () => {
       const moved: string[] = [];
       for (const id of ids) {
-        const doc = await this.jobs.findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { returnDocument: 'after', projection: { _id: 1 } }).lean().exec();
+        const doc = await this.jobs
+          .findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { returnDocument: 'after', projection: { _id: 1 } })
+          .lean()
+          .exec();
         if (doc) moved.push(doc._id);
       }
       return moved;
@@ -96,20 +118,39 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
-    return mongoGuard(async () => toJob(await this.jobs.findOneAndDelete({ _id: { $eq: id }, userId: { $eq: userId } }).lean().exec()));
+    return mongoGuard(async () =>
+      toJob(
+        await this.jobs
+          .findOneAndDelete({ _id: { $eq: id }, userId: { $eq: userId } })
+          .lean()
+          .exec(),
+      ),
+    );
   }
 
   async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
     const filter: QueryFilter<JobDocument> = { status: { $in: ['pending', 'queued', 'processing'] } };
     if (options.updatedBefore) filter.updatedAt = { $lt: options.updatedBefore };
     return mongoGuard(async () =>
-      (await this.jobs.find(filter).sort({ _id: 1 }).limit(options.limit ?? 100_000).lean().exec()).map((doc) => toJob(doc)!),
+      (
+        await this.jobs
+          .find(filter)
+          .sort({ _id: 1 })
+          .limit(options.limit ?? 100_000)
+          .lean()
+          .exec()
+      ).map((doc) => toJob(doc)!),
     );
   }
 
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
     const rows = await mongoGuard(() =>
-      this.jobs.aggregate<{ _id: JobStatus; n: number }>([...(userId ? [{ $match: { userId: { $eq: userId } } }] : []), { $group: { _id: '$status', n: { $sum: 1 } } }]).exec(),
+      this.jobs
+        .aggregate<{
+          _id: JobStatus;
+          n: number;
+        }>([...(userId ? [{ $match: { userId: { $eq: userId } } }] : []), { $group: { _id: '$status', n: { $sum: 1 } } }])
+        .exec(),
     );
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
     for (const row of rows) counts[row._id] = row.n;
@@ -118,7 +159,12 @@ export class MongoJobsRepository extends JobsRepository {
 
   async countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
     const rows = await mongoGuard(() =>
-      this.jobs.aggregate<{ _id: { status: JobStatus; fileType: Job['fileType'] }; n: number }>([{ $group: { _id: { status: '$status', fileType: '$fileType' }, n: { $sum: 1 } } }]).exec(),
+      this.jobs
+        .aggregate<{
+          _id: { status: JobStatus; fileType: Job['fileType'] };
+          n: number;
+        }>([{ $group: { _id: { status: '$status', fileType: '$fileType' }, n: { $sum: 1 } } }])
+        .exec(),
     );
     return rows.map((row) => ({ status: row._id.status, fileType: row._id.fileType, count: row.n }));
   }
@@ -131,7 +177,10 @@ export class MongoJobsRepository extends JobsRepository {
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
       }
-      const existing = await this.keys.findOne({ userId: { $eq: userId }, key: { $eq: key } }).lean().exec();
+      const existing = await this.keys
+        .findOne({ userId: { $eq: userId }, key: { $eq: key } })
+        .lean()
+        .exec();
       if (existing && existing.createdAt.getTime() < now.getTime() - IDEMPOTENCY_TTL_MS) {
         // Expired but not yet swept by the TTL monitor: take it over.
         const taken = await this.keys

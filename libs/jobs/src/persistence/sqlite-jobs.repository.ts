@@ -129,14 +129,16 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   async transitionMany(ids: readonly string[], request: TransitionRequest): Promise<string[]> {
     if (ids.length === 0) return [];
     const { sql, params } = this.transitionSql(request, `id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
-    return this.sqlite.guard(() =>
-      (this.sqlite.prepare(`${sql} RETURNING id`).all(...params) as { id: string }[]).map((row) => row.id),
-    );
+    return this.sqlite.guard(() => (this.sqlite.prepare(`${sql} RETURNING id`).all(...params) as { id: string }[]).map((row) => row.id));
   }
 
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
     return this.sqlite.guard(() =>
-      toJob(this.sqlite.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(String(id), String(userId)) as JobRow | undefined),
+      toJob(
+        this.sqlite.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(String(id), String(userId)) as
+          | JobRow
+          | undefined,
+      ),
     );
   }
 

@@ -217,7 +217,8 @@ export class JobQueue {
       from: ['pending', 'queued', 'processing'],
       to: 'failed',
       set: {
-        errorMessage: 'Processing stopped repeatedly (the worker crashed or was stopped while handling this file). Retry it, or try a smaller or re-encoded file.',
+        errorMessage:
+          'Processing stopped repeatedly (the worker crashed or was stopped while handling this file). Retry it, or try a smaller or re-encoded file.',
         claimToken: null,
       },
     });
@@ -241,7 +242,10 @@ export class JobQueue {
         const job = await this.jobs.findById(id);
         if (job) await this.events.publish(job);
       }
-      await this.enqueue(userId, missing.map((job) => job.id));
+      await this.enqueue(
+        userId,
+        missing.map((job) => job.id),
+      );
       report.requeued += missing.length;
     }
   }

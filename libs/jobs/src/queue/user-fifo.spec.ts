@@ -31,7 +31,11 @@ describe('UserFifo (real Redis)', () => {
     const users = ['u1', 'u2', 'u3'];
     const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('push' as const), user: fc.constantFrom(...users), jobIds: fc.array(fc.constantFrom(...ids), { minLength: 1, maxLength: 3 }) }),
+      fc.record({
+        kind: fc.constant('push' as const),
+        user: fc.constantFrom(...users),
+        jobIds: fc.array(fc.constantFrom(...ids), { minLength: 1, maxLength: 3 }),
+      }),
       fc.record({ kind: fc.constant('remove' as const), user: fc.constantFrom(...users), jobId: fc.constantFrom(...ids) }),
       fc.record({ kind: fc.constant('withdraw' as const), user: fc.constantFrom(...users), jobId: fc.constantFrom(...ids) }),
     );
@@ -46,11 +50,18 @@ describe('UserFifo (real Redis)', () => {
             for (const id of o.jobIds) if (!list.includes(id)) list.push(id);
             expect(await fifo.push(o.user, o.jobIds)).toBe(list[0]);
           } else if (o.kind === 'remove') {
-            model.set(o.user, list.filter((id) => id !== o.jobId));
+            model.set(
+              o.user,
+              list.filter((id) => id !== o.jobId),
+            );
             expect(await fifo.remove(o.user, o.jobId)).toBe(model.get(o.user)![0] ?? null);
           } else {
             const removable = list[0] !== o.jobId && list.includes(o.jobId);
-            if (removable) model.set(o.user, list.filter((id) => id !== o.jobId));
+            if (removable)
+              model.set(
+                o.user,
+                list.filter((id) => id !== o.jobId),
+              );
             expect(await fifo.withdraw(o.user, o.jobId)).toBe(removable);
           }
         }

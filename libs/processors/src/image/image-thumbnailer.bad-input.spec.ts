@@ -112,7 +112,7 @@ describe('files that are not images', () => {
     expectReadable(error);
   });
 
-  it('a file that is gone is not the upload\'s fault: a plain error the worker retries, not a verdict on the file', async () => {
+  it("a file that is gone is not the upload's fault: a plain error the worker retries, not a verdict on the file", async () => {
     const error = await rejectionOf(thumbnailer.fromFile(path.join(files.path, 'missing.jpg'), SIZE));
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(UnprocessableMediaError);
@@ -138,7 +138,9 @@ describe('decompression bombs are refused from the header, before decoding', () 
     const fromFile = await measure(() => rejectionOf(thumbnailer.fromFile(file, SIZE)));
     // From a buffer (decoded video frames) sharp's own limitInputPixels refuses it, also from the header.
     const fromBuffer = await measure(() => rejectionOf(thumbnailer.fromBuffer(data, SIZE)));
-    console.log(`${name}: refused in ${fromFile.ms.toFixed(1)} ms (buffer: ${fromBuffer.ms.toFixed(1)} ms), peak RSS +${(fromFile.peakRssGrowth / MiB).toFixed(1)} MiB`);
+    console.log(
+      `${name}: refused in ${fromFile.ms.toFixed(1)} ms (buffer: ${fromBuffer.ms.toFixed(1)} ms), peak RSS +${(fromFile.peakRssGrowth / MiB).toFixed(1)} MiB`,
+    );
 
     for (const { result: error, peakRssGrowth } of [fromFile, fromBuffer]) {
       expect(error).toBeInstanceOf(UnprocessableMediaError);

@@ -88,9 +88,15 @@ describe('colour management', () => {
     ['without a profile (the default CMYK profile is assumed)', false],
   ])('reads a CMYK JPEG %s as the right sRGB colours', async (_name, embedded) => {
     const source = toSharp(quadrants(64, 64, inGamut));
-    const cmyk = await (embedded ? source.withIccProfile('cmyk') : source.toColourspace('cmyk')).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+    const cmyk = await (embedded ? source.withIccProfile('cmyk') : source.toColourspace('cmyk'))
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .toBuffer();
     const metadata = await sharp(cmyk).metadata();
-    expect({ space: metadata.space, channels: metadata.channels, hasProfile: metadata.hasProfile }).toEqual({ space: 'cmyk', channels: 4, hasProfile: embedded });
+    expect({ space: metadata.space, channels: metadata.channels, hasProfile: metadata.hasProfile }).toEqual({
+      space: 'cmyk',
+      channels: 4,
+      hasProfile: embedded,
+    });
 
     const seen = await quadrantColours(await thumbnail(cmyk, 'cmyk.jpg'));
     // sRGB → press CMYK → sRGB is not exact (perceptual rendering), but inverted ink (Adobe CMYK),
@@ -116,7 +122,9 @@ describe('colour management', () => {
   });
 
   it('converts a Display P3 JPEG to sRGB', async () => {
-    const plain = await toSharp(quadrants(64, 64, p3Values)).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+    const plain = await toSharp(quadrants(64, 64, p3Values))
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .toBuffer();
     const tagged = withJpegIccProfile(plain, await builtinIccProfile('p3'));
     expect((await sharp(tagged).metadata()).hasProfile).toBe(true);
 
@@ -124,7 +132,9 @@ describe('colour management', () => {
   });
 
   it('converts a Display P3 PNG (iCCP chunk) to sRGB', async () => {
-    const plain = await toSharp(quadrants(64, 64, p3Values)).png().toBuffer();
+    const plain = await toSharp(quadrants(64, 64, p3Values))
+      .png()
+      .toBuffer();
     const tagged = withPngIccProfile(plain, await builtinIccProfile('p3'), 'Display P3');
     expect((await sharp(tagged).metadata()).hasProfile).toBe(true);
 
@@ -192,7 +202,16 @@ describe('bit depths and transparency (flattened onto white)', () => {
     });
     expect((await sharp(png).metadata()).isPalette).toBe(true);
 
-    expectColours(await quadrantColours(await thumbnail(png, 'palette.png')), [[255, 255, 255], [255, 0, 0], [0, 0, 255], [127, 255, 127]], 5);
+    expectColours(
+      await quadrantColours(await thumbnail(png, 'palette.png')),
+      [
+        [255, 255, 255],
+        [255, 0, 0],
+        [0, 0, 255],
+        [127, 255, 127],
+      ],
+      5,
+    );
   });
 
   it('flattens an RGBA PNG whose transparent pixels hold black', async () => {
@@ -204,7 +223,16 @@ describe('bit depths and transparency (flattened onto white)', () => {
     ];
     const png = encodePng({ width: 64, height: 64, colourType: 6, bitDepth: 8, sample: (x, y) => colours[quadrant(x, y)] });
 
-    expectColours(await quadrantColours(await thumbnail(png, 'rgba.png')), [[255, 255, 255], [255, 127, 127], [0, 0, 0], [255, 0, 0]], 5);
+    expectColours(
+      await quadrantColours(await thumbnail(png, 'rgba.png')),
+      [
+        [255, 255, 255],
+        [255, 127, 127],
+        [0, 0, 0],
+        [255, 0, 0],
+      ],
+      5,
+    );
   });
 });
 
@@ -230,7 +258,11 @@ describe('a 24 MP progressive JPEG (6000×4000)', () => {
     const progressive = await texture.resize(6000, 4000, { kernel: 'cubic' }).jpeg({ quality: 85, progressive: true }).toBuffer();
     const file = await files.write('24mp-progressive.jpg', progressive);
     const metadata = await sharp(file).metadata();
-    expect({ width: metadata.width, height: metadata.height, isProgressive: metadata.isProgressive }).toEqual({ width: 6000, height: 4000, isProgressive: true });
+    expect({ width: metadata.width, height: metadata.height, isProgressive: metadata.isProgressive }).toEqual({
+      width: 6000,
+      height: 4000,
+      isProgressive: true,
+    });
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
     sharp.cache(false);
@@ -252,11 +284,19 @@ describe('a 24 MP progressive JPEG (6000×4000)', () => {
       ] as const) {
         const thumb = await measure(() => thumbnailer.fromFile(input, SIZE));
         const full = await measure(() =>
-          sharp(input, { sequentialRead: true }).extract({ left: 0, top: 0, width: 6000, height: 4000 }).resize(SIZE, SIZE, { fit: 'cover' }).jpeg().toBuffer(),
+          sharp(input, { sequentialRead: true })
+            .extract({ left: 0, top: 0, width: 6000, height: 4000 })
+            .resize(SIZE, SIZE, { fit: 'cover' })
+            .jpeg()
+            .toBuffer(),
         );
-        ratios.push(`${kind}: thumbnail ${thumb.ms.toFixed(0)} ms vs full decode ${full.ms.toFixed(0)} ms (ratio ${(thumb.ms / full.ms).toFixed(2)})`);
+        ratios.push(
+          `${kind}: thumbnail ${thumb.ms.toFixed(0)} ms vs full decode ${full.ms.toFixed(0)} ms (ratio ${(thumb.ms / full.ms).toFixed(2)})`,
+        );
       }
-      console.log(`24 MP JPEG (${mib(progressive.length)}): first thumbnail peak RSS +${mib(first.peakRssGrowth)} in ${first.ms.toFixed(0)} ms; ${ratios.join('; ')}`);
+      console.log(
+        `24 MP JPEG (${mib(progressive.length)}): first thumbnail peak RSS +${mib(first.peakRssGrowth)} in ${first.ms.toFixed(0)} ms; ${ratios.join('; ')}`,
+      );
     } finally {
       sharp.cache(true);
     }

@@ -44,7 +44,13 @@ describe('Property 16: image thumbnail dimensions', () => {
       fc.asyncProperty(dimensions, formats, channelCounts, thumbnailSizes, async ([width, height], format, channels, size) => {
         const thumbnail = await thumbnailOf(width, height, channels, format, size);
         const metadata = await sharp(thumbnail).metadata();
-        expect({ format: metadata.format, width: metadata.width, height: metadata.height, channels: metadata.channels, space: metadata.space }).toEqual({
+        expect({
+          format: metadata.format,
+          width: metadata.width,
+          height: metadata.height,
+          channels: metadata.channels,
+          space: metadata.space,
+        }).toEqual({
           format: 'jpeg',
           width: size,
           height: size,
@@ -72,7 +78,11 @@ describe('Property 17: aspect ratio preserved by cover crop', () => {
     const dimensions = fc
       .integer({ min: 32, max: 600 })
       .chain((short) =>
-        fc.tuple(fc.constant(short), fc.integer({ min: short, max: Math.min(4000, Math.floor(MAX_GENERATED_PIXELS / short)) }), fc.boolean()),
+        fc.tuple(
+          fc.constant(short),
+          fc.integer({ min: short, max: Math.min(4000, Math.floor(MAX_GENERATED_PIXELS / short)) }),
+          fc.boolean(),
+        ),
       )
       .map(([short, long, landscape]): [number, number] => (landscape ? [long, short] : [short, long]));
     await fc.assert(
@@ -107,7 +117,11 @@ describe('Property 17: aspect ratio preserved by cover crop', () => {
     ]) {
       const source = await encode(coverTarget(width, height, 3), 'png');
       const resized = await sharp(source).resize(128, 128, options).png().toBuffer();
-      const square = await sharp(resized).resize(128, 128, { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).jpeg().toBuffer();
+      const square = await sharp(resized)
+        .resize(128, 128, { fit: 'contain', background: '#ffffff' })
+        .flatten({ background: '#ffffff' })
+        .jpeg()
+        .toBuffer();
       expect(await coverProblems(square, { width, height, channels: 3 })).not.toEqual([]);
     }
   });

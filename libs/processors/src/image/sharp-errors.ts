@@ -30,7 +30,10 @@ export function describeImageError(error: unknown): Error {
   if (TRUNCATED.test(raw)) {
     return new UnprocessableMediaError(`The image file is incomplete or damaged${said}. Upload the complete file again.`, 'truncated');
   }
-  return new UnprocessableMediaError(`The image file is damaged and could not be decoded${said}. Re-save it in an image editor and upload it again.`, 'undecodable');
+  return new UnprocessableMediaError(
+    `The image file is damaged and could not be decoded${said}. Re-save it in an image editor and upload it again.`,
+    'undecodable',
+  );
 }
 
 /** The first line of a libvips error that says something, without its prefixes, at most MAX_DETAIL characters. */

@@ -11,9 +11,12 @@ const NPM = {
   ffmpeg: (require('@ffmpeg-installer/ffmpeg') as { path: string }).path,
   ffprobe: (require('@ffprobe-installer/ffprobe') as { path: string }).path,
 };
-const SYSTEM_DIR = ['/usr/bin', '/usr/local/bin'].find((dir) => fs.existsSync(path.join(dir, 'ffmpeg')) && fs.existsSync(path.join(dir, 'ffprobe')));
+const SYSTEM_DIR = ['/usr/bin', '/usr/local/bin'].find(
+  (dir) => fs.existsSync(path.join(dir, 'ffmpeg')) && fs.existsSync(path.join(dir, 'ffprobe')),
+);
 const withSystem = SYSTEM_DIR ? it : it.skip;
-if (!SYSTEM_DIR) console.warn('media-tools.spec: no system ffmpeg/ffprobe in /usr/bin or /usr/local/bin; the cases needing one are skipped.');
+if (!SYSTEM_DIR)
+  console.warn('media-tools.spec: no system ffmpeg/ffprobe in /usr/bin or /usr/local/bin; the cases needing one are skipped.');
 
 describe('MediaTools.resolve', () => {
   let dir: string;
@@ -88,16 +91,23 @@ describe('MediaTools.resolve', () => {
     const broken = await pathDir('broken-env', { ffmpeg: 'broken', ffprobe: 'broken' });
     const attempt = MediaTools.resolve({ ffmpegPath: path.join(broken, 'ffmpeg'), searchPath: empty });
     await expect(attempt).rejects.toBeInstanceOf(MediaToolsError);
-    await expect(attempt).rejects.toThrow(/^FFMPEG_PATH points to ".*ffmpeg", which does not run as ffmpeg: "-version" failed \(error while loading shared libraries/);
+    await expect(attempt).rejects.toThrow(
+      /^FFMPEG_PATH points to ".*ffmpeg", which does not run as ffmpeg: "-version" failed \(error while loading shared libraries/,
+    );
   });
 
   it('says what to do when there is no ffmpeg anywhere', async () => {
     const attempt = MediaTools.resolve({ searchPath: empty, npmPaths: { ffmpeg: undefined, ffprobe: NPM.ffprobe } });
-    await expect(attempt).rejects.toThrow(/^No working ffmpeg was found \(none on PATH; .*\)\. Install ffmpeg on the PATH, set FFMPEG_PATH, or run npm install/);
+    await expect(attempt).rejects.toThrow(
+      /^No working ffmpeg was found \(none on PATH; .*\)\. Install ffmpeg on the PATH, set FFMPEG_PATH, or run npm install/,
+    );
   });
 
   it('reads FFMPEG_PATH and FFPROBE_PATH through the config loader', async () => {
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATA_DIR: dir, FFMPEG_PATH: NPM.ffmpeg, FFPROBE_PATH: NPM.ffprobe }, dir);
+    const config = loadConfig(
+      { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATA_DIR: dir, FFMPEG_PATH: NPM.ffmpeg, FFPROBE_PATH: NPM.ffprobe },
+      dir,
+    );
     const tools = await MediaTools.fromConfig(config);
     expect(tools.describe().ffmpeg).toMatchObject({ path: NPM.ffmpeg, source: 'env' });
     expect(JSON.parse(JSON.stringify(tools.describe()))).toEqual(tools.describe());

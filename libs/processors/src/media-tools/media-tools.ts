@@ -63,7 +63,9 @@ export class MediaTools {
       resolveTool('ffmpeg', options.ffmpegPath, options),
       resolveTool('ffprobe', options.ffprobePath, options),
     ]);
-    logger.log(`ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path}), ffprobe ${ffprobe.version} (${ffprobe.source}: ${ffprobe.path})`);
+    logger.log(
+      `ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path}), ffprobe ${ffprobe.version} (${ffprobe.source}: ${ffprobe.path})`,
+    );
     return new MediaTools(ffmpeg, ffprobe);
   }
 
@@ -157,7 +159,9 @@ function npmBinary(name: MediaToolName): string | undefined {
   try {
     // Required lazily: the installer packages throw (a string) at load time on unsupported platforms.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const installer = (name === 'ffmpeg' ? require('@ffmpeg-installer/ffmpeg') : require('@ffprobe-installer/ffprobe')) as { path?: unknown };
+    const installer = (name === 'ffmpeg' ? require('@ffmpeg-installer/ffmpeg') : require('@ffprobe-installer/ffprobe')) as {
+      path?: unknown;
+    };
     return typeof installer.path === 'string' ? installer.path : undefined;
   } catch {
     return undefined;

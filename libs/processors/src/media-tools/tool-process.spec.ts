@@ -34,11 +34,15 @@ describe('runTool', () => {
   it('kills a process writing more than the stdout limit', async () => {
     const run = runTool('/usr/bin/yes', ['thumbs'], { maxStdoutBytes: 64 * 1024 });
     await expect(run).rejects.toBeInstanceOf(ToolOutputLimitError);
-    expect(await waitFor(() => (childProcesses().some((child) => child.args.startsWith('/usr/bin/yes')) ? undefined : true), 2000)).toBe(true);
+    expect(await waitFor(() => (childProcesses().some((child) => child.args.startsWith('/usr/bin/yes')) ? undefined : true), 2000)).toBe(
+      true,
+    );
   });
 
   it('keeps only the start of a long stderr', async () => {
-    const result = await runTool('/bin/sh', ['-c', 'printf first >&2; head -c 100000 /dev/zero | tr "\\0" x >&2'], { maxStderrBytes: 1000 });
+    const result = await runTool('/bin/sh', ['-c', 'printf first >&2; head -c 100000 /dev/zero | tr "\\0" x >&2'], {
+      maxStderrBytes: 1000,
+    });
     expect(result.stderr).toHaveLength(1000);
     expect(result.stderr.startsWith('first')).toBe(true);
   });

@@ -86,9 +86,7 @@ export function runTool(executable: string, args: readonly string[], options: To
       if (stderr.length < maxStderr) stderr += text.slice(0, maxStderr - stderr.length);
     });
     child.once('error', (error) => settle(() => reject(error)));
-    child.once('close', (exitCode, exitSignal) =>
-      settle(() => resolve({ exitCode, exitSignal, stdout: Buffer.concat(stdout), stderr })),
-    );
+    child.once('close', (exitCode, exitSignal) => settle(() => resolve({ exitCode, exitSignal, stdout: Buffer.concat(stdout), stderr })));
   });
 }
 

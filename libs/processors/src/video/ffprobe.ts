@@ -56,7 +56,18 @@ export class Ffprobe {
   async probe(file: string, signal: AbortSignal): Promise<ProbeResult> {
     const result = await runTool(
       this.tools.ffprobe.path,
-      ['-hide_banner', '-v', 'error', ...SAFE_INPUT_OPTIONS, '-print_format', 'json', '-show_format', '-show_streams', '-i', inputPath(file)],
+      [
+        '-hide_banner',
+        '-v',
+        'error',
+        ...SAFE_INPUT_OPTIONS,
+        '-print_format',
+        'json',
+        '-show_format',
+        '-show_streams',
+        '-i',
+        inputPath(file),
+      ],
       { signal, maxStdoutBytes: PROBE_OUTPUT_LIMIT },
     );
     if (result.exitCode !== 0) throw new FfprobeError(result.stderr, result.exitCode);
@@ -87,9 +98,18 @@ export class Ffprobe {
     const result = await runTool(
       this.tools.ffprobe.path,
       [
-        '-hide_banner', '-v', 'error', ...SAFE_INPUT_OPTIONS,
-        '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time', '-of', 'csv=p=0',
-        '-i', inputPath(file),
+        '-hide_banner',
+        '-v',
+        'error',
+        ...SAFE_INPUT_OPTIONS,
+        '-select_streams',
+        String(streamIndex),
+        '-show_entries',
+        'packet=pts_time',
+        '-of',
+        'csv=p=0',
+        '-i',
+        inputPath(file),
       ],
       {
         signal,

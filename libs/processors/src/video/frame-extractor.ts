@@ -113,20 +113,32 @@ export class FrameExtractor {
         .setFfmpegPath(this.tools.ffmpeg.path)
         .input(inputPath(request.file))
         .inputOptions([
-          '-nostdin', '-hide_banner', '-loglevel', 'error',
+          '-nostdin',
+          '-hide_banner',
+          '-loglevel',
+          'error',
           ...SAFE_INPUT_OPTIONS,
           '-noautorotate',
-          '-threads', DECODER_THREADS,
+          '-threads',
+          DECODER_THREADS,
         ])
         .seekInput(formatSeconds(request.seconds))
         .outputOptions([
-          '-map', `0:${request.streamIndex}`,
-          '-an', '-sn', '-dn',
-          '-filter_threads', '1',
-          '-frames:v', '1',
-          '-c:v', 'png',
-          '-compression_level', '1',
-          '-f', 'image2pipe',
+          '-map',
+          `0:${request.streamIndex}`,
+          '-an',
+          '-sn',
+          '-dn',
+          '-filter_threads',
+          '1',
+          '-frames:v',
+          '1',
+          '-c:v',
+          'png',
+          '-compression_level',
+          '1',
+          '-f',
+          'image2pipe',
         ])
         .output(sink, { end: true });
       if (request.filters.length > 0) command.videoFilters([...request.filters]);

@@ -5,20 +5,16 @@ describe('candidateTimes', () => {
   describe('Property 21: midpoint frame extraction (the times tried)', () => {
     it('tries duration / 2 first, then a bounded number of distinct times inside the stream', () => {
       fc.assert(
-        fc.property(
-          fc.double({ min: 0, max: 1e5, noNaN: true }),
-          fc.double({ min: 1e-3, max: 1e5, noNaN: true }),
-          (start, duration) => {
-            const times = candidateTimes({ start, duration });
-            expect(times[0]).toBeCloseTo(start + duration / 2, 9);
-            expect(times.length).toBeLessThanOrEqual(CANDIDATE_FRACTIONS.length);
-            for (const time of times) {
-              expect(time).toBeGreaterThanOrEqual(start);
-              expect(time).toBeLessThan(start + duration);
-            }
-            expect(new Set(times).size).toBe(times.length);
-          },
-        ),
+        fc.property(fc.double({ min: 0, max: 1e5, noNaN: true }), fc.double({ min: 1e-3, max: 1e5, noNaN: true }), (start, duration) => {
+          const times = candidateTimes({ start, duration });
+          expect(times[0]).toBeCloseTo(start + duration / 2, 9);
+          expect(times.length).toBeLessThanOrEqual(CANDIDATE_FRACTIONS.length);
+          for (const time of times) {
+            expect(time).toBeGreaterThanOrEqual(start);
+            expect(time).toBeLessThan(start + duration);
+          }
+          expect(new Set(times).size).toBe(times.length);
+        }),
         { numRuns: 1000 },
       );
     });

@@ -26,7 +26,9 @@ describe('describeVideoFailure', () => {
   it('explains a partial file as truncated, before the decoding errors it causes', () => {
     const error = describeVideoFailure(PARTIAL, FILE);
     expect(error.reason).toBe('truncated');
-    expect(error.message).toBe('The video file is truncated: it ends before its data does (stream 0, offset 0xf48: partial file). Upload the complete file again.');
+    expect(error.message).toBe(
+      'The video file is truncated: it ends before its data does (stream 0, offset 0xf48: partial file). Upload the complete file again.',
+    );
     expect(reportsTruncation(PARTIAL)).toBe(true);
     expect(reportsTruncation(EBML)).toBe(false);
   });
@@ -41,11 +43,17 @@ describe('describeVideoFailure', () => {
 
   it('names a codec the ffmpeg build cannot decode', () => {
     const error = describeVideoFailure('Decoder (codec av1) not found for input stream #0:0', FILE);
-    expect(error).toMatchObject({ reason: 'unsupported_codec', message: "The video uses the av1 codec, which this server's ffmpeg cannot decode." });
+    expect(error).toMatchObject({
+      reason: 'unsupported_codec',
+      message: "The video uses the av1 codec, which this server's ffmpeg cannot decode.",
+    });
   });
 
   it('says what was refused when the container is not one of the accepted ones', () => {
-    const error = describeVideoFailure(`[mp3 @ 0x5563dd3fc280] Format not on whitelist 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm'\n${FILE}: Invalid argument`, FILE);
+    const error = describeVideoFailure(
+      `[mp3 @ 0x5563dd3fc280] Format not on whitelist 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm'\n${FILE}: Invalid argument`,
+      FILE,
+    );
     expect(error.message).toBe('The file is not an MP4, MOV, AVI or WebM video this service can read.');
   });
 
@@ -57,7 +65,12 @@ describe('describeVideoFailure', () => {
     it('holds for any stderr mentioning the file', () => {
       const line = fc.oneof(
         fc.string({ maxLength: 400 }),
-        fc.constantFrom('moov atom not found', 'partial file', 'Invalid data found when processing input', 'Decoder (codec hevc) not found'),
+        fc.constantFrom(
+          'moov atom not found',
+          'partial file',
+          'Invalid data found when processing input',
+          'Decoder (codec hevc) not found',
+        ),
       );
       fc.assert(
         fc.property(fc.array(fc.tuple(fc.boolean(), line), { maxLength: 12 }), (lines) => {

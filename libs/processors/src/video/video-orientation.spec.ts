@@ -112,7 +112,8 @@ describe('orientationOf', () => {
 
 describe('parseDisplayMatrix', () => {
   it('reads ffprobe 5.1 and 6.x output', () => {
-    const text = '\n00000000:            0      -65536           0\n00000001:        65536           0           0\n00000002:            0           0  1073741824\n';
+    const text =
+      '\n00000000:            0      -65536           0\n00000001:        65536           0           0\n00000002:            0           0  1073741824\n';
     expect(parseDisplayMatrix(text)).toEqual([0, -65536, 0, 65536, 0, 0, 0, 0, 1073741824]);
   });
 

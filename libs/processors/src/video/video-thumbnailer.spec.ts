@@ -90,40 +90,111 @@ const LONG_SEGMENTS: Segment[] = [
 
 /** Codecs and containers, each a 3 s testsrc2 clip, most with audio. */
 const CODEC_RECIPES: Recipe[] = [
-  { name: 'h264-aac.mp4', encoders: ['libx264', 'aac'], make: (fx) => fx.make('h264-aac.mp4', [...TESTSRC(3), ...SINE(3), ...H264, '-c:a', 'aac', '-shortest']) },
+  {
+    name: 'h264-aac.mp4',
+    encoders: ['libx264', 'aac'],
+    make: (fx) => fx.make('h264-aac.mp4', [...TESTSRC(3), ...SINE(3), ...H264, '-c:a', 'aac', '-shortest']),
+  },
   { name: 'h264.mov', encoders: ['libx264'], make: (fx) => fx.make('h264.mov', [...TESTSRC(3), ...H264]) },
   {
     name: 'h264-10bit.mp4',
     encoders: ['libx264'],
-    make: (fx) => fx.make('h264-10bit.mp4', [...TESTSRC(3), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-profile:v', 'high10']),
+    make: (fx) =>
+      fx.make('h264-10bit.mp4', [
+        ...TESTSRC(3),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p10le',
+        '-profile:v',
+        'high10',
+      ]),
   },
   {
     name: 'hevc-aac.mp4',
     encoders: ['libx265', 'aac'],
     make: (fx) =>
-      fx.make('hevc-aac.mp4', [...TESTSRC(3), ...SINE(3), '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-tag:v', 'hvc1', '-c:a', 'aac', '-shortest']),
+      fx.make('hevc-aac.mp4', [
+        ...TESTSRC(3),
+        ...SINE(3),
+        '-c:v',
+        'libx265',
+        '-preset',
+        'ultrafast',
+        '-x265-params',
+        'log-level=error',
+        '-tag:v',
+        'hvc1',
+        '-c:a',
+        'aac',
+        '-shortest',
+      ]),
   },
-  { name: 'mpeg4-mp3.avi', encoders: ['mpeg4', 'libmp3lame'], make: (fx) => fx.make('mpeg4-mp3.avi', [...TESTSRC(3), ...SINE(3), '-c:v', 'mpeg4', '-q:v', '4', '-c:a', 'libmp3lame', '-shortest']) },
+  {
+    name: 'mpeg4-mp3.avi',
+    encoders: ['mpeg4', 'libmp3lame'],
+    make: (fx) => fx.make('mpeg4-mp3.avi', [...TESTSRC(3), ...SINE(3), '-c:v', 'mpeg4', '-q:v', '4', '-c:a', 'libmp3lame', '-shortest']),
+  },
   { name: 'mpeg4.mp4', encoders: ['mpeg4'], make: (fx) => fx.make('mpeg4.mp4', [...TESTSRC(3), '-c:v', 'mpeg4', '-q:v', '4']) },
   { name: 'mjpeg.avi', encoders: ['mjpeg'], make: (fx) => fx.make('mjpeg.avi', [...TESTSRC(3), '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p']) },
   {
     name: 'vp8-audio.webm',
     encoders: ['libvpx', WEBM_AUDIO],
-    make: (fx) => fx.make('vp8-audio.webm', [...TESTSRC(3), ...SINE(3), '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '400k', '-c:a', WEBM_AUDIO, '-shortest']),
+    make: (fx) =>
+      fx.make('vp8-audio.webm', [
+        ...TESTSRC(3),
+        ...SINE(3),
+        '-c:v',
+        'libvpx',
+        '-deadline',
+        'realtime',
+        '-cpu-used',
+        '8',
+        '-b:v',
+        '400k',
+        '-c:a',
+        WEBM_AUDIO,
+        '-shortest',
+      ]),
   },
   {
     name: 'vp9-audio.webm',
     encoders: ['libvpx-vp9', WEBM_AUDIO],
     make: (fx) =>
-      fx.make('vp9-audio.webm', [...TESTSRC(3), ...SINE(3), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '400k', '-c:a', WEBM_AUDIO, '-shortest']),
+      fx.make('vp9-audio.webm', [
+        ...TESTSRC(3),
+        ...SINE(3),
+        '-c:v',
+        'libvpx-vp9',
+        '-deadline',
+        'realtime',
+        '-cpu-used',
+        '8',
+        '-b:v',
+        '400k',
+        '-c:a',
+        WEBM_AUDIO,
+        '-shortest',
+      ]),
   },
-  { name: 'av1-svt.mp4', encoders: ['libsvtav1'], make: (fx) => fx.make('av1-svt.mp4', [...TESTSRC(3, '128x72'), '-c:v', 'libsvtav1', '-preset', '12']) },
+  {
+    name: 'av1-svt.mp4',
+    encoders: ['libsvtav1'],
+    make: (fx) => fx.make('av1-svt.mp4', [...TESTSRC(3, '128x72'), '-c:v', 'libsvtav1', '-preset', '12']),
+  },
   {
     name: 'av1-aom.webm',
     encoders: ['libaom-av1'],
-    make: (fx) => fx.make('av1-aom.webm', [...TESTSRC(3, '128x72'), '-c:v', 'libaom-av1', '-cpu-used', '8', '-row-mt', '1', '-b:v', '200k']),
+    make: (fx) =>
+      fx.make('av1-aom.webm', [...TESTSRC(3, '128x72'), '-c:v', 'libaom-av1', '-cpu-used', '8', '-row-mt', '1', '-b:v', '200k']),
   },
-  { name: 'av1-rav1e.mp4', encoders: ['librav1e'], make: (fx) => fx.make('av1-rav1e.mp4', [...TESTSRC(3, '128x72'), '-c:v', 'librav1e', '-speed', '10']) },
+  {
+    name: 'av1-rav1e.mp4',
+    encoders: ['librav1e'],
+    make: (fx) => fx.make('av1-rav1e.mp4', [...TESTSRC(3, '128x72'), '-c:v', 'librav1e', '-speed', '10']),
+  },
 ];
 
 /** Display matrices (a, b, c, d) written into an MP4's tkhd: every quarter turn and mirror. */
@@ -131,16 +202,20 @@ const MATRICES: Record<string, [number, number, number, number]> = {
   'phone-portrait (90° clockwise)': [0, 1, -1, 0],
   'upside-down (180°)': [-1, 0, 0, -1],
   '90° counter-clockwise': [0, -1, 1, 0],
-  'mirrored': [-1, 0, 0, 1],
+  mirrored: [-1, 0, 0, 1],
   'mirrored + 90°': [0, -1, -1, 0],
   'flipped vertically': [1, 0, 0, -1],
-  'transposed': [0, 1, 1, 0],
+  transposed: [0, 1, 1, 0],
 };
 const matrixFile = (label: string) => `matrix-${label.replace(/[^a-z0-9]+/gi, '-')}.mp4`;
 
 const ROTATION_RECIPES: Recipe[] = [
   // Square, so that no cover crop (centred or not) cuts a quadrant away: the test sees where each one went.
-  { name: 'quadrants.mp4', encoders: ['libx264'], make: (fx) => fx.make('quadrants.mp4', ['-filter_complex', quadrantsGraph(64, 64, 10, 1), '-map', '[v]', ...H264]) },
+  {
+    name: 'quadrants.mp4',
+    encoders: ['libx264'],
+    make: (fx) => fx.make('quadrants.mp4', ['-filter_complex', quadrantsGraph(64, 64, 10, 1), '-map', '[v]', ...H264]),
+  },
   {
     name: 'landscape-phone.mp4',
     encoders: ['libx264'],
@@ -153,18 +228,32 @@ const ROTATION_RECIPES: Recipe[] = [
     name: 'rotate-metadata-90.mp4',
     encoders: ['libx264'],
     // What `-metadata:s:v rotate=90` writes is decided by this ffmpeg; the test reads the matrix back.
-    make: (fx, files) => fx.make('rotate-metadata-90.mp4', ['-i', files.get('quadrants.mp4') ?? '', '-c', 'copy', '-metadata:s:v', 'rotate=90']),
+    make: (fx, files) =>
+      fx.make('rotate-metadata-90.mp4', ['-i', files.get('quadrants.mp4') ?? '', '-c', 'copy', '-metadata:s:v', 'rotate=90']),
   },
   ...Object.entries(MATRICES).map(([label, matrix]) => ({
     name: matrixFile(label),
     encoders: ['libx264'],
-    make: (fx: VideoFixtures, files: Map<string, string>) => fx.withDisplayMatrix(files.get('quadrants.mp4') ?? '', matrixFile(label), matrix),
+    make: (fx: VideoFixtures, files: Map<string, string>) =>
+      fx.withDisplayMatrix(files.get('quadrants.mp4') ?? '', matrixFile(label), matrix),
   })),
   {
     name: 'phone.mov',
     encoders: ['libx264', 'aac'],
     make: async (fx) => {
-      const source = await fx.make('phone-source.mov', [...SINE(1), '-filter_complex', quadrantsGraph(64, 64, 10, 1), '-map', '[v]', '-map', '0:a', ...H264, '-c:a', 'aac', '-shortest']);
+      const source = await fx.make('phone-source.mov', [
+        ...SINE(1),
+        '-filter_complex',
+        quadrantsGraph(64, 64, 10, 1),
+        '-map',
+        '[v]',
+        '-map',
+        '0:a',
+        ...H264,
+        '-c:a',
+        'aac',
+        '-shortest',
+      ]);
       return fx.withDisplayMatrix(source, 'phone.mov', [0, 1, -1, 0]);
     },
   },
@@ -178,31 +267,69 @@ const TIMING_RECIPES: Recipe[] = [
     encoders: ['libvpx'],
     make: (fx) => fx.make('one-frame.webm', [...TESTSRC(1), '-frames:v', '1', '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '400k']),
   },
-  { name: 'long-60s.mp4', encoders: ['libx264'], make: (fx) => fx.make('long-60s.mp4', [...segmentsArgs(LONG_SEGMENTS, 32, 24, 2), ...H264]) },
+  {
+    name: 'long-60s.mp4',
+    encoders: ['libx264'],
+    make: (fx) => fx.make('long-60s.mp4', [...segmentsArgs(LONG_SEGMENTS, 32, 24, 2), ...H264]),
+  },
   {
     name: 'audio-longer.mp4',
     encoders: ['libx264', 'aac'],
-    make: (fx) => fx.make('audio-longer.mp4', [...SINE(9), ...segmentsArgs(RGB_SEGMENTS, 64, 48, 10), '-map', '0:a', ...H264, '-c:a', 'aac']),
+    make: (fx) =>
+      fx.make('audio-longer.mp4', [...SINE(9), ...segmentsArgs(RGB_SEGMENTS, 64, 48, 10), '-map', '0:a', ...H264, '-c:a', 'aac']),
   },
   {
     name: 'piped.webm',
     encoders: ['libvpx'],
-    make: (fx) => fx.makePiped('piped.webm', [...segmentsArgs(RGB_SEGMENTS, 64, 48, 10), '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '400k'], 'webm'),
+    make: (fx) =>
+      fx.makePiped(
+        'piped.webm',
+        [...segmentsArgs(RGB_SEGMENTS, 64, 48, 10), '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '400k'],
+        'webm',
+      ),
   },
   {
     name: 'piped-audio-longer.webm',
     encoders: ['libvpx', WEBM_AUDIO],
     make: (fx) =>
-      fx.makePiped('piped-audio-longer.webm', [...SINE(9), ...segmentsArgs(RGB_SEGMENTS, 64, 48, 10), '-map', '0:a', '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '400k', '-c:a', WEBM_AUDIO], 'webm'),
+      fx.makePiped(
+        'piped-audio-longer.webm',
+        [
+          ...SINE(9),
+          ...segmentsArgs(RGB_SEGMENTS, 64, 48, 10),
+          '-map',
+          '0:a',
+          '-c:v',
+          'libvpx',
+          '-deadline',
+          'realtime',
+          '-b:v',
+          '400k',
+          '-c:a',
+          WEBM_AUDIO,
+        ],
+        'webm',
+      ),
   },
-  { name: 'piped-truncated.webm', encoders: ['libvpx'], make: async (fx, files) => fx.truncated(files.get('piped.webm') ?? '', 'piped-truncated.webm', 0.7) },
+  {
+    name: 'piped-truncated.webm',
+    encoders: ['libvpx'],
+    make: async (fx, files) => fx.truncated(files.get('piped.webm') ?? '', 'piped-truncated.webm', 0.7),
+  },
 ];
 
 const CONTENT_RECIPES: Recipe[] = [
   {
     name: 'black-opening.mp4',
     encoders: ['libx264'],
-    make: (fx) => fx.make('black-opening.mp4', ['-filter_complex', 'color=c=black:s=96x54:r=10:d=1[a];testsrc2=s=96x54:r=10:d=2[b];[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]', '-map', '[v]', ...H264]),
+    make: (fx) =>
+      fx.make('black-opening.mp4', [
+        '-filter_complex',
+        'color=c=black:s=96x54:r=10:d=1[a];testsrc2=s=96x54:r=10:d=2[b];[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]',
+        '-map',
+        '[v]',
+        ...H264,
+      ]),
   },
   {
     name: 'black-midpoint.mp4',
@@ -212,10 +339,16 @@ const CONTENT_RECIPES: Recipe[] = [
       fx.make('black-midpoint.mp4', [
         '-filter_complex',
         'testsrc2=s=96x54:r=10:d=0.5[a];color=c=black:s=96x54:r=10:d=1.2[b];smptebars=s=96x54:r=10:d=1.3[c];[a][b][c]concat=n=3:v=1:a=0,format=yuv420p[v]',
-        '-map', '[v]', ...H264,
+        '-map',
+        '[v]',
+        ...H264,
       ]),
   },
-  { name: 'all-black.mp4', encoders: ['libx264'], make: (fx) => fx.make('all-black.mp4', ['-f', 'lavfi', '-i', 'color=c=black:s=96x54:r=10:d=3', ...H264]) },
+  {
+    name: 'all-black.mp4',
+    encoders: ['libx264'],
+    make: (fx) => fx.make('all-black.mp4', ['-f', 'lavfi', '-i', 'color=c=black:s=96x54:r=10:d=3', ...H264]),
+  },
 ];
 
 const NO_VIDEO_RECIPES: Recipe[] = [
@@ -225,21 +358,63 @@ const NO_VIDEO_RECIPES: Recipe[] = [
     name: 'cover-art.m4a',
     encoders: ['aac', 'png'],
     make: (fx) =>
-      fx.make('cover-art.m4a', [...SINE(2), '-f', 'lavfi', '-i', 'color=c=magenta:s=64x64:d=1', '-map', '0', '-map', '1', '-frames:v', '1', '-c:a', 'aac', '-c:v', 'png', '-disposition:v', 'attached_pic']),
+      fx.make('cover-art.m4a', [
+        ...SINE(2),
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=magenta:s=64x64:d=1',
+        '-map',
+        '0',
+        '-map',
+        '1',
+        '-frames:v',
+        '1',
+        '-c:a',
+        'aac',
+        '-c:v',
+        'png',
+        '-disposition:v',
+        'attached_pic',
+      ]),
   },
 ];
 
 const BROKEN_SOURCES: Recipe[] = [
   { name: 'moov-at-end.mp4', encoders: ['libx264'], make: (fx) => fx.make('moov-at-end.mp4', [...TESTSRC(4), ...H264]) },
-  { name: 'faststart.mp4', encoders: ['libx264'], make: (fx) => fx.make('faststart.mp4', [...TESTSRC(8), ...H264, '-movflags', '+faststart']) },
+  {
+    name: 'faststart.mp4',
+    encoders: ['libx264'],
+    make: (fx) => fx.make('faststart.mp4', [...TESTSRC(8), ...H264, '-movflags', '+faststart']),
+  },
 ];
 
 const BROKEN_RECIPES: Recipe[] = [
-  { name: 'cut-half.mp4', encoders: ['libx264'], make: (fx, files) => fx.truncated(files.get('moov-at-end.mp4') ?? '', 'cut-half.mp4', 0.5) },
-  { name: 'first-100-bytes.mp4', encoders: ['libx264'], make: (fx, files) => fx.withGarbageAfter(files.get('moov-at-end.mp4') ?? '', 'first-100-bytes.mp4', 100, 0, 1) },
-  { name: 'faststart-cut.mp4', encoders: ['libx264'], make: (fx, files) => fx.truncated(files.get('faststart.mp4') ?? '', 'faststart-cut.mp4', 0.4) },
-  { name: 'mp4-header-garbage.mp4', encoders: ['libx264'], make: (fx, files) => fx.withGarbageAfter(files.get('moov-at-end.mp4') ?? '', 'mp4-header-garbage.mp4', 48, 20_000, 7) },
-  { name: 'webm-header-garbage.webm', encoders: ['libvpx'], make: (fx, files) => fx.withGarbageAfter(files.get('piped.webm') ?? '', 'webm-header-garbage.webm', 200, 20_000, 11) },
+  {
+    name: 'cut-half.mp4',
+    encoders: ['libx264'],
+    make: (fx, files) => fx.truncated(files.get('moov-at-end.mp4') ?? '', 'cut-half.mp4', 0.5),
+  },
+  {
+    name: 'first-100-bytes.mp4',
+    encoders: ['libx264'],
+    make: (fx, files) => fx.withGarbageAfter(files.get('moov-at-end.mp4') ?? '', 'first-100-bytes.mp4', 100, 0, 1),
+  },
+  {
+    name: 'faststart-cut.mp4',
+    encoders: ['libx264'],
+    make: (fx, files) => fx.truncated(files.get('faststart.mp4') ?? '', 'faststart-cut.mp4', 0.4),
+  },
+  {
+    name: 'mp4-header-garbage.mp4',
+    encoders: ['libx264'],
+    make: (fx, files) => fx.withGarbageAfter(files.get('moov-at-end.mp4') ?? '', 'mp4-header-garbage.mp4', 48, 20_000, 7),
+  },
+  {
+    name: 'webm-header-garbage.webm',
+    encoders: ['libvpx'],
+    make: (fx, files) => fx.withGarbageAfter(files.get('piped.webm') ?? '', 'webm-header-garbage.webm', 200, 20_000, 11),
+  },
   {
     name: 'avi-header-garbage.avi',
     encoders: ['mpeg4', 'libmp3lame'],
@@ -252,7 +427,14 @@ const BROKEN_RECIPES: Recipe[] = [
 
 /** In dependency order: later recipes may start from earlier files. */
 const RECIPE_GROUPS = [
-  [...CODEC_RECIPES, ...ROTATION_RECIPES.slice(0, 2), ...TIMING_RECIPES.slice(0, -1), ...CONTENT_RECIPES, ...NO_VIDEO_RECIPES, ...BROKEN_SOURCES],
+  [
+    ...CODEC_RECIPES,
+    ...ROTATION_RECIPES.slice(0, 2),
+    ...TIMING_RECIPES.slice(0, -1),
+    ...CONTENT_RECIPES,
+    ...NO_VIDEO_RECIPES,
+    ...BROKEN_SOURCES,
+  ],
   [...ROTATION_RECIPES.slice(2), TIMING_RECIPES[TIMING_RECIPES.length - 1], ...BROKEN_RECIPES],
 ];
 const ALL_RECIPES = RECIPE_GROUPS.flat();
@@ -312,11 +494,18 @@ function nearest<K extends string>(colour: Rgb, candidates: Readonly<Partial<Rec
 const SEGMENT_PALETTE = Object.fromEntries(
   PALETTE_NAMES.map((name) => [name, PALETTE[name].map((v) => v * SEGMENT_COLOUR_SHARE) as unknown as Rgb]),
 ) as Record<PaletteColour, Rgb>;
-const QUADRANT_PALETTE = Object.fromEntries(Object.values(QUADRANTS).map((name) => [name, PALETTE[name]])) as Partial<Record<PaletteColour, Rgb>>;
+const QUADRANT_PALETTE = Object.fromEntries(Object.values(QUADRANTS).map((name) => [name, PALETTE[name]])) as Partial<
+  Record<PaletteColour, Rgb>
+>;
 
 /** Where each stored quadrant's colour is displayed, by the display matrix (origin at the centre, y down). */
 function expectedQuadrants([a, b, c, d]: readonly number[]): Record<'tl' | 'tr' | 'bl' | 'br', PaletteColour> {
-  const stored: Array<['tl' | 'tr' | 'bl' | 'br', number, number]> = [['tl', -1, -1], ['tr', 1, -1], ['bl', -1, 1], ['br', 1, 1]];
+  const stored: Array<['tl' | 'tr' | 'bl' | 'br', number, number]> = [
+    ['tl', -1, -1],
+    ['tr', 1, -1],
+    ['bl', -1, 1],
+    ['br', 1, 1],
+  ];
   const shown = {} as Record<'tl' | 'tr' | 'bl' | 'br', PaletteColour>;
   for (const [quadrant, x, y] of stored) {
     const [sx, sy] = [a * x + c * y, b * x + d * y];
@@ -326,7 +515,8 @@ function expectedQuadrants([a, b, c, d]: readonly number[]): Record<'tl' | 'tr' 
 }
 
 function quadrantsOf(thumbnail: Thumbnail): Record<'tl' | 'tr' | 'bl' | 'br', PaletteColour> {
-  const q = (x: number, y: number) => nearest(thumbnail.at(Math.floor(thumbnail.width * x), Math.floor(thumbnail.height * y)), QUADRANT_PALETTE);
+  const q = (x: number, y: number) =>
+    nearest(thumbnail.at(Math.floor(thumbnail.width * x), Math.floor(thumbnail.height * y)), QUADRANT_PALETTE);
   return { tl: q(0.25, 0.25), tr: q(0.75, 0.25), bl: q(0.25, 0.75), br: q(0.75, 0.75) };
 }
 
@@ -361,10 +551,15 @@ describe('VideoThumbnailer', () => {
     const started = Date.now();
     for (const group of RECIPE_GROUPS) {
       const makeable = group.filter((candidate) => candidate.encoders.every((encoder) => ENCODERS.has(encoder)));
-      const made = await inParallel(2, makeable.map((candidate) => () => candidate.make(fx, files)));
+      const made = await inParallel(
+        2,
+        makeable.map((candidate) => () => candidate.make(fx, files)),
+      );
       makeable.forEach((candidate, i) => files.set(candidate.name, made[i]));
     }
-    console.log(`video fixtures: ${files.size} made with ${FIXTURE_FFMPEG} in ${Date.now() - started} ms; thumbnails by ${JSON.stringify(system.describe())}`);
+    console.log(
+      `video fixtures: ${files.size} made with ${FIXTURE_FFMPEG} in ${Date.now() - started} ms; thumbnails by ${JSON.stringify(system.describe())}`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -385,7 +580,11 @@ describe('VideoThumbnailer', () => {
   });
 
   describe('rotation metadata', () => {
-    const cases = [['rotate-metadata-90.mp4', 'written by ffmpeg -metadata:s:v rotate=90'], ...Object.keys(MATRICES).map((label) => [matrixFile(label), label]), ['phone.mov', 'phone MOV with audio']];
+    const cases = [
+      ['rotate-metadata-90.mp4', 'written by ffmpeg -metadata:s:v rotate=90'],
+      ...Object.keys(MATRICES).map((label) => [matrixFile(label), label]),
+      ['phone.mov', 'phone MOV with audio'],
+    ];
     for (const [name, label] of cases) {
       itFor(name)(`${label}: shown as the display matrix says, rotated once`, async () => {
         const [matrix] = await readDisplayMatrices(file(name));
@@ -394,13 +593,23 @@ describe('VideoThumbnailer', () => {
       });
     }
 
-    itFor('landscape-phone.mp4')('a landscape recording with a phone\'s quarter-turn matrix gives a portrait frame', async () => {
+    itFor('landscape-phone.mp4')("a landscape recording with a phone's quarter-turn matrix gives a portrait frame", async () => {
       const signal = new AbortController().signal;
       const probe = await new Ffprobe(system).probe(file('landscape-phone.mp4'), signal);
       const stream = videoStreamOf(probe);
       expect(stream).toMatchObject({ width: 64, height: 36 });
-      const { png } = await new FrameExtractor(system).extract({ file: file('landscape-phone.mp4'), streamIndex: stream.index, seconds: 0.5, signal, ...frameShape(stream, 128) });
-      const frame = await read(await sharp(png ?? Buffer.alloc(0)).jpeg({ quality: 100 }).toBuffer());
+      const { png } = await new FrameExtractor(system).extract({
+        file: file('landscape-phone.mp4'),
+        streamIndex: stream.index,
+        seconds: 0.5,
+        signal,
+        ...frameShape(stream, 128),
+      });
+      const frame = await read(
+        await sharp(png ?? Buffer.alloc(0))
+          .jpeg({ quality: 100 })
+          .toBuffer(),
+      );
       expect([frame.width, frame.height]).toEqual([36, 64]);
       // Stored top-left (red) is shown top-right, stored top-right (lime) bottom-right.
       expect(quadrantsOf(frame)).toEqual({ tl: 'blue', tr: 'red', bl: 'yellow', br: 'lime' });
@@ -473,7 +682,9 @@ describe('VideoThumbnailer', () => {
       itFor(name)(`${name} fails saying there is no video stream`, async () => {
         const error = await failure(thumb(name));
         expect(error.reason).toBe('no_video_stream');
-        expect(error.message).toBe('The file has no video stream (it contains only audio), so there is no picture to make a thumbnail from.');
+        expect(error.message).toBe(
+          'The file has no video stream (it contains only audio), so there is no picture to make a thumbnail from.',
+        );
       });
     }
 
@@ -503,10 +714,18 @@ describe('VideoThumbnailer', () => {
       const error = await failure(thumb('faststart-cut.mp4'));
       expectActionable(error);
       expect(error.reason).toBe('truncated');
-      expect(error.message).toMatch(/^The video file is truncated: it ends before its data does \(.*partial file\)\. Upload the complete file again\.$/);
+      expect(error.message).toMatch(
+        /^The video file is truncated: it ends before its data does \(.*partial file\)\. Upload the complete file again\.$/,
+      );
     });
 
-    for (const name of ['first-100-bytes.mp4', 'mp4-header-garbage.mp4', 'webm-header-garbage.webm', 'avi-header-garbage.avi', 'empty.mp4']) {
+    for (const name of [
+      'first-100-bytes.mp4',
+      'mp4-header-garbage.mp4',
+      'webm-header-garbage.webm',
+      'avi-header-garbage.avi',
+      'empty.mp4',
+    ]) {
       itFor(name)(`${name}: a short message from ffmpeg's own words`, async () => {
         const error = await failure(thumb(name));
         expectActionable(error);
@@ -596,10 +815,23 @@ describe('VideoThumbnailer', () => {
       { label: 'H.264 in MP4', encoder: 'libx264', ext: 'mp4', piped: false, args: H264 },
       { label: 'H.264 in MOV', encoder: 'libx264', ext: 'mov', piped: false, args: H264 },
       { label: 'MPEG-4 in AVI', encoder: 'mpeg4', ext: 'avi', piped: false, args: ['-c:v', 'mpeg4', '-q:v', '3'] },
-      { label: 'VP8 in WebM', encoder: 'libvpx', ext: 'webm', piped: false, args: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M'] },
-      { label: 'VP8 in WebM without duration', encoder: 'libvpx', ext: 'webm', piped: true, args: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M'] },
+      {
+        label: 'VP8 in WebM',
+        encoder: 'libvpx',
+        ext: 'webm',
+        piped: false,
+        args: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M'],
+      },
+      {
+        label: 'VP8 in WebM without duration',
+        encoder: 'libvpx',
+        ext: 'webm',
+        piped: true,
+        args: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M'],
+      },
     ].filter((format) => {
-      if (!ENCODERS.has(format.encoder)) console.warn(`Property 21 runs without "${format.label}": ${FIXTURE_FFMPEG} has no ${format.encoder} encoder`);
+      if (!ENCODERS.has(format.encoder))
+        console.warn(`Property 21 runs without "${format.label}": ${FIXTURE_FFMPEG} has no ${format.encoder} encoder`);
       return ENCODERS.has(format.encoder);
     });
 
@@ -689,7 +921,11 @@ describe('VideoThumbnailer', () => {
       expect(nearest((await read(await thumb('piped.webm', npm))).mean, SEGMENT_PALETTE)).toBe('lime');
     });
 
-    itFor('cut-half.mp4', 'faststart-cut.mp4', 'audio-only.m4a')('truncated and audio-only files fail with the same messages', async () => {
+    itFor(
+      'cut-half.mp4',
+      'faststart-cut.mp4',
+      'audio-only.m4a',
+    )('truncated and audio-only files fail with the same messages', async () => {
       expect((await failure(thumb('cut-half.mp4', npm))).reason).toBe('truncated');
       expect((await failure(thumb('faststart-cut.mp4', npm))).reason).toBe('truncated');
       expect((await failure(thumb('audio-only.m4a', npm))).reason).toBe('no_video_stream');

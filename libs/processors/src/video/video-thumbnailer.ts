@@ -137,7 +137,10 @@ export class VideoThumbnailer {
       return new UnprocessableMediaError('A decoded frame of the video was larger than this service processes.', 'too_many_pixels');
     }
     if (error instanceof ToolOutputLimitError) {
-      return new UnprocessableMediaError('The video file describes itself at an unreasonable length; it is probably damaged.', 'undecodable');
+      return new UnprocessableMediaError(
+        'The video file describes itself at an unreasonable length; it is probably damaged.',
+        'undecodable',
+      );
     }
     return error;
   }

@@ -32,7 +32,9 @@ describe('DiskStorageDriver', () => {
   it('refuses every key that could reach outside its root', async () => {
     const hostile = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 64 }),
-      fc.array(fc.constantFrom('..', '.', '', 'a', '%2e%2e', '..\\..', '/etc', 'secret.txt', '.tmp', '~'), { minLength: 1, maxLength: 6 }).map((parts) => parts.join('/')),
+      fc
+        .array(fc.constantFrom('..', '.', '', 'a', '%2e%2e', '..\\..', '/etc', 'secret.txt', '.tmp', '~'), { minLength: 1, maxLength: 6 })
+        .map((parts) => parts.join('/')),
     );
     await fc.assert(
       fc.asyncProperty(hostile, async (key) => {

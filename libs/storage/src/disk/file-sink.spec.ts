@@ -43,6 +43,8 @@ describe('FileSink', () => {
   });
 
   it('fails when the file cannot be created', async () => {
-    await expect(pipeline(Readable.from([Buffer.from('x')]), new FileSink(path.join(dir, 'missing', 'file')))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(pipeline(Readable.from([Buffer.from('x')]), new FileSink(path.join(dir, 'missing', 'file')))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 });

@@ -54,11 +54,17 @@ export class FileSink extends Writable {
       callback();
       return;
     }
-    this.flush().then(() => callback(), (error: Error) => callback(error));
+    this.flush().then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.flush().then(() => callback(), (error: Error) => callback(error));
+    this.flush().then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

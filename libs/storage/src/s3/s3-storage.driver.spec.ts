@@ -93,7 +93,10 @@ describe('S3StorageDriver', () => {
     const later = driver(bucket);
     await later.ping();
     await later.put(StorageKeys.thumbnail('0190a7e2-0000-7000-8000-000000000010'), Buffer.from('jpeg'));
-    expect(await server.keys(bucket)).toEqual(['processed/0190a7e2-0000-7000-8000-000000000010/thumb.jpg', 'uploads/0190a7e2-0000-7000-8000-000000000010']);
+    expect(await server.keys(bucket)).toEqual([
+      'processed/0190a7e2-0000-7000-8000-000000000010/thumb.jpg',
+      'uploads/0190a7e2-0000-7000-8000-000000000010',
+    ]);
     await api.ping();
   });
 
@@ -145,7 +148,9 @@ describe('S3StorageDriver', () => {
     const bucket = freshBucket();
     await server.createBucket(bucket);
     const storage = driver(bucket, { config: { accessKeyId: 'WRONG', secretAccessKey: 'WRONG-SECRET' } });
-    await expect(storage.ping()).rejects.toThrow(new RegExp(`S3 bucket "${bucket}" at ${server.endpoint}: could not reach the bucket: access denied`));
+    await expect(storage.ping()).rejects.toThrow(
+      new RegExp(`S3 bucket "${bucket}" at ${server.endpoint}: could not reach the bucket: access denied`),
+    );
     await expect(storage.put('uploads/x', Buffer.from('x'))).rejects.toThrow(/access denied/);
     expect(await server.keys(bucket)).toEqual([]);
   });

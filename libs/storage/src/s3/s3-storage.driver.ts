@@ -91,7 +91,9 @@ export class S3StorageDriver extends StorageDriver {
     if (Buffer.isBuffer(body)) {
       if (options.maxBytes !== undefined && body.length > options.maxBytes) throw new ObjectTooLargeError(options.maxBytes);
       await this.attempt(`put ${key}`, () =>
-        this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length })),
+        this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length }),
+        ),
       );
       return { size: body.length, modifiedAt: new Date() };
     }
@@ -202,7 +204,9 @@ export class S3StorageDriver extends StorageDriver {
         new CreateBucketCommand({
           Bucket: this.bucket,
           // us-east-1 is the one region that refuses to be named as a location constraint.
-          ...(this.config.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: this.config.region as BucketLocationConstraint } }),
+          ...(this.config.region === 'us-east-1'
+            ? {}
+            : { CreateBucketConfiguration: { LocationConstraint: this.config.region as BucketLocationConstraint } }),
         }),
       );
       this.logger.log(`Created bucket "${this.bucket}"${this.config.endpoint ? ` at ${this.config.endpoint}` : ''}`);
@@ -252,7 +256,12 @@ export class S3StorageDriver extends StorageDriver {
           ? 'no such bucket'
           : status === 301
             ? `the bucket is in another region than "${this.config.region}"`
-            : [cause.name !== 'Error' ? cause.name : '', cause.code ?? '', cause.message && cause.message !== 'UnknownError' ? cause.message : '', status ? `HTTP ${status}` : '']
+            : [
+                cause.name !== 'Error' ? cause.name : '',
+                cause.code ?? '',
+                cause.message && cause.message !== 'UnknownError' ? cause.message : '',
+                status ? `HTTP ${status}` : '',
+              ]
                 .filter(Boolean)
                 .join(': ') || 'unknown error';
     const where = this.config.endpoint ? ` at ${this.config.endpoint}` : '';

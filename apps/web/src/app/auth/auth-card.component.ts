@@ -11,7 +11,9 @@ import { MatCardModule } from '@angular/material/card';
       <mat-card class="auth-card" appearance="outlined">
         <mat-card-header>
           <img mat-card-avatar src="favicon.svg" alt="" width="40" height="40" />
-          <mat-card-title><h1>{{ heading() }}</h1></mat-card-title>
+          <mat-card-title
+            ><h1>{{ heading() }}</h1></mat-card-title
+          >
           <mat-card-subtitle>{{ subheading() }}</mat-card-subtitle>
         </mat-card-header>
         <mat-card-content>

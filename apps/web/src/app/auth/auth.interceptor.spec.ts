@@ -40,7 +40,9 @@ describe('authInterceptor', () => {
 
     localStorage.clear();
     TestBed.resetTestingModule();
-    TestBed.configureTestingModule({ providers: [provideRouter(BLANK_ROUTES), provideHttpClient(withInterceptors([authInterceptor])), provideHttpClientTesting()] });
+    TestBed.configureTestingModule({
+      providers: [provideRouter(BLANK_ROUTES), provideHttpClient(withInterceptors([authInterceptor])), provideHttpClientTesting()],
+    });
     TestBed.inject(HttpClient).get('/api/jobs').subscribe();
     const controller = TestBed.inject(HttpTestingController);
     expect(controller.expectOne('/api/jobs').request.headers.has('Authorization')).toBe(false);
@@ -55,7 +57,10 @@ describe('authInterceptor', () => {
     http.get('/api/jobs').subscribe({ error: (error: { status: number }) => (status = error.status) });
     backend
       .expectOne('/api/jobs')
-      .flush({ statusCode: 401, error: 'Unauthorized', message: 'Sign in required: missing, invalid or expired access token' }, { status: 401, statusText: 'Unauthorized' });
+      .flush(
+        { statusCode: 401, error: 'Unauthorized', message: 'Sign in required: missing, invalid or expired access token' },
+        { status: 401, statusText: 'Unauthorized' },
+      );
     await new Promise((resolve) => setTimeout(resolve));
 
     expect(status).toBe(401);
@@ -68,7 +73,9 @@ describe('authInterceptor', () => {
     storeSession('token-1');
     const auth = TestBed.inject(AuthService);
     http.get('/api/jobs/x').subscribe({ error: () => undefined });
-    backend.expectOne('/api/jobs/x').flush({ statusCode: 404, error: 'Not Found', message: 'Not found' }, { status: 404, statusText: 'Not Found' });
+    backend
+      .expectOne('/api/jobs/x')
+      .flush({ statusCode: 404, error: 'Not Found', message: 'Not found' }, { status: 404, statusText: 'Not Found' });
     expect(auth.isSignedIn()).toBe(true);
   });
 
@@ -79,9 +86,7 @@ describe('authInterceptor', () => {
     const stale = backend.expectOne('/api/jobs');
 
     auth.login({ email: 'ada@example.com', password: 'correct horse' }).subscribe();
-    backend
-      .expectOne('/api/auth/login')
-      .flush({ accessToken: 'new', expiresIn: 3600, user: TEST_USER });
+    backend.expectOne('/api/auth/login').flush({ accessToken: 'new', expiresIn: 3600, user: TEST_USER });
     stale.flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
 
     expect(auth.token()).toBe('new');

@@ -63,7 +63,9 @@ describe('AuthService', () => {
     const auth = TestBed.inject(AuthService);
     let failed = false;
     auth.login({ email: 'ada@example.com', password: 'wrong' }).subscribe({ error: () => (failed = true) });
-    http.expectOne('/api/auth/login').flush({ statusCode: 401, error: 'Unauthorized', message: 'Invalid email or password' }, { status: 401, statusText: 'Unauthorized' });
+    http
+      .expectOne('/api/auth/login')
+      .flush({ statusCode: 401, error: 'Unauthorized', message: 'Invalid email or password' }, { status: 401, statusText: 'Unauthorized' });
     expect(failed).toBe(true);
     expect(auth.isSignedIn()).toBe(false);
     expect(localStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();

@@ -88,11 +88,14 @@ export class AuthService {
       this.signOut('expired');
       return;
     }
-    this.expiryTimer = setTimeout(() => {
-      if (this.session() !== session) return;
-      if (Date.now() >= session.expiresAt) this.signOut('expired');
-      else this.scheduleExpiry();
-    }, Math.min(delay, MAX_TIMER_DELAY_MS));
+    this.expiryTimer = setTimeout(
+      () => {
+        if (this.session() !== session) return;
+        if (Date.now() >= session.expiresAt) this.signOut('expired');
+        else this.scheduleExpiry();
+      },
+      Math.min(delay, MAX_TIMER_DELAY_MS),
+    );
   }
 
   private clearTimer(): void {

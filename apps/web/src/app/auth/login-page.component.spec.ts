@@ -82,6 +82,8 @@ describe('LoginPageComponent', () => {
   it('says why the user is here after a session ended', async () => {
     await harness.navigateByUrl('/login?reason=expired&returnUrl=%2Fdashboard');
     expect(text(byTestId(harness.routeNativeElement!, 'login-notice'))).toMatch(/session has ended/);
-    expect(byTestId<HTMLAnchorElement>(harness.routeNativeElement!, 'register-link').getAttribute('href')).toBe('/register?returnUrl=%2Fdashboard');
+    expect(byTestId<HTMLAnchorElement>(harness.routeNativeElement!, 'register-link').getAttribute('href')).toBe(
+      '/register?returnUrl=%2Fdashboard',
+    );
   });
 });

@@ -29,7 +29,11 @@ describe('RegisterPageComponent', () => {
     await register('new@example.com', 'long enough');
     const request = http.expectOne('/api/auth/register');
     expect(request.request.body).toEqual({ email: 'new@example.com', password: 'long enough' });
-    request.flush({ accessToken: 't', expiresIn: 3600, user: { id: 'u2', email: 'new@example.com', createdAt: '2025-01-01T00:00:00.000Z' } });
+    request.flush({
+      accessToken: 't',
+      expiresIn: 3600,
+      user: { id: 'u2', email: 'new@example.com', createdAt: '2025-01-01T00:00:00.000Z' },
+    });
     await harness.fixture.whenStable();
     expect(TestBed.inject(AuthService).user()?.email).toBe('new@example.com');
     expect(TestBed.inject(Router).url).toBe('/dashboard');
@@ -45,7 +49,10 @@ describe('RegisterPageComponent', () => {
     await register('ada@example.com', 'long enough');
     http
       .expectOne('/api/auth/register')
-      .flush({ statusCode: 409, error: 'Conflict', message: 'This email is already registered. Sign in instead.' }, { status: 409, statusText: 'Conflict' });
+      .flush(
+        { statusCode: 409, error: 'Conflict', message: 'This email is already registered. Sign in instead.' },
+        { status: 409, statusText: 'Conflict' },
+      );
     await harness.fixture.whenStable();
     const page = harness.routeNativeElement!;
     expect(text(byTestId(page, 'register-error'))).toBe('This email is already registered. Sign in instead.');

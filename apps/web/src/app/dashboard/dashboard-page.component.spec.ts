@@ -9,7 +9,9 @@ import { DashboardPageComponent } from './dashboard-page.component';
 
 describe('DashboardPageComponent', () => {
   it('an uploaded file shows up in the job list at once, then follows its events', async () => {
-    TestBed.configureTestingModule({ providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()] });
+    TestBed.configureTestingModule({
+      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()],
+    });
     const http = TestBed.inject(HttpTestingController);
     const socket = TestBed.inject(FakeJobSocket);
     const fixture = TestBed.createComponent(DashboardPageComponent);
@@ -19,7 +21,12 @@ describe('DashboardPageComponent', () => {
     const input = byTestId<HTMLInputElement>(fixture, 'file-input');
     Object.defineProperty(input, 'files', { value: [new File(['x'], 'sunset.jpg')], configurable: true });
     input.dispatchEvent(new Event('change'));
-    const job = aJob({ id: 'sunset', originalFilename: 'sunset.jpg', status: 'queued', updatedAt: new Date(Date.UTC(2025, 0, 1)).toISOString() });
+    const job = aJob({
+      id: 'sunset',
+      originalFilename: 'sunset.jpg',
+      status: 'queued',
+      updatedAt: new Date(Date.UTC(2025, 0, 1)).toISOString(),
+    });
     http.expectOne('/api/upload').flush({ jobs: [job], rejected: [] }, { status: 201, statusText: 'Created' });
     fixture.detectChanges();
 
@@ -33,7 +40,9 @@ describe('DashboardPageComponent', () => {
   });
 
   it('keeps its jobs to itself: each dashboard has its own store', () => {
-    TestBed.configureTestingModule({ providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()] });
+    TestBed.configureTestingModule({
+      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()],
+    });
     const first = TestBed.createComponent(DashboardPageComponent);
     const second = TestBed.createComponent(DashboardPageComponent);
     const http = TestBed.inject(HttpTestingController);

@@ -13,19 +13,29 @@ describe('describeApiError', () => {
 
   it('joins a list of field errors into sentences', () => {
     const problem = describeApiError(
-      httpError(400, { statusCode: 400, error: 'Bad Request', message: ['password must be longer than or equal to 8 characters', 'email must be a valid email address'] }),
+      httpError(400, {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['password must be longer than or equal to 8 characters', 'email must be a valid email address'],
+      }),
     );
     expect(problem.message).toBe('Password must be longer than or equal to 8 characters. Email must be a valid email address.');
   });
 
   it('keeps the rejected files of an upload body', () => {
-    const rejected = [{ originalFilename: 'notes.txt', code: 'unsupported_type', message: '“notes.txt” is not a supported image or video.' }];
-    const problem = describeApiError(httpError(400, { statusCode: 400, error: 'Bad Request', message: 'None of the files can be processed.', rejected }));
+    const rejected = [
+      { originalFilename: 'notes.txt', code: 'unsupported_type', message: '“notes.txt” is not a supported image or video.' },
+    ];
+    const problem = describeApiError(
+      httpError(400, { statusCode: 400, error: 'Bad Request', message: 'None of the files can be processed.', rejected }),
+    );
     expect(problem.rejected).toEqual(rejected);
   });
 
   it('reads Retry-After', () => {
-    const problem = describeApiError(httpError(429, { statusCode: 429, error: 'Too Many Requests', message: 'Slow down.' }, { 'Retry-After': '120' }));
+    const problem = describeApiError(
+      httpError(429, { statusCode: 429, error: 'Too Many Requests', message: 'Slow down.' }, { 'Retry-After': '120' }),
+    );
     expect(problem.retryAfterSeconds).toBe(120);
   });
 

@@ -45,14 +45,20 @@ function isApiErrorBody(value: unknown): value is ApiErrorBody & { rejected?: un
 function messageOf(message: string | string[]): string {
   const parts = (Array.isArray(message) ? message : [message]).map((part) => part.trim()).filter((part) => part !== '');
   if (parts.length === 0) return 'The request was not accepted.';
-  return parts.map((part) => (/[.!?]$/.test(part) ? part : `${part}.`)).map(capitalise).join(' ');
+  return parts
+    .map((part) => (/[.!?]$/.test(part) ? part : `${part}.`))
+    .map(capitalise)
+    .join(' ');
 }
 
 function rejectedOf(body: { rejected?: unknown }): Rejected[] {
   if (!Array.isArray(body.rejected)) return [];
   return body.rejected.filter(
     (item): item is Rejected =>
-      typeof item === 'object' && item !== null && typeof (item as Rejected).originalFilename === 'string' && typeof (item as Rejected).message === 'string',
+      typeof item === 'object' &&
+      item !== null &&
+      typeof (item as Rejected).originalFilename === 'string' &&
+      typeof (item as Rejected).message === 'string',
   );
 }
 

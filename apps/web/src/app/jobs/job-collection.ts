@@ -55,7 +55,8 @@ export interface FirstPageMerge {
 export function mergeFirstPage(jobs: JobMap, page: JobPage, options: FirstPageMerge): JobMap {
   const merged = upsertJobs(jobs, page.items);
   const inPage = new Set(page.items.map((job) => job.id));
-  const oldest = page.nextCursor === null ? null : page.items.reduce<JobView | null>((min, job) => (min && newestFirst(min, job) > 0 ? min : job), null);
+  const oldest =
+    page.nextCursor === null ? null : page.items.reduce<JobView | null>((min, job) => (min && newestFirst(min, job) > 0 ? min : job), null);
   const covers = (job: JobView) => oldest === null || newestFirst(job, oldest) <= 0;
   let next: Map<string, JobView> | null = null;
   for (const job of merged.values()) {

@@ -31,7 +31,13 @@ describe('applyStatusEvent', () => {
 
   it('completed: takes the signed URLs and the completion time', () => {
     const done = applyStatusEvent(queued, anEvent(queued, 'completed', T0 + 9, { thumbnailUrl: '/t?sig=1', downloadUrl: '/d?sig=1' }));
-    expect(done).toMatchObject({ status: 'completed', thumbnailUrl: '/t?sig=1', downloadUrl: '/d?sig=1', errorMessage: null, completedAt: new Date(T0 + 9).toISOString() });
+    expect(done).toMatchObject({
+      status: 'completed',
+      thumbnailUrl: '/t?sig=1',
+      downloadUrl: '/d?sig=1',
+      errorMessage: null,
+      completedAt: new Date(T0 + 9).toISOString(),
+    });
   });
 
   it('failed: keeps the error message', () => {
@@ -47,7 +53,14 @@ describe('applyStatusEvent', () => {
 
   it('fills in URLs told again for the same change', () => {
     const bare = aJob({ status: 'completed', thumbnailUrl: null, downloadUrl: null, updatedAt: new Date(T0).toISOString() });
-    const filled = applyStatusEvent(bare, { jobId: bare.id, userId: 'u', status: 'completed', timestamp: T0, thumbnailUrl: '/t', downloadUrl: '/d' });
+    const filled = applyStatusEvent(bare, {
+      jobId: bare.id,
+      userId: 'u',
+      status: 'completed',
+      timestamp: T0,
+      thumbnailUrl: '/t',
+      downloadUrl: '/d',
+    });
     expect(filled).toMatchObject({ thumbnailUrl: '/t', downloadUrl: '/d' });
   });
 });
@@ -61,7 +74,9 @@ describe('Property 28: UI state update (event folding)', () => {
     const events = fc
       .uniqueArray(fc.integer({ min: at - 60_000, max: at + 60_000 }), { minLength: 1, maxLength: 12 })
       .chain((times) => fc.tuple(...times.map((timestamp) => statusArb.map((status) => anEvent(job, status, timestamp)))));
-    return events.chain((list) => fc.record({ job: fc.constant(job), sent: fc.constant(list), received: fc.shuffledSubarray(list, { minLength: list.length }) }));
+    return events.chain((list) =>
+      fc.record({ job: fc.constant(job), sent: fc.constant(list), received: fc.shuffledSubarray(list, { minLength: list.length }) }),
+    );
   });
 
   const fold = (job: JobView, events: readonly JobStatusEvent[]) => events.reduce(applyStatusEvent, job);

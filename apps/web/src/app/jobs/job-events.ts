@@ -45,5 +45,9 @@ function withEvent(job: JobView, event: JobStatusEvent): JobView {
 function fillMissingUrls(job: JobView, event: JobStatusEvent): JobView {
   if (event.status !== job.status || job.status !== 'completed') return job;
   if ((job.thumbnailUrl || !event.thumbnailUrl) && (job.downloadUrl || !event.downloadUrl)) return job;
-  return { ...job, thumbnailUrl: job.thumbnailUrl ?? event.thumbnailUrl ?? null, downloadUrl: job.downloadUrl ?? event.downloadUrl ?? null };
+  return {
+    ...job,
+    thumbnailUrl: job.thumbnailUrl ?? event.thumbnailUrl ?? null,
+    downloadUrl: job.downloadUrl ?? event.downloadUrl ?? null,
+  };
 }

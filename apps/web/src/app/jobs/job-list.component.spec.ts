@@ -19,7 +19,9 @@ describe('JobListComponent', () => {
   let socket: FakeJobSocket;
 
   beforeEach(() => {
-    TestBed.configureTestingModule({ providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), JobsStore] });
+    TestBed.configureTestingModule({
+      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), JobsStore],
+    });
     http = TestBed.inject(HttpTestingController);
     socket = TestBed.inject(FakeJobSocket);
     fixture = TestBed.createComponent(JobListComponent);
@@ -109,7 +111,12 @@ describe('JobListComponent', () => {
     expect(text(badge())).toBe('Processing');
     expect(queryTestId(row('live')!, 'thumbnail')).toBeNull();
 
-    socket.emit(anEvent(job, 'completed', Date.parse(at(20)), { thumbnailUrl: '/api/thumbnails/live.jpg?sig=1', downloadUrl: '/api/download/live.jpg?sig=1' }));
+    socket.emit(
+      anEvent(job, 'completed', Date.parse(at(20)), {
+        thumbnailUrl: '/api/thumbnails/live.jpg?sig=1',
+        downloadUrl: '/api/download/live.jpg?sig=1',
+      }),
+    );
     render();
     expect(text(badge())).toBe('Done');
     expect(byTestId<HTMLImageElement>(row('live')!, 'thumbnail').getAttribute('src')).toBe('/api/thumbnails/live.jpg?sig=1');
@@ -144,7 +151,9 @@ describe('JobListComponent', () => {
     byTestId<HTMLButtonElement>(row('r')!, 'retry-button').click();
     render();
     expect(byTestId<HTMLButtonElement>(row('r')!, 'retry-button').disabled).toBe(true);
-    http.expectOne({ method: 'POST', url: '/api/jobs/r/retry' }).flush({ ...failed, status: 'queued', errorMessage: null, updatedAt: at(2) }, { status: 202, statusText: 'Accepted' });
+    http
+      .expectOne({ method: 'POST', url: '/api/jobs/r/retry' })
+      .flush({ ...failed, status: 'queued', errorMessage: null, updatedAt: at(2) }, { status: 202, statusText: 'Accepted' });
     await settle();
     expect(row('r')!.dataset['status']).toBe('queued');
     expect(queryTestId(row('r')!, 'job-error')).toBeNull();

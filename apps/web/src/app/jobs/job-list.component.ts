@@ -20,7 +20,15 @@ import { StatusFilterComponent } from './status-filter.component';
 @Component({
   selector: 'app-job-list',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, MatIconModule, MatProgressBarModule, MatTooltipModule, JobRowComponent, StatusFilterComponent, NearViewportDirective],
+  imports: [
+    MatButtonModule,
+    MatIconModule,
+    MatProgressBarModule,
+    MatTooltipModule,
+    JobRowComponent,
+    StatusFilterComponent,
+    NearViewportDirective,
+  ],
   templateUrl: './job-list.component.html',
   styleUrl: './job-list.component.scss',
 })
@@ -66,7 +74,11 @@ export class JobListComponent {
       confirmLabel: 'Delete',
     };
     this.dialog
-      .open<ConfirmDialogComponent, ConfirmDialogData, boolean>(ConfirmDialogComponent, { data, autoFocus: 'first-tabbable', restoreFocus: true })
+      .open<ConfirmDialogComponent, ConfirmDialogData, boolean>(ConfirmDialogComponent, {
+        data,
+        autoFocus: 'first-tabbable',
+        restoreFocus: true,
+      })
       .afterClosed()
       .pipe(
         filter((confirmed) => confirmed === true),

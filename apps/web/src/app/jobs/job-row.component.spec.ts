@@ -111,7 +111,7 @@ describe('JobRowComponent', () => {
   // Feature: thumbnail-generation-system, Property 32: for any job with status 'failed', the
   // client displays an error message with the failure details (Validates: Requirements 7.4).
   describe('Property 32: failed job error display', () => {
-    it("any failed job shows its error message, as the server wrote it", () => {
+    it('any failed job shows its error message, as the server wrote it', () => {
       fc.assert(
         fc.property(jobArb(fc.constant('failed')), textArb(300), (job, message) => {
           const row = show({ ...job, errorMessage: message });

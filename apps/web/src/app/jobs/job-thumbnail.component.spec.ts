@@ -20,7 +20,10 @@ describe('JobThumbnailComponent', () => {
   }
 
   it('shows the image of a completed job, lazily, at its real size', () => {
-    const img = queryTestId<HTMLImageElement>(show(aJob({ status: 'completed', originalFilename: 'a.png', thumbnailUrl: '/t.jpg?sig=1' })), 'thumbnail');
+    const img = queryTestId<HTMLImageElement>(
+      show(aJob({ status: 'completed', originalFilename: 'a.png', thumbnailUrl: '/t.jpg?sig=1' })),
+      'thumbnail',
+    );
     expect(img?.getAttribute('src')).toBe('/t.jpg?sig=1');
     expect(img?.getAttribute('loading')).toBe('lazy');
     expect(img?.getAttribute('width')).toBe('128');
@@ -30,8 +33,16 @@ describe('JobThumbnailComponent', () => {
   it('shows a spinner while processing and the kind of file before', () => {
     const host = show(aJob({ status: 'processing' }));
     expect(host.querySelector('mat-progress-spinner')).not.toBeNull();
-    expect(show(aJob({ status: 'queued', fileType: 'video' })).querySelector('mat-icon')?.getAttribute('data-mat-icon-name')).toBe('movie');
-    expect(show(aJob({ status: 'queued', fileType: 'image' })).querySelector('mat-icon')?.getAttribute('data-mat-icon-name')).toBe('image');
+    expect(
+      show(aJob({ status: 'queued', fileType: 'video' }))
+        .querySelector('mat-icon')
+        ?.getAttribute('data-mat-icon-name'),
+    ).toBe('movie');
+    expect(
+      show(aJob({ status: 'queued', fileType: 'image' }))
+        .querySelector('mat-icon')
+        ?.getAttribute('data-mat-icon-name'),
+    ).toBe('image');
   });
 
   it('shows a placeholder for a completed job whose URL has not arrived yet', () => {

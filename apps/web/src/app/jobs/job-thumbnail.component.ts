@@ -13,7 +13,16 @@ import type { JobView } from '@app/shared';
   imports: [MatIconModule, MatProgressSpinnerModule],
   template: `
     @if (src(); as url) {
-      <img data-testid="thumbnail" [src]="url" [alt]="alt()" width="128" height="128" loading="lazy" decoding="async" (error)="failed.emit()" />
+      <img
+        data-testid="thumbnail"
+        [src]="url"
+        [alt]="alt()"
+        width="128"
+        height="128"
+        loading="lazy"
+        decoding="async"
+        (error)="failed.emit()"
+      />
     } @else {
       <div class="placeholder" aria-hidden="true">
         @if (processing()) {

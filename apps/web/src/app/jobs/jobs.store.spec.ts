@@ -64,7 +64,10 @@ describe('JobsStore', () => {
     });
 
     it('shows a read error and tries again on request', () => {
-      listRequest().flush({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable.' }, { status: 503, statusText: 'x' });
+      listRequest().flush(
+        { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable.' },
+        { status: 503, statusText: 'x' },
+      );
       expect(store.error()).toBe('The database is unavailable.');
       store.retryLoad();
       expect(store.error()).toBeNull();
@@ -137,7 +140,12 @@ describe('JobsStore', () => {
     it('asks for an unknown job once, however many events come for it', () => {
       listRequest().flush(aPage([]));
       const job = aJob({ id: 'busy', updatedAt: at(0) });
-      for (const [status, ms] of [['queued', 1], ['processing', 2], ['completed', 3]] as const) socket.emit(anEvent(job, status, T(ms)));
+      for (const [status, ms] of [
+        ['queued', 1],
+        ['processing', 2],
+        ['completed', 3],
+      ] as const)
+        socket.emit(anEvent(job, status, T(ms)));
       jest.advanceTimersByTime(UNKNOWN_JOB_GRACE_MS);
       jobRequest('busy').flush(job);
       expect(held('busy')?.status).toBe('completed');
@@ -227,7 +235,9 @@ describe('JobsStore', () => {
       listRequest().flush(aPage([failed]));
       store.retry('f').subscribe();
       expect(store.busyIds().has('f')).toBe(true);
-      http.expectOne({ method: 'POST', url: '/api/jobs/f/retry' }).flush({ ...failed, status: 'queued', errorMessage: null, updatedAt: at(2) }, { status: 202, statusText: 'Accepted' });
+      http
+        .expectOne({ method: 'POST', url: '/api/jobs/f/retry' })
+        .flush({ ...failed, status: 'queued', errorMessage: null, updatedAt: at(2) }, { status: 202, statusText: 'Accepted' });
       expect(held('f')?.status).toBe('queued');
       expect(store.busyIds().has('f')).toBe(false);
     });
@@ -237,7 +247,9 @@ describe('JobsStore', () => {
       listRequest().flush(aPage([failed]));
       let status = 0;
       store.retry('f').subscribe({ error: (error: { status: number }) => (status = error.status) });
-      http.expectOne('/api/jobs/f/retry').flush({ statusCode: 409, error: 'Conflict', message: 'The job is not failed' }, { status: 409, statusText: 'Conflict' });
+      http
+        .expectOne('/api/jobs/f/retry')
+        .flush({ statusCode: 409, error: 'Conflict', message: 'The job is not failed' }, { status: 409, statusText: 'Conflict' });
       expect(status).toBe(409);
       jobRequest('f').flush({ ...failed, status: 'processing', updatedAt: at(3) });
       expect(held('f')?.status).toBe('processing');
@@ -326,7 +338,17 @@ describe('JobsStore', () => {
         {
           numRuns: 150,
           // Seen failing once: the newest event at exactly the job's own time, with a later status.
-          examples: [[{ status: 'pending', events: [[-32436, 'pending'], [0, 'failed']] }]],
+          examples: [
+            [
+              {
+                status: 'pending',
+                events: [
+                  [-32436, 'pending'],
+                  [0, 'failed'],
+                ],
+              },
+            ],
+          ],
         },
       );
     });

@@ -20,7 +20,8 @@ describe('StatusFilterComponent', () => {
     const group = byTestId(fixture, 'status-filter');
     expect(group.getAttribute('aria-label')).toBe('Show jobs with status');
     expect(group.dataset['value']).toBe('all');
-    for (const id of ['all', 'pending', 'queued', 'processing', 'completed', 'failed']) expect(option(`status-filter-${id}`)).not.toBeNull();
+    for (const id of ['all', 'pending', 'queued', 'processing', 'completed', 'failed'])
+      expect(option(`status-filter-${id}`)).not.toBeNull();
     expect(option('status-filter-all').getAttribute('aria-checked')).toBe('true');
   });
 

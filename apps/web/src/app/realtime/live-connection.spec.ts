@@ -15,7 +15,9 @@ describe('LiveConnection', () => {
   function setUp(signedIn: boolean): LiveConnection {
     localStorage.clear();
     if (signedIn) storeSession('token-1');
-    TestBed.configureTestingModule({ providers: [provideRouter(BLANK_ROUTES), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()] });
+    TestBed.configureTestingModule({
+      providers: [provideRouter(BLANK_ROUTES), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()],
+    });
     socket = TestBed.inject(FakeJobSocket);
     http = TestBed.inject(HttpTestingController);
     const live = TestBed.inject(LiveConnection);

@@ -12,7 +12,12 @@ describe('newIdempotencyKey', () => {
   });
 
   it('needs only getRandomValues (randomUUID is missing on plain-HTTP origins)', () => {
-    const random = { getRandomValues: <T extends ArrayBufferView | null>(array: T) => (new Uint8Array((array as unknown as Uint8Array).buffer).fill(171), array) };
+    const random = {
+      getRandomValues: <T extends ArrayBufferView | null>(array: T) => (
+        new Uint8Array((array as unknown as Uint8Array).buffer).fill(171),
+        array
+      ),
+    };
     expect(newIdempotencyKey(random as Pick<Crypto, 'getRandomValues'>)).toBe('ab'.repeat(16));
   });
 });

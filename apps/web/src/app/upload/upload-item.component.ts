@@ -32,7 +32,9 @@ export class UploadItemComponent {
     return total > 0 ? Math.min(100, Math.round((loaded / total) * 100)) : 0;
   });
   /** Every byte sent, the answer not yet in: the server is checking and storing the file. */
-  readonly serverWorking = computed(() => this.item().state === 'uploading' && this.item().loaded >= this.item().total && this.item().total > 0);
+  readonly serverWorking = computed(
+    () => this.item().state === 'uploading' && this.item().loaded >= this.item().total && this.item().total > 0,
+  );
   readonly showProgress = computed(() => !isFinished(this.item()));
   readonly progressMode = computed(() => (this.item().state === 'waiting' || this.serverWorking() ? 'indeterminate' : 'determinate'));
   readonly progressLabel = computed(() => `Upload of ${this.name()}`);

@@ -127,7 +127,9 @@ describe('UploadPanelComponent', () => {
 
   it('a failed upload can be sent again from its row; finished rows can be cleared', () => {
     pick(file('a.jpg'));
-    http.expectOne('/api/upload').flush({ statusCode: 400, error: 'Bad Request', message: 'No files received.' }, { status: 400, statusText: 'Bad Request' });
+    http
+      .expectOne('/api/upload')
+      .flush({ statusCode: 400, error: 'Bad Request', message: 'No files received.' }, { status: 400, statusText: 'Bad Request' });
     render();
     expect(text(byTestId(itemNamed('a.jpg'), 'upload-message'))).toBe('No files received.');
     byTestId<HTMLButtonElement>(itemNamed('a.jpg'), 'upload-retry').click();

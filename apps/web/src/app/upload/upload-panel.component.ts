@@ -9,7 +9,16 @@ import { isFinished } from './upload-item';
 import { UploadQueue } from './upload-queue';
 
 const ACCEPT = ACCEPTED_EXTENSIONS.join(',');
-const KIND_NAMES: Readonly<Record<MediaKind, string>> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', mp4: 'MP4', mov: 'MOV', avi: 'AVI', webm: 'WebM' };
+const KIND_NAMES: Readonly<Record<MediaKind, string>> = {
+  jpeg: 'JPEG',
+  png: 'PNG',
+  gif: 'GIF',
+  webp: 'WebP',
+  mp4: 'MP4',
+  mov: 'MOV',
+  avi: 'AVI',
+  webm: 'WebM',
+};
 const namesOf = (fileType: 'image' | 'video') =>
   Object.values(ACCEPTED_MEDIA)
     .filter((media) => media.fileType === fileType)
@@ -44,7 +53,11 @@ export class UploadPanelComponent {
     const active = items.filter((item) => !isFinished(item)).length;
     const done = items.filter((item) => item.state === 'done').length;
     const problems = items.filter((item) => item.state === 'rejected' || item.state === 'failed').length;
-    const parts = [active > 0 ? `${active} uploading` : null, done > 0 ? `${done} uploaded` : null, problems > 0 ? `${problems} not uploaded` : null];
+    const parts = [
+      active > 0 ? `${active} uploading` : null,
+      done > 0 ? `${done} uploaded` : null,
+      problems > 0 ? `${problems} not uploaded` : null,
+    ];
     return parts.filter(Boolean).join(' · ');
   });
 

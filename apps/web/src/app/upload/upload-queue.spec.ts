@@ -61,8 +61,14 @@ describe('UploadQueue', () => {
     queue.add([file('notes.txt'), file('empty.png'), file('huge.mp4')]);
     const [txt, empty, huge] = uploads();
     flushUnsupportedType(txt, 'notes.txt');
-    empty.flush({ jobs: [], rejected: [{ originalFilename: 'empty.png', code: 'empty', message: '“empty.png” is empty.' }] }, { status: 201, statusText: 'Created' });
-    huge.flush({ statusCode: 413, error: 'Payload Too Large', message: '“huge.mp4” is larger than 100 MiB.' }, { status: 413, statusText: 'Payload Too Large' });
+    empty.flush(
+      { jobs: [], rejected: [{ originalFilename: 'empty.png', code: 'empty', message: '“empty.png” is empty.' }] },
+      { status: 201, statusText: 'Created' },
+    );
+    huge.flush(
+      { statusCode: 413, error: 'Payload Too Large', message: '“huge.mp4” is larger than 100 MiB.' },
+      { status: 413, statusText: 'Payload Too Large' },
+    );
 
     expect(item('notes.txt')).toMatchObject({ state: 'rejected', message: '“notes.txt” is not a supported image or video.' });
     expect(item('empty.png')).toMatchObject({ state: 'rejected', message: '“empty.png” is empty.' });
@@ -82,7 +88,10 @@ describe('UploadQueue', () => {
     expect(item('a.jpg').state).toBe('uploading');
     const [second] = uploads();
     expect(keyOf(second)).toBe(keyOf(first));
-    second.flush({ statusCode: 409, error: 'Conflict', message: 'A request with this Idempotency-Key is still being processed.' }, { status: 409, statusText: 'Conflict' });
+    second.flush(
+      { statusCode: 409, error: 'Conflict', message: 'A request with this Idempotency-Key is still being processed.' },
+      { status: 409, statusText: 'Conflict' },
+    );
 
     jest.advanceTimersByTime(UPLOAD_RETRY_DELAYS_MS[1]);
     const [third] = uploads();
@@ -95,7 +104,11 @@ describe('UploadQueue', () => {
     jest.useFakeTimers();
     queue.add([file('a.jpg')]);
     const [first] = uploads();
-    const tooMany = { statusCode: 429, error: 'Too Many Requests', message: 'Too many requests (at most 120 a minute). Try again in 7 seconds.' };
+    const tooMany = {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'Too many requests (at most 120 a minute). Try again in 7 seconds.',
+    };
     first.flush(tooMany, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '7' } });
     expect(item('a.jpg').state).toBe('waiting');
     jest.advanceTimersByTime(6_999);
@@ -110,7 +123,11 @@ describe('UploadQueue', () => {
   it(`gives up on the rate limit after ${MAX_RATE_LIMIT_WAITS} waits`, () => {
     jest.useFakeTimers();
     queue.add([file('a.jpg')]);
-    const tooMany = { statusCode: 429, error: 'Too Many Requests', message: 'Too many requests (at most 120 a minute). Try again in 1 seconds.' };
+    const tooMany = {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'Too many requests (at most 120 a minute). Try again in 1 seconds.',
+    };
     for (let wait = 0; wait <= MAX_RATE_LIMIT_WAITS; wait++) {
       uploads()[0].flush(tooMany, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '1' } });
       jest.advanceTimersByTime(1000);
@@ -126,7 +143,10 @@ describe('UploadQueue', () => {
     first.error(new ProgressEvent('error'), { status: 0, statusText: 'Unknown Error' });
     for (const delay of UPLOAD_RETRY_DELAYS_MS) {
       jest.advanceTimersByTime(delay);
-      uploads()[0].flush({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable.' }, { status: 503, statusText: 'x' });
+      uploads()[0].flush(
+        { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable.' },
+        { status: 503, statusText: 'x' },
+      );
     }
     expect(item('a.jpg')).toMatchObject({ state: 'failed', message: 'The database is unavailable.' });
 
@@ -139,7 +159,10 @@ describe('UploadQueue', () => {
 
   it('does not retry errors that will not go away', () => {
     queue.add([file('a.jpg')]);
-    uploads()[0].flush({ statusCode: 400, error: 'Bad Request', message: 'No files received.' }, { status: 400, statusText: 'Bad Request' });
+    uploads()[0].flush(
+      { statusCode: 400, error: 'Bad Request', message: 'No files received.' },
+      { status: 400, statusText: 'Bad Request' },
+    );
     expect(item('a.jpg')).toMatchObject({ state: 'failed', message: 'No files received.' });
     expect(uploads()).toEqual([]);
   });
