@@ -3,11 +3,12 @@ import { Test, TestingModule } from '@nestjs/testing';
 import fc from 'fast-check';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { EmailTakenError, MongoUsersRepository, SqliteUsersRepository, UserDocument, UserSchema, UsersRepository } from '@app/auth';
-import { DatabaseConfig, DatabaseModule, newId } from '@app/core';
+import { DatabaseConfig, DatabaseModule, newId, ServiceUnavailableError } from '@app/core';
 import {
   IdempotencyKeyDocument,
   IdempotencyKeySchema,
@@ -64,11 +65,8 @@ async function compile(config: DatabaseConfig): Promise<TestingModule> {
       { provide: JobsRepository, useClass: mongo ? MongoJobsRepository : SqliteJobsRepository },
     ],
   }).compile();
+  // Migrations and indexes are the adapters' own business at start: nothing here builds them.
   await module.init();
-  if (mongo) {
-    // Unique indexes must exist before the uniqueness cases run.
-    await Promise.all([UserDocument, JobDocument, IdempotencyKeyDocument].map((doc) => module.get(`${doc.name}Model`).syncIndexes()));
-  }
   return module;
 }
 
@@ -310,5 +308,48 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
     });
   });
 });
+
+describe('persistence contract: MongoDB adapter while MongoDB is down', () => {
+  // Needs no server: a port nothing listens on. Start-up must go on (the api then listens and
+  // answers 503) instead of waiting for MongoDB, and every operation is refused as unavailable.
+  let module: TestingModule;
+
+  afterAll(async () => {
+    await module?.close();
+  });
+
+  it('starts without waiting for MongoDB and answers every operation as unavailable', async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    module = await compile({ kind: 'mongo', url: `mongodb://127.0.0.1:${port}/thumbs_down` });
+    // One connection attempt (serverSelectionTimeoutMS 5 s) at most, not the old 70 s of retries.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const users = module.get(UsersRepository);
+    const jobs = module.get(JobsRepository);
+    const now = new Date();
+    const refused = [
+      users.findByEmail('a@example.com'),
+      users.findById(newId()),
+      users.create({ id: newId(), email: 'b@example.com', passwordHash: 'x', createdAt: now, updatedAt: now }),
+      jobs.findById(newId()),
+      jobs.insertMany([makeJob(newId())]),
+      jobs.transition(newId(), { from: ['queued'], to: 'processing' }),
+      jobs.ping(),
+    ];
+    for (const operation of refused) await expect(operation).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
+/** A local port with nothing listening on it. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 afterAll(() => fs.rmSync(sqliteDir, { recursive: true, force: true }));

@@ -8,3 +8,4 @@ export * from './jwt-auth.guard';
 export * from './auth.module';
 export * from './persistence/sqlite-users.repository';
 export * from './persistence/mongo-users.repository';
+export * from './persistence/migrations';

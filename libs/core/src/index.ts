@@ -9,5 +9,7 @@ export * from './logging/logger.module';
 export * from './core.module';
 export * from './ids';
 export * from './database/mongo-guard';
+export * from './database/mongo-database';
+export * from './database/migrations';
 export * from './metrics/metrics-registry';
 export * from './metrics/metrics-access';

@@ -13,3 +13,4 @@ export * from './persistence/sqlite-jobs.repository';
 export * from './persistence/mongo-jobs.repository';
 export * from './workers/worker-registry';
 export * from './health/dependency-probes';
+export * from './persistence/migrations';

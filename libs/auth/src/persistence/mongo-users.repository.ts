@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { isDuplicateKeyError, mongoGuard } from '@app/core';
+import { isDuplicateKeyError, MongoDatabase } from '@app/core';
 import type { User } from '../user';
 import { EmailTakenError, UsersRepository } from '../users.repository';
+import { AUTH_MONGO_MIGRATIONS } from './migrations';
 
 @Schema({ collection: 'users', versionKey: false })
 export class UserDocument {
@@ -26,13 +27,20 @@ export class UserDocument {
 export const UserSchema = SchemaFactory.createForClass(UserDocument);
 
 @Injectable()
-export class MongoUsersRepository extends UsersRepository {
-  constructor(@InjectModel(UserDocument.name) private readonly users: Model<UserDocument>) {
+export class MongoUsersRepository extends UsersRepository implements OnModuleInit {
+  constructor(
+    @InjectModel(UserDocument.name) private readonly users: Model<UserDocument>,
+    private readonly mongo: MongoDatabase,
+  ) {
     super();
   }
 
+  async onModuleInit(): Promise<void> {
+    await this.mongo.migrate({ lib: 'auth', models: [this.users], migrations: AUTH_MONGO_MIGRATIONS });
+  }
+
   async create(user: User): Promise<User> {
-    return mongoGuard(async () => {
+    return this.mongo.guard(async () => {
       try {
         await this.users.create({
           _id: user.id,
@@ -51,7 +59,7 @@ export class MongoUsersRepository extends UsersRepository {
 
   async findByEmail(email: string): Promise<User | null> {
     // `email` is always a string here (validated DTO), and `$eq` makes sure it is compared as one.
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       toUser(
         await this.users
           .findOne({ email: { $eq: email } })
@@ -62,7 +70,7 @@ export class MongoUsersRepository extends UsersRepository {
   }
 
   async findById(id: string): Promise<User | null> {
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       toUser(
         await this.users
           .findOne({ _id: { $eq: id } })

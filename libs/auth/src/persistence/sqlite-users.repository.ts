@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { SqliteDatabase } from '@app/core';
 import type { User } from '../user';
 import { EmailTakenError, UsersRepository } from '../users.repository';
+import { AUTH_SQLITE_MIGRATIONS } from './migrations';
 
 interface UserRow {
   id: string;
@@ -11,15 +12,6 @@ interface UserRow {
   updated_at: number;
 }
 
-const DDL = `
-CREATE TABLE IF NOT EXISTS users (
-  id            TEXT PRIMARY KEY,
-  email         TEXT NOT NULL UNIQUE,
-  password_hash TEXT NOT NULL,
-  created_at    INTEGER NOT NULL,
-  updated_at    INTEGER NOT NULL
-);`;
-
 @Injectable()
 export class SqliteUsersRepository extends UsersRepository implements OnModuleInit {
   constructor(private readonly sqlite: SqliteDatabase) {
@@ -27,7 +19,7 @@ export class SqliteUsersRepository extends UsersRepository implements OnModuleIn
   }
 
   onModuleInit(): void {
-    this.sqlite.migrate(DDL);
+    this.sqlite.migrate('auth', AUTH_SQLITE_MIGRATIONS);
   }
 
   async create(user: User): Promise<User> {

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
+import { getConnectionToken } from '@nestjs/mongoose';
 import { DatabaseConfig } from '../config/app-config';
+import { MongoDatabase } from './mongo-database';
 import { SqliteDatabase } from './sqlite-database';
 
 @Injectable()
@@ -12,8 +13,9 @@ class SqliteLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * Opens the database named by DATABASE_URL: the embedded SQLite file, or MongoDB through
- * @nestjs/mongoose. Chosen at boot from the loaded config; repositories pick their adapter the same way.
+ * Opens the database named by DATABASE_URL: the embedded SQLite file, or MongoDB (whose connection
+ * is also provided under @nestjs/mongoose's token, for `MongooseModule.forFeature` models).
+ * Chosen at boot from the loaded config; repositories pick their adapter the same way.
  */
 @Global()
 @Module({})
@@ -28,17 +30,11 @@ export class DatabaseModule {
     }
     return {
       module: DatabaseModule,
-      imports: [
-        MongooseModule.forRoot(config.url, {
-          // Fail fast when MongoDB is unreachable instead of queueing commands until a request hangs.
-          bufferCommands: false,
-          serverSelectionTimeoutMS: 5000,
-          connectTimeoutMS: 5000,
-          autoIndex: true,
-          lazyConnection: false,
-        }),
+      providers: [
+        { provide: MongoDatabase, useFactory: () => new MongoDatabase(config.url) },
+        { provide: getConnectionToken(), useFactory: (mongo: MongoDatabase) => mongo.connection, inject: [MongoDatabase] },
       ],
-      exports: [MongooseModule],
+      exports: [MongoDatabase, getConnectionToken()],
     };
   }
 }

@@ -1,7 +1,15 @@
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ServiceUnavailableError } from '../errors/domain-errors';
+import { checkMigrations, Migration, pendingMigrations } from './migrations';
+
+/** A step of a lib's SQLite schema: SQL (several statements allowed), or a function for what SQL alone cannot do. */
+export type SqliteMigration = Migration<string | ((db: Database.Database) => void)>;
+
+/** How long a process waits for another one that is migrating the same file. */
+const MIGRATION_LOCK_WAIT_MS = 60_000;
 
 /** Prepared statements kept per connection; past this the oldest is dropped (SQL built for n ids varies). */
 const MAX_CACHED_STATEMENTS = 256;
@@ -12,11 +20,12 @@ const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|NOT
 /**
  * The embedded database: one better-sqlite3 handle per process, in WAL mode so the api and the
  * worker processes can read while the other writes; writers wait up to `busyTimeoutMs` for the lock.
- * Adapters own their tables and create them with `migrate`.
+ * Each lib's adapters bring their tables up to date with `migrate` before first use.
  */
 export class SqliteDatabase {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly logger = new Logger('Migrations');
 
   constructor(
     readonly file: string,
@@ -29,9 +38,51 @@ export class SqliteDatabase {
     this.db.pragma('foreign_keys = ON');
   }
 
-  /** Runs idempotent DDL (CREATE … IF NOT EXISTS) in one transaction. */
-  migrate(ddl: string): void {
-    this.guard(() => this.db.transaction(() => this.db.exec(ddl)).immediate());
+  /**
+   * Applies a lib's migrations that this database has not had yet, in order, in one transaction,
+   * and records them in `schema_migrations`; resolves the ids it applied. Several processes may
+   * start at once: each takes the write lock (`BEGIN IMMEDIATE`, waiting up to a minute for a
+   * process that is migrating) and re-reads what is applied under it, so every migration runs
+   * exactly once. Migrations this code does not know (a newer release ran) are left alone.
+   */
+  migrate(lib: string, migrations: readonly SqliteMigration[]): string[] {
+    checkMigrations(lib, migrations);
+    if (pendingMigrations(migrations, this.appliedMigrations()).length === 0) return [];
+    const applied: { id: string; ms: number }[] = [];
+    this.db.pragma(`busy_timeout = ${MIGRATION_LOCK_WAIT_MS}`);
+    try {
+      this.guard(() =>
+        this.db
+          .transaction(() => {
+            this.db.exec(MIGRATIONS_TABLE);
+            for (const migration of pendingMigrations(migrations, this.appliedMigrations())) {
+              const started = Date.now();
+              if (typeof migration.up === 'string') this.db.exec(migration.up);
+              else migration.up(this.db);
+              this.db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(migration.id, Date.now());
+              applied.push({ id: migration.id, ms: Date.now() - started });
+            }
+          })
+          .immediate(),
+      );
+    } finally {
+      this.db.pragma(`busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`);
+    }
+    if (applied.length > 0) {
+      // Statements compiled before the change may name columns that moved; compile them afresh.
+      this.statements.clear();
+      this.logger.log(`Applied ${applied.map(({ id, ms }) => `${id} (${ms} ms)`).join(', ')} to ${this.file}`);
+    }
+    return applied.map(({ id }) => id);
+  }
+
+  /** Ids of the migrations this database has had. */
+  appliedMigrations(): Set<string> {
+    return this.guard(() => {
+      const table = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+      if (!table) return new Set<string>();
+      return new Set((this.db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((row) => row.id));
+    });
   }
 
   /**
@@ -82,3 +133,9 @@ export class SqliteDatabase {
     if (this.db.open) this.db.close();
   }
 }
+
+const MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  id         TEXT PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+) WITHOUT ROWID;`;

@@ -1,34 +1,36 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { QueryFilter, Model, UpdateQuery } from 'mongoose';
-import { isDuplicateKeyError, mongoGuard } from '@app/core';
+import { isDuplicateKeyError, MongoDatabase } from '@app/core';
 import { FILE_TYPES, JOB_STATUSES, JobStatus } from '@app/shared';
 import type { Job } from '../job';
 import { IDEMPOTENCY_TTL_MS, IdempotencyClaim, JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
+import { JOBS_MONGO_MIGRATIONS } from './migrations';
 
 @Schema({ collection: 'jobs', versionKey: false })
 export class JobDocument {
   @Prop({ type: String, required: true }) _id!: string;
-  @Prop({ type: String, required: true, index: true }) userId!: string;
+  @Prop({ type: String, required: true }) userId!: string;
   @Prop({ type: String, required: true }) originalFilename!: string;
   @Prop({ type: String, required: true, enum: FILE_TYPES }) fileType!: Job['fileType'];
   @Prop({ type: String, required: true }) mimeType!: string;
   @Prop({ type: Number, required: true }) fileSize!: number;
-  @Prop({ type: String, required: true, enum: JOB_STATUSES, index: true }) status!: JobStatus;
+  @Prop({ type: String, required: true, enum: JOB_STATUSES }) status!: JobStatus;
   @Prop({ type: String, default: null }) errorMessage!: string | null;
   @Prop({ type: String, required: true }) originalKey!: string;
   @Prop({ type: String, default: null }) thumbnailKey!: string | null;
   @Prop({ type: String, default: null }) claimToken!: string | null;
   @Prop({ type: Number, default: 0 }) attempts!: number;
   @Prop({ type: String, default: null }) requestId!: string | null;
-  @Prop({ type: Date, required: true, index: true }) createdAt!: Date;
+  @Prop({ type: Date, required: true }) createdAt!: Date;
   @Prop({ type: Date, required: true }) updatedAt!: Date;
   @Prop({ type: Date, default: null }) startedAt!: Date | null;
   @Prop({ type: Date, default: null }) completedAt!: Date | null;
 }
 
 export const JobSchema = SchemaFactory.createForClass(JobDocument);
-// Listing a user's jobs newest first, with and without a status filter (ids sort by time).
+// Listing a user’s jobs newest first, with and without a status filter (ids sort by time), and the sweep’s
+// unfinished jobs oldest first. No single-field indexes: these compounds cover every query, and each index costs every write.
 JobSchema.index({ userId: 1, _id: -1 });
 JobSchema.index({ userId: 1, status: 1, _id: -1 });
 JobSchema.index({ status: 1, _id: 1 });
@@ -45,20 +47,25 @@ export const IdempotencyKeySchema = SchemaFactory.createForClass(IdempotencyKeyD
 IdempotencyKeySchema.index({ userId: 1, key: 1 }, { unique: true });
 
 @Injectable()
-export class MongoJobsRepository extends JobsRepository {
+export class MongoJobsRepository extends JobsRepository implements OnModuleInit {
   constructor(
     @InjectModel(JobDocument.name) private readonly jobs: Model<JobDocument>,
     @InjectModel(IdempotencyKeyDocument.name) private readonly keys: Model<IdempotencyKeyDocument>,
+    private readonly mongo: MongoDatabase,
   ) {
     super();
   }
 
+  async onModuleInit(): Promise<void> {
+    await this.mongo.migrate({ lib: 'jobs', models: [this.jobs, this.keys], migrations: JOBS_MONGO_MIGRATIONS });
+  }
+
   async insertMany(jobs: readonly Job[]): Promise<void> {
-    await mongoGuard(() => this.jobs.insertMany(jobs.map(toDocument), { ordered: true }));
+    await this.mongo.guard(() => this.jobs.insertMany(jobs.map(toDocument), { ordered: true }));
   }
 
   async findById(id: string): Promise<Job | null> {
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       toJob(
         await this.jobs
           .findOne({ _id: { $eq: id } })
@@ -69,7 +76,7 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async findOwned(id: string, userId: string): Promise<Job | null> {
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       toJob(
         await this.jobs
           .findOne({ _id: { $eq: id }, userId: { $eq: userId } })
@@ -83,14 +90,14 @@ export class MongoJobsRepository extends JobsRepository {
     const filter: QueryFilter<JobDocument> = { userId: { $eq: userId } };
     if (query.status) filter.status = { $eq: query.status };
     if (query.before) filter._id = { $lt: query.before };
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       (await this.jobs.find(filter).sort({ _id: -1 }).limit(query.limit).lean().exec()).map((doc) => toJob(doc)!),
     );
   }
 
   async transition(id: string, request: TransitionRequest): Promise<Job | null> {
     const { filter, update } = transitionQuery(request);
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       toJob(
         await this.jobs
           .findOneAndUpdate({ ...filter, _id: { $eq: id } }, update, { returnDocument: 'after' })
@@ -104,7 +111,7 @@ export class MongoJobsRepository extends JobsRepository {
     if (ids.length === 0) return [];
     const { filter, update } = transitionQuery(request);
     // Each document moves atomically on its own; report which ones did.
-    return mongoGuard(async () => {
+    return this.mongo.guard(async () => {
       const moved: string[] = [];
       for (const id of ids) {
         const doc = await this.jobs
@@ -118,7 +125,7 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       toJob(
         await this.jobs
           .findOneAndDelete({ _id: { $eq: id }, userId: { $eq: userId } })
@@ -131,7 +138,7 @@ export class MongoJobsRepository extends JobsRepository {
   async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
     const filter: QueryFilter<JobDocument> = { status: { $in: ['pending', 'queued', 'processing'] } };
     if (options.updatedBefore) filter.updatedAt = { $lt: options.updatedBefore };
-    return mongoGuard(async () =>
+    return this.mongo.guard(async () =>
       (
         await this.jobs
           .find(filter)
@@ -144,7 +151,7 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
-    const rows = await mongoGuard(() =>
+    const rows = await this.mongo.guard(() =>
       this.jobs
         .aggregate<{
           _id: JobStatus;
@@ -158,7 +165,7 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
-    const rows = await mongoGuard(() =>
+    const rows = await this.mongo.guard(() =>
       this.jobs
         .aggregate<{
           _id: { status: JobStatus; fileType: Job['fileType'] };
@@ -170,7 +177,7 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
-    return mongoGuard(async () => {
+    return this.mongo.guard(async () => {
       try {
         await this.keys.create({ userId, key, response: null, createdAt: now });
         return { state: 'claimed' } as const;
@@ -194,15 +201,15 @@ export class MongoJobsRepository extends JobsRepository {
   }
 
   async completeIdempotencyKey(userId: string, key: string, response: string): Promise<void> {
-    await mongoGuard(() => this.keys.updateOne({ userId: { $eq: userId }, key: { $eq: key } }, { $set: { response } }).exec());
+    await this.mongo.guard(() => this.keys.updateOne({ userId: { $eq: userId }, key: { $eq: key } }, { $set: { response } }).exec());
   }
 
   async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
-    await mongoGuard(() => this.keys.deleteOne({ userId: { $eq: userId }, key: { $eq: key }, response: null }).exec());
+    await this.mongo.guard(() => this.keys.deleteOne({ userId: { $eq: userId }, key: { $eq: key }, response: null }).exec());
   }
 
   async ping(): Promise<void> {
-    await mongoGuard(async () => {
+    await this.mongo.guard(async () => {
       const db = this.jobs.db.db;
       if (!db) throw new Error('MongoDB is not connected');
       await db.command({ ping: 1 });

@@ -3,6 +3,7 @@ import { SqliteDatabase } from '@app/core';
 import { JOB_STATUSES, JobStatus } from '@app/shared';
 import type { Job, JobPatch } from '../job';
 import { IDEMPOTENCY_TTL_MS, IdempotencyClaim, JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
+import { JOBS_SQLITE_MIGRATIONS } from './migrations';
 
 interface JobRow {
   id: string;
@@ -24,40 +25,6 @@ interface JobRow {
   completed_at: number | null;
 }
 
-const DDL = `
-CREATE TABLE IF NOT EXISTS jobs (
-  id                TEXT PRIMARY KEY,
-  user_id           TEXT NOT NULL,
-  original_filename TEXT NOT NULL,
-  file_type         TEXT NOT NULL CHECK (file_type IN ('image', 'video')),
-  mime_type         TEXT NOT NULL,
-  file_size         INTEGER NOT NULL,
-  status            TEXT NOT NULL CHECK (status IN ('pending', 'queued', 'processing', 'completed', 'failed')),
-  error_message     TEXT,
-  original_key      TEXT NOT NULL,
-  thumbnail_key     TEXT,
-  claim_token       TEXT,
-  attempts          INTEGER NOT NULL DEFAULT 0,
-  request_id        TEXT,
-  created_at        INTEGER NOT NULL,
-  updated_at        INTEGER NOT NULL,
-  started_at        INTEGER,
-  completed_at      INTEGER
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS jobs_user_id_id ON jobs (user_id, id);
-CREATE INDEX IF NOT EXISTS jobs_user_id_status_id ON jobs (user_id, status, id);
-CREATE INDEX IF NOT EXISTS jobs_status_id ON jobs (status, id);
-CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at);
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-  user_id    TEXT NOT NULL,
-  key        TEXT NOT NULL,
-  response   TEXT,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (user_id, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
-`;
-
 const PATCH_COLUMNS: Record<Exclude<keyof JobPatch, 'incrementAttempts'>, string> = {
   errorMessage: 'error_message',
   thumbnailKey: 'thumbnail_key',
@@ -76,7 +43,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   }
 
   onModuleInit(): void {
-    this.sqlite.migrate(DDL);
+    this.sqlite.migrate('jobs', JOBS_SQLITE_MIGRATIONS);
   }
 
   async insertMany(jobs: readonly Job[]): Promise<void> {
