@@ -151,6 +151,24 @@ describe('SQLite schema migrations', () => {
       });
       expect(byId.get(completed.id)!.thumbnailUrl).toMatch(/^\/api\/thumbnails\//);
       expect(byId.get(failed.id)).toMatchObject({ status: 'failed', errorMessage: 'The image file is incomplete or damaged.' });
+      // The fields added since: what a job made before them has (a failure of unknown cause may be retried).
+      const added = {
+        thumbnail2xUrl: null,
+        previewUrl: null,
+        animatedPreviewUrl: null,
+        thumbhash: null,
+        width: null,
+        height: null,
+        durationMs: null,
+        contentHash: null,
+        position: 'centre',
+        deletedAt: null,
+      };
+      expect(byId.get(completed.id)).toMatchObject({ ...added, errorCode: null, retryable: false });
+      expect(byId.get(failed.id)).toMatchObject({ ...added, errorCode: null, retryable: true });
+      const db = new Database(file, { readonly: true });
+      expect(db.prepare('SELECT role FROM users WHERE id = ?').get(user.id)).toEqual({ role: 'user' });
+      db.close();
 
       // New rows go into the upgraded tables and through the pipeline.
       const [job] = await client.uploadOk([{ name: 'new.jpg', data: fs.readFileSync(original), type: 'image/jpeg' }]);

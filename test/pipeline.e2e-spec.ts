@@ -94,6 +94,7 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     expect(failed.errorMessage!.length).toBeLessThan(300);
     expect(failed.errorMessage).not.toMatch(/\n\s+at /); // no stack trace
     expect(failed.thumbnailUrl).toBeNull();
+    expect(failed).toMatchObject({ errorCode: expect.stringMatching(/^(undecodable|truncated)$/), retryable: false });
     expect(history.of(broken.id)).toEqual(['pending', 'queued', 'processing', 'failed']);
     expect((await bob.waitFor(next.id)).status).toBe('completed');
     expect(stack.workers.every((worker) => worker.running)).toBe(true);

@@ -111,6 +111,7 @@ describe('queue recovery (built api and workers, Redis, SQLite)', () => {
       const failed = await user.waitFor(poison.id, ['failed', 'completed'], 60_000);
       expect(failed.status).toBe('failed');
       expect(failed.errorMessage).toMatch(/stopped repeatedly/);
+      expect(failed).toMatchObject({ errorCode: 'abandoned', retryable: true });
       expect((await user.waitFor(next.id)).status).toBe('completed');
     } finally {
       await stack.stop();
@@ -151,6 +152,7 @@ describe('retries and time limits (built api and workers)', () => {
       const failed = await user.waitFor(slow.id);
       expect(failed.status).toBe('failed');
       expect(failed.errorMessage).toBe('Processing took longer than 300 ms and was stopped.');
+      expect(failed).toMatchObject({ errorCode: 'timeout', retryable: true });
       expect((await user.waitFor(next.id)).status).toBe('completed');
       expect(stack.workers[0].running).toBe(true);
     } finally {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { newId, SqliteDatabase } from '@app/core';
-import { Job, SqliteJobsRepository } from '@app/jobs';
+import { Job, SqliteJobsRepository, UNPROCESSED } from '@app/jobs';
 import type { JobPage } from '@app/shared';
 import { StorageKeys } from '@app/storage';
 import { register, Row, startStack, stopStack, User } from '../lib/context';
@@ -158,9 +158,13 @@ async function insertJobs(file: string, userId: string, count: number): Promise<
         mimeType: i % 20 === 0 ? 'video/mp4' : 'image/jpeg',
         fileSize: 3_000_000 + (i % 1000) * 1000,
         status: failed ? 'failed' : 'completed',
+        ...UNPROCESSED,
         errorMessage: failed ? 'The file is not a valid image (it may be damaged or cut short). Upload it again.' : null,
+        errorCode: failed ? 'undecodable' : null,
         originalKey: StorageKeys.original(id),
         thumbnailKey: failed ? null : StorageKeys.thumbnail(id),
+        contentHash: null,
+        position: 'centre',
         claimToken: null,
         attempts: 1,
         requestId: randomBytes(16).toString('hex'),
@@ -168,6 +172,7 @@ async function insertJobs(file: string, userId: string, count: number): Promise<
         updatedAt: completedAt,
         startedAt: new Date(createdAt.getTime() + 100),
         completedAt: failed ? null : completedAt,
+        deletedAt: null,
       });
       if (batch.length === 10_000) {
         await repository.insertMany(batch.splice(0));

@@ -20,6 +20,7 @@ import {
   sourcesOf,
   SqliteJobsRepository,
   TRANSITIONS,
+  UNPROCESSED,
 } from '@app/jobs';
 import { JOB_STATUSES, JobStatus } from '@app/shared';
 
@@ -81,9 +82,10 @@ function makeJob(userId: string, overrides: Partial<Job> = {}): Job {
     mimeType: 'image/jpeg',
     fileSize: 1234,
     status: 'queued',
-    errorMessage: null,
+    ...UNPROCESSED,
     originalKey: `uploads/${id}`,
-    thumbnailKey: null,
+    contentHash: null,
+    position: 'centre',
     claimToken: null,
     attempts: 0,
     requestId: null,
@@ -91,6 +93,7 @@ function makeJob(userId: string, overrides: Partial<Job> = {}): Job {
     updatedAt: now,
     startedAt: null,
     completedAt: null,
+    deletedAt: null,
     ...overrides,
   };
 }
@@ -117,12 +120,22 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
   describe('users', () => {
     it('stores and finds users by id and email, and refuses a taken email', async () => {
       const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-      const user = { id: newId(), email: `ada-${newId()}@example.com`, passwordHash: '$2b$10$hash', createdAt: now, updatedAt: now };
+      const user = {
+        id: newId(),
+        email: `ada-${newId()}@example.com`,
+        passwordHash: '$2b$10$hash',
+        role: 'user' as const,
+        createdAt: now,
+        updatedAt: now,
+      };
       await users.create(user);
       expect(await users.findById(user.id)).toEqual(user);
       expect(await users.findByEmail(user.email)).toEqual(user);
       expect(await users.findByEmail(`other-${user.email}`)).toBeNull();
       await expect(users.create({ ...user, id: newId() })).rejects.toBeInstanceOf(EmailTakenError);
+      const operator = { ...user, id: newId(), email: `op-${newId()}@example.com`, role: 'admin' as const };
+      await users.create(operator);
+      expect(await users.findById(operator.id)).toEqual(operator);
     });
 
     it('treats lookup values as plain strings, never as query operators', async () => {
@@ -139,6 +152,58 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await jobs.findOwned(job.id, job.userId)).toEqual(job);
       expect(await jobs.findOwned(job.id, newId())).toBeNull();
       expect(await jobs.findById(newId())).toBeNull();
+    });
+
+    it('stores every field of a job, and every field a transition sets, as it was given', async () => {
+      const at = (offset: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + offset);
+      const job = makeJob(newId(), {
+        status: 'processing',
+        errorMessage: 'before',
+        errorCode: 'internal',
+        thumbnailKey: 'processed/a/thumb.jpg',
+        thumbnail2xKey: 'processed/a/thumb@2x.jpg',
+        previewKey: 'processed/a/preview.webp',
+        animatedPreviewKey: 'processed/a/animated.webp',
+        thumbhash: '1QcSHQRnh493V4dIh4eXh1h4kJUI',
+        width: 4032,
+        height: 3024,
+        durationMs: 12_345,
+        contentHash: 'a'.repeat(64),
+        position: 'attention',
+        claimToken: 'claim',
+        attempts: 2,
+        requestId: 'req-1',
+        createdAt: at(0),
+        updatedAt: at(1),
+        startedAt: at(2),
+        completedAt: at(3),
+        deletedAt: at(4),
+      });
+      await jobs.insertMany([job]);
+      expect(await jobs.findById(job.id)).toEqual(job);
+      const set = {
+        errorMessage: 'The video could not be decoded.',
+        errorCode: 'undecodable',
+        thumbnailKey: 'processed/b/thumb.jpg',
+        thumbnail2xKey: 'processed/b/thumb@2x.jpg',
+        previewKey: 'processed/b/preview.webp',
+        animatedPreviewKey: null,
+        thumbhash: 'YJqGPQw7sFlslqhFafSE+Q6oJ1h2iHB2Rw',
+        width: 1920,
+        height: 1080,
+        durationMs: 61_000,
+        contentHash: 'b'.repeat(64),
+        claimToken: null,
+        requestId: 'req-2',
+        startedAt: at(5),
+        completedAt: at(6),
+        deletedAt: null,
+      } as const;
+      const now = at(7);
+      const moved = await jobs.transition(job.id, { from: ['processing'], claimToken: 'claim', to: 'failed', set, now });
+      const expected = { ...job, ...set, status: 'failed', updatedAt: now };
+      expect(moved).toEqual(expected);
+      expect(await jobs.findById(job.id)).toEqual(expected);
     });
 
     it('lists a user’s jobs newest first, filtered by status, in pages that add up to the whole', async () => {
@@ -330,7 +395,7 @@ describe('persistence contract: MongoDB adapter while MongoDB is down', () => {
     const refused = [
       users.findByEmail('a@example.com'),
       users.findById(newId()),
-      users.create({ id: newId(), email: 'b@example.com', passwordHash: 'x', createdAt: now, updatedAt: now }),
+      users.create({ id: newId(), email: 'b@example.com', passwordHash: 'x', role: 'user', createdAt: now, updatedAt: now }),
       jobs.findById(newId()),
       jobs.insertMany([makeJob(newId())]),
       jobs.transition(newId(), { from: ['queued'], to: 'processing' }),

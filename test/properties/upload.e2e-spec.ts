@@ -95,7 +95,14 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
           fileSize: file.data.length,
           status: 'queued',
           errorMessage: null,
+          errorCode: null,
+          retryable: false,
           thumbnailUrl: null,
+          thumbnail2xUrl: null,
+          previewUrl: null,
+          animatedPreviewUrl: null,
+          position: 'centre',
+          deletedAt: null,
         });
         expect(fs.readFileSync(stored(job.id)).equals(file.data)).toBe(true);
       }),
@@ -151,14 +158,12 @@ describe('upload properties (real api, SQLite, local storage, Redis queue; no wo
       fc
         .constantFrom(...Object.entries(foreign))
         .map(([name, data]) => ({ name, data, type: 'application/octet-stream', codes: ['unsupported_type', 'empty'] })),
-      fc
-        .uint8Array({ minLength: 1, maxLength: 2048 })
-        .map((bytes) => ({
-          name: 'random.jpg',
-          data: Buffer.concat([Buffer.from('junk'), Buffer.from(bytes)]),
-          type: 'image/jpeg',
-          codes: ['unsupported_type'],
-        })),
+      fc.uint8Array({ minLength: 1, maxLength: 2048 }).map((bytes) => ({
+        name: 'random.jpg',
+        data: Buffer.concat([Buffer.from('junk'), Buffer.from(bytes)]),
+        type: 'image/jpeg',
+        codes: ['unsupported_type'],
+      })),
       fc
         .constantFrom('.png', '.gif', '.webp', '.txt', '.exe', '.mp4', '.html')
         .map((extension) => ({ name: `photo${extension}`, data: jpeg, type: '', codes: ['type_mismatch'] })),

@@ -37,6 +37,8 @@ export class AuthService {
       id: newId(),
       email: normaliseEmail(email),
       passwordHash: await this.hasher.hash(password),
+      // Registering grants nothing: operators are made on the server (`npm run admin -- grant`).
+      role: 'user',
       createdAt: now,
       updatedAt: now,
     };

@@ -1,10 +1,15 @@
 import type { UserView } from '@app/shared';
 
+/** `admin`: an operator (the queue dashboard); granted on the server (`npm run admin -- grant <email>`), never over HTTP. */
+export const USER_ROLES = ['user', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
 export interface User {
   id: string;
   /** Normalised: trimmed, NFC, lower case. */
   email: string;
   passwordHash: string;
+  role: UserRole;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -5,7 +5,7 @@ import { StorageDriver } from '@app/storage';
 import { JobEvents } from './events/job-events';
 import { withDeadline } from './execution/with-timeout';
 import type { StoredUpload } from './intake/upload-intake';
-import type { Job } from './job';
+import { Job, UNPROCESSED } from './job';
 import { JobsRepository } from './jobs.repository';
 import { JobQueue } from './queue/job-queue';
 
@@ -46,9 +46,10 @@ export class JobsService {
       mimeType: upload.media.mimeType,
       fileSize: upload.size,
       status: 'pending',
-      errorMessage: null,
+      ...UNPROCESSED,
       originalKey: upload.key,
-      thumbnailKey: null,
+      contentHash: null,
+      position: 'centre',
       claimToken: null,
       attempts: 0,
       requestId,
@@ -56,6 +57,7 @@ export class JobsService {
       updatedAt: now,
       startedAt: null,
       completedAt: null,
+      deletedAt: null,
     }));
     try {
       await this.jobs.insertMany(jobs);
@@ -101,7 +103,7 @@ export class JobsService {
     const queued = await this.jobs.transition(job.id, {
       from: ['failed'],
       to: 'queued',
-      set: { errorMessage: null, thumbnailKey: null, completedAt: null, startedAt: null, claimToken: null, requestId },
+      set: { ...UNPROCESSED, completedAt: null, startedAt: null, claimToken: null, requestId },
     });
     if (!queued) throw new ConflictError('This job changed meanwhile; reload it and try again.');
     await this.events.publish(queued);

@@ -24,8 +24,18 @@ function job(fileType: Job['fileType'], file: string): Job {
     fileSize: 1,
     status: 'processing',
     errorMessage: null,
+    errorCode: null,
     originalKey: 'originals/job-1',
     thumbnailKey: null,
+    thumbnail2xKey: null,
+    previewKey: null,
+    animatedPreviewKey: null,
+    thumbhash: null,
+    width: null,
+    height: null,
+    durationMs: null,
+    contentHash: null,
+    position: 'centre',
     claimToken: 'claim',
     attempts: 1,
     requestId: null,
@@ -33,6 +43,7 @@ function job(fileType: Job['fileType'], file: string): Job {
     updatedAt: now,
     startedAt: now,
     completedAt: null,
+    deletedAt: null,
   };
 }
 

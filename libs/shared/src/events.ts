@@ -1,4 +1,4 @@
-import type { JobStatus } from './job';
+import type { JobErrorCode, JobStatus } from './job';
 
 /** Socket.IO event names. */
 export const SOCKET_EVENTS = {
@@ -21,6 +21,8 @@ export interface JobStatusEvent {
   thumbnailUrl?: string;
   downloadUrl?: string;
   errorMessage?: string;
+  /** With `failed`, when known: why (see `JobView.errorCode`). */
+  errorCode?: JobErrorCode;
   /** Milliseconds since the epoch when the change happened. */
   timestamp: number;
 }

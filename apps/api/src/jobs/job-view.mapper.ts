@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SignedResource, UrlSigner } from '@app/auth';
 import type { Job, JobStatusMessage } from '@app/jobs';
-import type { JobStatusEvent, JobView } from '@app/shared';
+import { isRetryable, JobStatusEvent, JobView } from '@app/shared';
 
 const ROUTES: Record<SignedResource, string> = { thumbnail: '/api/thumbnails', download: '/api/download' };
 
@@ -20,11 +20,24 @@ export class JobViewMapper {
       fileSize: job.fileSize,
       status: job.status,
       errorMessage: job.errorMessage,
+      errorCode: job.errorCode,
+      retryable: isRetryable(job.status, job.errorCode),
       thumbnailUrl: ready ? this.url('thumbnail', job.id, job.userId) : null,
       downloadUrl: ready ? this.url('download', job.id, job.userId) : null,
+      // No worker makes these renditions yet; their routes come with them.
+      thumbnail2xUrl: null,
+      previewUrl: null,
+      animatedPreviewUrl: null,
+      thumbhash: job.thumbhash,
+      width: job.width,
+      height: job.height,
+      durationMs: job.durationMs,
+      contentHash: job.contentHash,
+      position: job.position,
       createdAt: job.createdAt.toISOString(),
       updatedAt: job.updatedAt.toISOString(),
       completedAt: job.completedAt?.toISOString() ?? null,
+      deletedAt: job.deletedAt?.toISOString() ?? null,
     };
   }
 

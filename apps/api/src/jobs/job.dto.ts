@@ -5,7 +5,9 @@ import {
   DEFAULT_PAGE_SIZE,
   FILE_TYPES,
   FileType,
+  JOB_ERROR_CODES,
   JOB_STATUSES,
+  JobErrorCode,
   JobPage,
   JobStatus,
   JobView,
@@ -13,6 +15,8 @@ import {
   Rejected,
   REJECTION_CODES,
   RejectionCode,
+  THUMBNAIL_POSITIONS,
+  ThumbnailPosition,
   UploadResult,
 } from '@app/shared';
 
@@ -23,14 +27,42 @@ export class JobDto implements JobView {
   @ApiProperty({ example: 'image/jpeg' }) mimeType!: string;
   @ApiProperty({ example: 2483021, description: 'Bytes' }) fileSize!: number;
   @ApiProperty({ enum: JOB_STATUSES }) status!: JobStatus;
-  @ApiProperty({ type: String, nullable: true, example: null }) errorMessage!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'Why it failed, for a person' }) errorMessage!: string | null;
+  @ApiProperty({
+    enum: JOB_ERROR_CODES,
+    nullable: true,
+    example: null,
+    description: 'Why it failed, machine-readable; null unless failed (and for jobs that failed before codes existed)',
+  })
+  errorCode!: JobErrorCode | null;
+  @ApiProperty({
+    description:
+      'Whether a retry may help: false when the file itself is the problem (undecodable, truncated, no video stream, too many pixels…)',
+  })
+  retryable!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'Signed, expiring URL of the thumbnail; works in an <img> tag' })
   thumbnailUrl!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Signed, expiring URL that downloads the thumbnail as an attachment' })
   downloadUrl!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Signed URL of the 2× thumbnail (for srcset)' })
+  thumbnail2xUrl!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Signed URL of the WebP preview, longest edge PREVIEW_SIZE' })
+  previewUrl!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Videos: signed URL of an animated WebP of a few frames across the clip' })
+  animatedPreviewUrl!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'ThumbHash of the thumbnail, base64 (a placeholder while it loads)' })
+  thumbhash!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Width of the original after orientation, pixels' }) width!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Height of the original after orientation, pixels' }) height!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Videos: length in milliseconds' }) durationMs!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Hash of the original’s bytes (duplicate detection); null until computed' })
+  contentHash!: string | null;
+  @ApiProperty({ enum: THUMBNAIL_POSITIONS, description: 'Where the square renditions are cropped' }) position!: ThumbnailPosition;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) completedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When it went to the trash; null otherwise' })
+  deletedAt!: string | null;
 }
 
 export class JobPageDto implements JobPage {

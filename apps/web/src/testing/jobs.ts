@@ -20,14 +20,31 @@ export function aJob(overrides: Partial<JobView> = {}): JobView {
     fileSize: 1024 * sequence,
     status,
     errorMessage: status === 'failed' ? 'Could not decode the image.' : null,
+    errorCode: status === 'failed' ? 'undecodable' : null,
+    retryable: false,
     thumbnailUrl: status === 'completed' ? `/api/thumbnails/${id}.jpg?exp=1&sig=s` : null,
     downloadUrl: status === 'completed' ? `/api/download/${id}.jpg?exp=1&sig=d` : null,
+    ...NO_RENDITIONS,
     createdAt,
     updatedAt: createdAt,
     completedAt: status === 'completed' || status === 'failed' ? createdAt : null,
     ...overrides,
   };
 }
+
+/** The rendition fields of a job no worker has made renditions for yet. */
+const NO_RENDITIONS = {
+  thumbnail2xUrl: null,
+  previewUrl: null,
+  animatedPreviewUrl: null,
+  thumbhash: null,
+  width: null,
+  height: null,
+  durationMs: null,
+  contentHash: null,
+  position: 'centre',
+  deletedAt: null,
+} as const satisfies Partial<JobView>;
 
 export function aPage(items: JobView[], nextCursor: string | null = null): JobPage {
   return { items, nextCursor };
@@ -82,8 +99,11 @@ export function jobArb(status: fc.Arbitrary<JobStatus> = statusArb): fc.Arbitrar
         fileSize,
         status: jobStatus,
         errorMessage: jobStatus === 'failed' ? errorMessage : null,
+        errorCode: jobStatus === 'failed' ? 'internal' : null,
+        retryable: jobStatus === 'failed',
         thumbnailUrl: completed ? `/api/thumbnails/${id}.jpg?exp=99&sig=${age}` : null,
         downloadUrl: completed ? `/api/download/${id}.jpg?exp=99&sig=${age}` : null,
+        ...NO_RENDITIONS,
         createdAt: created,
         updatedAt: updated,
         completedAt: jobStatus === 'completed' || jobStatus === 'failed' ? updated : null,

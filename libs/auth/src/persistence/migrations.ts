@@ -17,7 +17,19 @@ CREATE TABLE IF NOT EXISTS users (
   updated_at    INTEGER NOT NULL
 );`,
   },
+  {
+    // Operators are recorded here (granted with `npm run admin -- grant <email>`), never by configuration.
+    id: 'auth/0002-user-role',
+    up: "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin'))",
+  },
 ];
 
 /** Backfills and data changes of collection `users`; its indexes follow UserSchema. */
-export const AUTH_MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+export const AUTH_MONGO_MIGRATIONS: readonly MongoMigration[] = [
+  {
+    id: 'auth/0002-user-role',
+    up: async (connection) => {
+      await connection.collection('users').updateMany({ role: { $exists: false } }, { $set: { role: 'user' } });
+    },
+  },
+];

@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { isDuplicateKeyError, MongoDatabase } from '@app/core';
-import type { User } from '../user';
+import { User, USER_ROLES, UserRole } from '../user';
 import { EmailTakenError, UsersRepository } from '../users.repository';
 import { AUTH_MONGO_MIGRATIONS } from './migrations';
 
@@ -16,6 +16,9 @@ export class UserDocument {
 
   @Prop({ type: String, required: true })
   passwordHash!: string;
+
+  @Prop({ type: String, required: true, enum: USER_ROLES, default: 'user' })
+  role!: UserRole;
 
   @Prop({ type: Date, required: true })
   createdAt!: Date;
@@ -46,6 +49,7 @@ export class MongoUsersRepository extends UsersRepository implements OnModuleIni
           _id: user.id,
           email: user.email,
           passwordHash: user.passwordHash,
+          role: user.role,
           createdAt: user.createdAt,
           updatedAt: user.updatedAt,
         });
@@ -83,5 +87,12 @@ export class MongoUsersRepository extends UsersRepository implements OnModuleIni
 
 function toUser(doc: UserDocument | null): User | null {
   if (!doc) return null;
-  return { id: doc._id, email: doc.email, passwordHash: doc.passwordHash, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+  return {
+    id: doc._id,
+    email: doc.email,
+    passwordHash: doc.passwordHash,
+    role: doc.role,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
 }

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { SqliteDatabase } from '@app/core';
-import type { User } from '../user';
+import type { User, UserRole } from '../user';
 import { EmailTakenError, UsersRepository } from '../users.repository';
 import { AUTH_SQLITE_MIGRATIONS } from './migrations';
 
@@ -8,6 +8,7 @@ interface UserRow {
   id: string;
   email: string;
   password_hash: string;
+  role: UserRole;
   created_at: number;
   updated_at: number;
 }
@@ -26,8 +27,8 @@ export class SqliteUsersRepository extends UsersRepository implements OnModuleIn
     return this.sqlite.guard(() => {
       try {
         this.sqlite
-          .prepare('INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
-          .run(user.id, user.email, user.passwordHash, user.createdAt.getTime(), user.updatedAt.getTime());
+          .prepare('INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(user.id, user.email, user.passwordHash, user.role, user.createdAt.getTime(), user.updatedAt.getTime());
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new EmailTakenError();
         throw error;
@@ -57,6 +58,7 @@ function toUser(row: UserRow): User {
     id: row.id,
     email: row.email,
     passwordHash: row.password_hash,
+    role: row.role,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };

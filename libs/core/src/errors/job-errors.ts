@@ -1,3 +1,5 @@
+import { isJobErrorCode, JobErrorCode } from '@app/shared';
+
 /**
  * Why a job failed, as the worker sees it. Permanent errors fail the job at once; anything else is
  * treated as transient and retried with backoff.
@@ -7,7 +9,7 @@
 export class UnprocessableMediaError extends Error {
   constructor(
     message: string,
-    /** Short machine-readable reason, used for metrics. */
+    /** Short machine-readable reason, used for metrics and (when it is one) as the job's `errorCode`. */
     readonly reason: string = 'undecodable',
   ) {
     super(message);
@@ -22,6 +24,13 @@ export class JobTimeoutError extends Error {
     super(`Processing took longer than ${formatDuration(timeoutMs)} and was stopped.`);
     this.name = 'JobTimeoutError';
   }
+}
+
+/** The `errorCode` of a job that failed with `error` (anything not known to be the file's fault is `internal`). */
+export function jobErrorCodeOf(error: unknown): JobErrorCode {
+  if (error instanceof UnprocessableMediaError) return isJobErrorCode(error.reason) ? error.reason : 'undecodable';
+  if (error instanceof JobTimeoutError) return 'timeout';
+  return 'internal';
 }
 
 export function isPermanentJobError(error: unknown): error is UnprocessableMediaError | JobTimeoutError {

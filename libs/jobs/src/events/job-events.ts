@@ -29,6 +29,7 @@ export class JobEvents implements OnApplicationShutdown {
   static messageOf(job: Job, timestamp = job.updatedAt.getTime()): JobStatusMessage {
     const message: JobStatusMessage = { jobId: job.id, userId: job.userId, status: job.status, timestamp };
     if (job.status === 'failed' && job.errorMessage) message.errorMessage = job.errorMessage;
+    if (job.status === 'failed' && job.errorCode) message.errorCode = job.errorCode;
     return message;
   }
 

@@ -4,12 +4,13 @@ import {
   AppConfig,
   HandBackError,
   isPermanentJobError,
+  jobErrorCodeOf,
   JobTimeoutError,
   newId,
   ServiceUnavailableError,
   UnprocessableMediaError,
 } from '@app/core';
-import { isTerminalStatus } from '@app/shared';
+import { isTerminalStatus, JobErrorCode } from '@app/shared';
 import { ObjectNotFoundError, StorageDriver, StorageKeys } from '@app/storage';
 import { JobEvents } from '../events/job-events';
 import type { Job } from '../job';
@@ -107,7 +108,7 @@ export class JobRunner {
     const claimed = await this.jobs.transition(jobId, {
       from: ['pending', 'queued', 'processing'],
       to: 'processing',
-      set: { claimToken, startedAt, errorMessage: null, incrementAttempts: true },
+      set: { claimToken, startedAt, errorMessage: null, errorCode: null, incrementAttempts: true },
       now: startedAt,
     });
     if (!claimed) {
@@ -156,7 +157,8 @@ export class JobRunner {
       const message = this.messageFor(error, permanent);
       if (permanent) this.logger.log({ ...log, reason }, `Job ${jobId} failed: ${message}`);
       else this.logger.error({ ...log, err: error }, `Job ${jobId} failed after ${bullJob.attemptsMade + 1} attempts`);
-      finished = await this.fail(claimed, claimToken, message);
+      const errorCode = error instanceof ObjectNotFoundError ? 'missing_original' : jobErrorCodeOf(error);
+      finished = await this.fail(claimed, claimToken, message, errorCode);
       outcome = 'failed';
     }
     this.hooks.onFinished?.(claimed, outcome, Date.now() - startedAt.getTime(), reason);
@@ -179,7 +181,7 @@ export class JobRunner {
       from: ['processing'],
       claimToken,
       to: 'completed',
-      set: { thumbnailKey, completedAt: new Date(), errorMessage: null, claimToken: null },
+      set: { thumbnailKey, completedAt: new Date(), errorMessage: null, errorCode: null, claimToken: null },
     });
     if (completed) return completed;
     // Deleted while we worked (or reclaimed by another worker): do not leave an orphan behind.
@@ -188,12 +190,12 @@ export class JobRunner {
   }
 
   /** Marks the job failed; resolves the failed job (its event is the caller's), or null. */
-  private async fail(job: Job, claimToken: string, message: string): Promise<Job | null> {
+  private async fail(job: Job, claimToken: string, message: string, errorCode: JobErrorCode): Promise<Job | null> {
     return this.jobs.transition(job.id, {
       from: ['processing'],
       claimToken,
       to: 'failed',
-      set: { errorMessage: message, claimToken: null },
+      set: { errorMessage: message, errorCode, claimToken: null },
     });
   }
 

@@ -41,7 +41,46 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);`,
   },
+  {
+    // The contract's new Job fields: failure code, renditions, measurements, crop position, trash.
+    id: 'jobs/0002-job-media-fields',
+    up: `
+ALTER TABLE jobs ADD COLUMN error_code TEXT;
+ALTER TABLE jobs ADD COLUMN thumbnail_2x_key TEXT;
+ALTER TABLE jobs ADD COLUMN preview_key TEXT;
+ALTER TABLE jobs ADD COLUMN animated_preview_key TEXT;
+ALTER TABLE jobs ADD COLUMN thumbhash TEXT;
+ALTER TABLE jobs ADD COLUMN width INTEGER;
+ALTER TABLE jobs ADD COLUMN height INTEGER;
+ALTER TABLE jobs ADD COLUMN duration_ms INTEGER;
+ALTER TABLE jobs ADD COLUMN content_hash TEXT;
+ALTER TABLE jobs ADD COLUMN position TEXT NOT NULL DEFAULT 'centre' CHECK (position IN ('centre', 'attention', 'entropy'));
+ALTER TABLE jobs ADD COLUMN deleted_at INTEGER;`,
+  },
 ];
 
 /** Backfills and data changes of collections `jobs` and `idempotency_keys`; their indexes follow the schemas. */
-export const JOBS_MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+export const JOBS_MONGO_MIGRATIONS: readonly MongoMigration[] = [
+  {
+    // Documents from before these fields get what new ones start with (reads are lean: no schema defaults).
+    id: 'jobs/0002-job-media-fields',
+    up: async (connection) => {
+      const fields = {
+        errorCode: null,
+        thumbnail2xKey: null,
+        previewKey: null,
+        animatedPreviewKey: null,
+        thumbhash: null,
+        width: null,
+        height: null,
+        durationMs: null,
+        contentHash: null,
+        position: 'centre',
+        deletedAt: null,
+      };
+      for (const [field, value] of Object.entries(fields)) {
+        await connection.collection('jobs').updateMany({ [field]: { $exists: false } }, { $set: { [field]: value } });
+      }
+    },
+  },
+];

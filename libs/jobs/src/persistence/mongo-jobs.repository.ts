@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { QueryFilter, Model, UpdateQuery } from 'mongoose';
 import { isDuplicateKeyError, MongoDatabase } from '@app/core';
-import { FILE_TYPES, JOB_STATUSES, JobStatus } from '@app/shared';
+import { FILE_TYPES, JOB_ERROR_CODES, JOB_STATUSES, JobErrorCode, JobStatus, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import type { Job } from '../job';
 import { IDEMPOTENCY_TTL_MS, IdempotencyClaim, JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
 import { JOBS_MONGO_MIGRATIONS } from './migrations';
@@ -17,8 +17,18 @@ export class JobDocument {
   @Prop({ type: Number, required: true }) fileSize!: number;
   @Prop({ type: String, required: true, enum: JOB_STATUSES }) status!: JobStatus;
   @Prop({ type: String, default: null }) errorMessage!: string | null;
+  @Prop({ type: String, default: null, enum: JOB_ERROR_CODES }) errorCode!: JobErrorCode | null;
   @Prop({ type: String, required: true }) originalKey!: string;
   @Prop({ type: String, default: null }) thumbnailKey!: string | null;
+  @Prop({ type: String, default: null }) thumbnail2xKey!: string | null;
+  @Prop({ type: String, default: null }) previewKey!: string | null;
+  @Prop({ type: String, default: null }) animatedPreviewKey!: string | null;
+  @Prop({ type: String, default: null }) thumbhash!: string | null;
+  @Prop({ type: Number, default: null }) width!: number | null;
+  @Prop({ type: Number, default: null }) height!: number | null;
+  @Prop({ type: Number, default: null }) durationMs!: number | null;
+  @Prop({ type: String, default: null }) contentHash!: string | null;
+  @Prop({ type: String, required: true, enum: THUMBNAIL_POSITIONS, default: 'centre' }) position!: ThumbnailPosition;
   @Prop({ type: String, default: null }) claimToken!: string | null;
   @Prop({ type: Number, default: 0 }) attempts!: number;
   @Prop({ type: String, default: null }) requestId!: string | null;
@@ -26,6 +36,7 @@ export class JobDocument {
   @Prop({ type: Date, required: true }) updatedAt!: Date;
   @Prop({ type: Date, default: null }) startedAt!: Date | null;
   @Prop({ type: Date, default: null }) completedAt!: Date | null;
+  @Prop({ type: Date, default: null }) deletedAt!: Date | null;
 }
 
 export const JobSchema = SchemaFactory.createForClass(JobDocument);

@@ -1,40 +1,48 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { SqliteDatabase } from '@app/core';
 import { JOB_STATUSES, JobStatus } from '@app/shared';
-import type { Job, JobPatch } from '../job';
+import type { Job } from '../job';
 import { IDEMPOTENCY_TTL_MS, IdempotencyClaim, JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
 import { JOBS_SQLITE_MIGRATIONS } from './migrations';
 
-interface JobRow {
-  id: string;
-  user_id: string;
-  original_filename: string;
-  file_type: Job['fileType'];
-  mime_type: string;
-  file_size: number;
-  status: JobStatus;
-  error_message: string | null;
-  original_key: string;
-  thumbnail_key: string | null;
-  claim_token: string | null;
-  attempts: number;
-  request_id: string | null;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-}
-
-const PATCH_COLUMNS: Record<Exclude<keyof JobPatch, 'incrementAttempts'>, string> = {
+/** Every field of a job and the column it is stored in; times are stored as milliseconds since the epoch. */
+const COLUMNS = {
+  id: 'id',
+  userId: 'user_id',
+  originalFilename: 'original_filename',
+  fileType: 'file_type',
+  mimeType: 'mime_type',
+  fileSize: 'file_size',
+  status: 'status',
   errorMessage: 'error_message',
+  errorCode: 'error_code',
+  originalKey: 'original_key',
   thumbnailKey: 'thumbnail_key',
+  thumbnail2xKey: 'thumbnail_2x_key',
+  previewKey: 'preview_key',
+  animatedPreviewKey: 'animated_preview_key',
+  thumbhash: 'thumbhash',
+  width: 'width',
+  height: 'height',
+  durationMs: 'duration_ms',
+  contentHash: 'content_hash',
+  position: 'position',
   claimToken: 'claim_token',
+  attempts: 'attempts',
   requestId: 'request_id',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
   startedAt: 'started_at',
   completedAt: 'completed_at',
-};
+  deletedAt: 'deleted_at',
+} as const satisfies Record<keyof Job, string>;
+
+const FIELDS = Object.keys(COLUMNS) as (keyof Job)[];
+const TIME_FIELDS: ReadonlySet<keyof Job> = new Set(['createdAt', 'updatedAt', 'startedAt', 'completedAt', 'deletedAt']);
+const INSERT = `INSERT INTO jobs (${FIELDS.map((field) => COLUMNS[field]).join(', ')}) VALUES (${FIELDS.map((field) => `@${COLUMNS[field]}`).join(', ')})`;
 
 type SqlValue = string | number | null;
+type JobRow = Record<string, SqlValue>;
 
 @Injectable()
 export class SqliteJobsRepository extends JobsRepository implements OnModuleInit {
@@ -49,12 +57,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   async insertMany(jobs: readonly Job[]): Promise<void> {
     const db = this.sqlite.db;
     this.sqlite.guard(() => {
-      const insert = this.sqlite.prepare(
-        `INSERT INTO jobs (id, user_id, original_filename, file_type, mime_type, file_size, status, error_message,
-           original_key, thumbnail_key, claim_token, attempts, request_id, created_at, updated_at, started_at, completed_at)
-         VALUES (@id, @user_id, @original_filename, @file_type, @mime_type, @file_size, @status, @error_message,
-           @original_key, @thumbnail_key, @claim_token, @attempts, @request_id, @created_at, @updated_at, @started_at, @completed_at)`,
-      );
+      const insert = this.sqlite.prepare(INSERT);
       db.transaction(() => jobs.forEach((job) => insert.run(toRow(job))))();
     });
   }
@@ -188,7 +191,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
         if (value) sets.push('attempts = attempts + 1');
         continue;
       }
-      sets.push(`${PATCH_COLUMNS[field as keyof typeof PATCH_COLUMNS]} = ?`);
+      sets.push(`${COLUMNS[field as keyof Job]} = ?`);
       params.push(value instanceof Date ? value.getTime() : ((value ?? null) as SqlValue));
     }
     const where = [target, `status IN (${request.from.map(() => '?').join(', ')})`];
@@ -202,46 +205,20 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 }
 
 function toRow(job: Job): JobRow {
-  return {
-    id: job.id,
-    user_id: job.userId,
-    original_filename: job.originalFilename,
-    file_type: job.fileType,
-    mime_type: job.mimeType,
-    file_size: job.fileSize,
-    status: job.status,
-    error_message: job.errorMessage,
-    original_key: job.originalKey,
-    thumbnail_key: job.thumbnailKey,
-    claim_token: job.claimToken,
-    attempts: job.attempts,
-    request_id: job.requestId,
-    created_at: job.createdAt.getTime(),
-    updated_at: job.updatedAt.getTime(),
-    started_at: job.startedAt?.getTime() ?? null,
-    completed_at: job.completedAt?.getTime() ?? null,
-  };
+  const row: JobRow = {};
+  for (const field of FIELDS) {
+    const value = job[field];
+    row[COLUMNS[field]] = value instanceof Date ? value.getTime() : value;
+  }
+  return row;
 }
 
 function toJob(row: JobRow | undefined): Job | null {
   if (!row) return null;
-  return {
-    id: row.id,
-    userId: row.user_id,
-    originalFilename: row.original_filename,
-    fileType: row.file_type,
-    mimeType: row.mime_type,
-    fileSize: row.file_size,
-    status: row.status,
-    errorMessage: row.error_message,
-    originalKey: row.original_key,
-    thumbnailKey: row.thumbnail_key,
-    claimToken: row.claim_token,
-    attempts: row.attempts,
-    requestId: row.request_id,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    startedAt: row.started_at === null ? null : new Date(row.started_at),
-    completedAt: row.completed_at === null ? null : new Date(row.completed_at),
-  };
+  const job: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const value = row[COLUMNS[field]];
+    job[field] = TIME_FIELDS.has(field) && value !== null ? new Date(value) : value;
+  }
+  return job as unknown as Job;
 }

@@ -219,6 +219,7 @@ export class JobQueue {
       set: {
         errorMessage:
           'Processing stopped repeatedly (the worker crashed or was stopped while handling this file). Retry it, or try a smaller or re-encoded file.',
+        errorCode: 'abandoned',
         claimToken: null,
       },
     });

@@ -1,4 +1,4 @@
-import { isTerminalStatus, JobStatus, JobStatusEvent, JobView } from '@app/shared';
+import { isRetryable, isTerminalStatus, JobStatus, JobStatusEvent, JobView } from '@app/shared';
 
 /**
  * How far along the lifecycle a status is; breaks ties between an event and a job stamped with
@@ -33,8 +33,10 @@ function withEvent(job: JobView, event: JobStatusEvent): JobView {
     ...job,
     status: event.status,
     updatedAt: at,
-    // The server sends the message with every `failed` event that has one; none means none.
+    // The server sends the message (and code) with every `failed` event that has one; none means none.
     errorMessage: event.status === 'failed' ? (event.errorMessage ?? null) : null,
+    errorCode: event.status === 'failed' ? (event.errorCode ?? null) : null,
+    retryable: isRetryable(event.status, event.errorCode ?? null),
     thumbnailUrl: completed ? (event.thumbnailUrl ?? job.thumbnailUrl) : null,
     downloadUrl: completed ? (event.downloadUrl ?? job.downloadUrl) : null,
     completedAt: isTerminalStatus(event.status) ? at : null,
