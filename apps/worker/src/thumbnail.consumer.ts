@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { Job as BullJob, Worker } from 'bullmq';
 import { AppConfig, RedisConnections } from '@app/core';
-import { JobQueue, JobRunner, JobsRepository, THUMBNAIL_QUEUE, ThumbnailJobData } from '@app/jobs';
+import { JobLifecycle, JobQueue, JobRecovery, JobRunner, THUMBNAIL_QUEUE, ThumbnailJobData } from '@app/jobs';
 import { MediaThumbnailer } from '@app/processors';
 
 /**
@@ -21,7 +21,8 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     private readonly redis: RedisConnections,
     private readonly queue: JobQueue,
     private readonly runner: JobRunner,
-    private readonly jobs: JobsRepository,
+    private readonly lifecycle: JobLifecycle,
+    private readonly recovery: JobRecovery,
     private readonly thumbnailer: MediaThumbnailer,
   ) {}
 
@@ -56,11 +57,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
   private async onFailed(job: BullJob<ThumbnailJobData> | undefined, error: Error): Promise<void> {
     if (!job || !/stalled/i.test(error.message)) return;
     try {
-      const stored = await this.jobs.findById(job.data.jobId);
-      if (stored && (stored.status === 'queued' || stored.status === 'processing' || stored.status === 'pending')) {
-        await this.queue.failAbandoned(stored, error.message);
-      }
-      await this.queue.advance(job.data.userId, job.data.jobId);
+      await this.lifecycle.abandon(job.data.jobId, job.data.userId, error.message);
     } catch (failure) {
       this.logger.warn(`Could not record abandoned job ${job.data.jobId} (the sweep will): ${(failure as Error).message}`);
     }
@@ -70,7 +67,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      await this.queue.sweep(Math.max(30_000, 3 * this.config.worker.sweepIntervalMs));
+      await this.recovery.sweep(Math.max(30_000, 3 * this.config.worker.sweepIntervalMs));
     } catch (error) {
       this.logger.warn(`Queue sweep failed: ${(error as Error).message}`);
     } finally {

@@ -1,4 +1,4 @@
-import type { FileType, JobErrorCode, JobStatus, ThumbnailPosition } from '@app/shared';
+import { JOB_STATUSES, type FileType, type JobErrorCode, type JobStatus, type ThumbnailPosition } from '@app/shared';
 
 /** A thumbnail job as stored. */
 export interface Job {
@@ -84,17 +84,53 @@ export const UNPROCESSED = {
   durationMs: null,
 } as const satisfies JobPatch;
 
+/** A named move of the lifecycle: the statuses it may start from, where it goes, and whether only the holder of the job's claim may make it. */
+export interface Move {
+  from: readonly JobStatus[];
+  to: JobStatus;
+  held?: true;
+}
+
 /**
- * The legal moves. `processing → processing` is a worker re-claiming a job whose previous worker
- * died; `processing → queued` hands a job back for a retry after a transient error.
+ * The lifecycle: every move a job can make, by name. `JobLifecycle.transition` is the only caller
+ * of the repository's compare-and-set, and it takes the `from` states (and the claim check) from
+ * here, so a move is written down once. A move that keeps the status (`reclaim`) is not a status
+ * change and publishes no event.
  */
-export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  pending: ['queued', 'processing', 'failed'],
-  queued: ['processing', 'failed'],
-  processing: ['processing', 'queued', 'completed', 'failed'],
-  completed: [],
-  failed: ['queued'],
-};
+export const MOVES = {
+  /** A stored upload (or a job the sweep found unqueued) joins its user's queue. */
+  queue: { from: ['pending'], to: 'queued' },
+  /** A user sends a failed job again. */
+  retry: { from: ['failed'], to: 'queued' },
+  /** A worker starts the job. */
+  claim: { from: ['pending', 'queued'], to: 'processing' },
+  /** A worker takes over a job whose previous worker died (BullMQ's stalled check gave it the job). */
+  reclaim: { from: ['processing'], to: 'processing' },
+  /** The holder gives the job back for another run (a transient error, or shutting down). */
+  handBack: { from: ['processing'], to: 'queued', held: true },
+  complete: { from: ['processing'], to: 'completed', held: true },
+  fail: { from: ['processing'], to: 'failed', held: true },
+  /** BullMQ gave up on the job: its workers kept dying on it. */
+  abandon: { from: ['pending', 'queued', 'processing'], to: 'failed' },
+} as const satisfies Record<string, Move>;
+
+export type MoveName = keyof typeof MOVES;
+
+/** Moves only the claim's holder may make. */
+export type HeldMove = { [M in MoveName]: (typeof MOVES)[M] extends { held: true } ? M : never }[MoveName];
+
+/** Whether a move changes the status (and so publishes an event). */
+export function changesStatus(move: MoveName): boolean {
+  return !(MOVES[move].from as readonly JobStatus[]).includes(MOVES[move].to);
+}
+
+/** The legal status changes, from MOVES: status → the statuses a job may move to from it. */
+export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = Object.fromEntries(
+  JOB_STATUSES.map((from) => [
+    from,
+    JOB_STATUSES.filter((to) => Object.values(MOVES).some((move: Move) => move.to === to && move.from.includes(from))),
+  ]),
+) as Record<JobStatus, JobStatus[]>;
 
 /** Statuses a job may move to `to` from. */
 export function sourcesOf(to: JobStatus): JobStatus[] {

@@ -7,6 +7,8 @@ import { JobRunner } from './execution/job-runner';
 import { UploadIntake } from './intake/upload-intake';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
+import { JobLifecycle } from './lifecycle/job-lifecycle';
+import { JobRecovery } from './lifecycle/job-recovery';
 import {
   IdempotencyKeyDocument,
   IdempotencyKeySchema,
@@ -16,10 +18,11 @@ import {
 } from './persistence/mongo-jobs.repository';
 import { SqliteJobsRepository } from './persistence/sqlite-jobs.repository';
 import { JobQueue, THUMBNAIL_QUEUE } from './queue/job-queue';
+import { QueueDashboard } from './queue/queue-dashboard';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
 
-/** The job lifecycle: repository (adapter per DATABASE_URL), BullMQ queue with per-user FIFO, status events. */
+/** Jobs: repository (adapter per DATABASE_URL), the lifecycle, the BullMQ queue with per-user FIFO, status events, the worker's run. */
 @Module({})
 export class JobsModule {
   static forRoot(database: DatabaseConfig): DynamicModule {
@@ -47,13 +50,28 @@ export class JobsModule {
         { provide: JobsRepository, useClass: database.kind === 'mongo' ? MongoJobsRepository : SqliteJobsRepository },
         JobEvents,
         JobQueue,
+        JobLifecycle,
+        JobRecovery,
+        QueueDashboard,
         JobsService,
         UploadIntake,
         JobRunner,
         WorkerRegistry,
         DependencyProbes,
       ],
-      exports: [JobsRepository, JobEvents, JobQueue, JobsService, UploadIntake, JobRunner, WorkerRegistry, DependencyProbes, BullModule],
+      exports: [
+        JobsRepository,
+        JobsService,
+        JobLifecycle,
+        JobRecovery,
+        JobEvents,
+        JobQueue,
+        QueueDashboard,
+        JobRunner,
+        UploadIntake,
+        WorkerRegistry,
+        DependencyProbes,
+      ],
     };
   }
 }

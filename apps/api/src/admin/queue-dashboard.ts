@@ -1,9 +1,6 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { JobQueue } from '@app/jobs';
+import { QueueDashboard } from '@app/jobs';
 import { AdminAccess } from './admin-access';
 
 const QUEUE_DASHBOARD_PATH = '/api/admin/queues';
@@ -14,17 +11,10 @@ const QUEUE_DASHBOARD_PATH = '/api/admin/queues';
  */
 export function mountQueueDashboard(app: INestApplication): void {
   const access = app.get(AdminAccess);
-  const adapter = new ExpressAdapter();
-  adapter.setBasePath(QUEUE_DASHBOARD_PATH);
-  createBullBoard({
-    queues: [new BullMQAdapter(app.get(JobQueue).queue)],
-    serverAdapter: adapter,
-    options: { uiConfig: { boardTitle: 'thumbs queue' } },
-  });
   const guard = (req: Request, res: Response, next: NextFunction) => {
     access
       .adminOf(req)
       .then((admin) => (admin ? next() : res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'Not found' })), next);
   };
-  app.use(QUEUE_DASHBOARD_PATH, guard, adapter.getRouter());
+  app.use(QUEUE_DASHBOARD_PATH, guard, app.get(QueueDashboard).router(QUEUE_DASHBOARD_PATH));
 }

@@ -59,9 +59,7 @@ export class ApiMetrics {
       help: 'Jobs on the queue: BullMQ states, plus "backlog" waiting behind their user’s current job',
       labelNames: ['state'],
       collect: async (): Promise<void> => {
-        const counts = await this.queue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
-        for (const [state, count] of Object.entries(counts)) depth.set({ state }, count);
-        depth.set({ state: 'backlog' }, await this.queue.backlog());
+        for (const [state, count] of Object.entries(await this.queue.depth())) depth.set({ state }, count);
       },
     });
     const live: Gauge = metrics.gauge({

@@ -2,15 +2,15 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig, RedisConnections } from '@app/core';
 import type { JobStatusEvent } from '@app/shared';
-import type { Job } from '../job';
 
 /** What travels over Redis pub/sub: the event without URLs, which the api signs per recipient. */
 export type JobStatusMessage = Omit<JobStatusEvent, 'thumbnailUrl' | 'downloadUrl'>;
 
 /**
- * Status changes on Redis pub/sub. Publishers are the api (queued) and the workers (processing,
- * completed, failed); every api instance subscribes and forwards to its own sockets. Pub/sub keeps
- * the order of one publisher's messages; a lost message is healed by clients re-reading over REST.
+ * The transport of status events: Redis pub/sub. What is published, and when, is decided by
+ * JobLifecycle alone (which also sends some messages inside the FIFO scripts, on the same
+ * channel); every api instance subscribes and forwards to its own sockets. Pub/sub keeps the order
+ * of one connection's messages; a lost message is healed by clients re-reading over REST.
  */
 @Injectable()
 export class JobEvents implements OnApplicationShutdown {
@@ -26,24 +26,15 @@ export class JobEvents implements OnApplicationShutdown {
     this.channel = `${config.redis.prefix}:job-status`;
   }
 
-  static messageOf(job: Job, timestamp = job.updatedAt.getTime()): JobStatusMessage {
-    const message: JobStatusMessage = { jobId: job.id, userId: job.userId, status: job.status, timestamp };
-    if (job.status === 'failed' && job.errorMessage) message.errorMessage = job.errorMessage;
-    if (job.status === 'failed' && job.errorCode) message.errorCode = job.errorCode;
-    return message;
-  }
-
-  /** A job's current status as published (for scripts that publish it along with other changes). */
-  static encode(job: Job): string {
-    return JSON.stringify(JobEvents.messageOf(job));
-  }
-
-  /** Publishes a job's current status. Never throws: the database stays the source of truth. */
-  async publish(job: Job): Promise<void> {
+  /**
+   * Publishes a status message (made by JobLifecycle). Never throws: the database stays the source
+   * of truth, and clients re-read it after a reconnect.
+   */
+  async publish(message: string): Promise<void> {
     try {
-      await this.redis.get('publisher').publish(this.channel, JobEvents.encode(job));
+      await this.redis.get('publisher').publish(this.channel, message);
     } catch (error) {
-      this.logger.warn(`Could not publish status "${job.status}" of job ${job.id}: ${(error as Error).message}`);
+      this.logger.warn(`Could not publish a status change (${message}): ${(error as Error).message}`);
     }
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job as BullJob, WaitingError } from 'bullmq';
 import {
   AppConfig,
@@ -6,16 +6,14 @@ import {
   isPermanentJobError,
   jobErrorCodeOf,
   JobTimeoutError,
-  newId,
   ServiceUnavailableError,
   UnprocessableMediaError,
 } from '@app/core';
-import { isTerminalStatus, JobErrorCode } from '@app/shared';
 import { ObjectNotFoundError, StorageDriver, StorageKeys } from '@app/storage';
-import { JobEvents } from '../events/job-events';
 import type { Job } from '../job';
 import { JobsRepository } from '../jobs.repository';
-import { JobQueue, MAX_ATTEMPTS, ThumbnailJobData } from '../queue/job-queue';
+import { Claim, JobLifecycle } from '../lifecycle/job-lifecycle';
+import { MAX_ATTEMPTS, ThumbnailJobData } from '../queue/job-queue';
 import { withTimeout } from './with-timeout';
 
 /** What a thumbnailer gets: the job, a local path to the original, the size, and a stop signal. */
@@ -42,10 +40,10 @@ export interface RunHooks {
 }
 
 /**
- * One run of a queued job in a worker: claim it (queued → processing), make the thumbnail under
- * JOB_TIMEOUT_MS, store it, finish the job (→ completed | failed) and hand the user's turn to their
- * next job. Every database move is a compare-and-set; only the holder of the claim can finish.
- * Runs again safely after a crash at any step (BullMQ re-delivers stalled jobs).
+ * One run of a queued job in a worker: claim it, make the thumbnail under JOB_TIMEOUT_MS, store
+ * it, and finish the job (completed | failed), which hands the user's turn to their next job; or
+ * hand it back for another run. The moves are JobLifecycle's; only the holder of the claim can
+ * finish. Runs again safely after a crash at any step (BullMQ re-delivers stalled jobs).
  */
 @Injectable()
 export class JobRunner {
@@ -55,9 +53,8 @@ export class JobRunner {
   private readonly running = new Map<string, AbortController>();
 
   constructor(
-    private readonly jobs: JobsRepository,
-    private readonly queue: JobQueue,
-    private readonly events: JobEvents,
+    private readonly lifecycle: JobLifecycle,
+    @Inject(JobsRepository) private readonly jobs: Pick<JobsRepository, 'findById'>,
     private readonly storage: StorageDriver,
     private readonly config: AppConfig,
   ) {}
@@ -97,32 +94,20 @@ export class JobRunner {
 
   private async runClaimed(bullJob: BullJob<ThumbnailJobData>, thumbnailer: Thumbnailer, stop: AbortSignal): Promise<RunOutcome> {
     const { jobId, userId } = bullJob.data;
-    const current = await this.jobs.findById(jobId);
-    if (!current || isTerminalStatus(current.status)) {
-      // Deleted, or finished by an earlier run that died before handing over: just hand over.
-      await this.queue.advance(userId, jobId);
-      return 'skipped';
-    }
-    const claimToken = newId();
-    const startedAt = new Date();
-    const claimed = await this.jobs.transition(jobId, {
-      from: ['pending', 'queued', 'processing'],
-      to: 'processing',
-      set: { claimToken, startedAt, errorMessage: null, errorCode: null, incrementAttempts: true },
-      now: startedAt,
-    });
-    if (!claimed) {
-      await this.queue.advance(userId, jobId);
-      return 'skipped';
-    }
+    // Null when there is nothing to run (finished by an earlier run that died before handing over, or deleted).
+    const claim = await this.lifecycle.claim(jobId, userId);
+    if (!claim) return 'skipped';
+    const claimed = claim.job;
+    const startedAt = claimed.startedAt ?? new Date();
     const log = { jobId, userId, requestId: claimed.requestId ?? undefined, attempt: claimed.attempts };
-    if (current.status !== 'processing') await this.events.publish(claimed);
-    this.hooks.onStarted?.(claimed, Math.max(0, startedAt.getTime() - current.updatedAt.getTime()));
+    this.hooks.onStarted?.(claimed, claim.waitedMs);
     this.logger.log(log, `Processing ${claimed.fileType} job ${jobId} (attempt ${claimed.attempts})`);
 
-    let outcome: 'completed' | 'failed';
-    let reason: string | undefined;
-    let finished: Job | null = null;
+    // Said before the user's next job gets its turn, so logs and metrics show the runs in order.
+    const ended = (outcome: 'completed' | 'failed', reason?: string) => {
+      if (outcome === 'completed') this.logger.log({ ...log, ms: Date.now() - startedAt.getTime() }, `Job ${jobId} completed`);
+      this.hooks.onFinished?.(claimed, outcome, Date.now() - startedAt.getTime(), reason);
+    };
     try {
       const thumbnail = await withTimeout(
         this.config.worker.jobTimeoutMs,
@@ -132,71 +117,41 @@ export class JobRunner {
           ),
         stop,
       );
-      finished = await this.complete(claimed, claimToken, thumbnail);
-      if (!finished) {
-        await this.queue.advance(userId, jobId);
-        return 'skipped';
-      }
-      outcome = 'completed';
-      this.logger.log({ ...log, ms: Date.now() - startedAt.getTime() }, `Job ${jobId} completed`);
+      return (await this.complete(claim, thumbnail, () => ended('completed'))) ? 'completed' : 'skipped';
     } catch (error) {
       if (error instanceof ServiceUnavailableError) throw error;
       if (error instanceof HandBackError) {
         this.logger.log(log, `Handing job ${jobId} back to the queue (shutting down)`);
-        await this.requeue(jobId, claimToken);
+        await this.lifecycle.handBack(claim);
         throw error;
       }
       const permanent = isPermanentJobError(error) || error instanceof ObjectNotFoundError;
       const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? MAX_ATTEMPTS);
       if (!permanent && !lastAttempt) {
         this.logger.warn({ ...log, err: error }, `Job ${jobId} hit a transient error, will retry: ${(error as Error).message}`);
-        await this.requeue(jobId, claimToken);
+        await this.lifecycle.handBack(claim);
         throw error;
       }
-      reason = error instanceof UnprocessableMediaError ? error.reason : error instanceof JobTimeoutError ? 'timeout' : 'error';
+      const reason = error instanceof UnprocessableMediaError ? error.reason : error instanceof JobTimeoutError ? 'timeout' : 'error';
       const message = this.messageFor(error, permanent);
       if (permanent) this.logger.log({ ...log, reason }, `Job ${jobId} failed: ${message}`);
       else this.logger.error({ ...log, err: error }, `Job ${jobId} failed after ${bullJob.attemptsMade + 1} attempts`);
       const errorCode = error instanceof ObjectNotFoundError ? 'missing_original' : jobErrorCodeOf(error);
-      finished = await this.fail(claimed, claimToken, message, errorCode);
-      outcome = 'failed';
+      await this.lifecycle.finish(claim, 'fail', { errorMessage: message, errorCode }, () => ended('failed', reason));
+      return 'failed';
     }
-    this.hooks.onFinished?.(claimed, outcome, Date.now() - startedAt.getTime(), reason);
-    // The final status is published by the same script that hands the user's turn on.
-    await this.queue.advance(userId, jobId, finished ?? undefined);
-    return outcome;
   }
 
-  /** Puts a claimed job back to `queued` (for another run) and publishes that. */
-  private async requeue(jobId: string, claimToken: string): Promise<void> {
-    const requeued = await this.jobs.transition(jobId, { from: ['processing'], claimToken, to: 'queued', set: { claimToken: null } });
-    if (requeued) await this.events.publish(requeued);
-  }
-
-  /** Stores the thumbnail and marks the job completed; resolves the completed job (its event is the caller's), or null. */
-  private async complete(job: Job, claimToken: string, thumbnail: Buffer): Promise<Job | null> {
-    const thumbnailKey = StorageKeys.thumbnail(job.id);
+  /** Stores the thumbnail and finishes the job as completed; false when the claim was lost meanwhile. */
+  private async complete(claim: Claim, thumbnail: Buffer, ended: () => void): Promise<boolean> {
+    const thumbnailKey = StorageKeys.thumbnail(claim.job.id);
     await this.storage.put(thumbnailKey, thumbnail, { contentType: 'image/jpeg' });
-    const completed = await this.jobs.transition(job.id, {
-      from: ['processing'],
-      claimToken,
-      to: 'completed',
-      set: { thumbnailKey, completedAt: new Date(), errorMessage: null, errorCode: null, claimToken: null },
-    });
-    if (completed) return completed;
-    // Deleted while we worked (or reclaimed by another worker): do not leave an orphan behind.
-    if (!(await this.jobs.findById(job.id))) await this.storage.delete(thumbnailKey);
-    return null;
-  }
-
-  /** Marks the job failed; resolves the failed job (its event is the caller's), or null. */
-  private async fail(job: Job, claimToken: string, message: string, errorCode: JobErrorCode): Promise<Job | null> {
-    return this.jobs.transition(job.id, {
-      from: ['processing'],
-      claimToken,
-      to: 'failed',
-      set: { errorMessage: message, errorCode, claimToken: null },
-    });
+    const set = { thumbnailKey, completedAt: new Date(), errorMessage: null, errorCode: null };
+    const completed = await this.lifecycle.finish(claim, 'complete', set, (job) => job && ended());
+    if (completed) return true;
+    // Deleted while we worked: do not leave an orphan behind.
+    if (!(await this.jobs.findById(claim.job.id))) await this.storage.delete(thumbnailKey);
+    return false;
   }
 
   private messageFor(error: unknown, permanent: boolean): string {

@@ -1,11 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { AppConfig, RedisConnections, ServiceUnavailableError } from '@app/core';
-import { isTerminalStatus } from '@app/shared';
-import { JobEvents } from '../events/job-events';
-import type { Job } from '../job';
 import { JobsRepository } from '../jobs.repository';
 import { Announcement, UserFifo } from './user-fifo';
 
@@ -33,35 +30,31 @@ const JOB_OPTIONS: JobsOptions = {
 /** BullMQ states in which a job will still be (or is being) run. */
 const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
-export interface SweepReport {
-  rebuilt: boolean;
-  redispatched: number;
-  advanced: number;
-  failed: number;
-  requeued: number;
-}
+/** Where a user's head job stands on BullMQ (for the sweep). */
+export type HeadState = { jobId: string; state: 'live' | 'missing' | 'completed' } | { jobId: string; state: 'failed'; reason: string };
+
+/** Jobs on the queue: BullMQ's states, and `backlog`, the jobs waiting behind their user's current one. */
+export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'backlog', number>;
 
 /**
- * Per-user FIFO on BullMQ. Each user's unfinished jobs wait in a Redis list (UserFifo); only the
- * head of each list is on the BullMQ queue. Different users' heads run in parallel on any number
- * of workers; a user's next job is put on the queue only when the previous one has finished
- * (`advance`, called by the worker before it tells BullMQ the job is done). If a worker dies, BullMQ's
- * stalled-job check hands the head to another worker, which finishes it (or, when it had already
- * finished, just advances). `sweep` repairs whatever a crash between two steps could leave behind,
- * and rebuilds the lists from the database when Redis has lost them.
+ * Per-user FIFO on BullMQ: scheduling only. Each user's unfinished jobs wait in a Redis list
+ * (UserFifo); only the head of each list is on the BullMQ queue. Different users' heads run in
+ * parallel on any number of workers; a user's next job is put on the queue only when the previous
+ * one has finished (`advance`). The queue never changes a job: JobLifecycle decides every move
+ * and calls the queue, handing it the status messages to publish inside its scripts (one round
+ * trip to Redis, not two). It reads the database only to rebuild its lists when Redis lost them.
  */
 @Injectable()
 export class JobQueue {
   private readonly logger = new Logger(JobQueue.name);
-  readonly fifo: UserFifo;
-  private readonly lockKeys: { rebuild: string; sweep: string };
+  private readonly fifo: UserFifo;
+  private readonly lockKeys: Record<'rebuild' | 'sweep', string>;
 
   constructor(
-    @InjectQueue(THUMBNAIL_QUEUE) readonly queue: Queue<ThumbnailJobData>,
+    @InjectQueue(THUMBNAIL_QUEUE) private readonly queue: Queue<ThumbnailJobData>,
     private readonly redis: RedisConnections,
-    private readonly jobs: JobsRepository,
-    private readonly events: JobEvents,
-    private readonly config: AppConfig,
+    @Inject(JobsRepository) private readonly jobs: Pick<JobsRepository, 'findUnfinished'>,
+    config: AppConfig,
   ) {
     const prefix = config.redis.prefix;
     this.fifo = new UserFifo(redis.get('commands'), prefix);
@@ -69,17 +62,17 @@ export class JobQueue {
   }
 
   /**
-   * Appends a user's jobs (in order) to their FIFO and puts the head on the queue. `announce`:
-   * jobs whose current status is published in the same script, before they join the list (one
-   * round trip to Redis instead of one more per job).
+   * Appends a user's jobs (in order) to their FIFO and puts the head on the queue. `announce` is
+   * published by the same script, before the jobs join the list.
    */
-  async enqueue(userId: string, jobIds: readonly string[], announce: readonly Job[] = []): Promise<void> {
-    let announcement: Announcement | undefined = { channel: this.events.channel, messages: announce.map((job) => JobEvents.encode(job)) };
+  async enqueue(userId: string, jobIds: readonly string[], announce?: Announcement): Promise<void> {
+    let announcement = announce;
     for (let round = 0; round < 3; round += 1) {
       const head = await this.fifo.push(userId, jobIds, announcement);
+      // Published even when a rebuild is needed: the next round goes without.
       announcement = undefined;
       if (head !== UserFifo.REBUILD_NEEDED) {
-        if (head) await this.dispatch({ jobId: head, userId });
+        if (head) await this.dispatch(userId, head);
         return;
       }
       await this.rebuild();
@@ -88,13 +81,12 @@ export class JobQueue {
   }
 
   /**
-   * Called when a user's job has finished: takes it off their FIFO and queues the next one.
-   * `finished`: the job as it finished, whose status is published in the same script first.
+   * Called when a user's job has finished (or is gone): takes it off their FIFO and queues the
+   * next one. `announce` is published by the same script first.
    */
-  async advance(userId: string, finishedJobId: string, finished?: Job): Promise<void> {
-    const announcement = finished ? { channel: this.events.channel, messages: [JobEvents.encode(finished)] } : undefined;
-    const head = await this.fifo.remove(userId, finishedJobId, announcement);
-    if (head) await this.dispatch({ jobId: head, userId });
+  async advance(userId: string, finishedJobId: string, announce?: Announcement): Promise<void> {
+    const head = await this.fifo.remove(userId, finishedJobId, announce);
+    if (head) await this.dispatch(userId, head);
   }
 
   /** Takes a waiting job off its user's FIFO (when deleted). A head is left for its worker to finish. */
@@ -108,8 +100,13 @@ export class JobQueue {
     if (existing && ((await existing.isCompleted()) || (await existing.isFailed()))) await existing.remove();
   }
 
+  async depth(): Promise<QueueDepth> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+    return { waiting: 0, active: 0, delayed: 0, prioritized: 0, failed: 0, ...counts, backlog: await this.backlog() };
+  }
+
   /** Jobs waiting behind their user's current job (in the FIFOs but not yet on BullMQ). */
-  async backlog(): Promise<number> {
+  private async backlog(): Promise<number> {
     const users = await this.fifo.users();
     if (users.length === 0) return 0;
     const commands = this.redis.get('commands');
@@ -118,8 +115,8 @@ export class JobQueue {
   }
 
   /** Puts a job on BullMQ; a no-op when it is already there (the job id is the BullMQ id). */
-  async dispatch(data: ThumbnailJobData): Promise<void> {
-    await this.queue.add('thumbnail', data, { ...JOB_OPTIONS, jobId: data.jobId });
+  private async dispatch(userId: string, jobId: string): Promise<void> {
+    await this.queue.add('thumbnail', { jobId, userId }, { ...JOB_OPTIONS, jobId });
   }
 
   /**
@@ -148,7 +145,7 @@ export class JobQueue {
         lists.set(job.userId, list);
       }
       await this.fifo.replaceAll(lists);
-      for (const [userId, jobIds] of lists) await this.dispatch({ jobId: jobIds[0], userId });
+      for (const [userId, jobIds] of lists) await this.dispatch(userId, jobIds[0]);
       this.logger.log(`Queue bookkeeping rebuilt from the database: ${unfinished.length} unfinished jobs of ${lists.size} users`);
       return true;
     } finally {
@@ -156,99 +153,47 @@ export class JobQueue {
     }
   }
 
-  /**
-   * Repairs the queue after crashes and outages; run periodically by workers (one at a time).
-   * - rebuilds the FIFOs if Redis lost them;
-   * - every user's head must be live on BullMQ: re-queued if missing, advanced past if already
-   *   finished, failed if BullMQ gave up on it (workers kept dying on it);
-   * - unfinished jobs the FIFOs do not know (an upload whose enqueue failed) are appended.
-   */
-  async sweep(graceMs: number): Promise<SweepReport> {
-    const report: SweepReport = { rebuilt: false, redispatched: 0, advanced: 0, failed: 0, requeued: 0 };
+  // The sweep's view (JobRecovery): what the lists and BullMQ hold, under one lock at a time.
+
+  /** Runs `work` unless another process is sweeping (then resolves null). */
+  async exclusively<T>(ttlMs: number, work: () => Promise<T>): Promise<T | null> {
     const commands = this.redis.get('commands');
     const token = randomUUID();
-    if (!(await commands.set(this.lockKeys.sweep, token, 'PX', Math.max(graceMs, 30_000), 'NX'))) return report;
+    if (!(await commands.set(this.lockKeys.sweep, token, 'PX', ttlMs, 'NX'))) return null;
     try {
-      report.rebuilt = await this.rebuild();
-      for (const userId of await this.fifo.users()) await this.repairHead(userId, report);
-      await this.requeueOrphans(graceMs, report);
+      return await work();
     } finally {
       await commands.eval(RELEASE_LOCK, 1, this.lockKeys.sweep, token).catch(() => undefined);
     }
-    if (report.redispatched + report.advanced + report.failed + report.requeued > 0) {
-      this.logger.warn(`Queue repaired: ${JSON.stringify(report)}`);
-    }
-    return report;
   }
 
-  private async repairHead(userId: string, report: SweepReport): Promise<void> {
-    for (let steps = 0; steps < 100; steps += 1) {
-      const head = await this.fifo.head(userId);
-      if (!head) {
-        await this.redis.get('commands').srem(this.fifo.usersKey, userId);
-        return;
-      }
-      const state = await this.queue.getJobState(head);
-      if (LIVE_STATES.has(state)) return;
-      const job = await this.jobs.findById(head);
-      if (!job || isTerminalStatus(job.status)) {
-        await this.fifo.remove(userId, head);
-        report.advanced += 1;
-        continue;
-      }
-      if (state === 'failed') {
-        const reason = (await this.queue.getJob(head))?.failedReason ?? 'unknown';
-        await this.failAbandoned(job, reason);
-        await this.fifo.remove(userId, head);
-        report.failed += 1;
-        continue;
-      }
-      if (state === 'completed') await this.queue.remove(head);
-      await this.dispatch({ jobId: head, userId });
-      report.redispatched += 1;
-      return;
-    }
+  /** Users with unfinished jobs on their FIFO. */
+  users(): Promise<string[]> {
+    return this.fifo.users();
   }
 
-  /** Marks a job failed after BullMQ gave up on it (its workers died repeatedly). */
-  async failAbandoned(job: Job, reason: string): Promise<void> {
-    this.logger.error({ jobId: job.id, userId: job.userId, reason }, 'Job abandoned by BullMQ');
-    const failed = await this.jobs.transition(job.id, {
-      from: ['pending', 'queued', 'processing'],
-      to: 'failed',
-      set: {
-        errorMessage:
-          'Processing stopped repeatedly (the worker crashed or was stopped while handling this file). Retry it, or try a smaller or re-encoded file.',
-        errorCode: 'abandoned',
-        claimToken: null,
-      },
-    });
-    if (failed) await this.events.publish(failed);
+  /** A user's waiting and running job ids, in order. */
+  members(userId: string): Promise<string[]> {
+    return this.fifo.members(userId);
   }
 
-  private async requeueOrphans(graceMs: number, report: SweepReport): Promise<void> {
-    const stale = await this.jobs.findUnfinished({ updatedBefore: new Date(Date.now() - graceMs), limit: 10_000 });
-    const byUser = new Map<string, Job[]>();
-    for (const job of stale) {
-      const list = byUser.get(job.userId);
-      if (list) list.push(job);
-      else byUser.set(job.userId, [job]);
+  /** The user's head job and its BullMQ state; null (and the user forgotten) when the list is empty. */
+  async head(userId: string): Promise<HeadState | null> {
+    const jobId = await this.fifo.head(userId);
+    if (!jobId) {
+      await this.redis.get('commands').srem(this.fifo.usersKey, userId);
+      return null;
     }
-    for (const [userId, jobs] of byUser) {
-      const listed = new Set(await this.fifo.members(userId));
-      const missing = jobs.filter((job) => !listed.has(job.id));
-      if (missing.length === 0) continue;
-      const pending = missing.filter((job) => job.status === 'pending').map((job) => job.id);
-      for (const id of await this.jobs.transitionMany(pending, { from: ['pending'], to: 'queued' })) {
-        const job = await this.jobs.findById(id);
-        if (job) await this.events.publish(job);
-      }
-      await this.enqueue(
-        userId,
-        missing.map((job) => job.id),
-      );
-      report.requeued += missing.length;
-    }
+    const state = await this.queue.getJobState(jobId);
+    if (LIVE_STATES.has(state)) return { jobId, state: 'live' };
+    if (state === 'failed') return { jobId, state, reason: (await this.queue.getJob(jobId))?.failedReason ?? 'unknown' };
+    return { jobId, state: state === 'completed' ? 'completed' : 'missing' };
+  }
+
+  /** Puts a head that is missing from BullMQ (or finished there while unfinished in the database) back on it. */
+  async redispatch(userId: string, head: HeadState): Promise<void> {
+    if (head.state === 'completed') await this.queue.remove(head.jobId);
+    await this.dispatch(userId, head.jobId);
   }
 }
 
