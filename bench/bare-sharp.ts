@@ -21,8 +21,8 @@ const thumbnailer = new ImageThumbnailer(config);
 const size = config.thumbnails.size;
 
 async function runBatch({ files, concurrency }: Request): Promise<{ ms: number; perFileMs: number[]; sha256: string[] }> {
-  const perFileMs: number[] = new Array(files.length);
-  const sha256: string[] = new Array(files.length);
+  const perFileMs = new Array<number>(files.length);
+  const sha256 = new Array<string>(files.length);
   let next = 0;
   const started = performance.now();
   await Promise.all(

@@ -150,7 +150,7 @@ async function versions(): Promise<Record<string, string>> {
   const pkg = (name: string): string =>
     (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  let redisVersion = 'unknown';
+  let redisVersion: string;
   try {
     redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
   } finally {

@@ -342,12 +342,12 @@ function environmentOf(service: string, variables: Record<string, string>): Reco
 function interpolate(value: string, variables: Record<string, string | undefined>): string {
   return value.replace(
     /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match, braced, operator, argument, bare) => {
+    (match: string, braced?: string, operator?: string, argument?: string, bare?: string) => {
       if (match === '$$') return '$';
-      const name = (braced ?? bare) as string;
+      const name = (braced ?? bare)!;
       const current = variables[name];
       const unset = operator?.startsWith(':') ? !current : current === undefined;
-      if (operator?.endsWith('-')) return unset ? argument : current!;
+      if (operator?.endsWith('-')) return unset ? (argument ?? '') : current!;
       if (operator?.endsWith('?')) {
         if (unset) throw new Error(`required variable ${name} is missing a value: ${argument}`);
         return current!;

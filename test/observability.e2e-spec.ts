@@ -262,7 +262,7 @@ describe('api shutdown', () => {
         headers: { authorization: `Bearer ${user.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
         body,
         duplex: 'half',
-      } as RequestInit);
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       stack.api!.kill('SIGTERM');
       const response = await upload;

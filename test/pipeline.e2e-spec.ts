@@ -167,7 +167,7 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
       headers: { authorization: `Bearer ${dave.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
       body,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(response.status).toBe(201);
     const { jobs } = (await response.json()) as { jobs: { id: string; fileSize: number }[] };
     expect(jobs[0].fileSize).toBe(size);

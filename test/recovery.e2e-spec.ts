@@ -131,7 +131,7 @@ describe('retries and time limits (built api and workers)', () => {
       fs.writeFileSync(blocker, 'in the way');
       const user = await ApiClient.register(stack.baseUrl);
       const [job] = await user.uploadOk([await media.jpeg()]);
-      await waitUntil(async () => history.of(job.id).filter((s) => s === 'processing').length >= 2, 30_000, 'a second attempt');
+      await waitUntil(() => Promise.resolve(history.of(job.id).filter((s) => s === 'processing').length >= 2), 30_000, 'a second attempt');
       expect(history.of(job.id).slice(0, 5)).toEqual(['pending', 'queued', 'processing', 'queued', 'processing']);
       fs.rmSync(blocker);
       const done = await user.waitFor(job.id, ['completed', 'failed'], 60_000);

@@ -199,6 +199,8 @@ export async function generateClips(dir: string): Promise<{ short: Clip; long: C
 
 export async function durationOf(file: string): Promise<number> {
   const ffprobe = path.join(path.dirname(ffmpegBinary()), 'ffprobe');
+  // Loaded only when needed: the installer package throws at load time on platforms it has no binary for.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const probe = fs.existsSync(ffprobe) ? ffprobe : (require('@ffprobe-installer/ffprobe') as { path: string }).path;
   const { stdout } = await run(probe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]);
   return Number(stdout.trim());

@@ -9,7 +9,7 @@ export interface UploadSource {
   name: string;
   type: string;
   size: number;
-  body: Buffer | { path: string } | (() => AsyncIterable<Buffer>);
+  body: Buffer | { path: string } | (() => AsyncIterable<Buffer> | Iterable<Buffer>);
 }
 
 export interface UploadOutcome {

@@ -185,7 +185,7 @@ async function insertJobs(file: string, userId: string, count: number): Promise<
 }
 
 /** 1 GiB of "MP4": a valid ftyp box, then random bytes, produced 1 MiB at a time (never held whole). */
-async function* gibibyte(): AsyncGenerator<Buffer> {
+function* gibibyte(): Generator<Buffer> {
   const ftyp = Buffer.from([0, 0, 0, 0x18, ...Buffer.from('ftypisom'), 0, 0, 2, 0, ...Buffer.from('isomiso2')]);
   const chunk = randomBytes(MiB);
   const first = Buffer.concat([ftyp, chunk.subarray(ftyp.length)]);

@@ -435,8 +435,8 @@ async function uploadAndWait(
   feed: StatusFeed,
   lanes: number,
 ): Promise<{ ms: number; jobIds: string[]; latencies: number[] }> {
-  const jobIds: string[] = new Array(sources.length);
-  const responded: number[] = new Array(sources.length);
+  const jobIds = new Array<string>(sources.length);
+  const responded = new Array<number>(sources.length);
   lanes = Math.min(lanes, users.length);
   const started = now();
   await Promise.all(

@@ -10,6 +10,8 @@ export function ffmpegBinary(): string {
     const candidate = path.join(dir, 'ffmpeg');
     if (fs.existsSync(candidate)) return candidate;
   }
+  // Loaded only when needed: the installer package throws at load time on platforms it has no binary for.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 }
 

@@ -25,7 +25,7 @@ export const PALETTE: Readonly<Record<string, Rgb>> = {
   orange: [255, 165, 0],
 };
 export type PaletteColour = keyof typeof PALETTE;
-export const PALETTE_NAMES = Object.keys(PALETTE) as PaletteColour[];
+export const PALETTE_NAMES = Object.keys(PALETTE);
 
 /** The encoders an ffmpeg build has (`ffmpeg -encoders`), read synchronously so tests can skip at collection time. */
 export function listEncoders(ffmpeg: string): Set<string> {
@@ -284,7 +284,7 @@ export function seededBytes(count: number, seed: number): Buffer {
 /** Creates a FIFO (named pipe) with mkfifo: a "file" whose reader blocks until someone writes. */
 export async function makeFifo(dir: string, name: string): Promise<string> {
   const file = path.join(dir, name);
-  await new Promise<void>((resolve, reject) => execFile('mkfifo', [file], (error) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) => execFile('mkfifo', [file], (error: Error | null) => (error ? reject(error) : resolve())));
   return file;
 }
 

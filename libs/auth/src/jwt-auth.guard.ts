@@ -7,7 +7,7 @@ import type { AuthUser } from './auth.service';
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new UnauthorizedError('Sign in required: the access token could not be checked');
     if (!user) throw new UnauthorizedError('Sign in required: missing, invalid or expired access token');
     return user;
   }

@@ -15,8 +15,12 @@ const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATA_D
 class ConfigModule {}
 
 describe('ProcessorsModule', () => {
-  beforeAll(() => Logger.overrideLogger(false));
-  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterAll(() => {
+    Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
+  });
 
   it('resolves ffmpeg and ffprobe while starting and wires the video thumbnailer', async () => {
     const module = await Test.createTestingModule({ imports: [ConfigModule, ProcessorsModule] }).compile();

@@ -17,6 +17,8 @@ export interface ContractSubject {
 }
 
 const MiB = 1024 * 1024;
+/** Properties make 100–200 round trips (over HTTP to the S3 server): far past Jest's 5 s on a busy machine. */
+const PROPERTY_TIMEOUT_MS = 120_000;
 
 /**
  * The StorageDriver port's contract, run against every driver (disk, S3): the same cases, the
@@ -46,7 +48,7 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       expect(stat).toMatchObject({ size: 11 });
       // Object stores keep whole seconds.
       expect(stat!.modifiedAt.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
-      expect(await storage.withLocalFile(key, async (file) => readFileSync(file, 'utf8'))).toBe('hello world');
+      expect(await storage.withLocalFile(key, (file) => Promise.resolve(readFileSync(file, 'utf8')))).toBe('hello world');
       expect(await subject.storedKeys()).toEqual([key]);
 
       await storage.delete(key);
@@ -54,7 +56,7 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       expect(await storage.stat(key)).toBeNull();
       expect(await subject.storedKeys()).toEqual([]);
       await expect(storage.read(key)).rejects.toBeInstanceOf(ObjectNotFoundError);
-      await expect(storage.withLocalFile(key, async () => 1)).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await expect(storage.withLocalFile(key, () => Promise.resolve(1))).rejects.toBeInstanceOf(ObjectNotFoundError);
     });
 
     it('keeps every object under exactly its key, in the layout uploads/<id> and processed/<id>/thumb.jpg', async () => {
@@ -109,7 +111,7 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       expect((await storage.put(key, Readable.from(chunks), { maxBytes: 100 * MiB })).size).toBe(data.length);
       expect((await buffer(await storage.read(key))).equals(data)).toBe(true);
       expect(await storage.stat(key)).toMatchObject({ size: data.length });
-      expect(await storage.withLocalFile(key, async (file) => readFileSync(file).equals(data))).toBe(true);
+      expect(await storage.withLocalFile(key, (file) => Promise.resolve(readFileSync(file).equals(data)))).toBe(true);
 
       // Past 7 MiB the limit trips: at least one part has been uploaded by then.
       const other = StorageKeys.original('0190a7e2-0000-7000-8000-000000000005');
@@ -131,9 +133,9 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       const key = StorageKeys.original('0190a7e2-0000-7000-8000-000000000006');
       await storage.put(key, Buffer.from('decode me'));
       await expect(
-        storage.withLocalFile(key, async (file) => {
+        storage.withLocalFile(key, (file) => {
           expect(readFileSync(file, 'utf8')).toBe('decode me');
-          throw new Error('decoder failed');
+          return Promise.reject(new Error('decoder failed'));
         }),
       ).rejects.toThrow('decoder failed');
       expect((await buffer(await storage.read(key))).toString()).toBe('decode me');
@@ -143,64 +145,76 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       await expect(storage.ping()).resolves.toBeUndefined();
     });
 
-    it('property: arbitrary byte payloads round-trip unchanged, whatever the chunking', async () => {
-      const key = StorageKeys.original('0190a7e2-0000-7000-8000-000000000007');
-      const payload = fc.uint8Array({ minLength: 0, maxLength: 64 * 1024 });
-      const cuts = fc.array(fc.nat(), { maxLength: 8 });
-      await fc.assert(
-        fc.asyncProperty(payload, cuts, fc.boolean(), async (bytes, cutPoints, asBuffer) => {
-          const data = Buffer.from(bytes);
-          const body = asBuffer ? data : Readable.from(split(data, cutPoints));
-          expect((await storage.put(key, body)).size).toBe(data.length);
-          expect((await buffer(await storage.read(key))).equals(data)).toBe(true);
-          expect((await storage.stat(key))?.size).toBe(data.length);
-        }),
-        { numRuns: 100 },
-      );
-      expect(await subject.storedKeys()).toEqual([key]);
-    });
+    it(
+      'property: arbitrary byte payloads round-trip unchanged, whatever the chunking',
+      async () => {
+        const key = StorageKeys.original('0190a7e2-0000-7000-8000-000000000007');
+        const payload = fc.uint8Array({ minLength: 0, maxLength: 64 * 1024 });
+        const cuts = fc.array(fc.nat(), { maxLength: 8 });
+        await fc.assert(
+          fc.asyncProperty(payload, cuts, fc.boolean(), async (bytes, cutPoints, asBuffer) => {
+            const data = Buffer.from(bytes);
+            const body = asBuffer ? data : Readable.from(split(data, cutPoints));
+            expect((await storage.put(key, body)).size).toBe(data.length);
+            expect((await buffer(await storage.read(key))).equals(data)).toBe(true);
+            expect((await storage.stat(key))?.size).toBe(data.length);
+          }),
+          { numRuns: 100 },
+        );
+        expect(await subject.storedKeys()).toEqual([key]);
+      },
+      PROPERTY_TIMEOUT_MS,
+    );
 
-    it('property: hostile keys are refused by every operation and nothing is written', async () => {
-      await fc.assert(
-        fc.asyncProperty(hostileKey(), async (key) => {
-          await expect(storage.put(key, Buffer.from('x'))).rejects.toBeInstanceOf(InvalidKeyError);
-          await expect(storage.put(key, Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(InvalidKeyError);
-          await expect(storage.read(key)).rejects.toBeInstanceOf(InvalidKeyError);
-          await expect(storage.stat(key)).rejects.toBeInstanceOf(InvalidKeyError);
-          await expect(storage.delete(key)).rejects.toBeInstanceOf(InvalidKeyError);
-          await expect(storage.withLocalFile(key, async () => 1)).rejects.toBeInstanceOf(InvalidKeyError);
-        }),
-        { numRuns: 200 },
-      );
-      expect(await subject.storedKeys()).toEqual([]);
-    });
+    it(
+      'property: hostile keys are refused by every operation and nothing is written',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(hostileKey(), async (key) => {
+            await expect(storage.put(key, Buffer.from('x'))).rejects.toBeInstanceOf(InvalidKeyError);
+            await expect(storage.put(key, Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(InvalidKeyError);
+            await expect(storage.read(key)).rejects.toBeInstanceOf(InvalidKeyError);
+            await expect(storage.stat(key)).rejects.toBeInstanceOf(InvalidKeyError);
+            await expect(storage.delete(key)).rejects.toBeInstanceOf(InvalidKeyError);
+            await expect(storage.withLocalFile(key, () => Promise.resolve(1))).rejects.toBeInstanceOf(InvalidKeyError);
+          }),
+          { numRuns: 200 },
+        );
+        expect(await subject.storedKeys()).toEqual([]);
+      },
+      PROPERTY_TIMEOUT_MS,
+    );
 
-    it('property: any string is either refused as a key or stores exactly that key', async () => {
-      const anyKey = fc.oneof(
-        fc.string({ unit: 'binary', maxLength: 40 }),
-        fc
-          .array(fc.oneof(fc.constantFrom('uploads', 'processed', 'a', '..', '.', '', 'x.jpg', '-', '_a'), fc.string({ maxLength: 6 })), {
-            minLength: 1,
-            maxLength: 9,
-          })
-          .map((parts) => parts.join('/')),
-      );
-      await fc.assert(
-        fc.asyncProperty(anyKey, async (key) => {
-          try {
-            await storage.put(key, Buffer.from(key));
-          } catch (error) {
-            expect(error).toBeInstanceOf(InvalidKeyError);
-            expect(await subject.storedKeys()).toEqual([]);
-            return;
-          }
-          expect(await subject.storedKeys()).toEqual([key]);
-          expect((await buffer(await storage.read(key))).toString()).toBe(key);
-          await storage.delete(key);
-        }),
-        { numRuns: 150 },
-      );
-    });
+    it(
+      'property: any string is either refused as a key or stores exactly that key',
+      async () => {
+        const anyKey = fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 40 }),
+          fc
+            .array(fc.oneof(fc.constantFrom('uploads', 'processed', 'a', '..', '.', '', 'x.jpg', '-', '_a'), fc.string({ maxLength: 6 })), {
+              minLength: 1,
+              maxLength: 9,
+            })
+            .map((parts) => parts.join('/')),
+        );
+        await fc.assert(
+          fc.asyncProperty(anyKey, async (key) => {
+            try {
+              await storage.put(key, Buffer.from(key));
+            } catch (error) {
+              expect(error).toBeInstanceOf(InvalidKeyError);
+              expect(await subject.storedKeys()).toEqual([]);
+              return;
+            }
+            expect(await subject.storedKeys()).toEqual([key]);
+            expect((await buffer(await storage.read(key))).toString()).toBe(key);
+            await storage.delete(key);
+          }),
+          { numRuns: 150 },
+        );
+      },
+      PROPERTY_TIMEOUT_MS,
+    );
   });
 }
 

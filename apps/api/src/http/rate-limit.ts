@@ -40,9 +40,9 @@ export class RateLimitGuard extends ThrottlerGuard {
     }
   }
 
-  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
     const user = req.user as { id?: string } | undefined;
-    return user?.id ? `user:${user.id}` : `ip:${(req as unknown as Request).ip}`;
+    return Promise.resolve(user?.id ? `user:${user.id}` : `ip:${(req as unknown as Request).ip}`);
   }
 
   /** One counter per limit and caller across routes (sign-in and registration share "auth"). */
@@ -50,7 +50,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     return `${throttlerName}:${tracker}`;
   }
 
-  protected override async throwThrottlingException(
+  protected override throwThrottlingException(
     context: ExecutionContext,
     detail: { timeToBlockExpire: number; limit: number },
   ): Promise<void> {

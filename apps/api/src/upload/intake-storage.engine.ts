@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
-import type { IntakeResult, StoredUpload, UploadIntake } from '@app/jobs';
+import type { StoredUpload, UploadIntake } from '@app/jobs';
 import type { Rejected } from '@app/shared';
 import type { StorageDriver } from '@app/storage';
 

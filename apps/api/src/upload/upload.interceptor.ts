@@ -55,13 +55,13 @@ export class UploadInterceptor implements NestInterceptor {
   }
 }
 
-function toDomainError(error: unknown, maxFiles: number): unknown {
+function toDomainError(error: unknown, maxFiles: number): Error {
   if (!(error instanceof MulterError)) {
     const message = (error as Error | undefined)?.message ?? '';
     if (/unexpected end of form|malformed part header|boundary/i.test(message)) {
       return new InvalidInputError('The upload was cut off or is not valid multipart/form-data.');
     }
-    return error;
+    return error instanceof Error ? error : new Error(String(error));
   }
   switch (error.code) {
     case 'LIMIT_FILE_COUNT':

@@ -24,36 +24,35 @@ export class SqliteUsersRepository extends UsersRepository implements OnModuleIn
   }
 
   async create(user: User): Promise<User> {
-    return this.sqlite.guard(() => {
-      try {
-        this.sqlite
-          .prepare('INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(user.id, user.email, user.passwordHash, user.role, user.createdAt.getTime(), user.updatedAt.getTime());
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new EmailTakenError();
-        throw error;
-      }
-      return user;
-    });
+    try {
+      await this.sqlite.execute(
+        'INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        user.id,
+        user.email,
+        user.passwordHash,
+        user.role,
+        user.createdAt.getTime(),
+        user.updatedAt.getTime(),
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new EmailTakenError();
+      throw error;
+    }
+    return user;
   }
 
   // String(): a value is compared as text even if something other than a string slips through.
   async findByEmail(email: string): Promise<User | null> {
-    return this.sqlite.guard(() => {
-      const row = this.sqlite.prepare('SELECT * FROM users WHERE email = ?').get(String(email)) as UserRow | undefined;
-      return row ? toUser(row) : null;
-    });
+    return toUser(await this.sqlite.get<UserRow>('SELECT * FROM users WHERE email = ?', String(email)));
   }
 
   async findById(id: string): Promise<User | null> {
-    return this.sqlite.guard(() => {
-      const row = this.sqlite.prepare('SELECT * FROM users WHERE id = ?').get(String(id)) as UserRow | undefined;
-      return row ? toUser(row) : null;
-    });
+    return toUser(await this.sqlite.get<UserRow>('SELECT * FROM users WHERE id = ?', String(id)));
   }
 }
 
-function toUser(row: UserRow): User {
+function toUser(row: UserRow | undefined): User | null {
+  if (!row) return null;
   return {
     id: row.id,
     email: row.email,

@@ -99,6 +99,38 @@ export class SqliteDatabase {
     return statement;
   }
 
+  /**
+   * Runs `work` (better-sqlite3 calls: one statement, or one transaction) and resolves with its
+   * result; "database unavailable" failures reject with ServiceUnavailableError. Every adapter
+   * call goes through here.
+   */
+  run<T>(work: () => T): Promise<T> {
+    return new Promise((resolve) => resolve(this.guard(work)));
+  }
+
+  /** The first row of a query (`run` of a prepared statement's `get`). */
+  get<Row>(sql: string, ...params: unknown[]): Promise<Row | undefined> {
+    return this.run(() => this.prepare(sql).get(...params) as Row | undefined);
+  }
+
+  /** Every row of a query. */
+  all<Row>(sql: string, ...params: unknown[]): Promise<Row[]> {
+    return this.run(() => this.prepare(sql).all(...params) as Row[]);
+  }
+
+  /** Runs a statement that returns no rows; resolves how many rows it changed. */
+  async execute(sql: string, ...params: unknown[]): Promise<number> {
+    return (await this.run(() => this.prepare(sql).run(...params))).changes;
+  }
+
+  /** Runs `work` in one transaction; `immediate` takes the write lock at its start (read-then-write transactions). */
+  transaction<T>(work: () => T, { immediate = false } = {}): Promise<T> {
+    return this.run(() => {
+      const transaction = this.db.transaction(work);
+      return immediate ? transaction.immediate() : transaction();
+    });
+  }
+
   /** Runs `work`, turning "database unavailable" failures into ServiceUnavailableError. */
   guard<T>(work: () => T): T {
     try {
@@ -116,8 +148,8 @@ export class SqliteDatabase {
    * Checks the database can take a write right now (a read alone would pass while another process
    * holds the write lock), waiting at most `timeoutMs` for the lock instead of the usual timeout.
    */
-  ping(timeoutMs = 250): void {
-    this.guard(() => {
+  ping(timeoutMs = 250): Promise<void> {
+    return this.run(() => {
       this.prepare(`PRAGMA busy_timeout = ${Math.trunc(timeoutMs)}`).get();
       try {
         this.prepare('BEGIN IMMEDIATE').run();

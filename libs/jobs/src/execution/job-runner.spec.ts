@@ -37,7 +37,7 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
       children.set(job.id, child);
       const onAbort = () => {
         child.kill('SIGKILL');
-        reject(signal.reason);
+        reject(signal.reason as Error);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       child.once('exit', (code) => {
@@ -82,7 +82,7 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
     await worker?.close();
     const redis = module?.get(RedisConnections).get('commands');
     const keys = redis ? await redis.keys(`${module.get(AppConfig).redis.prefix}:*`) : [];
-    if (keys.length > 0) await redis!.del(...keys);
+    if (keys.length > 0) await redis.del(...keys);
     await module?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

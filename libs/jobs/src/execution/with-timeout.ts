@@ -12,21 +12,22 @@ export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promis
       clearTimeout(timer);
       stop?.removeEventListener('abort', onStop);
     };
-    const abort = (reason: unknown) => {
+    const abort = (reason: Error) => {
       settle();
       controller.abort(reason);
       reject(reason);
     };
-    const onStop = () => abort(stop!.reason);
+    // An AbortSignal's reason is whatever was passed to abort(): here always an Error (HandBackError…).
+    const onStop = () => abort(stop!.reason as Error);
     const timer = setTimeout(() => abort(new JobTimeoutError(ms)), ms);
-    if (stop?.aborted) return abort(stop.reason);
+    if (stop?.aborted) return abort(stop.reason as Error);
     stop?.addEventListener('abort', onStop, { once: true });
     work(controller.signal).then(
       (value) => {
         settle();
         resolve(value);
       },
-      (error: unknown) => {
+      (error: Error) => {
         settle();
         reject(error);
       },

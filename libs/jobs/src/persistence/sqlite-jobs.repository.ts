@@ -55,26 +55,24 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   }
 
   async insertMany(jobs: readonly Job[]): Promise<void> {
-    const db = this.sqlite.db;
-    this.sqlite.guard(() => {
+    await this.sqlite.transaction(() => {
       const insert = this.sqlite.prepare(INSERT);
-      db.transaction(() => jobs.forEach((job) => insert.run(toRow(job))))();
+      for (const job of jobs) insert.run(toRow(job));
     });
   }
 
+  // String(): a value is compared as text even if something other than a string slips through.
   async findById(id: string): Promise<Job | null> {
-    return this.sqlite.guard(() => toJob(this.sqlite.prepare('SELECT * FROM jobs WHERE id = ?').get(String(id)) as JobRow | undefined));
+    return toJob(await this.sqlite.get<JobRow>('SELECT * FROM jobs WHERE id = ?', String(id)));
   }
 
   async findOwned(id: string, userId: string): Promise<Job | null> {
-    return this.sqlite.guard(() =>
-      toJob(this.sqlite.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(String(id), String(userId)) as JobRow | undefined),
-    );
+    return toJob(await this.sqlite.get<JobRow>('SELECT * FROM jobs WHERE id = ? AND user_id = ?', String(id), String(userId)));
   }
 
   async list(userId: string, query: ListQuery): Promise<Job[]> {
     const where = ['user_id = ?'];
-    const params: SqlValue[] = [userId];
+    const params: SqlValue[] = [String(userId)];
     if (query.status) {
       where.push('status = ?');
       params.push(query.status);
@@ -84,32 +82,22 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
       params.push(query.before);
     }
     params.push(query.limit);
-    return this.sqlite.guard(() =>
-      (this.sqlite.prepare(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...params) as JobRow[]).map(
-        (row) => toJob(row)!,
-      ),
-    );
+    return toJobs(await this.sqlite.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, ...params));
   }
 
   async transition(id: string, request: TransitionRequest): Promise<Job | null> {
     const { sql, params } = this.transitionSql(request, 'id = ?', [id]);
-    return this.sqlite.guard(() => toJob(this.sqlite.prepare(`${sql} RETURNING *`).get(...params) as JobRow | undefined));
+    return toJob(await this.sqlite.get<JobRow>(`${sql} RETURNING *`, ...params));
   }
 
   async transitionMany(ids: readonly string[], request: TransitionRequest): Promise<string[]> {
     if (ids.length === 0) return [];
     const { sql, params } = this.transitionSql(request, `id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
-    return this.sqlite.guard(() => (this.sqlite.prepare(`${sql} RETURNING id`).all(...params) as { id: string }[]).map((row) => row.id));
+    return (await this.sqlite.all<{ id: string }>(`${sql} RETURNING id`, ...params)).map((row) => row.id);
   }
 
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
-    return this.sqlite.guard(() =>
-      toJob(
-        this.sqlite.prepare('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *').get(String(id), String(userId)) as
-          | JobRow
-          | undefined,
-      ),
-    );
+    return toJob(await this.sqlite.get<JobRow>('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *', String(id), String(userId)));
   }
 
   async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
@@ -121,65 +109,52 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     }
     sql += ' ORDER BY id ASC LIMIT ?';
     params.push(options.limit ?? 100_000);
-    return this.sqlite.guard(() => (this.sqlite.prepare(sql).all(...params) as JobRow[]).map((row) => toJob(row)!));
+    return toJobs(await this.sqlite.all<JobRow>(sql, ...params));
   }
 
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
-    const rows = this.sqlite.guard(
-      () =>
-        (userId
-          ? this.sqlite.prepare('SELECT status, COUNT(*) AS n FROM jobs WHERE user_id = ? GROUP BY status').all(userId)
-          : this.sqlite.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all()) as { status: JobStatus; n: number }[],
-    );
+    const rows = userId
+      ? await this.sqlite.all<{ status: JobStatus; n: number }>(
+          'SELECT status, COUNT(*) AS n FROM jobs WHERE user_id = ? GROUP BY status',
+          userId,
+        )
+      : await this.sqlite.all<{ status: JobStatus; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status');
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
     for (const row of rows) counts[row.status] = row.n;
     return counts;
   }
 
-  async countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
-    return this.sqlite.guard(
-      () =>
-        this.sqlite.prepare('SELECT status, file_type AS fileType, COUNT(*) AS count FROM jobs GROUP BY status, file_type').all() as {
-          status: JobStatus;
-          fileType: Job['fileType'];
-          count: number;
-        }[],
-    );
+  countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
+    return this.sqlite.all('SELECT status, file_type AS fileType, COUNT(*) AS count FROM jobs GROUP BY status, file_type');
   }
 
-  async claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
-    const db = this.sqlite.db;
-    return this.sqlite.guard(() =>
-      db
-        .transaction((): IdempotencyClaim => {
-          this.sqlite.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(now.getTime() - IDEMPOTENCY_TTL_MS);
-          const inserted = this.sqlite
-            .prepare('INSERT INTO idempotency_keys (user_id, key, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT DO NOTHING')
-            .run(userId, key, now.getTime());
-          if (inserted.changes === 1) return { state: 'claimed' };
-          const row = this.sqlite.prepare('SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ?').get(userId, key) as
-            | { response: string | null }
-            | undefined;
-          return row?.response ? { state: 'done', response: row.response } : { state: 'in-progress' };
-        })
-        .immediate(),
+  claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
+    return this.sqlite.transaction(
+      (): IdempotencyClaim => {
+        this.sqlite.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(now.getTime() - IDEMPOTENCY_TTL_MS);
+        const inserted = this.sqlite
+          .prepare('INSERT INTO idempotency_keys (user_id, key, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT DO NOTHING')
+          .run(userId, key, now.getTime());
+        if (inserted.changes === 1) return { state: 'claimed' };
+        const row = this.sqlite.prepare('SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ?').get(userId, key) as
+          | { response: string | null }
+          | undefined;
+        return row?.response ? { state: 'done', response: row.response } : { state: 'in-progress' };
+      },
+      { immediate: true },
     );
   }
 
   async completeIdempotencyKey(userId: string, key: string, response: string): Promise<void> {
-    this.sqlite.guard(() =>
-      this.sqlite.prepare('UPDATE idempotency_keys SET response = ? WHERE user_id = ? AND key = ?').run(response, userId, key),
-    );
+    await this.sqlite.execute('UPDATE idempotency_keys SET response = ? WHERE user_id = ? AND key = ?', response, userId, key);
   }
 
   async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
-    this.sqlite.guard(() =>
-      this.sqlite.prepare('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL').run(userId, key),
-    );
+    await this.sqlite.execute('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL', userId, key);
   }
 
-  async ping(): Promise<void> {
-    this.sqlite.ping();
+  ping(): Promise<void> {
+    return this.sqlite.ping();
   }
 
   private transitionSql(request: TransitionRequest, target: string, targetParams: SqlValue[]): { sql: string; params: SqlValue[] } {
@@ -211,6 +186,10 @@ function toRow(job: Job): JobRow {
     row[COLUMNS[field]] = value instanceof Date ? value.getTime() : value;
   }
   return row;
+}
+
+function toJobs(rows: JobRow[]): Job[] {
+  return rows.map((row) => toJob(row)!);
 }
 
 function toJob(row: JobRow | undefined): Job | null {

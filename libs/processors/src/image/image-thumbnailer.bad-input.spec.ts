@@ -123,7 +123,7 @@ describe('decompression bombs are refused from the header, before decoding', () 
   const grey = [90, 90, 90] as const;
   const tiny = (format: RasterFormat) => encode(quadrants(16, 16, [grey, grey, grey, grey]), format);
   const bombs: [string, () => Promise<Buffer>][] = [
-    ['a PNG whose IHDR declares 65535×65535', async () => pngBomb(65535, 65535)],
+    ['a PNG whose IHDR declares 65535×65535', () => Promise.resolve(pngBomb(65535, 65535))],
     ['a WebP declaring 16383×16383', () => webpBomb(16383, 16383)],
     ['a GIF whose frame declares 65535×65535', async () => withGifFrameSize(await tiny('gif'), 65535, 65535)],
     ['a JPEG whose SOF declares 65500×65500', async () => withJpegDimensions(await tiny('jpeg'), 65500, 65500)],

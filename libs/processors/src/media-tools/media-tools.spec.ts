@@ -2,15 +2,14 @@ import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import ffprobeInstaller from '@ffprobe-installer/ffprobe';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@app/core';
 import { MediaTools, MediaToolsError } from './media-tools';
 
 // The npm installer packages' binaries (the fallback), and the system's when this machine has them.
-const NPM = {
-  ffmpeg: (require('@ffmpeg-installer/ffmpeg') as { path: string }).path,
-  ffprobe: (require('@ffprobe-installer/ffprobe') as { path: string }).path,
-};
+const NPM = { ffmpeg: ffmpegInstaller.path, ffprobe: ffprobeInstaller.path };
 const SYSTEM_DIR = ['/usr/bin', '/usr/local/bin'].find(
   (dir) => fs.existsSync(path.join(dir, 'ffmpeg')) && fs.existsSync(path.join(dir, 'ffprobe')),
 );
@@ -33,8 +32,8 @@ describe('MediaTools.resolve', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A folder for PATH holding ffmpeg and ffprobe links to the given binaries (or a broken script). */
-  async function pathDir(name: string, targets: { ffmpeg: string | 'broken'; ffprobe: string | 'broken' }): Promise<string> {
+  /** A folder for PATH holding ffmpeg and ffprobe links to the given binaries (a path, or 'broken' for a broken script). */
+  async function pathDir(name: string, targets: { ffmpeg: string; ffprobe: string }): Promise<string> {
     const folder = path.join(dir, name);
     fs.mkdirSync(folder);
     for (const tool of ['ffmpeg', 'ffprobe'] as const) {

@@ -61,9 +61,10 @@ describeStorageContract('S3StorageDriver (s3rver)', async () => {
     driver: storage,
     storedKeys: () => server.keys(bucket),
     leftovers: async () => [...(await server.pendingUploads(bucket)).map((key) => `multipart upload of ${key}`), ...downloadsIn(tempDir)],
-    dispose: async () => {
+    dispose: () => {
       storage.onModuleDestroy();
       fs.rmSync(tempDir, { recursive: true, force: true });
+      return Promise.resolve();
     },
   };
 });
@@ -109,11 +110,11 @@ describe('S3StorageDriver', () => {
     const seen: string[] = [];
     const results = await Promise.all(
       [1, 2, 3].map((n) =>
-        storage.withLocalFile(key, async (file) => {
+        storage.withLocalFile(key, (file) => {
           seen.push(file);
           expect(path.dirname(file)).toBe(tempDir);
           expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-          return `${n}:${fs.readFileSync(file, 'utf8')}`;
+          return Promise.resolve(`${n}:${fs.readFileSync(file, 'utf8')}`);
         }),
       ),
     );
@@ -122,16 +123,16 @@ describe('S3StorageDriver', () => {
     expect(downloadsIn(tempDir)).toEqual([]);
 
     await expect(
-      storage.withLocalFile(key, async (file) => {
+      storage.withLocalFile(key, (file) => {
         expect(fs.existsSync(file)).toBe(true);
-        throw new Error('ffmpeg crashed');
+        return Promise.reject(new Error('ffmpeg crashed'));
       }),
     ).rejects.toThrow('ffmpeg crashed');
     expect(downloadsIn(tempDir)).toEqual([]);
 
-    await expect(storage.withLocalFile(StorageKeys.original('0190a7e2-0000-7000-8000-000000000012'), async () => 1)).rejects.toBeInstanceOf(
-      ObjectNotFoundError,
-    );
+    await expect(
+      storage.withLocalFile(StorageKeys.original('0190a7e2-0000-7000-8000-000000000012'), () => Promise.resolve(1)),
+    ).rejects.toBeInstanceOf(ObjectNotFoundError);
     expect(downloadsIn(tempDir)).toEqual([]);
   });
 
@@ -139,7 +140,7 @@ describe('S3StorageDriver', () => {
     const storage = driver(freshBucket());
     const key = StorageKeys.original('0190a7e2-0000-7000-8000-000000000013');
     await storage.put(key, Buffer.from('x'));
-    const file = await storage.withLocalFile(key, async (local) => local);
+    const file = await storage.withLocalFile(key, (local) => Promise.resolve(local));
     expect(path.dirname(file)).toBe(os.tmpdir());
     expect(fs.existsSync(file)).toBe(false);
   });

@@ -42,7 +42,7 @@ describe('RegisterPageComponent', () => {
   it('sends nothing while the password breaks the rules', async () => {
     await register('new@example.com', 'short');
     http.expectNone('/api/auth/register');
-    expect(text(harness.routeNativeElement!)).toContain('Use at least 8 characters.');
+    expect(text(harness.routeNativeElement)).toContain('Use at least 8 characters.');
   });
 
   it('says when the email is taken and offers to sign in', async () => {

@@ -39,7 +39,7 @@ describe('LiveConnection', () => {
     expect(live.state()).toBe('connected');
   });
 
-  it('connects again with the new token after a new sign-in, and not at all after sign-out', async () => {
+  it('connects again with the new token after a new sign-in, and not at all after sign-out', () => {
     setUp(false);
     const auth = TestBed.inject(AuthService);
     auth.login({ email: 'ada@example.com', password: 'x' }).subscribe();

@@ -21,7 +21,7 @@ import { isFinished, UploadItem } from './upload-item';
 export class UploadItemComponent {
   readonly item = input.required<UploadItem>();
   readonly retry = output<void>();
-  readonly cancel = output<void>();
+  readonly cancelUpload = output<void>();
   readonly dismiss = output<void>();
 
   readonly name = computed(() => this.item().file.name);
