@@ -20,9 +20,16 @@ const swc = [
   },
 ];
 
+/**
+ * ESM-only packages (file-type and its tokenizer, thumbhash): Node's own require() loads them in the
+ * bundles and the bench, but Jest's module system does not, so swc compiles them to CommonJS here.
+ */
+const esmPackages = ['file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'thumbhash'];
+
 const node = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: { '^@app/(shared|core|auth|jobs|processors|storage)$': '<rootDir>/libs/$1/src' },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

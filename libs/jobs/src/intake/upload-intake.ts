@@ -33,7 +33,7 @@ export class UploadIntake {
     const originalFilename = sanitiseFilename(clientFilename);
     const maxBytes = this.config.upload.maxFileBytes;
     const { head, ended } = await peek(source, SNIFF_BYTES);
-    const classification = classifyUpload({
+    const classification = await classifyUpload({
       head,
       filename: originalFilename,
       declaredType,

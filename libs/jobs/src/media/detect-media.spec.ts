@@ -1,47 +1,99 @@
 import fc from 'fast-check';
+import { ACCEPTED_MEDIA } from '@app/shared';
 import { classifyUpload, detectMedia, sanitiseFilename } from './detect-media';
+
+const ftyp = (major: string, ...compatible: string[]): Buffer => {
+  const body = Buffer.from(`ftyp${major}\0\0\0\0${compatible.join('')}`, 'latin1');
+  const size = Buffer.alloc(4);
+  size.writeUInt32BE(body.length + 4);
+  return Buffer.concat([size, body]);
+};
+const ebml = (docType: string) =>
+  Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, docType.length | 0x80]), Buffer.from(docType)]);
+/** Two MPEG-TS packets (sync byte 0x47 every 188 bytes; 192 with the 4-byte timecode of .m2ts). */
+const transportStream = (packet: 188 | 192) => {
+  const data = Buffer.alloc(packet * 3);
+  for (let i = 0; i < 3; i++) data[i * packet + (packet - 188)] = 0x47;
+  return data;
+};
+const bmp = () => {
+  const head = Buffer.alloc(54);
+  head.write('BM', 0, 'latin1');
+  head.writeUInt32LE(40, 14);
+  return head;
+};
+
+/** A PNG signature and its IHDR chunk (file-type reads the chunks, as a decoder would). */
+const pngHead = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+  Buffer.from('IHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0\0\0\0\0', 'latin1'),
+]);
 
 const SIGNATURES: [string, Buffer][] = [
   ['jpeg', Buffer.from([0xff, 0xd8, 0xff, 0xdb])],
-  ['png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])],
+  ['png', pngHead],
   ['gif', Buffer.from('GIF87a')],
   ['webp', Buffer.from('RIFF\0\0\0\0WEBPVP8L', 'latin1')],
+  ['avif', ftyp('avif', 'mif1', 'avif', 'miaf')],
+  ['avif', ftyp('mif1', 'mif1', 'avif')],
+  ['heic', ftyp('heic', 'mif1', 'heic')],
+  ['heic', ftyp('mif1', 'mif1', 'heic')],
+  ['tiff', Buffer.from('II*\0\x08\0\0\0', 'latin1')],
+  ['tiff', Buffer.from('MM\0*\0\0\0\x08', 'latin1')],
+  ['bmp', bmp()],
   ['avi', Buffer.from('RIFF\0\0\0\0AVI LIST', 'latin1')],
-  ['mp4', Buffer.from('\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41', 'latin1')],
-  ['mov', Buffer.from('\0\0\0\x14ftypqt  \0\0\x02\0qt  ', 'latin1')],
+  ['mp4', ftyp('isom', 'isom', 'iso2', 'avc1', 'mp41')],
+  ['mov', ftyp('qt  ', 'qt  ')],
   ['mov', Buffer.from('\0\0\0\x08wide\0\0\0\x10mdat', 'latin1')],
-  ['webm', Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81, 0x01, 0x42, 0x82, 0x84]), Buffer.from('webm')])],
+  ['webm', ebml('webm')],
+  ['mkv', ebml('matroska')],
+  ['mpegts', transportStream(188)],
+  ['mpegts', transportStream(192)],
+  ['3gp', ftyp('3gp4', 'isom', '3gp4')],
 ];
 
 describe('detectMedia', () => {
-  it.each(SIGNATURES)('recognises %s by its leading bytes', (kind, head) => {
-    expect(detectMedia(Buffer.concat([head, Buffer.alloc(64)]))).toEqual({ accepted: true, kind });
+  it.each(SIGNATURES)('recognises %s by its leading bytes', async (kind, head) => {
+    await expect(detectMedia(Buffer.concat([head, Buffer.alloc(64)]))).resolves.toEqual({ accepted: true, kind });
   });
 
   it.each([
-    ['a Matroska (.mkv) video', Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x88]), Buffer.from('matroska')])],
-    ['a HEIC/HEIF image', Buffer.from('\0\0\0\x18ftypheic\0\0\0\0mif1heic', 'latin1')],
-    ['a PDF document', Buffer.from('%PDF-1.4')],
+    ['a PDF document', Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj', 'latin1')],
     ['an SVG image', Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>')],
-    ['a WAV audio file', Buffer.from('RIFF\0\0\0\0WAVEfmt ', 'latin1')],
-  ])('names what it is when it is %s', (description, head) => {
-    expect(detectMedia(head)).toEqual({ accepted: false, description });
+    ['a WAV audio file', Buffer.from('RIFF\0\0\0\0WAVEfmt \x10\0\0\0', 'latin1')],
+    ['a ZIP archive', Buffer.from('PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\0a', 'latin1')],
+    ['a Canon RAW image', ftyp('crx ', 'crx ', 'isom')],
+  ])('names what it is when it is %s', async (description, head) => {
+    await expect(detectMedia(Buffer.concat([head, Buffer.alloc(64)]))).resolves.toEqual({ accepted: false, description });
   });
 
-  it('accepts nothing that does not start with an accepted signature', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 256 }), (bytes) => {
+  it('takes "BM" for a BMP only when a DIB header follows', async () => {
+    await expect(detectMedia(Buffer.from('BMW owners club: minutes of the meeting'))).resolves.toEqual({
+      accepted: false,
+      description: null,
+    });
+  });
+
+  it('accepts nothing that does not start with an accepted signature', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 600 }), async (bytes) => {
         const head = Buffer.from(bytes);
-        const detection = detectMedia(head);
+        const detection = await detectMedia(head);
         if (detection.accepted) {
-          const starts = (prefix: Buffer, at = 0) => head.subarray(at, at + prefix.length).equals(prefix);
+          const starts = (prefix: Buffer | string, at = 0) =>
+            head.subarray(at, at + prefix.length).equals(Buffer.from(prefix as string, 'latin1'));
           const known =
             starts(Buffer.from([0xff, 0xd8, 0xff])) ||
-            starts(SIGNATURES[1][1]) ||
-            starts(Buffer.from('GIF8')) ||
-            starts(Buffer.from('RIFF')) ||
-            starts(Buffer.from('ftyp'), 4) ||
-            ['moov', 'mdat', 'wide', 'free', 'skip', 'pnot'].some((atom) => starts(Buffer.from(atom), 4)) ||
+            starts(pngHead.subarray(0, 8)) ||
+            starts('GIF8') ||
+            starts('RIFF') ||
+            starts('ftyp', 4) ||
+            starts('II*\0') ||
+            starts('MM\0*') ||
+            starts('BM') ||
+            head[0] === 0x47 ||
+            head[4] === 0x47 ||
+            ['moov', 'mdat', 'wide', 'free', 'skip', 'pnot'].some((atom) => starts(atom, 4)) ||
             starts(Buffer.from([0x1a, 0x45, 0xdf, 0xa3]));
           expect(known).toBe(true);
         }
@@ -53,42 +105,96 @@ describe('detectMedia', () => {
 
 describe('classifyUpload', () => {
   const jpeg = Buffer.concat([SIGNATURES[0][1], Buffer.alloc(100)]);
+  const png = Buffer.concat([SIGNATURES[1][1], Buffer.alloc(100)]);
+  const mkv = Buffer.concat([ebml('matroska'), Buffer.alloc(100)]);
 
-  it('accepts content whose name and declared type agree or say nothing', () => {
+  it('accepts content whose name and declared type agree or say nothing', async () => {
     for (const [filename, declaredType] of [
       ['a.jpg', 'image/jpeg'],
       ['a.JPEG', 'image/jpg'],
       ['a.jfif', 'application/octet-stream'],
       ['no-extension', ''],
     ]) {
-      expect(classifyUpload({ head: jpeg, filename, declaredType, size: 100 })).toMatchObject({ accepted: true, media: { kind: 'jpeg' } });
+      await expect(classifyUpload({ head: jpeg, filename, declaredType, size: 100 })).resolves.toMatchObject({
+        accepted: true,
+        media: { kind: 'jpeg' },
+      });
     }
-    const mov = Buffer.concat([SIGNATURES[6][1], Buffer.alloc(64)]);
-    expect(classifyUpload({ head: mov, filename: 'clip.mp4', declaredType: 'video/mp4', size: 100 })).toMatchObject({ accepted: true });
+    const mov = Buffer.concat([ftyp('qt  ', 'qt  '), Buffer.alloc(64)]);
+    await expect(classifyUpload({ head: mov, filename: 'clip.mp4', declaredType: 'video/mp4', size: 100 })).resolves.toMatchObject({
+      accepted: true,
+    });
   });
 
-  it('rejects empty files, unknown content, and content that disagrees with its name or type', () => {
-    expect(classifyUpload({ head: Buffer.alloc(0), filename: 'a.jpg', declaredType: 'image/jpeg', size: 0 })).toMatchObject({
+  it('lets the content decide between accepted formats of the same kind: a PNG named .jpg is a PNG', async () => {
+    await expect(classifyUpload({ head: png, filename: 'photo.jpg', declaredType: 'image/jpeg', size: 100 })).resolves.toMatchObject({
+      accepted: true,
+      media: { kind: 'png', mimeType: 'image/png' },
+    });
+    await expect(classifyUpload({ head: mkv, filename: 'screen.mp4', declaredType: 'video/mp4', size: 100 })).resolves.toMatchObject({
+      accepted: true,
+      media: { kind: 'mkv' },
+    });
+    const heic = Buffer.concat([ftyp('heic', 'mif1', 'heic'), Buffer.alloc(64)]);
+    await expect(classifyUpload({ head: heic, filename: 'IMG_0001.HEIC', declaredType: 'image/heif', size: 100 })).resolves.toMatchObject({
+      accepted: true,
+      media: { kind: 'heic', fileType: 'image' },
+    });
+  });
+
+  it('rejects empty files, unknown content, and content that disagrees with its name or type', async () => {
+    await expect(classifyUpload({ head: Buffer.alloc(0), filename: 'a.jpg', declaredType: 'image/jpeg', size: 0 })).resolves.toMatchObject({
       accepted: false,
       code: 'empty',
     });
-    expect(classifyUpload({ head: Buffer.from('hello'), filename: 'a.jpg', declaredType: '', size: 5 })).toMatchObject({
+    await expect(classifyUpload({ head: Buffer.from('hello'), filename: 'a.jpg', declaredType: '', size: 5 })).resolves.toMatchObject({
       accepted: false,
       code: 'unsupported_type',
     });
-    expect(classifyUpload({ head: jpeg, filename: 'a.png', declaredType: '', size: 100 })).toMatchObject({
+    await expect(classifyUpload({ head: png, filename: 'clip.mp4', declaredType: '', size: 100 })).resolves.toMatchObject({
       accepted: false,
       code: 'type_mismatch',
-      message: '“a.png” contains JPEG data but is named .png. Rename it to .jpg if it really is JPEG.',
+      message: '“clip.mp4” is a PNG image but is named .mp4. Rename it to .png if it really is PNG.',
     });
-    expect(classifyUpload({ head: jpeg, filename: 'a.jpg', declaredType: 'text/html', size: 100 })).toMatchObject({
+    await expect(classifyUpload({ head: mkv, filename: 'still.jpg', declaredType: '', size: 100 })).resolves.toMatchObject({
+      accepted: false,
+      code: 'type_mismatch',
+      message: '“still.jpg” is a MKV video but is named .jpg. Rename it to .mkv if it really is MKV.',
+    });
+    await expect(classifyUpload({ head: png, filename: 'a.png', declaredType: 'video/mp4', size: 100 })).resolves.toMatchObject({
+      accepted: false,
+      code: 'type_mismatch',
+      message: '“a.png” was sent as video/mp4 but is a PNG image.',
+    });
+    await expect(classifyUpload({ head: jpeg, filename: 'a.jpg', declaredType: 'text/html', size: 100 })).resolves.toMatchObject({
       accepted: false,
       code: 'type_mismatch',
     });
-    expect(classifyUpload({ head: jpeg, filename: 'index.html', declaredType: 'image/jpeg', size: 100 })).toMatchObject({
+    await expect(classifyUpload({ head: jpeg, filename: 'index.html', declaredType: 'image/jpeg', size: 100 })).resolves.toMatchObject({
       accepted: false,
       code: 'type_mismatch',
     });
+    const pdf = Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n', 'latin1');
+    await expect(classifyUpload({ head: pdf, filename: 'scan.jpg', declaredType: 'image/jpeg', size: 100 })).resolves.toMatchObject({
+      accepted: false,
+      code: 'unsupported_type',
+      message: expect.stringContaining('“scan.jpg” is a PDF document, which is not supported.') as string,
+    });
+  });
+
+  it('accepts every extension and declared type of the accepted formats for their own content kind', async () => {
+    for (const media of Object.values(ACCEPTED_MEDIA)) {
+      const [, head] = SIGNATURES.find(([kind]) => kind === media.kind)!;
+      for (const extension of media.extensions) {
+        const result = await classifyUpload({
+          head: Buffer.concat([head, Buffer.alloc(64)]),
+          filename: `f${extension}`,
+          declaredType: media.mimeType,
+          size: 100,
+        });
+        expect(result).toMatchObject({ accepted: true, media: { kind: media.kind } });
+      }
+    }
   });
 });
 

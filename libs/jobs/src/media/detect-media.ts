@@ -1,151 +1,183 @@
-import { ACCEPTED_MEDIA, AcceptedMedia, MediaKind, RejectionCode } from '@app/shared';
+import { fileTypeFromBuffer } from 'file-type/core';
+import { ACCEPTED_MEDIA, acceptedLabels, AcceptedMedia, MediaKind, RejectionCode } from '@app/shared';
 
-/** How many leading bytes `detectMedia` needs to decide. */
+/** How many leading bytes `detectMedia` needs to decide (file-type's own sample size). */
 export const SNIFF_BYTES = 4100;
 
-const MP4_BRANDS = new Set([
-  'isom',
-  'iso2',
-  'iso3',
-  'iso4',
-  'iso5',
-  'iso6',
-  'iso7',
-  'iso8',
-  'iso9',
-  'mp41',
-  'mp42',
-  'mp71',
-  'avc1',
-  'M4V ',
-  'M4VH',
-  'M4VP',
-  'dash',
-  'f4v ',
-  'MSNV',
-  'NDAS',
-  'XAVC',
-  'hvc1',
-  'av01',
-  'mmp4',
-  'FACE',
-]);
-/** QuickTime files older than the ftyp box start with one of these atoms. */
-const QUICKTIME_ATOMS = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot']);
+/** file-type's extension → the accepted kind it is. */
+const KIND_BY_EXTENSION: Readonly<Record<string, MediaKind>> = {
+  jpg: 'jpeg',
+  png: 'png',
+  apng: 'png',
+  gif: 'gif',
+  webp: 'webp',
+  avif: 'avif',
+  heic: 'heic',
+  tif: 'tiff',
+  bmp: 'bmp',
+  mp4: 'mp4',
+  m4v: 'mp4',
+  mov: 'mov',
+  avi: 'avi',
+  webm: 'webm',
+  mkv: 'mkv',
+  mts: 'mpegts',
+  '3gp': '3gp',
+  '3g2': '3gp',
+};
+
+/** Words for what a refused file is, where file-type's extension alone would say little. */
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  pdf: 'a PDF document',
+  zip: 'a ZIP archive',
+  mp3: 'an MP3 audio file',
+  wav: 'a WAV audio file',
+  flac: 'a FLAC audio file',
+  ogg: 'an Ogg file',
+  oga: 'an Ogg audio file',
+  opus: 'an Opus audio file',
+  m4a: 'an M4A audio file',
+  jxl: 'a JPEG XL image',
+  jp2: 'a JPEG 2000 image',
+  ico: 'an icon file',
+  cr2: 'a Canon RAW image',
+  cr3: 'a Canon RAW image',
+  nef: 'a Nikon RAW image',
+  arw: 'a Sony RAW image',
+  dng: 'a DNG RAW image',
+  psd: 'a Photoshop document',
+  exe: 'a Windows program',
+  elf: 'a Linux program',
+  gz: 'a gzip archive',
+  '7z': 'a 7-Zip archive',
+  rar: 'a RAR archive',
+};
 
 /** What the leading bytes say the file is: an accepted kind, or a description of what it is instead. */
 export type Detection = { accepted: true; kind: MediaKind } | { accepted: false; description: string | null };
 
-export function detectMedia(head: Buffer): Detection {
-  const ascii = (start: number, end: number) => head.subarray(start, end).toString('latin1');
-  const accept = (kind: MediaKind): Detection => ({ accepted: true, kind });
+/**
+ * What a file is, from its first bytes: file-type's signatures (hundreds of formats, so a refusal
+ * can say what the file really is), with three refinements it lacks. An ISO file whose major brand
+ * is the generic `mif1`/`msf1` but which lists `avif` is AVIF, not HEIC; a `BM` file is BMP only
+ * when a real DIB header size follows (two letters alone start many text files); SVG is text,
+ * which file-type does not read.
+ */
+export async function detectMedia(head: Buffer): Promise<Detection> {
   const refuse = (description: string | null): Detection => ({ accepted: false, description });
+  if (/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/i.test(head.subarray(0, 512).toString('latin1'))) return refuse('an SVG image');
+  const found = head.length === 0 ? undefined : await fileTypeFromBuffer(head);
+  if (!found) return refuse(null);
+  let kind: MediaKind | undefined = KIND_BY_EXTENSION[found.ext];
+  if (kind === 'heic' && listsBrand(head, ['avif', 'avis'])) kind = 'avif';
+  if (kind === 'bmp' && !hasDibHeader(head)) return refuse(null);
+  if (kind) return { accepted: true, kind };
+  return refuse(DESCRIPTIONS[found.ext] ?? `a .${found.ext} file (${found.mime})`);
+}
 
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return accept('jpeg');
-  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return accept('png');
-  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return accept('gif');
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return accept('webp');
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'AVI ') return accept('avi');
-  if (ascii(4, 8) === 'ftyp') {
-    const brand = ascii(8, 12);
-    if (brand === 'qt  ') return accept('mov');
-    if (MP4_BRANDS.has(brand)) return accept('mp4');
-    if (['heic', 'heix', 'heim', 'heis', 'mif1', 'msf1', 'hevc', 'hevx'].includes(brand)) return refuse('a HEIC/HEIF image');
-    if (brand === 'avif' || brand === 'avis') return refuse('an AVIF image');
-    if (brand.startsWith('3g')) return refuse('a 3GP video');
-    if (brand === 'crx ') return refuse('a Canon RAW image');
-    // Some encoders write other brands; trust the compatible brands list when it names an MP4 one.
-    const boxSize = head.readUInt32BE(0);
-    for (let offset = 16; offset + 4 <= Math.min(boxSize, head.length); offset += 4) {
-      const compatible = ascii(offset, offset + 4);
-      if (compatible === 'qt  ') return accept('mov');
-      if (MP4_BRANDS.has(compatible)) return accept('mp4');
-    }
-    return refuse(`an ISO media file of brand "${brand.trim()}"`);
+/** Whether an ISO BMFF `ftyp` box lists one of `brands` among its compatible brands. */
+function listsBrand(head: Buffer, brands: readonly string[]): boolean {
+  if (head.length < 16 || head.toString('latin1', 4, 8) !== 'ftyp') return false;
+  const end = Math.min(head.readUInt32BE(0), head.length);
+  for (let offset = 16; offset + 4 <= end; offset += 4) {
+    if (brands.includes(head.toString('latin1', offset, offset + 4))) return true;
   }
-  if (head.length >= 8 && QUICKTIME_ATOMS.has(ascii(4, 8))) return accept('mov');
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) {
-    const window = ascii(0, Math.min(head.length, 128));
-    if (window.includes('webm')) return accept('webm');
-    if (window.includes('matroska')) return refuse('a Matroska (.mkv) video');
-    return refuse('an EBML file that is not WebM');
-  }
-  if (ascii(0, 5) === '%PDF-') return refuse('a PDF document');
-  if (ascii(0, 2) === 'BM') return refuse('a BMP image');
-  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return refuse('a TIFF image');
-  if (/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/i.test(ascii(0, 512))) return refuse('an SVG image');
-  if (ascii(0, 4) === 'PK\x03\x04') return refuse('a ZIP archive');
-  if (ascii(0, 4) === 'OggS') return refuse('an Ogg file');
-  if (ascii(0, 3) === 'ID3' || (head[0] === 0xff && (head[1] & 0xe0) === 0xe0)) return refuse('an MP3 audio file');
-  if (ascii(0, 4) === 'fLaC') return refuse('a FLAC audio file');
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WAVE') return refuse('a WAV audio file');
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x0000000c && ascii(4, 8) === 'jP  ') return refuse('a JPEG 2000 image');
-  if (ascii(0, 4) === '\0\0\x01\0') return refuse('an icon file');
-  return refuse(null);
+  return false;
+}
+
+/** The sizes of the DIB headers BMP files use (core, V1–V5 and the OS/2 variants). */
+const DIB_HEADER_SIZES = new Set([12, 16, 40, 52, 56, 64, 108, 124]);
+
+function hasDibHeader(head: Buffer): boolean {
+  return head.length >= 18 && DIB_HEADER_SIZES.has(head.readUInt32LE(14));
 }
 
 /** Declared types that say nothing about the content. */
 const GENERIC_TYPES = new Set(['', 'application/octet-stream', 'binary/octet-stream', 'application/unknown', 'application/x-download']);
 
-/** Other names clients use for the same types. */
-const MIME_ALIASES: Record<string, MediaKind[]> = {
-  'image/jpg': ['jpeg'],
-  'image/pjpeg': ['jpeg'],
-  'image/x-png': ['png'],
-  'video/x-m4v': ['mp4', 'mov'],
-  'video/mp4': ['mp4', 'mov'],
-  'video/quicktime': ['mov', 'mp4'],
-  'video/avi': ['avi'],
-  'video/msvideo': ['avi'],
-  'video/x-msvideo': ['avi'],
-  'video/vnd.avi': ['avi'],
-  'audio/webm': ['webm'],
+/** Other names clients use for accepted types (Windows sends .m2ts as video/vnd.dlna.mpeg-tts). */
+const MIME_ALIASES: Readonly<Record<string, MediaKind>> = {
+  'image/jpg': 'jpeg',
+  'image/pjpeg': 'jpeg',
+  'image/x-png': 'png',
+  'image/apng': 'png',
+  'image/heif': 'heic',
+  'image/heic-sequence': 'heic',
+  'image/heif-sequence': 'heic',
+  'image/tif': 'tiff',
+  'image/x-tiff': 'tiff',
+  'image/x-bmp': 'bmp',
+  'image/x-ms-bmp': 'bmp',
+  'video/x-m4v': 'mp4',
+  'video/avi': 'avi',
+  'video/msvideo': 'avi',
+  'video/vnd.avi': 'avi',
+  'audio/webm': 'webm',
+  'video/matroska': 'mkv',
+  'video/mpeg': 'mpegts',
+  'video/vnd.dlna.mpeg-tts': 'mpegts',
+  'video/3gpp2': '3gp',
+  'audio/3gpp': '3gp',
 };
 
-/** MP4 and QuickTime are the same container family; either extension fits either content. */
-const EXTENSION_KINDS: Record<string, MediaKind[]> = Object.fromEntries(
-  Object.values(ACCEPTED_MEDIA).flatMap((media) =>
-    media.extensions.map((extension) => [extension, media.kind === 'mp4' || media.kind === 'mov' ? ['mp4', 'mov'] : [media.kind]]),
-  ),
-);
+/** The accepted kind an extension or a declared type names, if any. */
+const KIND_BY_NAME: ReadonlyMap<string, MediaKind> = new Map<string, MediaKind>([
+  ...Object.values(ACCEPTED_MEDIA).flatMap((media) => [
+    ...media.extensions.map((extension) => [extension, media.kind] as [string, MediaKind]),
+    [media.mimeType, media.kind] as [string, MediaKind],
+  ]),
+  ...Object.entries(MIME_ALIASES),
+]);
 
 export type Classification = { accepted: true; media: AcceptedMedia } | { accepted: false; code: RejectionCode; message: string };
 
 /**
- * Decides whether an uploaded file is accepted: by its content, then checked against its name's
- * extension and the type the client declared. Messages say what to do about a rejection.
+ * Decides whether an uploaded file is accepted. The content decides what it is; the name's
+ * extension and the declared type may name any accepted format of the same kind (a PNG named
+ * .jpg is a PNG, decoded as one), but an image named or sent as a video (or the reverse), or a
+ * name or type that is not media at all, is refused saying what the file really is.
  */
-export function classifyUpload(file: { head: Buffer; filename: string; declaredType: string; size: number }): Classification {
+export async function classifyUpload(file: {
+  head: Buffer;
+  filename: string;
+  declaredType: string;
+  size: number;
+}): Promise<Classification> {
   const name = `“${file.filename}”`;
   if (file.size === 0) return { accepted: false, code: 'empty', message: `${name} is empty (0 bytes).` };
-  const detection = detectMedia(file.head);
+  const detection = await detectMedia(file.head);
   if (!detection.accepted) {
     const what = detection.description ? `is ${detection.description}, which is not supported` : 'is not a supported image or video';
     return {
       accepted: false,
       code: 'unsupported_type',
-      message: `${name} ${what}. Upload JPEG, PNG, GIF or WebP images, or MP4, MOV, AVI or WebM videos.`,
+      message: `${name} ${what}. Upload images (${acceptedLabels('image')}) or videos (${acceptedLabels('video')}).`,
     };
   }
   const media = ACCEPTED_MEDIA[detection.kind];
-  const label = media.kind === 'jpeg' ? 'JPEG' : media.kind.toUpperCase();
+  const what = `${media.label} ${media.fileType}`;
   const extension = extensionOf(file.filename);
-  if (extension !== '' && !(EXTENSION_KINDS[extension] ?? []).includes(media.kind)) {
+  if (extension !== '' && !sameFileType(KIND_BY_NAME.get(extension), media)) {
     return {
       accepted: false,
       code: 'type_mismatch',
-      message: `${name} contains ${label} data but is named ${extension}. Rename it to ${media.extensions[0]} if it really is ${label}.`,
+      message: `${name} is a ${what} but is named ${extension}. Rename it to ${media.extensions[0]} if it really is ${media.label}.`,
     };
   }
   const declared = file.declaredType.split(';')[0].trim().toLowerCase();
-  if (!GENERIC_TYPES.has(declared) && declared !== media.mimeType && !(MIME_ALIASES[declared] ?? []).includes(media.kind)) {
+  if (!GENERIC_TYPES.has(declared) && !sameFileType(KIND_BY_NAME.get(declared), media)) {
     return {
       accepted: false,
       code: 'type_mismatch',
-      message: `${name} was sent as ${declared} but contains ${label} data.`,
+      message: `${name} was sent as ${declared} but is a ${what}.`,
     };
   }
   return { accepted: true, media };
+}
+
+/** Whether a name or declared type points to an accepted format of the same file type as the content. */
+function sameFileType(named: MediaKind | undefined, media: AcceptedMedia): boolean {
+  return named !== undefined && ACCEPTED_MEDIA[named].fileType === media.fileType;
 }
 
 /** Lower-case extension with its dot, or '' when the name has none. */

@@ -52,7 +52,9 @@ describe('UploadPanelComponent', () => {
     const click = jest.spyOn(input, 'click').mockImplementation(() => undefined);
     byTestId<HTMLButtonElement>(fixture, 'choose-files').click();
     expect(click).toHaveBeenCalled();
-    expect(text(fixture.nativeElement as HTMLElement)).toContain('Images (JPEG, PNG, GIF, WebP) and videos (MP4, MOV, AVI, WebM).');
+    expect(text(fixture.nativeElement as HTMLElement)).toContain(
+      'Images (JPEG, PNG, GIF, WebP, AVIF, HEIC, TIFF, BMP) and videos (MP4, MOV, AVI, WebM, MKV, MPEG-TS, 3GP).',
+    );
   });
 
   it('each picked file gets its own progress bar that follows its upload', () => {

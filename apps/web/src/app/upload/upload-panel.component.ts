@@ -2,28 +2,13 @@ import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/c
 import { outputFromObservable } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
-import { ACCEPTED_EXTENSIONS, ACCEPTED_MEDIA, MediaKind } from '@app/shared';
+import { acceptedLabels, ACCEPTED_EXTENSIONS } from '@app/shared';
 import { carriesFiles, FileDropDirective } from './file-drop.directive';
 import { UploadItemComponent } from './upload-item.component';
 import { isFinished } from './upload-item';
 import { UploadQueue } from './upload-queue';
 
 const ACCEPT = ACCEPTED_EXTENSIONS.join(',');
-const KIND_NAMES: Readonly<Record<MediaKind, string>> = {
-  jpeg: 'JPEG',
-  png: 'PNG',
-  gif: 'GIF',
-  webp: 'WebP',
-  mp4: 'MP4',
-  mov: 'MOV',
-  avi: 'AVI',
-  webm: 'WebM',
-};
-const namesOf = (fileType: 'image' | 'video') =>
-  Object.values(ACCEPTED_MEDIA)
-    .filter((media) => media.fileType === fileType)
-    .map((media) => KIND_NAMES[media.kind])
-    .join(', ');
 
 /** Drop zone and file picker; the files picked and how their uploads are going. */
 @Component({
@@ -45,7 +30,7 @@ export class UploadPanelComponent {
   readonly uploaded = outputFromObservable(this.queue.uploaded$);
 
   readonly accept = ACCEPT;
-  readonly acceptedHint = `Images (${namesOf('image')}) and videos (${namesOf('video')}).`;
+  readonly acceptedHint = `Images (${acceptedLabels('image')}) and videos (${acceptedLabels('video')}).`;
   readonly hasItems = computed(() => this.queue.items().length > 0);
   readonly clearDisabled = computed(() => !this.queue.hasFinished());
   readonly summary = computed(() => {
