@@ -58,8 +58,16 @@ export interface UploadConfig {
   maxFilesPerRequest: number;
 }
 
+/** Where the square renditions are cropped from: the middle, or sharp's salient-region and busiest-region strategies. */
+export type CropPosition = 'centre' | 'attention' | 'entropy';
+export const CROP_POSITIONS: readonly CropPosition[] = ['centre', 'attention', 'entropy'];
+
 export interface ThumbnailConfig {
   size: number;
+  /** Longest edge of the WebP preview, pixels; 0 makes no previews. */
+  previewSize: number;
+  /** Default crop of the square renditions (an upload may choose its own). */
+  position: CropPosition;
   /** Decoded pixels (width × height) above which an image is refused before decoding. */
   maxInputPixels: number;
   ffmpegPath?: string;

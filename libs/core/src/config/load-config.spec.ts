@@ -21,6 +21,8 @@ describe('loadConfig', () => {
     expect(config.auth.jwtExpiresInSeconds).toBe(3600);
     expect(config.upload).toEqual({ maxFileBytes: 104857600, maxFilesPerRequest: 20 });
     expect(config.thumbnails.size).toBe(128);
+    expect(config.thumbnails.previewSize).toBe(1440);
+    expect(config.thumbnails.position).toBe('centre');
     expect(config.worker.concurrency).toBe(os.availableParallelism());
     expect(config.worker.jobTimeoutMs).toBe(300000);
     expect(Object.isFrozen(config.upload)).toBe(true);
@@ -56,6 +58,9 @@ describe('loadConfig', () => {
     ['MAX_UPLOAD_BYTES', '10MB'],
     ['MAX_FILES_PER_UPLOAD', '0'],
     ['THUMBNAIL_SIZE', '8'],
+    ['PREVIEW_SIZE', '32'],
+    ['PREVIEW_SIZE', '-1'],
+    ['THUMBNAIL_POSITION', 'top'],
     ['WORKER_CONCURRENCY', 'many'],
     ['JOB_TIMEOUT_MS', '1.5'],
     ['JWT_EXPIRES_IN', 'one hour'],
@@ -69,6 +74,16 @@ describe('loadConfig', () => {
   ])('fails at boot naming %s when it is %p', (name, value) => {
     expect(() => loadConfig({ [name]: value }, dir)).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value }, dir)).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('reads PREVIEW_SIZE (0 turns previews off) and THUMBNAIL_POSITION (either spelling of centre)', () => {
+    expect(loadConfig({ PREVIEW_SIZE: '0' }, dir).thumbnails.previewSize).toBe(0);
+    expect(loadConfig({ PREVIEW_SIZE: '2048', THUMBNAIL_POSITION: 'Attention' }, dir).thumbnails).toMatchObject({
+      previewSize: 2048,
+      position: 'attention',
+    });
+    expect(loadConfig({ THUMBNAIL_POSITION: 'center' }, dir).thumbnails.position).toBe('centre');
+    expect(loadConfig({ THUMBNAIL_POSITION: 'entropy' }, dir).thumbnails.position).toBe('entropy');
   });
 
   it('reports every bad variable at once', () => {

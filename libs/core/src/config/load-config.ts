@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AppConfig, DatabaseConfig, LogLevel, StorageConfig } from './app-config';
+import { AppConfig, CROP_POSITIONS, DatabaseConfig, LogLevel, StorageConfig } from './app-config';
 import { parseBoolean, parseDurationSeconds, parseInteger, parseList } from './parse';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +78,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     thumbnails: {
       size: read('THUMBNAIL_SIZE', '128', (raw) => parseInteger(raw, { min: 16, max: 2048 })),
+      previewSize: read('PREVIEW_SIZE', '1440', (raw) => {
+        const value = parseInteger(raw, { min: 0, max: 8192 });
+        if (value > 0 && value < 64) throw new Error(`must be 0 (no previews) or at least 64, got ${value}`);
+        return value;
+      }),
+      position: read('THUMBNAIL_POSITION', 'centre', (raw) => {
+        const value = raw.trim().toLowerCase() === 'center' ? 'centre' : raw.trim().toLowerCase();
+        const position = CROP_POSITIONS.find((candidate) => candidate === value);
+        if (!position) throw new Error(`must be one of ${CROP_POSITIONS.join(', ')}, got "${raw}"`);
+        return position;
+      }),
       maxInputPixels: read('MAX_INPUT_PIXELS', '100000000', (raw) => parseInteger(raw, { min: 1 })),
       ffmpegPath: read('FFMPEG_PATH', '', (raw) => optionalExecutable(raw, cwd)),
       ffprobePath: read('FFPROBE_PATH', '', (raw) => optionalExecutable(raw, cwd)),
