@@ -1,88 +1,69 @@
-import { Injectable } from '@nestjs/common';
-import sharp, { type JpegOptions, type Metadata, type Sharp, type SharpOptions } from 'sharp';
-import { AppConfig, JobTimeoutError, UnprocessableMediaError } from '@app/core';
-import { pixelLimitError } from '../pixel-limit';
-import { describeImageError } from './sharp-errors';
+import { Injectable, Optional } from '@nestjs/common';
+import { AppConfig } from '@app/core';
+import { MediaTools } from '../media-tools/media-tools';
+import { makeRenditions, type DecodedPicture, type RenditionSizes } from '../renditions/rendition-maker';
+import type { Renditions } from '../renditions/renditions';
+import { ImageDecoder, type ImageDecodeOptions } from './image-decoder';
 
-/** JPEG settings of every thumbnail. */
-export const THUMBNAIL_JPEG: JpegOptions = { quality: 82, progressive: false, chromaSubsampling: '4:2:0', mozjpeg: false };
+export { THUMBNAIL_JPEG } from '../renditions/rendition-maker';
+
+/** The still renditions of an image (everything but the video-only fields). */
+export type ImageRenditions = Omit<Renditions, 'animatedPreview' | 'durationMs'>;
 
 /**
- * Still images (JPEG, PNG, GIF, WebP) and decoded video frames → a square JPEG thumbnail:
- * EXIF orientation applied, centre-cropped to cover, transparency flattened onto white, converted
- * to sRGB (CMYK and ICC-tagged inputs included), first frame of an animation.
- *
- * Decompression bombs are refused from the header alone, before any pixel is decoded; decoding
- * reads from the file path so libjpeg and libwebp can shrink on load instead of decoding full size.
- * The file is opened once on the way to a thumbnail; its header is read again on its own only to
- * explain a failure.
+ * Still images (JPEG, PNG, GIF, WebP, AVIF, HEIC/HEIF, TIFF, BMP) and decoded video frames → the
+ * renditions, from one decode (ImageDecoder): the square thumbnail and its 2× twin (cover crop at
+ * the position asked for), the WebP preview and the ThumbHash. EXIF/HEIF orientation applied,
+ * transparency flattened onto white, sRGB (CMYK and ICC-tagged inputs included), first frame of
+ * an animation, first page of a TIFF, the primary image of a HEIC; nothing of the original's
+ * metadata carried over. Decompression bombs are refused from the header before any decoding.
  */
 @Injectable()
 export class ImageThumbnailer {
-  constructor(private readonly config: AppConfig) {}
+  private readonly decoder: ImageDecoder;
 
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() tools?: MediaTools,
+  ) {
+    this.decoder = new ImageDecoder(tools);
+  }
+
+  /** Every still rendition of an image file. */
+  async renditions(file: string, sizes: RenditionSizes, signal?: AbortSignal): Promise<ImageRenditions> {
+    const picture = await this.decoder.decodeFile(file, this.decodeOptions(sizes, signal));
+    return { ...(await this.render(picture, sizes)), decoder: picture.decoder };
+  }
+
+  /** Every still rendition of a picture already in memory (a video frame as PNG), `size` being its displayed size when known. */
+  async renditionsOfBuffer(input: Buffer, sizes: RenditionSizes, signal?: AbortSignal): Promise<Omit<ImageRenditions, 'decoder'>> {
+    return this.render(await this.decoder.decodeBuffer(input, this.decodeOptions(sizes, signal)), sizes);
+  }
+
+  /** The square JPEG thumbnail alone (PREVIEW_SIZE and THUMBNAIL_POSITION from the config). */
   async fromFile(file: string, size: number, signal?: AbortSignal): Promise<Buffer> {
-    try {
-      // One open of the file: libvips reads the header, sharp refuses more than MAX_INPUT_PIXELS
-      // (limitInputPixels) before a pixel is decoded, then decodes, shrinking on load.
-      return await this.render(sharp(file, this.inputOptions()), size, signal);
-    } catch (error) {
-      if (error instanceof JobTimeoutError) throw error;
-      throw (await this.headerVerdict(file)) ?? error;
-    }
+    return (await this.renditions(file, this.sizes(size), signal)).thumbnail.data;
   }
 
-  /** For frames already decoded to an image in memory (video frames). */
+  /** The square JPEG thumbnail of a picture in memory. */
   async fromBuffer(input: Buffer, size: number, signal?: AbortSignal): Promise<Buffer> {
-    return this.render(sharp(input, this.inputOptions()), size, signal);
+    return (await this.renditionsOfBuffer(input, this.sizes(size), signal)).thumbnail.data;
   }
 
-  /**
-   * After a failure, the header alone says what is wrong in numbers a person understands: no
-   * pixels at all, or a frame above MAX_INPUT_PIXELS (by how much). Null when the header does not
-   * explain it (the decoder's own error then stands).
-   */
-  private async headerVerdict(file: string): Promise<UnprocessableMediaError | null> {
-    let metadata: Metadata;
-    try {
-      metadata = await sharp(file, { limitInputPixels: false, pages: 1 }).metadata();
-    } catch {
-      return null;
-    }
-    const width = metadata.width ?? 0;
-    const height = metadata.pageHeight ?? metadata.height ?? 0;
-    if (width <= 0 || height <= 0) return new UnprocessableMediaError('The image has no pixels (its width or height is 0).', 'undecodable');
-    return pixelLimitError('image', width, height, this.config.thumbnails.maxInputPixels);
+  /** The configured sizes and crop, with another thumbnail size. */
+  sizes(thumbnailSize = this.config.thumbnails.size): RenditionSizes {
+    return { thumbnailSize, previewSize: this.config.thumbnails.previewSize, position: this.config.thumbnails.position };
   }
 
-  private inputOptions(): SharpOptions {
-    return {
-      autoOrient: true,
-      // sharp's default ('warning') refuses files every browser shows, such as JPEGs with
-      // "Corrupt JPEG data: N extraneous bytes before marker". 'error' still refuses truncated
-      // files and real decoding errors, so a cut-off upload fails with a clear reason.
-      failOn: 'error',
-      limitInputPixels: this.config.thumbnails.maxInputPixels,
-      sequentialRead: true,
-      pages: 1,
-      page: 0,
-    };
+  private decodeOptions(sizes: RenditionSizes, signal?: AbortSignal): ImageDecodeOptions {
+    return { sizes, maxInputPixels: this.config.thumbnails.maxInputPixels, timeoutSeconds: this.timeoutSeconds(), signal };
   }
 
-  private async render(image: Sharp, size: number, signal?: AbortSignal): Promise<Buffer> {
-    signal?.throwIfAborted();
-    const seconds = Math.max(1, Math.ceil(this.config.worker.jobTimeoutMs / 1000));
-    try {
-      return await image
-        .resize(size, size, { fit: 'cover', position: 'centre', fastShrinkOnLoad: true })
-        .flatten({ background: '#ffffff' })
-        .toColourspace('srgb')
-        .jpeg(THUMBNAIL_JPEG)
-        .timeout({ seconds })
-        .toBuffer();
-    } catch (error) {
-      if (signal?.aborted && signal.reason instanceof JobTimeoutError) throw signal.reason;
-      throw describeImageError(error);
-    }
+  private render(picture: DecodedPicture, sizes: RenditionSizes) {
+    return makeRenditions(picture, sizes, this.timeoutSeconds());
+  }
+
+  private timeoutSeconds(): number {
+    return Math.max(1, Math.ceil(this.config.worker.jobTimeoutMs / 1000));
   }
 }

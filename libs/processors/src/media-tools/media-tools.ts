@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '@app/core';
+import { HeicDecoder } from '../image/heic/heic-decoder';
 import { runTool } from './tool-process';
 
 export type MediaToolName = 'ffmpeg' | 'ffprobe';
@@ -16,10 +17,34 @@ export interface MediaToolInfo {
   version: string;
 }
 
+/** What the ffmpeg build can do beyond decoding, found once at start-up. */
+export interface MediaCapabilities {
+  /** zscale and tonemap filters (Debian's ffmpeg): HDR (PQ, HLG) frames are tone-mapped to SDR BT.709. */
+  toneMapping: boolean;
+  /** libvpx's VP8/VP9 decoders, the only ones that read a WebM's alpha channel. */
+  alphaDecoders: { vp8: boolean; vp9: boolean };
+}
+
+/** The decoders this worker has, as health reports them. */
+export interface DecodersInfo {
+  /** HEIC/HEIF (HEVC): libheif compiled to wasm, from npm. */
+  heic: string;
+  /** HDR video: tone mapping, or the plain conversion that leaves HDR frames washed out. */
+  hdrVideo: string;
+  /** VP8/VP9 WebM with an alpha channel. */
+  videoAlpha: string;
+  /** BMP: ffmpeg's bmp decoder (sharp's prebuilt libvips has none). */
+  bmp: string;
+}
+
 export interface MediaToolsInfo {
   ffmpeg: MediaToolInfo;
   ffprobe: MediaToolInfo;
+  decoders?: DecodersInfo;
 }
+
+/** Assumed before the build was asked (tests that build MediaTools by hand). */
+const UNKNOWN_CAPABILITIES: MediaCapabilities = { toneMapping: false, alphaDecoders: { vp8: false, vp9: false } };
 
 export interface MediaToolsOptions {
   /** FFMPEG_PATH: used as is, and an error when it does not run. */
@@ -56,6 +81,9 @@ export class MediaTools {
   constructor(
     readonly ffmpeg: MediaToolInfo,
     readonly ffprobe: MediaToolInfo,
+    readonly capabilities: MediaCapabilities = UNKNOWN_CAPABILITIES,
+    /** Whether the HEIC wasm decoder loaded (checked at start-up). */
+    readonly heic: boolean = true,
   ) {}
 
   static async resolve(options: MediaToolsOptions): Promise<MediaTools> {
@@ -63,10 +91,16 @@ export class MediaTools {
       resolveTool('ffmpeg', options.ffmpegPath, options),
       resolveTool('ffprobe', options.ffprobePath, options),
     ]);
+    const capabilities = await readCapabilities(ffmpeg.path);
+    const heic = HeicDecoder.available();
     logger.log(
-      `ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path}), ffprobe ${ffprobe.version} (${ffprobe.source}: ${ffprobe.path})`,
+      `ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path}), ffprobe ${ffprobe.version} (${ffprobe.source}: ${ffprobe.path}); ` +
+        `HDR ${capabilities.toneMapping ? 'tone-mapped (zscale, tonemap)' : 'NOT tone-mapped (no zscale/tonemap in this ffmpeg)'}; ` +
+        `HEIC ${heic ? 'libheif-js (wasm)' : 'unavailable'}`,
     );
-    return new MediaTools(ffmpeg, ffprobe);
+    if (!capabilities.toneMapping)
+      logger.warn(`${ffmpeg.path} has no zscale/tonemap filters: HDR video frames are converted without tone mapping.`);
+    return new MediaTools(ffmpeg, ffprobe, capabilities, heic);
   }
 
   /** From the loaded config (FFMPEG_PATH, FFPROBE_PATH, and PATH to search). */
@@ -80,8 +114,42 @@ export class MediaTools {
 
   /** For health reports and start-up logs: which binaries, from where, which versions. */
   describe(): MediaToolsInfo {
-    return { ffmpeg: { ...this.ffmpeg }, ffprobe: { ...this.ffprobe } };
+    const { toneMapping, alphaDecoders } = this.capabilities;
+    const alpha = [alphaDecoders.vp8 && 'VP8', alphaDecoders.vp9 && 'VP9'].filter(Boolean).join(', ');
+    return {
+      ffmpeg: { ...this.ffmpeg },
+      ffprobe: { ...this.ffprobe },
+      decoders: {
+        heic: this.heic ? `libheif-js ${HeicDecoder.version} (wasm)` : 'unavailable',
+        hdrVideo: toneMapping
+          ? 'tone-mapped to SDR (zscale, tonemap)'
+          : 'fallback: plain conversion without tone mapping (this ffmpeg lacks zscale/tonemap)',
+        videoAlpha: alpha ? `libvpx (${alpha})` : 'unavailable: transparent areas of VP8/VP9 videos come out black',
+        bmp: 'ffmpeg',
+      },
+    };
   }
+}
+
+/** Which of the filters and decoders that matter here the ffmpeg build has. */
+export async function readCapabilities(ffmpegPath: string): Promise<MediaCapabilities> {
+  const list = async (what: '-filters' | '-decoders'): Promise<Set<string>> => {
+    const result = await runTool(ffmpegPath, ['-hide_banner', what], {
+      signal: AbortSignal.timeout(VERSION_TIMEOUT_MS),
+      maxStdoutBytes: 1024 * 1024,
+    }).catch(() => undefined);
+    const names = new Set<string>();
+    for (const line of result?.stdout.toString('utf8').split('\n') ?? []) {
+      const match = /^\s*[A-Z.|]{2,6}\s+(\S+)\s/.exec(line);
+      if (match) names.add(match[1]);
+    }
+    return names;
+  };
+  const [filters, decoders] = await Promise.all([list('-filters'), list('-decoders')]);
+  return {
+    toneMapping: filters.has('zscale') && filters.has('tonemap'),
+    alphaDecoders: { vp8: decoders.has('libvpx'), vp9: decoders.has('libvpx-vp9') },
+  };
 }
 
 async function resolveTool(name: MediaToolName, configured: string | undefined, options: MediaToolsOptions): Promise<MediaToolInfo> {

@@ -1,0 +1,187 @@
+import { open } from 'node:fs/promises';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { UnprocessableMediaError } from '@app/core';
+import type { MediaTools } from '../media-tools/media-tools';
+import { abortReason, runTool } from '../media-tools/tool-process';
+import { pixelLimitError } from '../pixel-limit';
+import { decodeSize, type DecodedPicture, type RenditionSizes } from '../renditions/rendition-maker';
+import type { DecoderName } from '../renditions/renditions';
+import { inputPath } from '../video/ffprobe';
+import { HeicDecoder } from './heic/heic-decoder';
+import { describeImageError } from './sharp-errors';
+
+export interface ImageDecodeOptions {
+  sizes: Omit<RenditionSizes, 'position'>;
+  maxInputPixels: number;
+  timeoutSeconds: number;
+  signal?: AbortSignal;
+}
+
+/** White, for flattening transparency. */
+const WHITE = '#ffffff';
+
+/**
+ * Decodes a still image once, to the size its renditions need (see decodeSize), as sRGB 8-bit RGB
+ * with transparency flattened onto white and EXIF/HEIF orientation applied:
+ * - sharp (libvips) for JPEG, PNG, GIF, WebP, AVIF, TIFF (first page; CMYK, 16-bit): it reads the
+ *   header, then decodes from the file path shrinking on load (JPEG DCT scaling, WebP scaling);
+ * - HEIC/HEIF coded with HEVC (the header, read by sharp, says so): libheif-js in a thread, then
+ *   the same sharp steps on the TIFF it returns (ICC profile kept, so Display P3 becomes sRGB);
+ * - BMP (sharp's prebuilt libvips has no BMP loader): ffmpeg's bmp decoder, which the worker has
+ *   anyway (1–32 bit, RLE, bitfields), scaled down in ffmpeg and piped as PNG.
+ * Every path refuses more than MAX_INPUT_PIXELS from the header, before a pixel is decoded.
+ */
+export class ImageDecoder {
+  private readonly heic = new HeicDecoder();
+
+  constructor(private readonly tools?: MediaTools) {}
+
+  async decodeFile(file: string, options: ImageDecodeOptions): Promise<DecodedPicture & { decoder: DecoderName }> {
+    const header = await readHeader(file);
+    if (header === 'bmp') return { ...(await this.decodeBmp(file, options)), decoder: 'ffmpeg-bmp' };
+    const { width, height } = displayedSize(header);
+    this.assertDecodable(width, height, options.maxInputPixels);
+    if (header.format === 'heif' && header.compression === 'hevc') {
+      const decoded = await this.heic.decode(file, options.maxInputPixels, header.icc, options.signal ?? new AbortController().signal);
+      const picture = await toPicture(sharp(decoded.tiff, inputOptions(options, false)), decoded.width, decoded.height, options);
+      return { ...picture, decoder: 'heic-wasm' };
+    }
+    return { ...(await toPicture(sharp(file, inputOptions(options, true)), width, height, options)), decoder: 'sharp' };
+  }
+
+  /** For pictures already decoded and encoded in memory (video frames as PNG). */
+  decodeBuffer(input: Buffer, options: ImageDecodeOptions, size?: { width: number; height: number }): Promise<DecodedPicture> {
+    return (async () => {
+      const { width, height } = size ?? displayedSize(await sharp(input, { limitInputPixels: false }).metadata());
+      this.assertDecodable(width, height, options.maxInputPixels);
+      return toPicture(sharp(input, inputOptions(options, true)), width, height, options);
+    })();
+  }
+
+  private assertDecodable(width: number, height: number, limit: number): void {
+    if (width <= 0 || height <= 0) throw new UnprocessableMediaError('The image has no pixels (its width or height is 0).', 'undecodable');
+    const tooBig = pixelLimitError('image', width, height, limit);
+    if (tooBig) throw tooBig;
+  }
+
+  private async decodeBmp(file: string, options: ImageDecodeOptions): Promise<DecodedPicture> {
+    if (!this.tools) throw new UnprocessableMediaError('BMP images cannot be read here (no ffmpeg).', 'undecodable');
+    const head = await readBytes(file, 26);
+    const width = head.length >= 26 ? Math.abs(head.readInt32LE(18)) : 0;
+    const height = head.length >= 26 ? Math.abs(head.readInt32LE(22)) : 0;
+    this.assertDecodable(width, height, options.maxInputPixels);
+    const target = decodeSize(width, height, options.sizes);
+    const result = await runTool(
+      this.tools.ffmpeg.path,
+      [
+        '-nostdin',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-protocol_whitelist',
+        'file',
+        '-f',
+        'bmp_pipe',
+        '-i',
+        inputPath(file),
+        '-frames:v',
+        '1',
+        '-vf',
+        `scale=${target.width}:${target.height}:flags=area,format=rgba`,
+        '-c:v',
+        'png',
+        '-compression_level',
+        '1',
+        '-f',
+        'image2pipe',
+        'pipe:1',
+      ],
+      { signal: options.signal, maxStdoutBytes: target.width * target.height * 4 + 1024 * 1024 },
+    ).catch((error: unknown) => {
+      if (options.signal?.aborted) throw abortReason(options.signal);
+      throw error;
+    });
+    if (result.exitCode !== 0 || result.stdout.length === 0) {
+      const detail =
+        result.stderr
+          .trim()
+          .split('\n')[0]
+          ?.replace(/\[[^\]]*@ ?0x[0-9a-f]+\]\s*/gi, '')
+          .slice(0, 80) ?? '';
+      const truncated = /truncat|not enough|end of file|premature|invalid data/i.test(detail);
+      throw new UnprocessableMediaError(
+        truncated
+          ? `The BMP image is incomplete or damaged${detail ? ` (${detail})` : ''}. Upload the complete file again.`
+          : `The BMP image is damaged and could not be decoded${detail ? ` (${detail})` : ''}. Re-save it in an image editor and upload it again.`,
+        truncated ? 'truncated' : 'undecodable',
+      );
+    }
+    return toPicture(sharp(result.stdout, inputOptions(options, true)), width, height, options);
+  }
+}
+
+/** The header as sharp reads it, or 'bmp' for a file sharp cannot read that starts like a BMP. */
+async function readHeader(file: string): Promise<Metadata | 'bmp'> {
+  try {
+    return await sharp(file, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (error) {
+    if (/unsupported image format/i.test((error as Error).message ?? '')) {
+      const head = await readBytes(file, 2).catch(() => Buffer.alloc(0));
+      if (head.toString('latin1') === 'BM') return 'bmp';
+    }
+    throw describeImageError(error);
+  }
+}
+
+async function readBytes(file: string, count: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(count);
+    const { bytesRead } = await handle.read(buffer, 0, count, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Width and height as displayed: one page of an animation, EXIF orientation applied. */
+function displayedSize(metadata: Metadata): { width: number; height: number } {
+  const width = metadata.width ?? 0;
+  const height = metadata.pageHeight ?? metadata.height ?? 0;
+  return (metadata.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
+}
+
+function inputOptions(options: ImageDecodeOptions, fromFile: boolean): SharpOptions {
+  return {
+    autoOrient: true,
+    // sharp's default ('warning') refuses files every browser shows, such as JPEGs with
+    // "Corrupt JPEG data: N extraneous bytes before marker". 'error' still refuses truncated
+    // files and real decoding errors, so a cut-off upload fails with a clear reason.
+    failOn: 'error',
+    limitInputPixels: options.maxInputPixels,
+    sequentialRead: fromFile,
+    pages: 1,
+    page: 0,
+  };
+}
+
+/** Decodes (shrinking on load) to decodeSize, flattened onto white, sRGB, 3 channels. */
+async function toPicture(image: Sharp, width: number, height: number, options: ImageDecodeOptions): Promise<DecodedPicture> {
+  options.signal?.throwIfAborted();
+  const target = decodeSize(width, height, options.sizes);
+  try {
+    const { data, info } = await image
+      .resize(target.width, target.height, { fit: 'fill', fastShrinkOnLoad: true })
+      .flatten({ background: WHITE })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .timeout({ seconds: options.timeoutSeconds })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { pixels: data, width: info.width, height: info.height, originalWidth: width, originalHeight: height };
+  } catch (error) {
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    throw describeImageError(error);
+  }
+}
