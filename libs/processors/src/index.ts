@@ -4,4 +4,15 @@ export * from './image/image-thumbnailer';
 export * from './image/sharp-errors';
 export { VideoThumbnailer } from './video/video-thumbnailer';
 export { MediaTools, MediaToolsError } from './media-tools/media-tools';
-export type { MediaToolInfo, MediaToolName, MediaToolSource, MediaToolsInfo, MediaToolsOptions } from './media-tools/media-tools';
+export type {
+  DecodersInfo,
+  MediaCapabilities,
+  MediaToolInfo,
+  MediaToolName,
+  MediaToolSource,
+  MediaToolsInfo,
+  MediaToolsOptions,
+} from './media-tools/media-tools';
+export { RENDITION_NAMES } from './renditions/renditions';
+export type { DecoderName, Rendition, RenditionName, RenditionRequest, Renditions } from './renditions/renditions';
+export { PREVIEW_WEBP, THUMBNAIL_JPEG } from './renditions/rendition-maker';

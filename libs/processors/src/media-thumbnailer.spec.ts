@@ -93,6 +93,8 @@ describe('MediaThumbnailer', () => {
         .toBuffer(),
     );
     await expect(run('video', image)).rejects.toThrow(UnprocessableMediaError);
-    await expect(run('video', image)).rejects.toThrow('The file is not an MP4, MOV, AVI or WebM video this service can read.');
+    await expect(run('video', image)).rejects.toThrow(
+      'The file is not a video this service can read (MP4, MOV, AVI, WebM, MKV, MPEG-TS or 3GP).',
+    );
   });
 });

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { UnprocessableMediaError } from '@app/core';
 import type { ThumbnailRequest } from '@app/jobs';
 import { ImageThumbnailer } from './image/image-thumbnailer';
+import type { RenditionRequest, Renditions } from './renditions/renditions';
 import { VideoThumbnailer } from './video/video-thumbnailer';
 
-/** Picks the thumbnailer for a job's file type. The only entry point the worker uses. */
+/** Picks the decoder for a file type. The only entry point the worker uses. */
 @Injectable()
 export class MediaThumbnailer {
   constructor(
@@ -12,6 +13,24 @@ export class MediaThumbnailer {
     private readonly videos: VideoThumbnailer,
   ) {}
 
+  /** Every rendition of the file, from one decode (plus, for videos, the animated preview's seeks). */
+  async renditions(request: RenditionRequest): Promise<Renditions> {
+    const { file, signal } = request;
+    const sizes = { thumbnailSize: request.thumbnailSize, previewSize: request.previewSize, position: request.position };
+    switch (request.fileType) {
+      case 'image':
+        return { ...(await this.images.renditions(file, sizes, signal)), animatedPreview: null, durationMs: null };
+      case 'video':
+        return this.videos.renditions(file, sizes, signal);
+      default:
+        throw new UnprocessableMediaError(`Thumbnails of ${String(request.fileType)} files are not supported.`, 'unsupported');
+    }
+  }
+
+  /**
+   * The square JPEG thumbnail alone, for the runner as it is until it stores every rendition
+   * (configured PREVIEW_SIZE and THUMBNAIL_POSITION; no animated preview).
+   */
   thumbnail(request: ThumbnailRequest): Promise<Buffer> {
     switch (request.job.fileType) {
       case 'image':

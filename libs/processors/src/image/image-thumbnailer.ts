@@ -5,8 +5,6 @@ import { makeRenditions, type DecodedPicture, type RenditionSizes } from '../ren
 import type { Renditions } from '../renditions/renditions';
 import { ImageDecoder, type ImageDecodeOptions } from './image-decoder';
 
-export { THUMBNAIL_JPEG } from '../renditions/rendition-maker';
-
 /** The still renditions of an image (everything but the video-only fields). */
 export type ImageRenditions = Omit<Renditions, 'animatedPreview' | 'durationMs'>;
 

@@ -53,7 +53,7 @@ export function decodeSize(
 }
 
 /** sharp's strategies for the cover crop. */
-function cropPosition(position: CropPosition): string | number {
+export function cropPosition(position: CropPosition): string | number {
   switch (position) {
     case 'attention':
       return sharp.strategy.attention;

@@ -4,20 +4,35 @@ import { runTool } from '../media-tools/tool-process';
 import { parseDisplayMatrix, type OrientationMetadata } from './video-orientation';
 
 /**
- * Demuxers ffprobe and ffmpeg may use: the containers this service accepts (MP4/MOV, AVI, WebM).
+ * Demuxers ffprobe and ffmpeg may use: the containers this service accepts (MP4/MOV/3GP, AVI,
+ * WebM/MKV, MPEG-TS).
  * Keeping ffmpeg to them means a file cannot steer it into a playlist or concat demuxer that
  * opens other files, whatever its bytes claim to be.
  */
-const ACCEPTED_DEMUXERS = 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm';
+const ACCEPTED_DEMUXERS = 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm,mpegts';
 
 /** Input options shared by ffprobe and ffmpeg: local files only, accepted containers only. */
 export const SAFE_INPUT_OPTIONS: readonly string[] = ['-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED_DEMUXERS];
 
+/** A stream's colour description as ffprobe names it (`color_transfer` etc.), when the stream states it. */
+export interface StreamColour {
+  transfer?: string;
+  primaries?: string;
+  matrix?: string;
+  range?: string;
+}
+
 export interface ProbedStream {
   index: number;
   codecType: string;
+  codecName?: string;
   width: number;
   height: number;
+  /** Sample (pixel) aspect ratio, width / height of one stored pixel; 1 when square or unstated. */
+  sampleAspectRatio: number;
+  colour: StreamColour;
+  /** A VP8/VP9 stream in WebM/Matroska that carries an alpha channel (`alpha_mode` 1). */
+  alpha: boolean;
   startSeconds?: number;
   durationSeconds?: number;
   /** Cover art in an audio file: one still picture, not a moving video. */
@@ -136,6 +151,12 @@ export function inputPath(file: string): string {
 interface RawStream {
   index?: number;
   codec_type?: string;
+  codec_name?: string;
+  sample_aspect_ratio?: string;
+  color_transfer?: string;
+  color_primaries?: string;
+  color_space?: string;
+  color_range?: string;
   width?: number;
   height?: number;
   start_time?: string;
@@ -162,11 +183,21 @@ function parseProbe(json: unknown): ProbeResult {
 function parseStream(stream: RawStream, position: number): ProbedStream {
   const displayMatrix = stream.side_data_list?.find((data) => /display ?matrix/i.test(data.side_data_type ?? ''));
   const tags = stream.tags ?? {};
+  const known = (value: string | undefined) => (value && value !== 'unknown' && value !== 'reserved' ? value : undefined);
   return {
     index: stream.index ?? position,
     codecType: stream.codec_type ?? 'unknown',
+    codecName: stream.codec_name,
     width: wholeNumber(stream.width),
     height: wholeNumber(stream.height),
+    sampleAspectRatio: ratio(stream.sample_aspect_ratio),
+    colour: {
+      transfer: known(stream.color_transfer),
+      primaries: known(stream.color_primaries),
+      matrix: known(stream.color_space),
+      range: known(stream.color_range),
+    },
+    alpha: (tags.alpha_mode ?? tags.ALPHA_MODE) === '1',
     startSeconds: seconds(stream.start_time),
     durationSeconds: positive(seconds(stream.duration)) ?? positive(clockSeconds(tags.DURATION ?? tags.duration)),
     attachedPicture: stream.disposition?.attached_pic === 1,
@@ -176,6 +207,14 @@ function parseStream(stream: RawStream, position: number): ProbedStream {
       rotateTag: seconds(tags.rotate),
     },
   };
+}
+
+/** "4:3" → 1.333…; 1 for missing, zero or nonsense values. */
+function ratio(value: string | undefined): number {
+  const match = /^(\d+):(\d+)$/.exec(value ?? '');
+  if (!match) return 1;
+  const result = Number(match[1]) / Number(match[2]);
+  return Number.isFinite(result) && result > 0 ? result : 1;
 }
 
 function seconds(value: string | undefined): number | undefined {

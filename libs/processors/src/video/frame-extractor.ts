@@ -12,6 +12,8 @@ export interface FrameRequest {
   seconds: number;
   /** Video filter chain applied to the frame (orientation, size cap). */
   filters: readonly string[];
+  /** A decoder to use instead of ffmpeg's default for the stream (libvpx-vp9 keeps a WebM's alpha). */
+  decoder?: string;
   /** Bytes of PNG accepted; a bigger frame fails the extraction and kills ffmpeg. */
   maxBytes: number;
   signal: AbortSignal;
@@ -121,6 +123,7 @@ export class FrameExtractor {
           '-noautorotate',
           '-threads',
           DECODER_THREADS,
+          ...(request.decoder ? ['-c:v', request.decoder] : []),
         ])
         .seekInput(formatSeconds(request.seconds))
         .outputOptions([

@@ -54,7 +54,7 @@ describe('describeVideoFailure', () => {
       `[mp3 @ 0x5563dd3fc280] Format not on whitelist 'mov,mp4,m4a,3gp,3g2,mj2,avi,matroska,webm'\n${FILE}: Invalid argument`,
       FILE,
     );
-    expect(error.message).toBe('The file is not an MP4, MOV, AVI or WebM video this service can read.');
+    expect(error.message).toBe('The file is not a video this service can read (MP4, MOV, AVI, WebM, MKV, MPEG-TS or 3GP).');
   });
 
   it('still says something when ffmpeg said nothing', () => {

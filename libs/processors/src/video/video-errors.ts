@@ -55,7 +55,7 @@ const RULES: readonly Rule[] = [
   {
     test: /format not on whitelist/i,
     reason: 'undecodable',
-    message: () => 'The file is not an MP4, MOV, AVI or WebM video this service can read.',
+    message: () => 'The file is not a video this service can read (MP4, MOV, AVI, WebM, MKV, MPEG-TS or 3GP).',
   },
   {
     test: /decoder \(codec (\S+)\) not found|unsupported codec with id \d+ for input stream \d+|codec (\S+) is not supported/i,

@@ -603,7 +603,7 @@ describe('VideoThumbnailer', () => {
         streamIndex: stream.index,
         seconds: 0.5,
         signal,
-        ...frameShape(stream, 128),
+        ...frameShape(stream, { thumbnailSize: 128, previewSize: 1440 }),
       });
       const frame = await read(
         await sharp(png ?? Buffer.alloc(0))
@@ -878,21 +878,39 @@ describe('VideoThumbnailer', () => {
       'cover-art.m4a',
     ];
 
-    // 40 runs over the fixture set × sizes from THUMBNAIL_SIZE's whole range (16–2048): each run
-    // decodes a real video (0.2–0.5 s); every fixture is also thumbnailed at 128 above.
-    it('for any generated video and any THUMBNAIL_SIZE', async () => {
+    // 40 runs over the fixture set × sizes from THUMBNAIL_SIZE's whole range (16–2048) and
+    // PREVIEW_SIZE's: each run decodes a real video (0.2–1 s, squares of up to 4096² at the top of
+    // the range); every fixture is also thumbnailed at 128 above. The animated preview's shape is
+    // checked in the renditions spec (it costs eight more seeks per run).
+    it('for any generated video and any THUMBNAIL_SIZE, every still rendition has its size', async () => {
       const available = DECODABLE.filter((name) => files.has(name));
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...available), fc.integer({ min: 16, max: 2048 }), async (name, edge) => {
-          const { videos, size } = thumbnailer(system, { THUMBNAIL_SIZE: String(edge) });
-          const jpeg = await videos.fromFile(file(name), size, new AbortController().signal);
-          expect([...jpeg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
-          const metadata = await sharp(jpeg).metadata();
-          expect(metadata).toMatchObject({ format: 'jpeg', width: edge, height: edge, space: 'srgb', channels: 3 });
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...available),
+          fc.integer({ min: 16, max: 2048 }),
+          fc.constantFrom(0, 96, 1440),
+          async (name, edge, previewSize) => {
+            const { videos, size } = thumbnailer(system, { THUMBNAIL_SIZE: String(edge), PREVIEW_SIZE: String(previewSize) });
+            const sizes = { thumbnailSize: size, previewSize, position: 'centre' } as const;
+            const result = await videos.renditions(file(name), sizes, new AbortController().signal, { animated: false });
+            expect([...result.thumbnail.data.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+            for (const [jpeg, side] of [
+              [result.thumbnail.data, edge],
+              [result.thumbnail2x.data, 2 * edge],
+            ] as const) {
+              expect(await sharp(jpeg).metadata()).toMatchObject({ format: 'jpeg', width: side, height: side, space: 'srgb', channels: 3 });
+            }
+            if (previewSize === 0) expect(result.preview).toBeNull();
+            else {
+              const preview = await sharp(result.preview!.data).metadata();
+              const long = Math.max(result.width, result.height);
+              expect(Math.max(preview.width, preview.height)).toBe(Math.min(previewSize, long));
+            }
+          },
+        ),
         { numRuns: 40 },
       );
-    });
+    }, 180_000);
   });
 
   describe('with the npm fallback binaries', () => {

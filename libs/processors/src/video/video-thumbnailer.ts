@@ -4,20 +4,29 @@ import { ImageThumbnailer } from '../image/image-thumbnailer';
 import { MediaTools } from '../media-tools/media-tools';
 import { pixelLimitError } from '../pixel-limit';
 import { abortReason, ToolOutputLimitError } from '../media-tools/tool-process';
+import type { RenditionSizes } from '../renditions/rendition-maker';
+import type { Renditions } from '../renditions/renditions';
+import { AnimatedPreviewMaker } from './animated-preview';
 import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
 import { isBlank, lumaStats } from './frame-content';
 import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
+import { alphaDecoderOf, displayedSize, frameShape, hdrTransferOf } from './frame-filters';
 import { candidateTimes, type VideoSpan } from './frame-times';
 import { describeVideoFailure, reportsTruncation } from './video-errors';
-import { orientationOf } from './video-orientation';
+
+export { frameShape } from './frame-filters';
+
+/** The frame chosen for the thumbnail, and what was learnt about the video on the way. */
+interface ChosenFrame {
+  png: Buffer;
+  stream: ProbedStream;
+  /** Where the stream's pictures lie, when known (from the container or measured). */
+  span?: VideoSpan;
+  decoder?: string;
+}
 
 /** After the midpoint frame turned out blank, how long to keep looking for one with content. */
 const SEARCH_BUDGET_MS = 5000;
-/** Frames are handed to sharp with their short side at most this (and at least the thumbnail's size)… */
-const MAX_SHORT_SIDE = 2048;
-const MIN_SHORT_SIDE = 256;
-/** …and their long side at most this many times the short side's cap (extreme panoramas get smaller). */
-const LONG_SIDE_FACTOR = 4;
 
 /**
  * Videos (MP4, MOV, AVI, WebM; whatever codecs the ffmpeg build decodes) → a square JPEG
@@ -40,38 +49,76 @@ export class VideoThumbnailer {
   private readonly logger = new Logger(VideoThumbnailer.name);
   private readonly ffprobe: Ffprobe;
   private readonly frames: FrameExtractor;
+  private readonly animated: AnimatedPreviewMaker;
 
   constructor(
     private readonly config: AppConfig,
-    tools: MediaTools,
+    private readonly tools: MediaTools,
     private readonly images: ImageThumbnailer,
   ) {
     this.ffprobe = new Ffprobe(tools);
     this.frames = new FrameExtractor(tools);
+    this.animated = new AnimatedPreviewMaker(tools);
   }
 
-  async fromFile(file: string, size: number, signal: AbortSignal): Promise<Buffer> {
+  /**
+   * Every rendition of a video from one chosen frame (thumbnail, 2×, preview, ThumbHash), the
+   * displayed size and duration, and (unless `animated` is false) the animated preview.
+   */
+  async renditions(file: string, sizes: RenditionSizes, signal: AbortSignal, { animated = true } = {}): Promise<Renditions> {
     try {
-      const frame = await this.frame(file, size, signal);
-      return await this.images.fromBuffer(frame, size, signal);
+      const frame = await this.frame(file, sizes, signal);
+      const displayed = displayedSize(frame.stream);
+      const stills = await this.images.renditionsOfBuffer(frame.png, sizes, signal);
+      const animatedPreview =
+        animated && frame.span && !frame.stream.attachedPicture
+          ? await this.animated.make({
+              file,
+              stream: frame.stream,
+              span: frame.span,
+              thumbnailSize: sizes.thumbnailSize,
+              position: sizes.position,
+              decoder: frame.decoder,
+              timeoutSeconds: Math.max(1, Math.ceil(this.config.worker.jobTimeoutMs / 1000)),
+              signal,
+            })
+          : null;
+      const hdr = hdrTransferOf(frame.stream);
+      return {
+        ...stills,
+        width: displayed.width,
+        height: displayed.height,
+        animatedPreview,
+        durationMs: frame.span && frame.span.duration > 0 ? Math.round(frame.span.duration * 1000) : null,
+        decoder: 'ffmpeg',
+        ...(hdr ? { hdr: { transfer: hdr, toneMapped: this.tools.capabilities.toneMapping } } : {}),
+      };
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       throw this.describe(error, file);
     }
   }
 
-  /** The frame to make the thumbnail of, as PNG, oriented as it is displayed. */
-  private async frame(file: string, size: number, signal: AbortSignal): Promise<Buffer> {
+  /** The square JPEG thumbnail alone (no animated preview). */
+  async fromFile(file: string, size: number, signal: AbortSignal): Promise<Buffer> {
+    return (await this.renditions(file, this.images.sizes(size), signal, { animated: false })).thumbnail.data;
+  }
+
+  /** The frame to make the renditions of, as PNG, oriented as it is displayed. */
+  private async frame(file: string, sizes: RenditionSizes, signal: AbortSignal): Promise<ChosenFrame> {
     const probe = await this.ffprobe.probe(file, signal);
     const stream = videoStreamOf(probe);
     this.assertDecodable(stream);
-    const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, ...frameShape(stream, size) };
+    const decoder = alphaDecoderOf(stream, this.tools.capabilities);
+    const shape = frameShape(stream, sizes, this.tools.capabilities, decoder !== undefined);
+    const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, decoder, ...shape };
     const grab = (seconds: number): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
+    const chosen = (png: Buffer, span?: VideoSpan): ChosenFrame => ({ png, stream, span, decoder });
 
-    if (stream.attachedPicture) return this.required(await grab(0), file);
+    if (stream.attachedPicture) return chosen(this.required(await grab(0), file));
 
     const known = knownSpan(probe, stream);
-    const span = known ?? (await this.measuredSpan(file, probe, stream, signal));
+    let span = known ?? (await this.measuredSpan(file, probe, stream, signal));
     let times = span ? candidateTimes(span) : [0];
     let first = await grab(times[0]);
     if (!first.png) {
@@ -79,6 +126,7 @@ export class VideoThumbnailer {
       // The container can claim more than the stream holds (audio longer than video, a header
       // written before the recording stopped): measure the stream itself, then take its start.
       const real = known ? await this.measuredSpan(file, probe, stream, signal) : undefined;
+      span = real;
       if (real) {
         times = candidateTimes(real);
         first = await grab(times[0]);
@@ -89,7 +137,7 @@ export class VideoThumbnailer {
       }
     }
     const midpoint = this.required(first, file);
-    if (times.length <= 1 || !isBlank(await lumaStats(midpoint))) return midpoint;
+    if (times.length <= 1 || !isBlank(await lumaStats(midpoint))) return chosen(midpoint, span);
 
     const deadline = Date.now() + SEARCH_BUDGET_MS;
     for (const time of times.slice(1)) {
@@ -97,10 +145,10 @@ export class VideoThumbnailer {
       const later = await grab(time);
       if (later.png && !isBlank(await lumaStats(later.png))) {
         this.logger.debug(`Frame at ${times[0].toFixed(2)} s is blank; using the one at ${time.toFixed(2)} s`);
-        return later.png;
+        return chosen(later.png, span);
       }
     }
-    return midpoint;
+    return chosen(midpoint, span);
   }
 
   private required(grab: ExtractedFrame, file: string): Buffer {
@@ -167,24 +215,4 @@ function knownSpan(probe: ProbeResult, stream: ProbedStream): VideoSpan | undefi
   const origin = probe.startSeconds ?? 0;
   const start = stream.startSeconds === undefined ? 0 : Math.max(0, stream.startSeconds - origin);
   return { start, duration };
-}
-
-/**
- * Filters and output bound for one frame: square pixels (anamorphic video is stretched back),
- * short side capped (sharp only needs a little more than the thumbnail), RGB, then the display
- * orientation. The cap keeps a 4K or 100 MP frame from travelling through the pipe at full size.
- */
-export function frameShape(stream: ProbedStream, size: number): { filters: string[]; maxBytes: number } {
-  const short = Math.max(MIN_SHORT_SIDE, size, Math.min(2 * size, MAX_SHORT_SIDE));
-  const long = short * LONG_SIDE_FACTOR;
-  const factor = `min(1,min(${short}/min(iw*sar,ih),${long}/max(iw*sar,ih)))`;
-  const filters = [
-    `scale=w='max(1,trunc(iw*sar*${factor}))':h='max(1,trunc(ih*${factor}))':flags=area`,
-    'setsar=1',
-    'format=rgb24',
-    ...orientationOf(stream.orientation).filters,
-  ];
-  // RGB bytes of the largest frame the cap lets through, plus PNG's per-row and zlib overhead.
-  const maxBytes = Math.ceil(short * long * 3 * 1.01) + 64 * 1024;
-  return { filters, maxBytes };
 }

@@ -1,0 +1,136 @@
+import { Logger } from '@nestjs/common';
+import sharp from 'sharp';
+import type { CropPosition } from '@app/core';
+import type { MediaTools } from '../media-tools/media-tools';
+import { abortReason, runTool } from '../media-tools/tool-process';
+import { cropPosition } from '../renditions/rendition-maker';
+import type { Rendition } from '../renditions/renditions';
+import { inputPath, SAFE_INPUT_OPTIONS, type ProbedStream } from './ffprobe';
+import { frameShape } from './frame-filters';
+import type { VideoSpan } from './frame-times';
+
+/** Frames sampled across the clip, and how long each is shown. */
+export const ANIMATED_FRAMES = 8;
+const FRAME_DELAY_MS = 500;
+/** Clips at least this long are sampled at keyframes (one frame decoded per sample); shorter ones exactly. */
+const KEYFRAME_SAMPLING_SECONDS = 60;
+
+export interface AnimatedPreviewRequest {
+  file: string;
+  stream: ProbedStream;
+  span: VideoSpan;
+  thumbnailSize: number;
+  position: CropPosition;
+  /** A decoder that keeps alpha (libvpx), when the stream has it. */
+  decoder?: string;
+  timeoutSeconds: number;
+  signal: AbortSignal;
+}
+
+/**
+ * A looping animated WebP of ANIMATED_FRAMES frames spread evenly across a clip, (2×THUMBNAIL_SIZE)²
+ * cover-cropped like the thumbnail. Each frame is one input-seeking ffmpeg run (`-ss` before `-i`),
+ * so a 10-minute clip costs eight seeks, not a decode of ten minutes; clips of a minute or more are
+ * sampled at the keyframe before each point (one frame decoded per sample), shorter ones exactly.
+ * The frames are shaped like the thumbnail's (scaling, colour and tone mapping, rotation) and sharp
+ * crops and assembles them (libwebp merges identical neighbours, so a still clip gives one frame).
+ * A failure here (a sample past a damaged part) leaves the clip without an animated preview rather
+ * than failing the job, whose thumbnail is already made; an abort still stops everything.
+ */
+export class AnimatedPreviewMaker {
+  private readonly logger = new Logger(AnimatedPreviewMaker.name);
+
+  constructor(private readonly tools: MediaTools) {}
+
+  async make(request: AnimatedPreviewRequest): Promise<Rendition | null> {
+    const { span, signal } = request;
+    if (!(span.duration > 0)) return null;
+    try {
+      const frames = await this.frames(request);
+      if (frames.length === 0) return null;
+      return await this.assemble(frames, request);
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      this.logger.warn(`No animated preview for ${request.file}: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /**
+   * One ffmpeg run per sample, one after the other: a sample that yields nothing (a seek past the
+   * last keyframe of an imprecisely seekable MPEG-TS, a damaged stretch) is skipped without losing
+   * the others, and a job's CPU stays at one decoder at a time.
+   */
+  private async frames(request: AnimatedPreviewRequest): Promise<Buffer[]> {
+    const { span, stream } = request;
+    const keyframes = span.duration >= KEYFRAME_SAMPLING_SECONDS;
+    const shape = frameShape(
+      stream,
+      { thumbnailSize: request.thumbnailSize, previewSize: 0 },
+      this.tools.capabilities,
+      request.decoder !== undefined,
+    );
+    const frames: Buffer[] = [];
+    let lastProblem = '';
+    for (let i = 0; i < ANIMATED_FRAMES; i++) {
+      const seconds = span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES;
+      const result = await runTool(
+        this.tools.ffmpeg.path,
+        [
+          '-nostdin',
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          ...SAFE_INPUT_OPTIONS,
+          '-noautorotate',
+          '-threads',
+          '1',
+          ...(keyframes ? ['-noaccurate_seek'] : []),
+          ...(request.decoder ? ['-c:v', request.decoder] : []),
+          '-ss',
+          seconds.toFixed(6),
+          '-i',
+          inputPath(request.file),
+          '-map',
+          `0:${stream.index}`,
+          '-frames:v',
+          '1',
+          '-vf',
+          shape.filters.join(','),
+          '-c:v',
+          'png',
+          '-compression_level',
+          '1',
+          '-f',
+          'image2pipe',
+          'pipe:1',
+        ],
+        { signal: request.signal, maxStdoutBytes: shape.maxBytes },
+      );
+      if (result.stdout.length > 0) frames.push(result.stdout);
+      else lastProblem = result.stderr.trim().split('\n')[0] || `no frame at ${seconds.toFixed(2)} s`;
+    }
+    if (frames.length === 0) throw new Error(lastProblem);
+    return frames;
+  }
+
+  private async assemble(frames: Buffer[], request: AnimatedPreviewRequest): Promise<Rendition> {
+    const edge = 2 * request.thumbnailSize;
+    const squares = await Promise.all(
+      frames.map((png) =>
+        sharp(png, { limitInputPixels: false })
+          .flatten({ background: '#ffffff' })
+          .toColourspace('srgb')
+          .resize(edge, edge, { fit: 'cover', position: cropPosition(request.position) })
+          .png({ compressionLevel: 0 })
+          .timeout({ seconds: request.timeoutSeconds })
+          .toBuffer(),
+      ),
+    );
+    const data = await sharp(squares, { join: { animated: true } })
+      .webp({ quality: 70, effort: 2, loop: 0, delay: squares.map(() => FRAME_DELAY_MS) })
+      .timeout({ seconds: request.timeoutSeconds })
+      .toBuffer();
+    return { data, contentType: 'image/webp', width: edge, height: edge };
+  }
+}
