@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs before `npm test` (the `pretest` script). Besides Node and a Redis at REDIS_URL, the suites
 // need programs npm cannot install: Chromium for the browser tests, ffmpeg (with its encoders, to
-// make the test videos) and redis-server (tests that kill and restart a Redis of their own).
+// make the test videos), heif-enc (libheif-examples, to make the test HEIC files; the service
+// itself decodes HEIC with libheif-js from npm) and redis-server (tests that kill and restart a
+// Redis of their own).
 // On Debian or Ubuntu the missing ones are installed with apt-get when this user may (root, or
 // sudo without a password); elsewhere this says what to install, and the tests that need a
 // missing program fail naming it.
@@ -17,6 +19,7 @@ function onPath(command) {
 const wanted = [
   { apt: 'chromium', present: () => fs.existsSync(process.env.CHROMIUM_PATH || '/usr/bin/chromium') },
   { apt: 'ffmpeg', present: () => (process.env.FFMPEG_PATH ? fs.existsSync(process.env.FFMPEG_PATH) : onPath('ffmpeg')) },
+  { apt: 'libheif-examples', present: () => onPath('heif-enc') },
   { apt: 'redis-server', present: () => onPath('redis-server') },
 ];
 const missing = wanted.filter((program) => !program.present()).map((program) => program.apt);

@@ -54,6 +54,25 @@ describe('MediaTools.resolve', () => {
     expect(tools.describe()).toEqual({
       ffmpeg: { path: NPM.ffmpeg, source: 'env', version: expect.stringMatching(/\S/) },
       ffprobe: { path: NPM.ffprobe, source: 'env', version: expect.stringMatching(/\S/) },
+      // The npm ffmpeg (a 2018 static build) has zscale, tonemap and libvpx too.
+      decoders: {
+        heic: 'libheif-js 1.23 (wasm)',
+        hdrVideo: 'tone-mapped to SDR (zscale, tonemap)',
+        videoAlpha: 'libvpx (VP8, VP9)',
+        bmp: 'ffmpeg',
+      },
+    });
+  });
+
+  it('says in health when an ffmpeg lacks tone mapping or the alpha decoders', () => {
+    const bare = new MediaTools(
+      { path: '/opt/ffmpeg', source: 'env', version: '7' },
+      { path: '/opt/ffprobe', source: 'env', version: '7' },
+      { toneMapping: false, alphaDecoders: { vp8: false, vp9: true } },
+    );
+    expect(bare.describe().decoders).toMatchObject({
+      hdrVideo: 'fallback: plain conversion without tone mapping (this ffmpeg lacks zscale/tonemap)',
+      videoAlpha: 'libvpx (VP9)',
     });
   });
 
