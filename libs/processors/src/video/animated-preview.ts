@@ -12,8 +12,12 @@ import type { VideoSpan } from './frame-times';
 /** Frames sampled across the clip, and how long each is shown. */
 export const ANIMATED_FRAMES = 8;
 const FRAME_DELAY_MS = 500;
-/** Clips at least this long are sampled at keyframes (one frame decoded per sample); shorter ones exactly. */
-const KEYFRAME_SAMPLING_SECONDS = 60;
+/**
+ * Clips at least this long (samples 4 s apart or more) are sampled at the keyframe before each
+ * point, decoding keyframes only (one frame per sample, whatever the GOP); shorter ones exactly
+ * (each sample decodes from its keyframe: at most the GOP, and never more than the short clip).
+ */
+const KEYFRAME_SAMPLING_SECONDS = 32;
 
 export interface AnimatedPreviewRequest {
   file: string;
@@ -30,8 +34,7 @@ export interface AnimatedPreviewRequest {
 /**
  * A looping animated WebP of ANIMATED_FRAMES frames spread evenly across a clip, (2×THUMBNAIL_SIZE)²
  * cover-cropped like the thumbnail. Each frame is one input-seeking ffmpeg run (`-ss` before `-i`),
- * so a 10-minute clip costs eight seeks, not a decode of ten minutes; clips of a minute or more are
- * sampled at the keyframe before each point (one frame decoded per sample), shorter ones exactly.
+ * so a 10-minute clip costs eight seeks, not a decode of ten minutes (KEYFRAME_SAMPLING_SECONDS).
  * The frames are shaped like the thumbnail's (scaling, colour and tone mapping, rotation) and sharp
  * crops and assembles them (libwebp merges identical neighbours, so a still clip gives one frame).
  * A failure here (a sample past a damaged part) leaves the clip without an animated preview rather
@@ -85,7 +88,7 @@ export class AnimatedPreviewMaker {
           '-noautorotate',
           '-threads',
           '1',
-          ...(keyframes ? ['-noaccurate_seek'] : []),
+          ...(keyframes ? ['-noaccurate_seek', '-skip_frame', 'nokey'] : []),
           ...(request.decoder ? ['-c:v', request.decoder] : []),
           '-ss',
           seconds.toFixed(6),

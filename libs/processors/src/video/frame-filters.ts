@@ -74,8 +74,11 @@ export function frameShape(
   const long = 'max(iw*sar,ih)';
   const short = 'min(iw*sar,ih)';
   const factor = `min(1,max(${preview}/${long},min(${square}/${short},${4 * square}/${long})))`;
+  // zscale refuses 4:2:0 frames of odd width or height: tone-mapped frames are scaled to even sizes.
+  const even = hdrTransferOf(stream) !== undefined && capabilities?.toneMapping === true;
+  const dimension = (expression: string): string => (even ? `max(2,trunc(${expression}/2)*2)` : `max(1,trunc(${expression}))`);
   const filters = [
-    `scale=w='max(1,trunc(iw*sar*${factor}))':h='max(1,trunc(ih*${factor}))':flags=area`,
+    `scale=w='${dimension(`iw*sar*${factor}`)}':h='${dimension(`ih*${factor}`)}':flags=area`,
     'setsar=1',
     ...colourFilters(stream, capabilities ?? { toneMapping: false, alphaDecoders: { vp8: false, vp9: false } }, alpha),
     ...orientationOf(stream.orientation).filters,
