@@ -5,7 +5,7 @@
  *
  *   npm run bench                     everything (≈ 3–4 minutes on 2 cores, plus the first build)
  *   npm run bench -- --only=tiny,data sections by name: images (1, worker half of 4), tiny (2), video (3),
- *                                     two (6), data (api half of 4, and 5); pipeline = the first four
+ *                                     two (6), data (api half of 4, and 5), media (7); pipeline = the first four
  *   npm run bench -- --no-video --repeats=1
  *   npm run bench -- --profile        also CPU-profile the api and workers per phase (bench-output/profiles/)
  */
@@ -26,6 +26,7 @@ import { ffmpegVersion, generateClips, generatePhotos, generateTinyImages } from
 import { agent } from './lib/multipart';
 import { log, round } from './lib/util';
 import { dataSections } from './sections/data';
+import { mediaSection } from './sections/media';
 import { pipelineSections } from './sections/pipeline';
 
 interface Options {
@@ -38,7 +39,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
-    only: new Set(['images', 'tiny', 'video', 'two', 'data']),
+    only: new Set(['images', 'tiny', 'video', 'two', 'data', 'media']),
     video: true,
     repeats: 5,
     tiny: 1000,
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
   try {
     log('generating media');
     const tg = performance.now();
-    const photos = options.only.has('images') || options.only.has('two') ? await generatePhotos(tmp) : [];
+    const photos = options.only.has('images') || options.only.has('two') || options.only.has('media') ? await generatePhotos(tmp) : [];
     const tinyDir = path.join(tmp, 'tiny');
     fs.mkdirSync(tinyDir);
     const tiny = await generateTinyImages(tinyDir, options.tiny);
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     const sections = new Set(['images', 'tiny', 'video', 'two'].filter((name) => options.only.has(name)));
     if (sections.size > 0) await pipelineSections({ tmp, photos, tiny, clips, repeats: options.repeats, sections, profileDir }, rows, raw);
     if (options.only.has('data')) await dataSections(tiny, 200, rows, raw);
+    if (options.only.has('media')) await mediaSection({ tmp, photos, repeats: options.repeats }, rows, raw);
   } finally {
     await cleanup();
   }

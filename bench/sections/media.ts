@@ -1,0 +1,354 @@
+/**
+ * Section 7, media: what the renditions and the new decoders cost, measured on the processors
+ * library itself in a process of its own (bench/media-probe.ts), next to bare baselines in the
+ * same run:
+ *  - CPU of every still rendition (thumbnail, 2x, WebP preview, ThumbHash) against the thumbnail
+ *    alone as the worker made it before, on the bench photos, with PREVIEW_SIZE 1440 and 0;
+ *  - HEIC (libheif-js, wasm, in a thread) against Debian's native heif-convert + sharp on the same
+ *    files, and the worker's peak RSS while decoding a 12 MP and a 48 MP HEIC (and after);
+ *  - an HDR (HLG, 10-bit HEVC) 1080p clip: renditions with tone mapping against bare
+ *    `ffmpeg -ss mid -i … -frames:v 1` (no tone mapping);
+ *  - the animated preview on a 10-minute clip against a 10-second one (input seeking: bounded).
+ */
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { ffmpegBinary } from '../../test/support/ffmpeg';
+import { cachedFixture } from '../../test/support/fixture-cache';
+import type { Row } from '../lib/context';
+import type { Photo } from '../lib/media';
+import { log, median, round } from '../lib/util';
+import type { ProbeResult, ProbeTask } from '../media-probe';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+const SECTION = '7 media';
+
+class Probe {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (result: ProbeResult) => void; reject: (error: Error) => void }>();
+
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(): Promise<Probe> {
+    const child = fork(path.join(__dirname, '..', 'media-probe.ts'), [], {
+      execArgv: ['-r', '@swc-node/register'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        JWT_SECRET: randomBytes(48).toString('base64url'),
+      },
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const probe = new Probe(child);
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`media-probe exited (${code}) before it was ready`)));
+      child.on('message', (message: { ready?: boolean; id?: number; error?: string } & Partial<ProbeResult>) => {
+        if (message.ready) return resolve();
+        const waiter = message.id === undefined ? undefined : probe.pending.get(message.id);
+        if (!waiter) return;
+        probe.pending.delete(message.id!);
+        if (message.error) waiter.reject(new Error(message.error));
+        else waiter.resolve(message as ProbeResult);
+      });
+    });
+    return probe;
+  }
+
+  run(task: ProbeTask): Promise<ProbeResult> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ id, task });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function onPath(command: string): Promise<boolean> {
+  return run('sh', ['-c', `command -v ${command}`]).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+export async function mediaSection(
+  input: { tmp: string; photos: Photo[]; repeats: number },
+  rows: Row[],
+  raw: Record<string, unknown>,
+): Promise<void> {
+  const dir = path.join(input.tmp, 'media');
+  fs.mkdirSync(dir, { recursive: true });
+  const rounds = Math.max(3, Math.min(5, input.repeats));
+  const figures: Record<string, unknown> = {};
+  raw.media = figures;
+
+  // ── Renditions against the thumbnail alone ─────────────────────────────────────────────────
+  {
+    const probe = await Probe.start();
+    try {
+      const files = input.photos.map((photo) => photo.path);
+      await probe.run({ kind: 'thumbnail-alone', files: files.slice(0, 2) }); // warm-up
+      const alone: number[] = [];
+      const all: number[] = [];
+      const noPreview: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        alone.push((await probe.run({ kind: 'thumbnail-alone', files })).cpuMs);
+        all.push((await probe.run({ kind: 'renditions', files, previewSize: 1440 })).cpuMs);
+        noPreview.push((await probe.run({ kind: 'renditions', files, previewSize: 0 })).cpuMs);
+        log(
+          `media: round ${r + 1}: CPU thumbnail alone ${round(alone[r])} ms, renditions ${round(all[r])} ms, without preview ${round(noPreview[r])} ms`,
+        );
+      }
+      figures.renditionsCpuMs = { alone, all, noPreview };
+      const ratio = median(all) / median(alone);
+      const ratioNoPreview = median(noPreview) / median(alone);
+      rows.push(
+        {
+          section: SECTION,
+          metric: `CPU for ${files.length} photos, medians of ${rounds} interleaved rounds: thumbnail alone ${round(median(alone))} ms; every rendition ${round(median(all))} ms; PREVIEW_SIZE=0 ${round(median(noPreview))} ms`,
+          value: '',
+          unit: '',
+        },
+        {
+          section: SECTION,
+          metric: 'every rendition (2x, WebP preview 1440, ThumbHash) / thumbnail alone, CPU',
+          value: round(ratio, 2),
+          unit: '×',
+          target: '≤ 1.8',
+          pass: ratio <= 1.8,
+        },
+        {
+          section: SECTION,
+          metric: 'every rendition with PREVIEW_SIZE=0 / thumbnail alone, CPU',
+          value: round(ratioNoPreview, 2),
+          unit: '×',
+          target: '≤ 1.8',
+          pass: ratioNoPreview <= 1.8,
+        },
+      );
+    } finally {
+      await probe.stop();
+    }
+  }
+
+  // ── HEIC ──────────────────────────────────────────────────────────────────────────────────
+  if (!(await onPath('heif-enc')) || !(await onPath('heif-convert'))) {
+    rows.push({
+      section: SECTION,
+      metric: 'HEIC: heif-enc/heif-convert not installed (apt-get install libheif-examples): skipped',
+      value: '',
+      unit: '',
+    });
+  } else {
+    const heic = async (label: string, width: number, height: number): Promise<string> => {
+      const data = await cachedFixture(`bench heic ${label} ${width}x${height} q50 v1`, async () => {
+        log(`media: encoding a ${label} HEIC with heif-enc (once; cached by recipe)`);
+        const source = path.join(dir, `${label}.jpg`);
+        await sharp({
+          create: {
+            width: width / 16,
+            height: height / 16,
+            channels: 3,
+            background: '#808080',
+            noise: { type: 'gaussian', mean: 128, sigma: 70 },
+          },
+        })
+          .resize(width, height, { kernel: 'cubic' })
+          .jpeg({ quality: 90 })
+          .toFile(source);
+        const out = path.join(dir, `${label}.heic`);
+        await run('heif-enc', ['-q', '50', source, '-o', out], { maxBuffer: 16 * MiB });
+        return fs.readFileSync(out);
+      });
+      const file = path.join(dir, `${label}.heic`);
+      fs.writeFileSync(file, data);
+      return file;
+    };
+    const twelve = await heic('12mp', 4032, 3024);
+    const fortyEight = await heic('48mp', 8064, 6048);
+    for (const [label, file, count] of [
+      ['12 MP', twelve, 3],
+      ['48 MP', fortyEight, 2],
+    ] as const) {
+      // The service: every rendition, in a fresh process (its RSS before, at peak and after).
+      const probe = await Probe.start();
+      let service: ProbeResult[] = [];
+      let before: number;
+      try {
+        before = (await probe.run({ kind: 'rss' })).rssAfterBytes;
+        for (let i = 0; i < count; i++) service.push(await probe.run({ kind: 'renditions', files: [file], previewSize: 1440 }));
+      } finally {
+        await probe.stop();
+      }
+      service = service.slice(-count);
+      // The native baseline: heif-convert (libheif + libde265) to JPEG, then sharp's thumbnail.
+      const native: number[] = [];
+      for (let i = 0; i < count; i++) {
+        native.push(
+          await timed(async () => {
+            const out = path.join(dir, `native-${i}.jpg`);
+            await run('heif-convert', ['-q', '90', file, out], { maxBuffer: 16 * MiB });
+            await sharp(out).resize(128, 128, { fit: 'cover' }).jpeg().toBuffer();
+          }),
+        );
+      }
+      const serviceMs = median(service.map((result) => result.ms));
+      const nativeMs = median(native);
+      const ratio = nativeMs / serviceMs;
+      figures[`heic ${label}`] = {
+        serviceMs: service.map((r) => r.ms),
+        nativeMs: native,
+        rss: service.map((r) => [r.peakRssBytes, r.rssAfterBytes]),
+        before,
+      };
+      const peak = Math.max(...service.map((result) => result.peakRssBytes));
+      rows.push(
+        {
+          section: SECTION,
+          metric: `HEIC ${label}: libheif-js (wasm, thread) every rendition ${round(serviceMs)} ms; heif-convert + sharp thumbnail ${round(nativeMs)} ms (medians of ${count})`,
+          value: '',
+          unit: '',
+        },
+        {
+          section: SECTION,
+          metric: `HEIC ${label}: thumbnails per second, wasm / native`,
+          value: round(ratio, 2),
+          unit: '×',
+          target: '≥ 0.5',
+          pass: ratio >= 0.5,
+        },
+        {
+          section: SECTION,
+          metric: `HEIC ${label}: worker-style process RSS ${round(before / MiB)} MiB before, peak while decoding, ${round(service[service.length - 1].rssAfterBytes / MiB)} MiB after`,
+          value: round(peak / MiB),
+          unit: 'MiB',
+        },
+      );
+    }
+  }
+
+  // ── HDR video and the animated preview ───────────────────────────────────────────────────
+  const ffmpeg = ffmpegBinary();
+  const hdr = path.join(dir, 'hdr-hlg-1080p-10s.mp4');
+  fs.writeFileSync(
+    hdr,
+    await cachedFixture('bench hdr hlg 1080p 10s x265 ultrafast v1', async () => {
+      log('media: encoding a 10 s 1080p HLG clip (once; cached by recipe)');
+      await run(ffmpeg, [
+        ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=25:duration=10'],
+        ...['-vf', 'zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=arib-std-b67:m=bt2020nc:p=bt2020:r=tv:npl=203,format=yuv420p10le'],
+        ...[
+          '-c:v',
+          'libx265',
+          '-preset',
+          'ultrafast',
+          '-x265-params',
+          'log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc:keyint=250',
+        ],
+        ...['-color_primaries', 'bt2020', '-color_trc', 'arib-std-b67', '-colorspace', 'bt2020nc', hdr],
+      ]);
+      return fs.readFileSync(hdr);
+    }),
+  );
+  const probe = await Probe.start();
+  try {
+    const bare: number[] = [];
+    const service: number[] = [];
+    const animated: number[] = [];
+    await probe.run({ kind: 'video', files: [hdr], animated: false }); // warm-up
+    for (let r = 0; r < rounds; r++) {
+      bare.push(
+        await timed(() =>
+          run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', '5', '-i', hdr, '-frames:v', '1', path.join(dir, 'bare.png')]),
+        ),
+      );
+      service.push((await probe.run({ kind: 'video', files: [hdr], animated: false })).ms);
+      animated.push((await probe.run({ kind: 'video', files: [hdr], animated: true })).ms);
+    }
+    figures.hdr = { bare, service, animated };
+    const ratio = median(service) / median(bare);
+    rows.push(
+      {
+        section: SECTION,
+        metric: `HDR (HLG, 10-bit HEVC) 1080p 10 s: bare ffmpeg -ss mid ${round(median(bare))} ms; renditions with tone mapping ${round(median(service))} ms; plus the animated preview ${round(median(animated))} ms`,
+        value: '',
+        unit: '',
+      },
+      {
+        section: SECTION,
+        metric: 'HDR: renditions with tone mapping / bare ffmpeg frame',
+        value: round(ratio, 2),
+        unit: '×',
+        target: '≤ 1.3',
+        pass: ratio <= 1.3,
+      },
+    );
+
+    // Animated preview: a 10-minute clip against a 10-second one (same content and GOP).
+    const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30', '-g', '250', '-pix_fmt', 'yuv420p'];
+    const segment = path.join(dir, 'segment.mp4');
+    await run(ffmpeg, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=25:duration=10',
+      ...encode,
+      segment,
+    ]);
+    const list = path.join(dir, 'list.txt');
+    fs.writeFileSync(list, Array.from({ length: 60 }, () => `file '${segment}'`).join('\n'));
+    const long = path.join(dir, 'long.mp4');
+    await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', long]);
+    const shortRuns: number[] = [];
+    const longRuns: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const stills = (await probe.run({ kind: 'video', files: [segment], animated: false })).ms;
+      shortRuns.push((await probe.run({ kind: 'video', files: [segment], animated: true })).ms - stills);
+      const longStills = (await probe.run({ kind: 'video', files: [long], animated: false })).ms;
+      longRuns.push((await probe.run({ kind: 'video', files: [long], animated: true })).ms - longStills);
+    }
+    figures.animated = { shortRuns, longRuns };
+    const growth = median(longRuns) / median(shortRuns);
+    rows.push(
+      {
+        section: SECTION,
+        metric: `animated preview (8 frames) of a 720p clip: 10 s ${round(median(shortRuns))} ms, 10 min ${round(median(longRuns))} ms`,
+        value: '',
+        unit: '',
+      },
+      {
+        section: SECTION,
+        metric: 'animated preview: 10 min clip / 10 s clip',
+        value: round(growth, 2),
+        unit: '×',
+        target: '≤ 2 (seeks)',
+        pass: growth <= 2,
+      },
+    );
+  } finally {
+    await probe.stop();
+  }
+}
