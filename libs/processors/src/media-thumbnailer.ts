@@ -29,16 +29,18 @@ export class MediaThumbnailer {
 
   /**
    * The square JPEG thumbnail alone, for the runner as it is until it stores every rendition
-   * (configured PREVIEW_SIZE and THUMBNAIL_POSITION; no animated preview).
+   * (the job's crop position, the configured PREVIEW_SIZE; no animated preview).
    */
-  thumbnail(request: ThumbnailRequest): Promise<Buffer> {
-    switch (request.job.fileType) {
+  async thumbnail(request: ThumbnailRequest): Promise<Buffer> {
+    const { job, file, signal } = request;
+    const sizes = { ...this.images.sizes(request.size), position: job.position };
+    switch (job.fileType) {
       case 'image':
-        return this.images.fromFile(request.file, request.size, request.signal);
+        return (await this.images.renditions(file, sizes, signal)).thumbnail.data;
       case 'video':
-        return this.videos.fromFile(request.file, request.size, request.signal);
+        return (await this.videos.renditions(file, sizes, signal, { animated: false })).thumbnail.data;
       default:
-        throw new UnprocessableMediaError(`Thumbnails of ${String(request.job.fileType)} files are not supported.`, 'unsupported');
+        throw new UnprocessableMediaError(`Thumbnails of ${String(job.fileType)} files are not supported.`, 'unsupported');
     }
   }
 }

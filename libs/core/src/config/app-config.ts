@@ -1,3 +1,5 @@
+import type { ThumbnailPosition } from '@app/shared';
+
 /**
  * The whole configuration of the service, typed. Built once by `loadConfig()` from the
  * environment; nothing else reads `process.env`. Injected everywhere by this class as DI token.
@@ -58,16 +60,12 @@ export interface UploadConfig {
   maxFilesPerRequest: number;
 }
 
-/** Where the square renditions are cropped from: the middle, or sharp's salient-region and busiest-region strategies. */
-export type CropPosition = 'centre' | 'attention' | 'entropy';
-export const CROP_POSITIONS: readonly CropPosition[] = ['centre', 'attention', 'entropy'];
-
 export interface ThumbnailConfig {
   size: number;
   /** Longest edge of the WebP preview, pixels; 0 makes no previews. */
   previewSize: number;
   /** Default crop of the square renditions (an upload may choose its own). */
-  position: CropPosition;
+  position: ThumbnailPosition;
   /** Decoded pixels (width × height) above which an image is refused before decoding. */
   maxInputPixels: number;
   ffmpegPath?: string;

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AppConfig, CROP_POSITIONS, DatabaseConfig, LogLevel, StorageConfig } from './app-config';
+import { THUMBNAIL_POSITIONS } from '@app/shared';
+import { AppConfig, DatabaseConfig, LogLevel, StorageConfig } from './app-config';
 import { parseBoolean, parseDurationSeconds, parseInteger, parseList } from './parse';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -85,8 +86,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       }),
       position: read('THUMBNAIL_POSITION', 'centre', (raw) => {
         const value = raw.trim().toLowerCase() === 'center' ? 'centre' : raw.trim().toLowerCase();
-        const position = CROP_POSITIONS.find((candidate) => candidate === value);
-        if (!position) throw new Error(`must be one of ${CROP_POSITIONS.join(', ')}, got "${raw}"`);
+        const position = THUMBNAIL_POSITIONS.find((candidate) => candidate === value);
+        if (!position) throw new Error(`must be one of ${THUMBNAIL_POSITIONS.join(', ')}, got "${raw}"`);
         return position;
       }),
       maxInputPixels: read('MAX_INPUT_PIXELS', '100000000', (raw) => parseInteger(raw, { min: 1 })),

@@ -1,6 +1,6 @@
 import sharp, { type JpegOptions, type Sharp, type WebpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
-import type { CropPosition } from '@app/core';
+import type { ThumbnailPosition } from '@app/shared';
 import { describeImageError } from '../image/sharp-errors';
 import type { Rendition, Renditions } from './renditions';
 
@@ -32,7 +32,7 @@ export interface DecodedPicture {
 export interface RenditionSizes {
   thumbnailSize: number;
   previewSize: number;
-  position: CropPosition;
+  position: ThumbnailPosition;
 }
 
 /**
@@ -55,7 +55,7 @@ export function decodeSize(
 }
 
 /** sharp's strategies for the cover crop. */
-export function cropPosition(position: CropPosition): string | number {
+export function cropPosition(position: ThumbnailPosition): string | number {
   switch (position) {
     case 'attention':
       return sharp.strategy.attention;

@@ -1,4 +1,4 @@
-import type { CropPosition } from '@app/core';
+import type { ThumbnailPosition } from '@app/shared';
 
 /** What to make renditions of, and how. Everything the runner knows about the job that matters here. */
 export interface RenditionRequest {
@@ -11,7 +11,7 @@ export interface RenditionRequest {
   /** PREVIEW_SIZE: longest edge of the WebP preview; 0 makes none. */
   previewSize: number;
   /** Crop of the square renditions. */
-  position: CropPosition;
+  position: ThumbnailPosition;
   /** Aborting (JOB_TIMEOUT_MS, shutdown) stops the decoders and rejects with the signal's reason. */
   signal: AbortSignal;
 }

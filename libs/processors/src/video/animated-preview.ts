@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
-import type { CropPosition } from '@app/core';
+import type { ThumbnailPosition } from '@app/shared';
 import type { MediaTools } from '../media-tools/media-tools';
 import { abortReason, runTool } from '../media-tools/tool-process';
 import { cropPosition } from '../renditions/rendition-maker';
@@ -24,7 +24,7 @@ export interface AnimatedPreviewRequest {
   stream: ProbedStream;
   span: VideoSpan;
   thumbnailSize: number;
-  position: CropPosition;
+  position: ThumbnailPosition;
   /** A decoder that keeps alpha (libvpx), when the stream has it. */
   decoder?: string;
   timeoutSeconds: number;
