@@ -7,52 +7,76 @@ export interface BareResult {
   sha256: string[];
 }
 
-/** Drives bench/bare-sharp.ts in a child process with the given environment. */
-export class BareSharp {
-  private child?: ChildProcess;
+/**
+ * A bench script (bench/<script>.ts) in a child process of its own, asked over IPC: each message
+ * `{ id, …request }` is answered by `{ id, …result }` or `{ id, error }`; the script says
+ * `{ ready: true }` once loaded.
+ */
+export class ForkedScript<Request extends object, Result> {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (result: BareResult) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (result: Result) => void; reject: (error: Error) => void }>();
 
-  static async start(env: Record<string, string>): Promise<BareSharp> {
-    const bare = new BareSharp();
-    const child = fork(path.join(__dirname, '..', 'bare-sharp.ts'), [], {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start<Request extends object, Result>(script: string, env: Record<string, string>): Promise<ForkedScript<Request, Result>> {
+    const child = fork(path.join(__dirname, '..', script), [], {
       execArgv: ['-r', '@swc-node/register'],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       cwd: path.resolve(__dirname, '../..'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    bare.child = child;
+    const forked = new ForkedScript<Request, Result>(child);
     await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`bare-sharp exited (${code}) before it was ready`)));
-      child.on('message', (message: { ready?: boolean; id?: number; error?: string } & Partial<BareResult>) => {
+      child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
+      child.on('message', (message: { ready?: boolean; id?: number; error?: string }) => {
         if (message.ready) return resolve();
-        const waiter = message.id === undefined ? undefined : bare.pending.get(message.id);
+        const waiter = message.id === undefined ? undefined : forked.pending.get(message.id);
         if (!waiter) return;
-        bare.pending.delete(message.id!);
+        forked.pending.delete(message.id!);
         if (message.error) waiter.reject(new Error(message.error));
-        else waiter.resolve(message as BareResult);
+        else waiter.resolve(message as Result);
       });
     });
-    return bare;
+    return forked;
   }
 
   get pid(): number {
-    return this.child?.pid ?? -1;
+    return this.child.pid ?? -1;
   }
 
-  run(files: readonly string[], concurrency: number): Promise<BareResult> {
+  ask(request: Request): Promise<Result> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.child!.send({ id, files, concurrency });
+      this.child.send({ id, ...request });
     });
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
     await exited;
+  }
+}
+
+/** Drives bench/bare-sharp.ts in a child process with the given environment. */
+export class BareSharp {
+  private constructor(private readonly script: ForkedScript<{ files: readonly string[]; concurrency: number }, BareResult>) {}
+
+  static async start(env: Record<string, string>): Promise<BareSharp> {
+    return new BareSharp(await ForkedScript.start('bare-sharp.ts', env));
+  }
+
+  get pid(): number {
+    return this.script.pid;
+  }
+
+  run(files: readonly string[], concurrency: number): Promise<BareResult> {
+    return this.script.ask({ files, concurrency });
+  }
+
+  stop(): Promise<void> {
+    return this.script.stop();
   }
 }

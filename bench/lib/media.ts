@@ -157,44 +157,42 @@ export async function ffmpegVersion(): Promise<string> {
  * (100 frames) after a keyframe, much like the 10-second clip's (5 s, 125 frames).
  */
 export async function generateClips(dir: string): Promise<{ short: Clip; long: Clip }> {
-  const ffmpeg = ffmpegBinary();
-  const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30', '-g', '250', '-pix_fmt', 'yuv420p'];
-  const short = path.join(dir, 'clip-10s-1080p.mp4');
-  await run(ffmpeg, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1920x1080:rate=25:duration=10',
-    ...encode,
-    short,
-  ]);
-  const segment = path.join(dir, 'segment-8s.mp4');
-  await run(ffmpeg, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1920x1080:rate=25:duration=8',
-    ...encode,
-    segment,
-  ]);
-  const list = path.join(dir, 'segments.txt');
-  fs.writeFileSync(list, Array.from({ length: 75 }, () => `file '${segment}'`).join('\n'));
-  const long = path.join(dir, 'clip-10min-1080p.mp4');
-  await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', long]);
-  fs.rmSync(segment);
-  fs.rmSync(list);
+  const short = await testClip(dir, 'clip-10s-1080p.mp4', '1920x1080', 10);
+  const long = await repeatedClip(dir, 'clip-10min-1080p.mp4', '1920x1080', 8, 75);
   return {
     short: { path: short, name: path.basename(short), seconds: await durationOf(short), bytes: fs.statSync(short).size },
     long: { path: long, name: path.basename(long), seconds: await durationOf(long), bytes: fs.statSync(long).size },
   };
+}
+
+/** libx264 ultrafast, a camera-like GOP (-g 250: at most one keyframe per 10 s). */
+const CLIP_ENCODING = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30', '-g', '250', '-pix_fmt', 'yuv420p'];
+
+/** A testsrc2 clip of `seconds` at `size` (e.g. "1920x1080"), 25 fps. */
+export async function testClip(dir: string, name: string, size: string, seconds: number): Promise<string> {
+  const file = path.join(dir, name);
+  await run(ffmpegBinary(), [
+    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`],
+    ...CLIP_ENCODING,
+    file,
+  ]);
+  return file;
+}
+
+/**
+ * A long clip made fast: `copies` of one segment joined without re-encoding (concat demuxer,
+ * -c copy), so its keyframes are `segmentSeconds` apart and its midpoint lies as far after one as
+ * a short clip's does.
+ */
+export async function repeatedClip(dir: string, name: string, size: string, segmentSeconds: number, copies: number): Promise<string> {
+  const segment = await testClip(dir, `segment-${segmentSeconds}s-${size}.mp4`, size, segmentSeconds);
+  const list = path.join(dir, `${name}.txt`);
+  fs.writeFileSync(list, Array.from({ length: copies }, () => `file '${segment}'`).join('\n'));
+  const file = path.join(dir, name);
+  await run(ffmpegBinary(), ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', file]);
+  fs.rmSync(segment);
+  fs.rmSync(list);
+  return file;
 }
 
 export async function durationOf(file: string): Promise<number> {

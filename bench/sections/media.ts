@@ -10,7 +10,7 @@
  *    `ffmpeg -ss mid -i … -frames:v 1` (no tone mapping);
  *  - the animated preview on a 10-minute clip against a 10-second one (input seeking: bounded).
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,8 +18,9 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { ffmpegBinary } from '../../test/support/ffmpeg';
 import { cachedFixture } from '../../test/support/fixture-cache';
+import { ForkedScript } from '../lib/bare';
 import type { Row } from '../lib/context';
-import type { Photo } from '../lib/media';
+import { repeatedClip, testClip, type Photo } from '../lib/media';
 import { log, median, round } from '../lib/util';
 import type { ProbeResult, ProbeTask } from '../media-probe';
 
@@ -27,54 +28,15 @@ const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const SECTION = '7 media';
 
-class Probe {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (result: ProbeResult) => void; reject: (error: Error) => void }>();
+/** bench/media-probe.ts in a process of its own: one task at a time, so its CPU time is the task's. */
+type Probe = ForkedScript<{ task: ProbeTask }, ProbeResult>;
 
-  private constructor(private readonly child: ChildProcess) {}
-
-  static async start(): Promise<Probe> {
-    const child = fork(path.join(__dirname, '..', 'media-probe.ts'), [], {
-      execArgv: ['-r', '@swc-node/register'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        JWT_SECRET: randomBytes(48).toString('base64url'),
-      },
-      cwd: path.resolve(__dirname, '../..'),
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const probe = new Probe(child);
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`media-probe exited (${code}) before it was ready`)));
-      child.on('message', (message: { ready?: boolean; id?: number; error?: string } & Partial<ProbeResult>) => {
-        if (message.ready) return resolve();
-        const waiter = message.id === undefined ? undefined : probe.pending.get(message.id);
-        if (!waiter) return;
-        probe.pending.delete(message.id!);
-        if (message.error) waiter.reject(new Error(message.error));
-        else waiter.resolve(message as ProbeResult);
-      });
-    });
-    return probe;
-  }
-
-  run(task: ProbeTask): Promise<ProbeResult> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.child.send({ id, task });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-  }
+function startProbe(): Promise<Probe> {
+  return ForkedScript.start('media-probe.ts', {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+  });
 }
 
 async function onPath(command: string): Promise<boolean> {
@@ -103,17 +65,17 @@ export async function mediaSection(
 
   // ── Renditions against the thumbnail alone ─────────────────────────────────────────────────
   {
-    const probe = await Probe.start();
+    const probe = await startProbe();
     try {
       const files = input.photos.map((photo) => photo.path);
-      await probe.run({ kind: 'thumbnail-alone', files: files.slice(0, 2) }); // warm-up
+      await probe.ask({ task: { kind: 'thumbnail-alone', files: files.slice(0, 2) } }); // warm-up
       const alone: number[] = [];
       const all: number[] = [];
       const noPreview: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        alone.push((await probe.run({ kind: 'thumbnail-alone', files })).cpuMs);
-        all.push((await probe.run({ kind: 'renditions', files, previewSize: 1440 })).cpuMs);
-        noPreview.push((await probe.run({ kind: 'renditions', files, previewSize: 0 })).cpuMs);
+        alone.push((await probe.ask({ task: { kind: 'thumbnail-alone', files } })).cpuMs);
+        all.push((await probe.ask({ task: { kind: 'renditions', files, previewSize: 1440 } })).cpuMs);
+        noPreview.push((await probe.ask({ task: { kind: 'renditions', files, previewSize: 0 } })).cpuMs);
         log(
           `media: round ${r + 1}: CPU thumbnail alone ${round(alone[r])} ms, renditions ${round(all[r])} ms, without preview ${round(noPreview[r])} ms`,
         );
@@ -190,12 +152,12 @@ export async function mediaSection(
       ['48 MP', fortyEight, 2],
     ] as const) {
       // The service: every rendition, in a fresh process (its RSS before, at peak and after).
-      const probe = await Probe.start();
+      const probe = await startProbe();
       let service: ProbeResult[] = [];
       let before: number;
       try {
-        before = (await probe.run({ kind: 'rss' })).rssAfterBytes;
-        for (let i = 0; i < count; i++) service.push(await probe.run({ kind: 'renditions', files: [file], previewSize: 1440 }));
+        before = (await probe.ask({ task: { kind: 'rss' } })).rssAfterBytes;
+        for (let i = 0; i < count; i++) service.push(await probe.ask({ task: { kind: 'renditions', files: [file], previewSize: 1440 } }));
       } finally {
         await probe.stop();
       }
@@ -269,20 +231,20 @@ export async function mediaSection(
       return fs.readFileSync(hdr);
     }),
   );
-  const probe = await Probe.start();
+  const probe = await startProbe();
   try {
     const bare: number[] = [];
     const service: number[] = [];
     const animated: number[] = [];
-    await probe.run({ kind: 'video', files: [hdr], animated: false }); // warm-up
+    await probe.ask({ task: { kind: 'video', files: [hdr], animated: false } }); // warm-up
     for (let r = 0; r < rounds; r++) {
       bare.push(
         await timed(() =>
           run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', '5', '-i', hdr, '-frames:v', '1', path.join(dir, 'bare.png')]),
         ),
       );
-      service.push((await probe.run({ kind: 'video', files: [hdr], animated: false })).ms);
-      animated.push((await probe.run({ kind: 'video', files: [hdr], animated: true })).ms);
+      service.push((await probe.ask({ task: { kind: 'video', files: [hdr], animated: false } })).ms);
+      animated.push((await probe.ask({ task: { kind: 'video', files: [hdr], animated: true } })).ms);
     }
     figures.hdr = { bare, service, animated };
     const ratio = median(service) / median(bare);
@@ -304,31 +266,15 @@ export async function mediaSection(
     );
 
     // Animated preview: a 10-minute clip against a 10-second one (same content and GOP).
-    const encode = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30', '-g', '250', '-pix_fmt', 'yuv420p'];
-    const segment = path.join(dir, 'segment.mp4');
-    await run(ffmpeg, [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1280x720:rate=25:duration=10',
-      ...encode,
-      segment,
-    ]);
-    const list = path.join(dir, 'list.txt');
-    fs.writeFileSync(list, Array.from({ length: 60 }, () => `file '${segment}'`).join('\n'));
-    const long = path.join(dir, 'long.mp4');
-    await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', long]);
+    const segment = await testClip(dir, 'clip-10s-720p.mp4', '1280x720', 10);
+    const long = await repeatedClip(dir, 'clip-10min-720p.mp4', '1280x720', 10, 60);
     const shortRuns: number[] = [];
     const longRuns: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      const stills = (await probe.run({ kind: 'video', files: [segment], animated: false })).ms;
-      shortRuns.push((await probe.run({ kind: 'video', files: [segment], animated: true })).ms - stills);
-      const longStills = (await probe.run({ kind: 'video', files: [long], animated: false })).ms;
-      longRuns.push((await probe.run({ kind: 'video', files: [long], animated: true })).ms - longStills);
+      const stills = (await probe.ask({ task: { kind: 'video', files: [segment], animated: false } })).ms;
+      shortRuns.push((await probe.ask({ task: { kind: 'video', files: [segment], animated: true } })).ms - stills);
+      const longStills = (await probe.ask({ task: { kind: 'video', files: [long], animated: false } })).ms;
+      longRuns.push((await probe.ask({ task: { kind: 'video', files: [long], animated: true } })).ms - longStills);
     }
     figures.animated = { shortRuns, longRuns };
     const growth = median(longRuns) / median(shortRuns);

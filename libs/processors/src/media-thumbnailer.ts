@@ -29,11 +29,12 @@ export class MediaThumbnailer {
 
   /**
    * The square JPEG thumbnail alone, for the runner as it is until it stores every rendition
-   * (the job's crop position, the configured PREVIEW_SIZE; no animated preview).
+   * (the job's crop position; decoded for the squares only: no preview or animated preview that
+   * nothing would store).
    */
   async thumbnail(request: ThumbnailRequest): Promise<Buffer> {
     const { job, file, signal } = request;
-    const sizes = { ...this.images.sizes(request.size), position: job.position };
+    const sizes = { ...this.images.thumbnailOnly(request.size), position: job.position };
     switch (job.fileType) {
       case 'image':
         return (await this.images.renditions(file, sizes, signal)).thumbnail.data;

@@ -2,11 +2,13 @@ import { open } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { UnprocessableMediaError } from '@app/core';
 import type { MediaTools } from '../media-tools/media-tools';
-import { abortReason, runTool } from '../media-tools/tool-process';
+import { abortReason } from '../media-tools/tool-process';
 import { pixelLimitError } from '../pixel-limit';
 import { decodeSize, type DecodedPicture, type RenditionSizes } from '../renditions/rendition-maker';
 import type { DecoderName } from '../renditions/renditions';
 import { inputPath } from '../video/ffprobe';
+import { FfmpegError, FrameExtractor } from '../video/frame-extractor';
+import { stderrLines } from '../video/video-errors';
 import { HeicDecoder } from './heic/heic-decoder';
 import { describeImageError } from './sharp-errors';
 
@@ -71,43 +73,23 @@ export class ImageDecoder {
     const height = head.length >= 26 ? Math.abs(head.readInt32LE(22)) : 0;
     this.assertDecodable(width, height, options.maxInputPixels);
     const target = decodeSize(width, height, options.sizes);
-    const result = await runTool(
-      this.tools.ffmpeg.path,
-      [
-        '-nostdin',
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-protocol_whitelist',
-        'file',
-        '-f',
-        'bmp_pipe',
-        '-i',
-        inputPath(file),
-        '-frames:v',
-        '1',
-        '-vf',
-        `scale=${target.width}:${target.height}:flags=area,format=rgba`,
-        '-c:v',
-        'png',
-        '-compression_level',
-        '1',
-        '-f',
-        'image2pipe',
-        'pipe:1',
-      ],
-      { signal: options.signal, maxStdoutBytes: target.width * target.height * 4 + 1024 * 1024 },
-    ).catch((error: unknown) => {
-      if (options.signal?.aborted) throw abortReason(options.signal);
-      throw error;
-    });
-    if (result.exitCode !== 0 || result.stdout.length === 0) {
-      const detail =
-        result.stderr
-          .trim()
-          .split('\n')[0]
-          ?.replace(/\[[^\]]*@ ?0x[0-9a-f]+\]\s*/gi, '')
-          .slice(0, 80) ?? '';
+    const frame = await new FrameExtractor(this.tools)
+      .extract({
+        file,
+        streamIndex: 0,
+        seconds: 0,
+        imageFormat: 'bmp_pipe',
+        filters: [`scale=${target.width}:${target.height}:flags=area`, 'format=rgba'],
+        maxBytes: target.width * target.height * 4 + 1024 * 1024,
+        signal: options.signal ?? new AbortController().signal,
+      })
+      .catch((error: Error) => {
+        if (options.signal?.aborted) throw abortReason(options.signal);
+        if (error instanceof FfmpegError) return { png: null, stderr: error.stderr };
+        throw error;
+      });
+    if (!frame.png) {
+      const detail = stderrLines(frame.stderr, inputPath(file))[0]?.slice(0, 80) ?? '';
       const truncated = /truncat|not enough|end of file|premature|invalid data/i.test(detail);
       throw new UnprocessableMediaError(
         truncated
@@ -116,7 +98,7 @@ export class ImageDecoder {
         truncated ? 'truncated' : 'undecodable',
       );
     }
-    return toPicture(sharp(result.stdout, inputOptions(options, true)), width, height, options);
+    return toPicture(sharp(frame.png, inputOptions(options, true)), width, height, options);
   }
 }
 

@@ -38,14 +38,22 @@ export class ImageThumbnailer {
     return this.render(await this.decoder.decodeBuffer(input, this.decodeOptions(sizes, signal)), sizes);
   }
 
-  /** The square JPEG thumbnail alone (PREVIEW_SIZE and THUMBNAIL_POSITION from the config). */
+  /**
+   * The square JPEG thumbnail alone (THUMBNAIL_POSITION from the config): decoded for the squares
+   * only, no preview, as cheap as the thumbnail was before renditions.
+   */
   async fromFile(file: string, size: number, signal?: AbortSignal): Promise<Buffer> {
-    return (await this.renditions(file, this.sizes(size), signal)).thumbnail.data;
+    return (await this.renditions(file, this.thumbnailOnly(size), signal)).thumbnail.data;
   }
 
   /** The square JPEG thumbnail of a picture in memory. */
   async fromBuffer(input: Buffer, size: number, signal?: AbortSignal): Promise<Buffer> {
-    return (await this.renditionsOfBuffer(input, this.sizes(size), signal)).thumbnail.data;
+    return (await this.renditionsOfBuffer(input, this.thumbnailOnly(size), signal)).thumbnail.data;
+  }
+
+  /** Sizes for the thumbnail alone: the configured crop, no preview. */
+  thumbnailOnly(thumbnailSize = this.config.thumbnails.size): RenditionSizes {
+    return { ...this.sizes(thumbnailSize), previewSize: 0 };
   }
 
   /** The configured sizes and crop, with another thumbnail size. */

@@ -2,10 +2,11 @@ import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import type { ThumbnailPosition } from '@app/shared';
 import type { MediaTools } from '../media-tools/media-tools';
-import { abortReason, runTool } from '../media-tools/tool-process';
+import { abortReason } from '../media-tools/tool-process';
 import { cropPosition } from '../renditions/rendition-maker';
 import type { Rendition } from '../renditions/renditions';
-import { inputPath, SAFE_INPUT_OPTIONS, type ProbedStream } from './ffprobe';
+import type { ProbedStream } from './ffprobe';
+import { FfmpegError, FrameExtractor } from './frame-extractor';
 import { frameShape } from './frame-filters';
 import type { VideoSpan } from './frame-times';
 
@@ -43,7 +44,11 @@ export interface AnimatedPreviewRequest {
 export class AnimatedPreviewMaker {
   private readonly logger = new Logger(AnimatedPreviewMaker.name);
 
-  constructor(private readonly tools: MediaTools) {}
+  private readonly extractor: FrameExtractor;
+
+  constructor(private readonly tools: MediaTools) {
+    this.extractor = new FrameExtractor(tools);
+  }
 
   async make(request: AnimatedPreviewRequest): Promise<Rendition | null> {
     const { span, signal } = request;
@@ -60,13 +65,12 @@ export class AnimatedPreviewMaker {
   }
 
   /**
-   * One ffmpeg run per sample, one after the other: a sample that yields nothing (a seek past the
+   * One ffmpeg run per sample (FrameExtractor, one decoder thread), one after the other: a sample that yields nothing (a seek past the
    * last keyframe of an imprecisely seekable MPEG-TS, a damaged stretch) is skipped without losing
    * the others, and a job's CPU stays at one decoder at a time.
    */
   private async frames(request: AnimatedPreviewRequest): Promise<Buffer[]> {
     const { span, stream } = request;
-    const keyframes = span.duration >= KEYFRAME_SAMPLING_SECONDS;
     const shape = frameShape(
       stream,
       { thumbnailSize: request.thumbnailSize, previewSize: 0 },
@@ -77,41 +81,23 @@ export class AnimatedPreviewMaker {
     let lastProblem = '';
     for (let i = 0; i < ANIMATED_FRAMES; i++) {
       const seconds = span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES;
-      const result = await runTool(
-        this.tools.ffmpeg.path,
-        [
-          '-nostdin',
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          ...SAFE_INPUT_OPTIONS,
-          '-noautorotate',
-          '-threads',
-          '1',
-          ...(keyframes ? ['-noaccurate_seek', '-skip_frame', 'nokey'] : []),
-          ...(request.decoder ? ['-c:v', request.decoder] : []),
-          '-ss',
-          seconds.toFixed(6),
-          '-i',
-          inputPath(request.file),
-          '-map',
-          `0:${stream.index}`,
-          '-frames:v',
-          '1',
-          '-vf',
-          shape.filters.join(','),
-          '-c:v',
-          'png',
-          '-compression_level',
-          '1',
-          '-f',
-          'image2pipe',
-          'pipe:1',
-        ],
-        { signal: request.signal, maxStdoutBytes: shape.maxBytes },
-      );
-      if (result.stdout.length > 0) frames.push(result.stdout);
-      else lastProblem = result.stderr.trim().split('\n')[0] || `no frame at ${seconds.toFixed(2)} s`;
+      const frame = await this.extractor
+        .extract({
+          file: request.file,
+          streamIndex: stream.index,
+          seconds,
+          decoder: request.decoder,
+          keyframesOnly: span.duration >= KEYFRAME_SAMPLING_SECONDS,
+          threads: 1,
+          signal: request.signal,
+          ...shape,
+        })
+        .catch((error: Error) => {
+          if (request.signal.aborted) throw error;
+          return { png: null, stderr: error instanceof FfmpegError ? error.stderr : error.message };
+        });
+      if (frame.png) frames.push(frame.png);
+      else lastProblem = frame.stderr.trim().split('\n')[0] || `no frame at ${seconds.toFixed(2)} s`;
     }
     if (frames.length === 0) throw new Error(lastProblem);
     return frames;

@@ -14,6 +14,12 @@ export interface FrameRequest {
   filters: readonly string[];
   /** A decoder to use instead of ffmpeg's default for the stream (libvpx-vp9 keeps a WebM's alpha). */
   decoder?: string;
+  /** Take the keyframe at or before `seconds` and decode keyframes only: one frame decoded, whatever the GOP. */
+  keyframesOnly?: boolean;
+  /** Decoder threads (default 2). */
+  threads?: number;
+  /** An image read through ffmpeg instead of a video (BMP, which sharp's libvips cannot read): no seeking. */
+  imageFormat?: 'bmp_pipe';
   /** Bytes of PNG accepted; a bigger frame fails the extraction and kills ffmpeg. */
   maxBytes: number;
   signal: AbortSignal;
@@ -48,7 +54,7 @@ export class FrameTooLargeError extends Error {
 /** Lines of ffmpeg's stderr fluent-ffmpeg keeps (the last ones); with -loglevel error there are few. */
 const STDERR_LINES = 200;
 /** Decoder threads: enough for speed on a small frame, few enough that concurrent jobs share the cores. */
-const DECODER_THREADS = '2';
+const DECODER_THREADS = 2;
 
 /**
  * One frame out of a video, with fluent-ffmpeg: input seeking (`-ss` before `-i`, so ffmpeg jumps
@@ -119,13 +125,14 @@ export class FrameExtractor {
           '-hide_banner',
           '-loglevel',
           'error',
-          ...SAFE_INPUT_OPTIONS,
-          '-noautorotate',
+          ...(request.imageFormat
+            ? ['-protocol_whitelist', 'file', '-format_whitelist', request.imageFormat, '-f', request.imageFormat]
+            : [...SAFE_INPUT_OPTIONS, '-noautorotate', ...(request.keyframesOnly ? ['-noaccurate_seek', '-skip_frame', 'nokey'] : [])]),
           '-threads',
-          DECODER_THREADS,
+          String(request.threads ?? DECODER_THREADS),
           ...(request.decoder ? ['-c:v', request.decoder] : []),
+          ...(request.imageFormat ? [] : ['-ss', formatSeconds(request.seconds)]),
         ])
-        .seekInput(formatSeconds(request.seconds))
         .outputOptions([
           '-map',
           `0:${request.streamIndex}`,

@@ -859,7 +859,8 @@ describe('VideoThumbnailer', () => {
         }),
         { numRuns: 30 },
       );
-    });
+      // Jest's 60 s (the file's default here) is met at ordinary load; five engineers testing at once on two cores need more.
+    }, 150_000);
   });
 
   describe('Property 22: every video gives a THUMBNAIL_SIZE × THUMBNAIL_SIZE JPEG', () => {
@@ -878,7 +879,7 @@ describe('VideoThumbnailer', () => {
       'cover-art.m4a',
     ];
 
-    // 40 runs over the fixture set × sizes from THUMBNAIL_SIZE's whole range (16–2048) and
+    // 30 runs over the fixture set × sizes from THUMBNAIL_SIZE's whole range (16–2048) and
     // PREVIEW_SIZE's: each run decodes a real video (0.2–1 s, squares of up to 4096² at the top of
     // the range); every fixture is also thumbnailed at 128 above. The animated preview's shape is
     // checked in the renditions spec (it costs eight more seeks per run).
@@ -908,9 +909,9 @@ describe('VideoThumbnailer', () => {
             }
           },
         ),
-        { numRuns: 40 },
+        { numRuns: 30 },
       );
-    }, 180_000);
+    }, 300_000);
   });
 
   describe('with the npm fallback binaries', () => {

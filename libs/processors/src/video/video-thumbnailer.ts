@@ -99,9 +99,9 @@ export class VideoThumbnailer {
     }
   }
 
-  /** The square JPEG thumbnail alone (no animated preview). */
+  /** The square JPEG thumbnail alone (no preview, no animated preview). */
   async fromFile(file: string, size: number, signal: AbortSignal): Promise<Buffer> {
-    return (await this.renditions(file, this.images.sizes(size), signal, { animated: false })).thumbnail.data;
+    return (await this.renditions(file, this.images.thumbnailOnly(size), signal, { animated: false })).thumbnail.data;
   }
 
   /** The frame to make the renditions of, as PNG, oriented as it is displayed. */
