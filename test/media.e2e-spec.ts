@@ -104,6 +104,17 @@ describe('new media through the built api and worker', () => {
     }
   });
 
+  it("health names the worker's decoders (HEIC in wasm, tone mapping or its fallback, video alpha)", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/health`);
+    const health = (await response.json()) as { details: { workers: { media: { decoders: Record<string, string> } } } };
+    expect(health.details.workers.media.decoders).toEqual({
+      heic: 'libheif-js 1.23 (wasm)',
+      hdrVideo: expect.stringMatching(/^(tone-mapped to SDR|fallback: plain conversion)/) as string,
+      videoAlpha: expect.stringMatching(/libvpx|unavailable/) as string,
+      bmp: 'ffmpeg',
+    });
+  });
+
   it('an image named as a video is refused as the image it is, and the other file still goes through', async () => {
     const alice = await ApiClient.register(stack.baseUrl);
     const response = await alice.upload([
