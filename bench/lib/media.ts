@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { ffmpegBinary } from '../../test/support/ffmpeg';
 import type { UploadSource } from './multipart';
 
@@ -46,24 +46,25 @@ const PHOTO_SPECS: { format: Photo['format']; width: number; height: number; ori
 
 const MASTER = { width: 6000, height: 4000 };
 
+/** Smooth random shapes: Gaussian noise at 1/16 of the size, upscaled with a cubic kernel. */
+export function smoothNoise(width: number, height: number): Sharp {
+  return sharp({
+    create: {
+      width: Math.ceil(width / 16),
+      height: Math.ceil(height / 16),
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 70 },
+    },
+  }).resize(width, height, { kernel: 'cubic' });
+}
+
 /**
  * A photo-like master picture: smooth random shapes (noise upscaled 16×) with fine grain, so files
  * compress like camera output (≈ 3–8 MB JPEG at q92, tens of MB as PNG) rather than like a flat fill.
  */
 async function masterPicture(): Promise<Buffer> {
-  const { width, height } = MASTER;
-  const base = await sharp({
-    create: {
-      width: width / 16,
-      height: height / 16,
-      channels: 3,
-      background: '#808080',
-      noise: { type: 'gaussian', mean: 128, sigma: 70 },
-    },
-  })
-    .resize(width, height, { kernel: 'cubic' })
-    .raw()
-    .toBuffer();
+  const base = await smoothNoise(MASTER.width, MASTER.height).raw().toBuffer();
   const grain = randomBytes(base.length);
   for (let i = 0; i < base.length; i += 1) base[i] = Math.min(255, Math.max(0, base[i] + (grain[i] & 31) - 16));
   return base;

@@ -20,7 +20,7 @@ import { ffmpegBinary } from '../../test/support/ffmpeg';
 import { cachedFixture } from '../../test/support/fixture-cache';
 import { ForkedScript } from '../lib/bare';
 import type { Row } from '../lib/context';
-import { repeatedClip, testClip, type Photo } from '../lib/media';
+import { repeatedClip, smoothNoise, testClip, type Photo } from '../lib/media';
 import { log, median, round } from '../lib/util';
 import type { ProbeResult, ProbeTask } from '../media-probe';
 
@@ -125,18 +125,7 @@ export async function mediaSection(
       const data = await cachedFixture(`bench heic ${label} ${width}x${height} q50 v1`, async () => {
         log(`media: encoding a ${label} HEIC with heif-enc (once; cached by recipe)`);
         const source = path.join(dir, `${label}.jpg`);
-        await sharp({
-          create: {
-            width: width / 16,
-            height: height / 16,
-            channels: 3,
-            background: '#808080',
-            noise: { type: 'gaussian', mean: 128, sigma: 70 },
-          },
-        })
-          .resize(width, height, { kernel: 'cubic' })
-          .jpeg({ quality: 90 })
-          .toFile(source);
+        await smoothNoise(width, height).jpeg({ quality: 90 }).toFile(source);
         const out = path.join(dir, `${label}.heic`);
         await run('heif-enc', ['-q', '50', source, '-o', out], { maxBuffer: 16 * MiB });
         return fs.readFileSync(out);
