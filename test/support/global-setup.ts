@@ -64,6 +64,8 @@ function buildWebIfStale(): void {
   if (built > sources) return;
   process.stdout.write('\nBuilding the web app for the browser tests…\n');
   execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], { cwd: ROOT, stdio: 'inherit' });
+  // What `npm run build:web` does next: the brotli and gzip copies the api serves.
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/compress-web.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Whether dist/apps/<app>/main.js is missing or older than a source file of the app or of libs/. */
