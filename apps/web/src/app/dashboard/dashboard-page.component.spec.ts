@@ -6,11 +6,12 @@ import { FakeJobSocket, provideFakeJobSocket } from '../../testing/fake-job-sock
 import { aJob, anEvent, aPage } from '../../testing/jobs';
 import { provideAppIcons } from '../ui/icons';
 import { DashboardPageComponent } from './dashboard-page.component';
+import { provideFeatureSet } from '../http/server-features';
 
 describe('DashboardPageComponent', () => {
   it('an uploaded file shows up in the job list at once, then follows its events', async () => {
     TestBed.configureTestingModule({
-      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()],
+      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideFeatureSet()],
     });
     const http = TestBed.inject(HttpTestingController);
     const socket = TestBed.inject(FakeJobSocket);
@@ -41,7 +42,7 @@ describe('DashboardPageComponent', () => {
 
   it('keeps its jobs to itself: each dashboard has its own store', () => {
     TestBed.configureTestingModule({
-      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket()],
+      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideFeatureSet()],
     });
     const first = TestBed.createComponent(DashboardPageComponent);
     const second = TestBed.createComponent(DashboardPageComponent);

@@ -12,6 +12,7 @@ import { newestFirst } from './job-collection';
 import { JobListComponent } from './job-list.component';
 import { JOB_STATUS_TEXT } from './job-status-text';
 import { JobsStore } from './jobs.store';
+import { provideFeatureSet } from '../http/server-features';
 
 describe('JobListComponent', () => {
   let fixture: ComponentFixture<JobListComponent>;
@@ -20,7 +21,14 @@ describe('JobListComponent', () => {
 
   beforeEach(() => {
     TestBed.configureTestingModule({
-      providers: [provideAppIcons(), provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), JobsStore],
+      providers: [
+        provideAppIcons(),
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideFakeJobSocket(),
+        provideFeatureSet(),
+        JobsStore,
+      ],
     });
     http = TestBed.inject(HttpTestingController);
     socket = TestBed.inject(FakeJobSocket);
