@@ -86,3 +86,8 @@ export function failureAdvice(job: JobView): string | null {
 function positive(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null;
 }
+
+/** `srcset` of a thumbnail with its 2× rendition for high-density screens; null without one. */
+export function thumbnailSrcset(media: JobMedia): string | null {
+  return media.thumbnailUrl && media.thumbnail2xUrl ? `${media.thumbnailUrl} 1x, ${media.thumbnail2xUrl} 2x` : null;
+}

@@ -1,12 +1,13 @@
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { isTerminalStatus, JobStatus, JobStatusEvent, JobView } from '@app/shared';
+import { isTerminalStatus, JobPage, JobStatus, JobStatusEvent, JobView } from '@app/shared';
 import {
   auditTime,
   catchError,
   concatMap,
   distinctUntilChanged,
   EMPTY,
+  expand,
   filter,
   finalize,
   from,
@@ -80,6 +81,7 @@ export class JobsStore {
   private readonly busy = signal<ReadonlySet<string>>(new Set());
   private readonly everLoaded = signal(false);
   private readonly latestStats = signal<JobStats | null>(null);
+  private readonly goneIds = signal<ReadonlySet<string>>(new Set());
 
   /** Jobs to show: those matching the query, in its order. */
   readonly jobs = computed(() => {
@@ -100,6 +102,8 @@ export class JobsStore {
   readonly busyIds = this.busy.asReadonly();
   /** Counts from the server, or null where it has no stats (or they are not in yet). */
   readonly stats = this.latestStats.asReadonly();
+  /** Jobs found deleted or missing (a deep link to one shows that it is gone). */
+  readonly gone = this.goneIds.asReadonly();
   /** How many jobs the current query matches on the server, when the counts say. */
   readonly total = computed(() => totalFor(this.latestStats(), this.currentQuery()));
 
@@ -232,6 +236,16 @@ export class JobsStore {
   retryLoad(): void {
     if (this.loadError()?.more) this.loadMore();
     else this.reload();
+  }
+
+  /** Every id the current query matches on the server, read page by page (to empty the trash). */
+  allIds(): Observable<string[]> {
+    const query = this.currentQuery();
+    const page = (cursor: string | null): Observable<JobPage> => this.api.list({ ...query, cursor, limit: PAGE_SIZE });
+    return page(null).pipe(
+      expand((result) => (result.nextCursor ? page(result.nextCursor) : EMPTY)),
+      reduce<JobPage, string[]>((ids, result) => [...ids, ...result.items.map((job) => job.id)], []),
+    );
   }
 
   /** A held job, or undefined. */
@@ -375,6 +389,11 @@ export class JobsStore {
       else if (action === 'restore') {
         // Back in the library (an undo): events for it count again.
         this.deleted.delete(id);
+        this.goneIds.update((ids) => {
+          const next = new Set(ids);
+          next.delete(id);
+          return next;
+        });
         if (!this.entities().has(id)) this.fetch(id);
       }
       // Retried jobs: their `queued` events follow.
@@ -450,6 +469,7 @@ export class JobsStore {
 
   private forget(id: string): void {
     this.deleted.add(id);
+    if (!this.goneIds().has(id)) this.goneIds.update((ids) => new Set(ids).add(id));
     this.waiting.delete(id);
     this.entities.set(removeJob(this.entities(), id));
   }
