@@ -51,7 +51,9 @@ export class LibraryPageComponent {
   readonly q = input<string>();
   readonly sort = input<string>();
   readonly view = input<string>();
-  readonly trash = input(false);
+  /** Route data (undefined where the route has none). */
+  readonly trash = input<boolean | undefined>(false);
+  readonly inTrash = computed(() => this.trash() === true);
 
   readonly store = inject(JobsStore);
   readonly selection = inject(LibrarySelection);
@@ -69,7 +71,7 @@ export class LibraryPageComponent {
    */
   readonly ready = computed(() => {
     const asked = this.asked();
-    return this.features.loaded() || (!this.trash() && asked.q === '' && asked.type === null && asked.sort === 'newest');
+    return this.features.loaded() || (!this.inTrash() && asked.q === '' && asked.type === null && asked.sort === 'newest');
   });
   /** The URL's query, less what this server cannot do. */
   readonly query = computed<JobQuery>(() => {
@@ -79,7 +81,7 @@ export class LibraryPageComponent {
       type: this.features.typeFilter() ? asked.type : null,
       q: this.features.search() ? asked.q : '',
       sort: this.features.sort() ? asked.sort : 'newest',
-      trashed: this.trash(),
+      trashed: this.inTrash(),
     };
   });
   readonly toolbarFeatures = computed(() => ({
@@ -88,7 +90,7 @@ export class LibraryPageComponent {
     typeFilter: this.features.typeFilter(),
   }));
   /** The server has no trash: /trash says so instead of listing the library. */
-  readonly noTrash = computed(() => this.trash() && this.features.loaded() && !this.features.trash());
+  readonly noTrash = computed(() => this.inTrash() && this.features.loaded() && !this.features.trash());
   readonly selectedJobs = computed(() => {
     if (!this.selection.active()) return [];
     const selected = this.selection.selected();
@@ -101,7 +103,7 @@ export class LibraryPageComponent {
   readonly empty = computed(() => this.store.loaded() && !this.store.loading() && this.store.jobs().length === 0 && !this.store.error());
   readonly emptyText = computed(() => {
     const query = this.store.query();
-    if (this.trash()) return this.filtered() ? 'Nothing in the trash matches.' : 'The trash is empty.';
+    if (this.inTrash()) return this.filtered() ? 'Nothing in the trash matches.' : 'The trash is empty.';
     if (query.q !== '') return `No jobs named like “${query.q}”.`;
     if (query.status !== null) return `No jobs with status “${JOB_STATUS_TEXT[query.status].label}”.`;
     if (query.type !== null) return query.type === 'image' ? 'No images.' : 'No videos.';
@@ -113,7 +115,7 @@ export class LibraryPageComponent {
     inject(UploadQueue, { optional: true })
       ?.uploaded$.pipe(takeUntilDestroyed())
       .subscribe((jobs) => {
-        if (!this.trash()) this.store.addJobs(jobs);
+        if (!this.inTrash()) this.store.addJobs(jobs);
       });
     effect(() => {
       const query = this.query();
@@ -137,7 +139,7 @@ export class LibraryPageComponent {
   }
 
   open(job: JobView): void {
-    if (this.trash()) return;
+    if (this.inTrash()) return;
     void this.router.navigate(['/jobs', job.id], { queryParamsHandling: 'preserve', state: { fromLibrary: true } });
   }
 
@@ -152,7 +154,7 @@ export class LibraryPageComponent {
   }
 
   remove(jobs: readonly JobView[]): void {
-    if (this.trash()) this.actions.deleteForever(jobs);
+    if (this.inTrash()) this.actions.deleteForever(jobs);
     else this.actions.delete(jobs, () => this.selection.clear());
   }
 

@@ -235,9 +235,14 @@ export class UploadQueue {
     if (item.resumable) this.tus.discard(id);
   }
 
-  /** Every file not finished yet. */
+  /** Every file not finished yet (all marked first, so none of them starts as another stops). */
   cancelAll(): void {
-    for (const item of this.state()) if (!isFinished(item)) this.cancel(item.id);
+    const open = this.state().filter((item) => !isFinished(item));
+    this.state.update((items) => items.map((item) => (isFinished(item) ? item : { ...item, state: 'cancelled' as const, message: null })));
+    for (const item of open) {
+      this.stop$.next(item.id);
+      if (item.resumable) this.tus.discard(item.id);
+    }
   }
 
   /** Takes a finished file off the list. */
