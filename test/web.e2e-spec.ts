@@ -75,8 +75,13 @@ describe('web app end to end (Chromium)', () => {
     await page.getByTestId('register-password').fill('correct horse battery');
     await page.getByTestId('register-submit').click();
     await page.waitForURL(/\/dashboard/);
+    await page.getByTestId('account-menu').click();
     await expectVisible(page.getByTestId('user-email').filter({ hasText: email }));
+    await page.keyboard.press('Escape');
     await page.locator('[data-testid="connection-indicator"][data-state="connected"]').waitFor();
+    // The list view (the grid is the default; test/web-library covers it).
+    await page.getByTestId('view-list').click();
+    await page.waitForURL(/view=list/);
 
     const [video] = smallVideos(['clip-audio.mp4']);
     const image = await media.jpeg(800, 600, '#2e86de');
@@ -143,6 +148,7 @@ describe('web app end to end (Chromium)', () => {
     expect(await row(page, 'clip.mp4').count()).toBe(0);
     await page.screenshot({ path: path.join(OUTPUT, 'dashboard-after.png'), fullPage: true });
 
+    await page.getByTestId('account-menu').click();
     await page.getByTestId('logout-button').click();
     await page.waitForURL(/\/login/);
     await page.goto(`${stack.baseUrl}/dashboard`);
@@ -158,6 +164,7 @@ describe('web app end to end (Chromium)', () => {
     await page.getByTestId('register-submit').click();
     await page.waitForURL(/\/dashboard/);
     await page.locator('[data-testid="connection-indicator"][data-state="connected"]').waitFor();
+    await page.getByTestId('view-list').click();
     const slow = await media.slowPng('slow.png');
     // Two slow files of one user: the second waits for the first, so it runs while the api is away.
     await page.getByTestId('file-input').setInputFiles([

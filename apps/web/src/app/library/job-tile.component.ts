@@ -69,8 +69,8 @@ import { formatClock } from '../ui/format-duration';
         {{ text }}
       </span>
     }
-    @if (duration(); as clock) {
-      <span class="duration" aria-hidden="true"><mat-icon svgIcon="play_arrow" />{{ clock }}</span>
+    @if (video()) {
+      <span class="duration" data-testid="video-badge" aria-hidden="true"><mat-icon svgIcon="play_arrow" />{{ duration() }}</span>
     }
     <span class="name" aria-hidden="true">{{ job().originalFilename }}</span>
     <button
@@ -112,9 +112,10 @@ export class JobTileComponent {
   readonly placeholderIcon = computed(() => (this.job().fileType === 'video' ? 'movie' : 'image'));
   readonly overlay = computed(() => (this.job().status === 'completed' ? null : JOB_STATUS_TEXT[this.job().status].label));
   readonly statusIcon = computed(() => (this.failed() ? 'error' : this.processing() ? 'sync' : 'schedule'));
+  readonly video = computed(() => this.job().fileType === 'video');
   readonly duration = computed(() => {
     const ms = this.media().durationMs;
-    return this.job().fileType === 'video' && ms !== null ? formatClock(ms) : null;
+    return ms === null ? '' : formatClock(ms);
   });
   readonly label = computed(() => {
     const job = this.job();
