@@ -5,7 +5,8 @@
  *
  *   npm run bench                     everything (≈ 3–4 minutes on 2 cores, plus the first build)
  *   npm run bench -- --only=tiny,data sections by name: images (1, worker half of 4), tiny (2), video (3),
- *                                     two (6), data (api half of 4, and 5); pipeline = the first four
+ *                                     two (6), data (api half of 4, and 5), web (7: the web app in Chromium);
+ *                                     pipeline = the first four
  *   npm run bench -- --no-video --repeats=1
  *   npm run bench -- --profile        also CPU-profile the api and workers per phase (bench-output/profiles/)
  */
@@ -19,7 +20,7 @@ import Database from 'better-sqlite3';
 import IORedis from 'ioredis';
 import sharp from 'sharp';
 import { checkRedis } from '../test/support/global-setup';
-import { buildIfStale, ROOT } from './lib/build';
+import { buildIfStale, buildWebAppIfStale, ROOT } from './lib/build';
 import { CONCURRENCY, liveStacks, Row } from './lib/context';
 import { ffmpegBinary } from '../test/support/ffmpeg';
 import { ffmpegVersion, generateClips, generatePhotos, generateTinyImages } from './lib/media';
@@ -27,6 +28,7 @@ import { agent } from './lib/multipart';
 import { log, round } from './lib/util';
 import { dataSections } from './sections/data';
 import { pipelineSections } from './sections/pipeline';
+import { webSection } from './sections/web';
 
 interface Options {
   only: Set<string>;
@@ -38,7 +40,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
-    only: new Set(['images', 'tiny', 'video', 'two', 'data']),
+    only: new Set(['images', 'tiny', 'video', 'two', 'data', 'web']),
     video: true,
     repeats: 5,
     tiny: 1000,
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   if (!fs.existsSync(ffmpeg)) throw new Error(`ffmpeg not found at ${ffmpeg}`);
   const loadBefore = os.loadavg();
   buildIfStale();
+  if (options.only.has('web')) buildWebAppIfStale();
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-bench-'));
   const cleanup = async (): Promise<void> => {
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
     const sections = new Set(['images', 'tiny', 'video', 'two'].filter((name) => options.only.has(name)));
     if (sections.size > 0) await pipelineSections({ tmp, photos, tiny, clips, repeats: options.repeats, sections, profileDir }, rows, raw);
     if (options.only.has('data')) await dataSections(tiny, 200, rows, raw);
+    if (options.only.has('web')) await webSection(tiny, rows, raw);
   } finally {
     await cleanup();
   }

@@ -9,6 +9,7 @@ import {
   LoadedImage,
   openPage,
   PageDocument,
+  PageElement,
   OpenedPage,
   PASSWORD,
   screenshot,
@@ -348,14 +349,16 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await signUp(page, stack.baseUrl, 'select');
     await page.getByTestId('file-input').setInputFiles(await photos(8, 'sel'));
     await waitForAllFinished(page, 8);
-    const order = await tiles(page).evaluateAll((cells) => cells.map((cell) => cell.querySelector('.name')?.textContent?.trim()));
+    const order = await tiles(page).evaluateAll((cells: PageElement[]) =>
+      cells.map((cell) => cell.querySelector('.name')?.textContent?.trim() ?? ''),
+    );
 
-    await tile(page, order[0]!).getByTestId('select-toggle').click();
-    await tile(page, order[3]!).click({ modifiers: ['Shift'] });
+    await tile(page, order[0]).getByTestId('select-toggle').click();
+    await tile(page, order[3]).click({ modifiers: ['Shift'] });
     await page.getByTestId('bulk-count').filter({ hasText: '4 selected' }).waitFor();
     expect(await page.locator('[data-testid="job-tile"][aria-selected="true"]').count()).toBe(4);
     // While something is selected a click toggles instead of opening.
-    await tile(page, order[5]!).click();
+    await tile(page, order[5]).click();
     await page.getByTestId('bulk-count').filter({ hasText: '5 selected' }).waitFor();
     expect(page.url()).toMatch(/\/dashboard/);
     await audit(page, 'bulk bar');
@@ -370,14 +373,14 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.setViewportSize(VIEWPORTS.desktop);
     await page.emulateMedia({ colorScheme: 'light' });
     // Ctrl+A in the grid selects all in view; Esc clears.
-    await tile(page, order[1]!).focus();
+    await tile(page, order[1]).focus();
     await page.keyboard.press('Control+a');
     await page.getByTestId('bulk-count').filter({ hasText: '8 selected' }).waitFor();
     await page.keyboard.press('Escape');
     await page.getByTestId('bulk-bar').waitFor({ state: 'detached' });
 
     // Select three, delete them with one confirmation.
-    for (const name of order.slice(0, 3)) await tile(page, name!).getByTestId('select-toggle').click();
+    for (const name of order.slice(0, 3)) await tile(page, name).getByTestId('select-toggle').click();
     await page.getByTestId('bulk-delete').click();
     expect(await page.locator('mat-dialog-container').innerText()).toContain('Delete 3 jobs?');
     await page.getByTestId('confirm-accept').click();
@@ -440,7 +443,7 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     expect(overflow).toBe(0);
     const chips = await page
       .locator('[data-testid^="status-filter-"]')
-      .evaluateAll((buttons) => buttons.map((button) => button.getBoundingClientRect().right));
+      .evaluateAll((buttons: PageElement[]) => buttons.map((button) => button.getBoundingClientRect().right));
     expect(chips).toHaveLength(6);
     for (const right of chips) expect(right).toBeLessThanOrEqual(390);
     const columns = await page.evaluate(() => document.querySelector('[role="row"]')?.querySelectorAll('[data-testid="job-tile"]').length);

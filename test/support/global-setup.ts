@@ -52,7 +52,7 @@ function newestMtime(dir: string, include: (name: string) => boolean = sourceFil
   return newest;
 }
 
-function buildWebIfStale(): void {
+export function buildWebIfStale(): void {
   const index = path.join(ROOT, 'dist/apps/web/browser/index.html');
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
   const web = (dir: string) => newestMtime(dir, (name) => !name.endsWith('.spec.ts'));

@@ -60,6 +60,7 @@ export class ShellComponent {
   readonly email = computed(() => this.auth.user()?.email ?? '');
   readonly accept = ACCEPTED_EXTENSIONS.join(',');
   readonly settings = computed(() => this.features.apiKeys() || this.features.webhooks());
+  readonly hasUploads = computed(() => this.queue.items().length > 0);
 
   constructor() {
     inject(UploadPicker)

@@ -1,18 +1,16 @@
 import { DOCUMENT, inject, Injectable } from '@angular/core';
-import { MatDialog } from '@angular/material/dialog';
-import { MatSnackBar } from '@angular/material/snack-bar';
 import type { JobView } from '@app/shared';
-import { filter, Observable, switchMap } from 'rxjs';
+import { filter, from, Observable, switchMap } from 'rxjs';
 import { describeApiError } from '../http/api-error';
 import { ServerFeatures } from '../http/server-features';
-import { ConfirmDialogComponent, ConfirmDialogData } from '../jobs/confirm-dialog.component';
+import type { ConfirmDialogData } from '../jobs/confirm-dialog.component';
 import { canRetry } from '../jobs/job-media';
 import { ArchiveContent, BulkResult, JobsApi, MAX_ARCHIVE_IDS } from '../jobs/jobs-api.service';
 import { JobsStore } from '../jobs/jobs.store';
+import { Overlays } from '../ui/overlays';
 
 /** How long a message with Undo stays. */
 export const UNDO_MS = 8000;
-const MESSAGE_MS = 5000;
 
 /** "“a.jpg”" for one job, "3 jobs" for more. */
 export function describeJobs(jobs: readonly Pick<JobView, 'originalFilename'>[]): string {
@@ -30,8 +28,7 @@ export class LibraryActions {
   private readonly store = inject(JobsStore);
   private readonly api = inject(JobsApi);
   private readonly features = inject(ServerFeatures);
-  private readonly dialog = inject(MatDialog);
-  private readonly snackBar = inject(MatSnackBar);
+  private readonly overlays = inject(Overlays);
   private readonly document = inject(DOCUMENT);
 
   /** Deletes jobs; `done` runs once they are gone (the viewer moves on). */
@@ -166,10 +163,7 @@ export class LibraryActions {
 
   private offerUndo(jobs: readonly JobView[]): void {
     if (jobs.length === 0) return;
-    this.snackBar
-      .open(`Moved ${describeJobs(jobs)} to the trash.`, 'Undo', { duration: UNDO_MS })
-      .onAction()
-      .subscribe(() => this.restore(jobs));
+    void this.overlays.notify(`Moved ${describeJobs(jobs)} to the trash.`, 'Undo', UNDO_MS).then((undo) => undo && this.restore(jobs));
   }
 
   private run(action: Observable<BulkResult>, jobs: readonly JobView[], verb: string, next: (result: BulkResult) => void): void {
@@ -195,17 +189,10 @@ export class LibraryActions {
   }
 
   private confirm(data: ConfirmDialogData): Observable<true> {
-    return this.dialog
-      .open<ConfirmDialogComponent, ConfirmDialogData, boolean>(ConfirmDialogComponent, {
-        data,
-        autoFocus: 'first-tabbable',
-        restoreFocus: true,
-      })
-      .afterClosed()
-      .pipe(filter((confirmed): confirmed is true => confirmed === true));
+    return from(this.overlays.confirm(data)).pipe(filter((confirmed): confirmed is true => confirmed));
   }
 
   private notify(message: string): void {
-    this.snackBar.open(message, 'Close', { duration: MESSAGE_MS });
+    void this.overlays.notify(message);
   }
 }

@@ -171,6 +171,7 @@ describe('LibraryPageComponent', () => {
       const snack = document.querySelector('mat-snack-bar-container')!;
       expect(text(snack)).toContain('Moved “sunset.jpg” to the trash.');
       (Array.from(snack.querySelectorAll('button')).find((button) => text(button) === 'Undo') as HTMLButtonElement).click();
+      await settle();
       const restore = http.expectOne({ method: 'POST', url: '/api/jobs/bulk' });
       expect(restore.request.body).toEqual({ action: 'restore', ids: ['u1'] });
       restore.flush({ done: ['u1'], skipped: [] });

@@ -1,10 +1,10 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
-import { MatDialog } from '@angular/material/dialog';
 import { MatIconModule } from '@angular/material/icon';
-import { filter, switchMap } from 'rxjs';
+import { filter, from, switchMap } from 'rxjs';
 import { describeApiError } from '../http/api-error';
-import { ConfirmDialogComponent, ConfirmDialogData } from '../jobs/confirm-dialog.component';
+import type { ConfirmDialogData } from '../jobs/confirm-dialog.component';
+import { Overlays } from '../ui/overlays';
 import { API_KEY_SCOPES, ApiKey, ApiKeyScope, ApiKeysApi, CreatedApiKey } from './api-keys-api.service';
 import { SecretRevealComponent } from './secret-reveal.component';
 
@@ -26,7 +26,7 @@ const MAX_NAME = 100;
 })
 export class ApiKeysComponent {
   private readonly api = inject(ApiKeysApi);
-  private readonly dialog = inject(MatDialog);
+  private readonly overlays = inject(Overlays);
 
   readonly keys = signal<ApiKey[] | null>(null);
   readonly error = signal<string | null>(null);
@@ -91,15 +91,9 @@ export class ApiKeysComponent {
       message: `Programs using “${key.name}” will be refused from now on. This cannot be undone.`,
       confirmLabel: 'Revoke',
     };
-    this.dialog
-      .open<ConfirmDialogComponent, ConfirmDialogData, boolean>(ConfirmDialogComponent, {
-        data,
-        autoFocus: 'first-tabbable',
-        restoreFocus: true,
-      })
-      .afterClosed()
+    from(this.overlays.confirm(data))
       .pipe(
-        filter((confirmed) => confirmed === true),
+        filter((confirmed) => confirmed),
         switchMap(() => this.api.revoke(key.id)),
       )
       .subscribe({

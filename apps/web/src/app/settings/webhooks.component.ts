@@ -1,11 +1,11 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
-import { MatDialog } from '@angular/material/dialog';
 import { MatIconModule } from '@angular/material/icon';
 import { RouterLink } from '@angular/router';
-import { filter, switchMap } from 'rxjs';
+import { filter, from, switchMap } from 'rxjs';
 import { describeApiError } from '../http/api-error';
-import { ConfirmDialogComponent, ConfirmDialogData } from '../jobs/confirm-dialog.component';
+import type { ConfirmDialogData } from '../jobs/confirm-dialog.component';
+import { Overlays } from '../ui/overlays';
 import { SecretRevealComponent } from './secret-reveal.component';
 import { CreatedWebhook, Webhook, WEBHOOK_EVENTS, WebhookDelivery, WebhookEvent, WebhooksApi } from './webhooks-api.service';
 
@@ -31,7 +31,7 @@ interface DeliveryLog {
 })
 export class WebhooksComponent {
   private readonly api = inject(WebhooksApi);
-  private readonly dialog = inject(MatDialog);
+  private readonly overlays = inject(Overlays);
 
   readonly hooks = signal<Webhook[] | null>(null);
   readonly error = signal<string | null>(null);
@@ -104,15 +104,9 @@ export class WebhooksComponent {
       message: `${hook.url} will not be told about jobs any more.`,
       confirmLabel: 'Delete',
     };
-    this.dialog
-      .open<ConfirmDialogComponent, ConfirmDialogData, boolean>(ConfirmDialogComponent, {
-        data,
-        autoFocus: 'first-tabbable',
-        restoreFocus: true,
-      })
-      .afterClosed()
+    from(this.overlays.confirm(data))
       .pipe(
-        filter((confirmed) => confirmed === true),
+        filter((confirmed) => confirmed),
         switchMap(() => this.api.remove(hook.id)),
       )
       .subscribe({
