@@ -1,8 +1,8 @@
 import { aJob } from '../../testing/jobs';
-import { canRetry, failureAdvice, hasContractFields, jobMedia, JobWithMedia } from './job-media';
+import { canRetry, failureAdvice, hasRenditions, jobMedia, JobWithMedia } from './job-media';
 
 describe('jobMedia', () => {
-  it('reads a job of the first API version: no renditions, every failure retryable', () => {
+  it('reads a job whose renditions are not made (yet): the thumbnail only', () => {
     const job = aJob({ status: 'completed' });
     expect(jobMedia(job)).toEqual({
       thumbnailUrl: job.thumbnailUrl,
@@ -16,9 +16,14 @@ describe('jobMedia', () => {
       durationMs: null,
       deletedAt: null,
       errorCode: null,
-      retryable: true,
+      retryable: false,
     });
-    expect(hasContractFields(job)).toBe(false);
+  });
+
+  it('reads a job of a server older than the field: every failure retryable', () => {
+    const { retryable: _retryable, ...old } = aJob({ status: 'failed' });
+    expect(jobMedia(old as unknown as JobWithMedia).retryable).toBe(true);
+    expect(hasRenditions(aJob({ status: 'completed' }))).toBe(false);
   });
 
   it('reads the contract fields where the server sends them', () => {
@@ -43,7 +48,7 @@ describe('jobMedia', () => {
       originalUrl: '/o',
       width: 1920,
     });
-    expect(hasContractFields(job)).toBe(true);
+    expect(hasRenditions(job)).toBe(true);
   });
 
   it('shows no renditions of a job that is not completed, and no nonsense sizes', () => {
@@ -56,12 +61,12 @@ describe('retrying failures', () => {
   it('offers a retry where it can help, and advice where it cannot', () => {
     const transient: JobWithMedia = { ...aJob({ status: 'failed' }), retryable: true, errorCode: 'timeout' };
     const truncated: JobWithMedia = { ...aJob({ status: 'failed' }), retryable: false, errorCode: 'undecodable' };
-    const unknown: JobWithMedia = { ...aJob({ status: 'failed' }), retryable: false, errorCode: 'something_new' };
+    const unknown = { ...aJob({ status: 'failed' }), retryable: false, errorCode: 'something_new' } as unknown as JobWithMedia;
     expect([canRetry(transient), failureAdvice(transient)]).toEqual([true, null]);
     expect(canRetry(truncated)).toBe(false);
     expect(failureAdvice(truncated)).toMatch(/upload the complete file again/);
     expect(failureAdvice(unknown)).toBe('Retrying will not help: upload the complete file again.');
-    expect(canRetry(aJob({ status: 'failed' }))).toBe(true); // a server without the field
+    expect(canRetry(aJob({ status: 'failed', errorCode: 'timeout', retryable: true }))).toBe(true);
     expect(canRetry(aJob({ status: 'completed' }))).toBe(false);
   });
 });

@@ -1,27 +1,7 @@
 import type { JobView } from '@app/shared';
 
-/**
- * The contract's Job fields that `JobView` in libs/shared does not carry yet (renditions, media
- * facts, trash, failure kind). A server that has them sends them; one that does not, does not.
- */
-export interface JobMediaFields {
-  thumbnail2xUrl: string | null;
-  previewUrl: string | null;
-  animatedPreviewUrl: string | null;
-  originalUrl: string;
-  thumbhash: string | null;
-  width: number | null;
-  height: number | null;
-  durationMs: number | null;
-  contentHash: string;
-  position: 'centre' | 'attention' | 'entropy';
-  deletedAt: string | null;
-  errorCode: string | null;
-  retryable: boolean;
-}
-
-/** A job as a server of any version sends it. */
-export type JobWithMedia = JobView & Partial<JobMediaFields>;
+/** A job as the server sends it; `originalUrl` (the original streamed back) comes with issue 12's renditions. */
+export type JobWithMedia = JobView & { originalUrl?: string | null };
 
 /** What the app shows of a job's media, with every field a server may not send yet made explicit. */
 export interface JobMedia {
@@ -40,29 +20,30 @@ export interface JobMedia {
   readonly retryable: boolean;
 }
 
-/** The adapter: a job from any server version as {@link JobMedia}. */
+/** What the app shows of a job (renditions only once it is completed; nonsense sizes dropped). */
 export function jobMedia(job: JobView): JobMedia {
-  const media = job as JobWithMedia;
   const completed = job.status === 'completed';
   return {
     thumbnailUrl: completed ? job.thumbnailUrl : null,
-    thumbnail2xUrl: completed ? (media.thumbnail2xUrl ?? null) : null,
-    previewUrl: completed ? (media.previewUrl ?? null) : null,
-    animatedPreviewUrl: completed ? (media.animatedPreviewUrl ?? null) : null,
-    originalUrl: media.originalUrl || null,
-    thumbhash: media.thumbhash ?? null,
-    width: positive(media.width),
-    height: positive(media.height),
-    durationMs: positive(media.durationMs),
-    deletedAt: media.deletedAt ?? null,
-    errorCode: media.errorCode ?? null,
-    retryable: media.retryable ?? true,
+    thumbnail2xUrl: completed ? job.thumbnail2xUrl : null,
+    previewUrl: completed ? job.previewUrl : null,
+    animatedPreviewUrl: completed ? job.animatedPreviewUrl : null,
+    originalUrl: (job as JobWithMedia).originalUrl || null,
+    thumbhash: job.thumbhash,
+    width: positive(job.width),
+    height: positive(job.height),
+    durationMs: positive(job.durationMs),
+    deletedAt: job.deletedAt,
+    errorCode: job.errorCode,
+    // A server older than the field sends none: every failure could be retried then.
+    retryable: (job as Partial<JobView>).retryable ?? true,
   };
 }
 
-/** The server sends the fields of the current contract (renditions, `retryable`): its events lack them. */
-export function hasContractFields(job: JobView): boolean {
-  return 'retryable' in job || 'thumbnail2xUrl' in job;
+/** The job came with renditions beyond the thumbnail (the server makes them). */
+export function hasRenditions(job: JobView): boolean {
+  const media = job as Partial<JobView>;
+  return !!(media.thumbnail2xUrl || media.previewUrl || media.thumbhash);
 }
 
 /** Whether a failed job can be queued again with any hope of success. */
@@ -71,7 +52,10 @@ export function canRetry(job: JobView): boolean {
 }
 
 const ADVICE: Readonly<Record<string, string>> = {
-  undecodable: 'Retrying will not help: upload the complete file again (this one may be cut short or damaged).',
+  undecodable: 'Retrying will not help: upload the complete file again (this one may be damaged, or not what its name says).',
+  truncated: 'Retrying will not help: upload the complete file again (this one stops before its end).',
+  unsupported_codec: 'Retrying will not help: this server cannot decode the video. Convert it (e.g. to H.264) and upload it again.',
+  missing_original: 'Retrying will not help: the uploaded file is gone from storage. Upload it again.',
   no_video_stream: 'Retrying will not help: this file has no picture to take a frame from. Upload a different file.',
   too_many_pixels: 'Retrying will not help: the picture is larger than this server accepts. Upload a smaller version.',
 };

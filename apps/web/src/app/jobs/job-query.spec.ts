@@ -40,7 +40,7 @@ describe('job queries', () => {
     expect(matchesQuery(job, { ...DEFAULT_QUERY, status: 'failed' })).toBe(false);
     expect(matchesQuery(job, { ...DEFAULT_QUERY, type: 'video' })).toBe(false);
     expect(matchesQuery(job, { ...DEFAULT_QUERY, trashed: true })).toBe(false);
-    expect(matchesQuery({ ...job, deletedAt: at(5) } as typeof job, { ...DEFAULT_QUERY, trashed: true })).toBe(true);
+    expect(matchesQuery({ ...job, deletedAt: at(5) }, { ...DEFAULT_QUERY, trashed: true })).toBe(true);
   });
 
   it('order by each sort, ids breaking ties', () => {

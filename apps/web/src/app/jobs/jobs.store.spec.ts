@@ -501,7 +501,7 @@ describe('JobsStore', () => {
       statsRequest().flush(stats());
       anyList().flush(aPage([]));
       store.setQuery({ trashed: true });
-      const trashed = aJob({ id: 't1', status: 'completed', deletedAt: at(9) } as Partial<JobView>);
+      const trashed = aJob({ id: 't1', status: 'completed', deletedAt: at(9) });
       const request = anyList();
       expect(request.request.params.get('trashed')).toBe('true');
       request.flush(aPage([trashed]));
@@ -517,7 +517,7 @@ describe('JobsStore', () => {
       statsRequest().flush(stats());
       anyList().flush(aPage([]));
       store.setQuery({ trashed: true });
-      anyList().flush(aPage([aJob({ id: 'gone1', deletedAt: at(1) } as Partial<JobView>)]));
+      anyList().flush(aPage([aJob({ id: 'gone1', deletedAt: at(1) })]));
       store.deleteForever(['gone1']).subscribe();
       const request = http.expectOne((req) => req.method === 'DELETE' && req.url === '/api/jobs/gone1');
       expect(request.request.params.get('permanent')).toBe('true');
@@ -539,14 +539,21 @@ describe('JobsStore', () => {
       expect(ids()).toEqual(['undo']);
     });
 
-    it('reads a job that finished again when the server has more than its events carry (renditions, retryable)', () => {
+    it('reads a job that finished again where the server makes renditions (its event does not carry them)', () => {
       setUpWith();
       statsRequest().flush(stats());
-      const job = { ...aJob({ id: 'r', status: 'processing', updatedAt: at(0) }), retryable: true, previewUrl: null } as JobView;
-      anyList().flush(aPage([job]));
+      const done = aJob({ id: 'done', status: 'completed', thumbnail2xUrl: '/t2x', thumbhash: 'abc' });
+      const job = aJob({ id: 'r', status: 'processing', updatedAt: at(0) });
+      anyList().flush(aPage([job, done]));
       socket.emit(anEvent(job, 'completed', T(5)));
       jobRequest('r').flush({ ...job, status: 'completed', updatedAt: at(5), thumbnailUrl: '/t', previewUrl: '/p' });
-      expect((held('r') as JobView & { previewUrl?: string }).previewUrl).toBe('/p');
+      expect(held('r')?.previewUrl).toBe('/p');
+      // A failure's event carries its code: nothing to read.
+      const other = aJob({ id: 'f', status: 'processing', updatedAt: at(0) });
+      store.addJobs([other]);
+      socket.emit(anEvent(other, 'failed', T(6), { errorCode: 'truncated', errorMessage: 'Cut short.' }));
+      expect(held('f')).toMatchObject({ status: 'failed', errorCode: 'truncated', retryable: false });
+      http.expectNone('/api/jobs/f');
     });
 
     it('reads a deep-linked job it does not hold', () => {

@@ -32,7 +32,7 @@ import { ServerFeatures } from '../http/server-features';
 import { JobSocket } from '../realtime/job-socket';
 import { JobMap, mergeFirstPage, removeJob, upsertJobs } from './job-collection';
 import { applyStatusEvent } from './job-events';
-import { hasContractFields } from './job-media';
+import { hasRenditions } from './job-media';
 import { DEFAULT_QUERY, JobQuery, matchesQuery, sameQuery, sortJobs } from './job-query';
 import { BulkAction, BulkResult, JobsApi, JobStats, MAX_BULK_IDS } from './jobs-api.service';
 
@@ -117,6 +117,8 @@ export class JobsStore {
   private readonly statsChanged$ = new Subject<void>();
   private readonly brokenThumbnails = new Set<string>();
   private pageLoad: Subscription | null = null;
+  /** This server makes renditions (a job has come with one): finished jobs are read again for theirs. */
+  private renditions = false;
 
   constructor() {
     this.socket.statusEvents$.pipe(takeUntilDestroyed()).subscribe((event) => this.onStatusEvent(event));
@@ -429,10 +431,10 @@ export class JobsStore {
     jobs.set(next.id, next);
     this.entities.set(jobs);
     this.statsChanged$.next();
-    // Completed without signed URLs (should not happen): the API has them. A server of the current
-    // contract has more than the event carries (renditions, retryable): read the finished job.
+    // Completed without signed URLs (should not happen): the API has them. Where the server makes
+    // renditions, a finished job has more than its event carries (2x, preview, ThumbHash, size): read it.
     if (next.status === 'completed' && !next.thumbnailUrl) this.fetch(next.id);
-    else if (isTerminalStatus(next.status) && next.status !== held.status && hasContractFields(held)) this.fetch(next.id);
+    else if (next.status === 'completed' && held.status !== 'completed' && this.renditions) this.fetch(next.id);
   }
 
   /** Reads the first page and every job still in flight again, after a reconnection. */
@@ -476,6 +478,7 @@ export class JobsStore {
 
   /** New jobs in; events that were waiting for any of them are applied now. */
   private commit(next: JobMap): void {
+    if (!this.renditions && next !== this.entities()) this.renditions = [...next.values()].some(hasRenditions);
     this.entities.set(next);
     for (const [id, events] of [...this.waiting]) {
       const held = next.get(id);

@@ -4,7 +4,6 @@ import { TestBed } from '@angular/core/testing';
 import { MatDialog } from '@angular/material/dialog';
 import { provideRouter, Router, withComponentInputBinding } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
-import type { JobView } from '@app/shared';
 import { allByTestId, byTestId, queryTestId, text } from '../../testing/dom';
 import { provideFakeJobSocket } from '../../testing/fake-job-socket';
 import { allFeatures, firstFeatures } from '../../testing/features';
@@ -209,7 +208,7 @@ describe('LibraryPageComponent', () => {
       http.expectOne('/api/jobs/stats').flush(STATS);
       const request = list();
       expect(params(request)).toEqual({ limit: '200', trashed: 'true' });
-      request.flush(aPage([aJob({ id: 't1', deletedAt: '2025-01-02T00:00:00.000Z' } as Partial<JobView>)]));
+      request.flush(aPage([aJob({ id: 't1', deletedAt: '2025-01-02T00:00:00.000Z' })]));
       await settle();
       expect(text(byTestId(page(), 'job-count'))).toBe('7 jobs');
       expect(queryTestId(page(), 'empty-trash')).not.toBeNull();
