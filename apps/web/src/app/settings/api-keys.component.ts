@@ -7,6 +7,7 @@ import type { ConfirmDialogData } from '../jobs/confirm-dialog.component';
 import { Overlays } from '../ui/overlays';
 import { API_KEY_SCOPES, ApiKey, ApiKeyScope, ApiKeysApi, CreatedApiKey } from './api-keys-api.service';
 import { SecretRevealComponent } from './secret-reveal.component';
+import { toggled } from './toggled';
 
 const TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const SCOPE_TEXT: Readonly<Record<ApiKeyScope, string>> = {
@@ -58,12 +59,7 @@ export class ApiKeysComponent {
   }
 
   toggleScope(scope: ApiKeyScope, on: boolean): void {
-    this.scopes.update((scopes) => {
-      const next = new Set(scopes);
-      if (on) next.add(scope);
-      else next.delete(scope);
-      return next;
-    });
+    this.scopes.update((scopes) => toggled(scopes, scope, on));
   }
 
   create(event: Event): void {

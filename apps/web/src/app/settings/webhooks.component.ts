@@ -7,6 +7,7 @@ import { describeApiError } from '../http/api-error';
 import type { ConfirmDialogData } from '../jobs/confirm-dialog.component';
 import { Overlays } from '../ui/overlays';
 import { SecretRevealComponent } from './secret-reveal.component';
+import { toggled } from './toggled';
 import { CreatedWebhook, Webhook, WEBHOOK_EVENTS, WebhookDelivery, WebhookEvent, WebhooksApi } from './webhooks-api.service';
 
 const TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -52,12 +53,7 @@ export class WebhooksComponent {
   }
 
   toggleEvent(event: WebhookEvent, on: boolean): void {
-    this.events.update((events) => {
-      const next = new Set(events);
-      if (on) next.add(event);
-      else next.delete(event);
-      return next;
-    });
+    this.events.update((events) => toggled(events, event, on));
   }
 
   create(event: Event): void {
