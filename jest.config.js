@@ -57,6 +57,8 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/apps/web/**/*.spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/apps/web/src/test-setup.ts'],
+      // ES modules among the web app's dependencies (thumbhash ships only ESM).
+      transformIgnorePatterns: ['node_modules/(?!(.*\\.mjs$|thumbhash/))'],
       moduleNameMapper: { '^@app/shared$': '<rootDir>/libs/shared/src' },
     },
   ],

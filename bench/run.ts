@@ -5,7 +5,8 @@
  *
  *   npm run bench                     everything (≈ 3–4 minutes on 2 cores, plus the first build)
  *   npm run bench -- --only=tiny,data sections by name: images (1, worker half of 4), tiny (2), video (3),
- *                                     two (6), data (api half of 4, and 5), media (7); pipeline = the first four
+ *                                     two (6), data (api half of 4, and 5), media (7), web (8: the web app in
+ *                                     Chromium); pipeline = the first four
  *   npm run bench -- --no-video --repeats=1
  *   npm run bench -- --profile        also CPU-profile the api and workers per phase (bench-output/profiles/)
  */
@@ -19,7 +20,7 @@ import Database from 'better-sqlite3';
 import IORedis from 'ioredis';
 import sharp from 'sharp';
 import { checkRedis } from '../test/support/global-setup';
-import { buildIfStale, ROOT } from './lib/build';
+import { buildIfStale, buildWebAppIfStale, ROOT } from './lib/build';
 import { CONCURRENCY, liveStacks, Row } from './lib/context';
 import { ffmpegBinary } from '../test/support/ffmpeg';
 import { ffmpegVersion, generateClips, generatePhotos, generateTinyImages } from './lib/media';
@@ -28,6 +29,7 @@ import { log, round } from './lib/util';
 import { dataSections } from './sections/data';
 import { mediaSection } from './sections/media';
 import { pipelineSections } from './sections/pipeline';
+import { webSection } from './sections/web';
 
 interface Options {
   only: Set<string>;
@@ -39,7 +41,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
-    only: new Set(['images', 'tiny', 'video', 'two', 'data', 'media']),
+    only: new Set(['images', 'tiny', 'video', 'two', 'data', 'media', 'web']),
     video: true,
     repeats: 5,
     tiny: 1000,
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
   if (!fs.existsSync(ffmpeg)) throw new Error(`ffmpeg not found at ${ffmpeg}`);
   const loadBefore = os.loadavg();
   buildIfStale();
+  if (options.only.has('web')) buildWebAppIfStale();
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-bench-'));
   const cleanup = async (): Promise<void> => {
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
     if (sections.size > 0) await pipelineSections({ tmp, photos, tiny, clips, repeats: options.repeats, sections, profileDir }, rows, raw);
     if (options.only.has('data')) await dataSections(tiny, 200, rows, raw);
     if (options.only.has('media')) await mediaSection({ tmp, photos, repeats: options.repeats }, rows, raw);
+    if (options.only.has('web')) await webSection(tiny, rows, raw);
   } finally {
     await cleanup();
   }

@@ -49,6 +49,7 @@ function build() {
     if (mtime('dist/apps/web/browser/index.html') <= Math.max(newest('apps/web/src', web), newest('libs/shared/src', ts))) {
       say('building the web app…');
       execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], { stdio: 'inherit' });
+      execFileSync(process.execPath, ['scripts/compress-web.mjs'], { stdio: 'inherit' });
     }
   }
 }

@@ -138,7 +138,7 @@ async function walkTo(base: string, user: User, depth: number): Promise<string> 
  * Inserts `count` finished jobs of one user straight into the api's SQLite file, through the
  * repository class the apps use (same columns and encoding), in the past and in id order.
  */
-async function insertJobs(file: string, userId: string, count: number): Promise<void> {
+export async function insertJobs(file: string, userId: string, count: number): Promise<void> {
   const database = new SqliteDatabase(file);
   try {
     const repository = new SqliteJobsRepository(database);

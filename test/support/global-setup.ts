@@ -52,7 +52,7 @@ function newestMtime(dir: string, include: (name: string) => boolean = sourceFil
   return newest;
 }
 
-function buildWebIfStale(): void {
+export function buildWebIfStale(): void {
   const index = path.join(ROOT, 'dist/apps/web/browser/index.html');
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
   const web = (dir: string) => newestMtime(dir, (name) => !name.endsWith('.spec.ts'));
@@ -64,6 +64,8 @@ function buildWebIfStale(): void {
   if (built > sources) return;
   process.stdout.write('\nBuilding the web app for the browser tests…\n');
   execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], { cwd: ROOT, stdio: 'inherit' });
+  // What `npm run build:web` does next: the brotli and gzip copies the api serves.
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/compress-web.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Whether dist/apps/<app>/main.js is missing or older than a source file of the app or of libs/. */

@@ -1,9 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ServeStaticModule } from '@nestjs/serve-static';
 import { TerminusModule } from '@nestjs/terminus';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { AuthModule } from '@app/auth';
 import { AppConfig, CoreModule } from '@app/core';
 import { JobsModule } from '@app/jobs';
@@ -23,6 +20,7 @@ import { JobsGateway } from './realtime/jobs.gateway';
 import { rateLimitModule } from './http/rate-limit';
 import { ApiMetrics } from './observability/api-metrics';
 import { MetricsController } from './observability/metrics.controller';
+import { WebAppModule } from './web/web-app.module';
 
 /** The api process: REST, Socket.IO and the built web app on one port. No thumbnailing here. */
 @Module({})
@@ -37,7 +35,7 @@ export class ApiModule {
         JobsModule.forRoot(config.database),
         TerminusModule,
         rateLimitModule,
-        ...webApp(config.http.webRoot),
+        ...WebAppModule.forRoot(config.http.webRoot),
       ],
       controllers: [
         AuthController,
@@ -59,26 +57,4 @@ export class ApiModule {
       ],
     };
   }
-}
-
-/**
- * The production build of the web app at `/`, with every other path that is not the API, Socket.IO
- * or metrics answered by index.html (client-side routes). Hashed bundles are cached for a year,
- * index.html never. Absent when the web app has not been built (development uses `ng serve`).
- */
-function webApp(root: string) {
-  if (!fs.existsSync(path.join(root, 'index.html'))) return [];
-  return [
-    ServeStaticModule.forRoot({
-      rootPath: root,
-      exclude: ['/api/{*path}', '/socket.io/{*path}', '/metrics'],
-      serveStaticOptions: {
-        index: 'index.html',
-        setHeaders: (res: { setHeader(name: string, value: string): void }, file: string) => {
-          const hashed = /[.-][A-Z0-9]{8,}\.(js|css|woff2?|svg|png)$/i.test(file);
-          res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
-        },
-      },
-    }),
-  ];
 }

@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/core';
 import { ApiModule } from './api.module';
 import { mountQueueDashboard } from './admin/queue-dashboard';
+import { apiCompression } from './http/compression';
 import { ApiMetrics } from './observability/api-metrics';
 import { ConfiguredIoAdapter } from './realtime/configured-io.adapter';
 
@@ -46,6 +47,7 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
       crossOriginResourcePolicy: { policy: 'same-origin' },
     }),
   );
+  app.use(apiCompression());
   mountQueueDashboard(app);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({

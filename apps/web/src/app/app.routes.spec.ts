@@ -5,7 +5,7 @@ import { provideRouter, Router, withComponentInputBinding } from '@angular/route
 import { RouterTestingHarness } from '@angular/router/testing';
 import { queryTestId } from '../testing/dom';
 import { provideFakeJobSocket } from '../testing/fake-job-socket';
-import { aPage } from '../testing/jobs';
+import { aJob, aPage } from '../testing/jobs';
 import { storeSession } from '../testing/session';
 import { routes } from './app.routes';
 import { provideAppIcons } from './ui/icons';
@@ -45,18 +45,34 @@ describe('app routes', () => {
     expect(document.title).toBe('Sign in · Thumbs');
   });
 
-  it('signed in, / opens the dashboard inside the shell and reads the jobs', async () => {
+  it('signed in, / opens the library inside the shell and reads the jobs', async () => {
     setUp(true);
     const harness = await RouterTestingHarness.create();
     await harness.navigateByUrl('/');
     expect(TestBed.inject(Router).url).toBe('/dashboard');
     const page = harness.fixture.nativeElement as HTMLElement;
-    expect(queryTestId(page, 'logout-button')).not.toBeNull();
-    expect(queryTestId(page, 'drop-zone')).not.toBeNull();
-    TestBed.inject(HttpTestingController)
-      .expectOne((req) => req.url === '/api/jobs')
-      .flush(aPage([]));
-    expect(document.title).toBe('Dashboard · Thumbs');
+    expect(queryTestId(page, 'account-menu')).not.toBeNull();
+    expect(queryTestId(page, 'choose-files')).not.toBeNull();
+    const http = TestBed.inject(HttpTestingController);
+    http.expectOne('/api/docs-json').flush({ paths: {} });
+    http.expectOne((req) => req.url === '/api/jobs').flush(aPage([]));
+    await harness.fixture.whenStable();
+    expect(queryTestId(page, 'jobs-empty')).not.toBeNull();
+    expect(document.title).toBe('Library · Thumbs');
+  });
+
+  it('signed in, /jobs/:id opens the viewer over the library', async () => {
+    setUp(true);
+    const harness = await RouterTestingHarness.create();
+    await harness.navigateByUrl('/jobs/j1');
+    const http = TestBed.inject(HttpTestingController);
+    http.expectOne('/api/docs-json').flush({ paths: {} });
+    http.expectOne((req) => req.url === '/api/jobs').flush(aPage([aJob({ id: 'j1', originalFilename: 'cat.jpg', status: 'completed' })]));
+    await harness.fixture.whenStable();
+    const page = harness.fixture.nativeElement as HTMLElement;
+    expect(queryTestId(page, 'job-grid')).not.toBeNull();
+    expect(queryTestId(page, 'viewer')?.getAttribute('role')).toBe('dialog');
+    expect(document.title).toBe('cat.jpg · Thumbs');
   });
 
   it('signed in, /login goes to the dashboard', async () => {
@@ -64,6 +80,6 @@ describe('app routes', () => {
     const harness = await RouterTestingHarness.create();
     await harness.navigateByUrl('/login');
     expect(TestBed.inject(Router).url).toBe('/dashboard');
-    TestBed.inject(HttpTestingController).match((req) => req.url === '/api/jobs');
+    TestBed.inject(HttpTestingController).match((req) => req.url === '/api/jobs' || req.url === '/api/docs-json');
   });
 });

@@ -9,7 +9,10 @@ export const routes: Routes = [
     path: '',
     canActivate: [signedInGuard],
     loadComponent: () => import('./layout/shell.component').then((m) => m.ShellComponent),
-    children: [{ path: 'dashboard', loadChildren: () => import('./dashboard/dashboard.routes').then((m) => m.dashboardRoutes) }],
+    children: [
+      { path: 'settings', loadChildren: () => import('./settings/settings.routes').then((m) => m.settingsRoutes) },
+      { path: '', loadChildren: () => import('./library/library.routes').then((m) => m.libraryRoutes) },
+    ],
   },
   { path: '**', redirectTo: 'dashboard' },
 ];

@@ -20,4 +20,14 @@ export class AuthApi {
   register(credentials: Credentials): Observable<AuthResult> {
     return this.http.post<AuthResult>('/api/auth/register', credentials);
   }
+
+  /** A new access token for the session's HttpOnly refresh cookie (which rotates). */
+  refresh(): Observable<AuthResult> {
+    return this.http.post<AuthResult>('/api/auth/refresh', {});
+  }
+
+  /** Revokes the session's refresh token. */
+  logout(): Observable<unknown> {
+    return this.http.post('/api/auth/logout', {});
+  }
 }

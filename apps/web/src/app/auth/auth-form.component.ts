@@ -34,6 +34,8 @@ export class AuthFormComponent implements OnInit {
   readonly error = input<string | null>(null);
   /** While set (e.g. during a 429 wait) the form cannot be sent. */
   readonly disabledReason = input<string | null>(null);
+  /** Filled in at the start (the email of a session that ended). */
+  readonly initialEmail = input<string | null>(null);
   readonly submitted = output<Credentials>();
 
   readonly form = inject(NonNullableFormBuilder).group({
@@ -67,6 +69,8 @@ export class AuthFormComponent implements OnInit {
   });
 
   ngOnInit(): void {
+    const email = this.initialEmail();
+    if (email) this.form.controls.email.setValue(email);
     if (this.mode() === 'register') {
       this.form.controls.password.addValidators([Validators.minLength(PASSWORD_MIN_LENGTH), maxUtf8Bytes(PASSWORD_MAX_BYTES)]);
       this.form.controls.password.updateValueAndValidity({ emitEvent: false });

@@ -62,6 +62,9 @@ describe('authInterceptor', () => {
         { status: 401, statusText: 'Unauthorized' },
       );
     await new Promise((resolve) => setTimeout(resolve));
+    // One renewal is tried first; this server has none.
+    backend.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush('Not Found', { status: 404, statusText: 'Not Found' });
+    await new Promise((resolve) => setTimeout(resolve));
 
     expect(status).toBe(401);
     expect(auth.isSignedIn()).toBe(false);
@@ -90,5 +93,25 @@ describe('authInterceptor', () => {
     stale.flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
 
     expect(auth.token()).toBe('new');
+  });
+
+  it('on a 401 renews the token once with the refresh cookie and sends the request again', async () => {
+    storeSession('token-1');
+    const auth = TestBed.inject(AuthService);
+    let answer: unknown = null;
+    http.get('/api/jobs').subscribe((body) => (answer = body));
+    backend
+      .expectOne('/api/jobs')
+      .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
+    await new Promise((resolve) => setTimeout(resolve));
+    const refresh = backend.expectOne({ method: 'POST', url: '/api/auth/refresh' });
+    expect(refresh.request.headers.has('Authorization')).toBe(false);
+    refresh.flush({ accessToken: 'token-2', expiresIn: 3600, user: TEST_USER });
+    await new Promise((resolve) => setTimeout(resolve));
+    const again = backend.expectOne('/api/jobs');
+    expect(again.request.headers.get('Authorization')).toBe('Bearer token-2');
+    again.flush({ items: [], nextCursor: null });
+    expect(answer).toEqual({ items: [], nextCursor: null });
+    expect(auth.token()).toBe('token-2');
   });
 });

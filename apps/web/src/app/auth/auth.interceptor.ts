@@ -1,6 +1,6 @@
 import { HttpErrorResponse, HttpInterceptorFn } from '@angular/common/http';
 import { inject } from '@angular/core';
-import { catchError, throwError } from 'rxjs';
+import { catchError, switchMap, throwError } from 'rxjs';
 import { AuthService } from './auth.service';
 
 /** Only the app's own API gets the token; signed thumbnail URLs and other origins never do. */
@@ -8,20 +8,33 @@ function isApiRequest(url: string): boolean {
   return url === '/api' || url.startsWith('/api/');
 }
 
+/** Sign-in, registration and renewal carry no access token and are not renewed themselves. */
+function isSessionRequest(url: string): boolean {
+  return /^\/api\/auth\/(login|register|refresh|logout)$/.test(url);
+}
+
 /**
  * Adds `Authorization: Bearer <token>` to API requests. A 401 on a request that carried the
- * current token means the session is over: sign out and go to /login with a way back.
- * (A 401 from /api/auth/login carries no token; it is a wrong password, shown by the form.)
+ * current token means the token is no longer good: it is renewed once with the refresh cookie and
+ * the request sent again; when that fails the session is over: sign out and go to /login with a
+ * way back. (A 401 from /api/auth/login carries no token; it is a wrong password, shown by the form.)
  */
 export const authInterceptor: HttpInterceptorFn = (req, next) => {
   const auth = inject(AuthService);
   const token = auth.token();
-  if (!token || !isApiRequest(req.url)) return next(req);
+  if (!token || !isApiRequest(req.url) || isSessionRequest(req.url)) return next(req);
   return next(req.clone({ setHeaders: { Authorization: `Bearer ${token}` } })).pipe(
     catchError((error: unknown) => {
       // Only when the token is still the one that failed: a late 401 must not end a newer session.
-      if (error instanceof HttpErrorResponse && error.status === 401 && auth.token() === token) auth.signOut('expired');
-      return throwError(() => error);
+      if (!(error instanceof HttpErrorResponse) || error.status !== 401 || auth.token() !== token) return throwError(() => error);
+      return auth.refresh().pipe(
+        switchMap((renewed) => {
+          const fresh = auth.token();
+          if (renewed && fresh && fresh !== token) return next(req.clone({ setHeaders: { Authorization: `Bearer ${fresh}` } }));
+          if (auth.token() === token) auth.signOut('expired');
+          return throwError(() => error);
+        }),
+      );
     }),
   );
 };

@@ -6,7 +6,7 @@ import type { AuthResult } from '@app/shared';
 import { BLANK_ROUTES } from '../../testing/routes';
 import { AuthService } from './auth.service';
 import { sessionFromAuthResult } from './session';
-import { SESSION_STORAGE_KEY } from './session-persistence';
+import { EMAIL_STORAGE_KEY, SESSION_STORAGE_KEY } from './session-persistence';
 
 const NOW = Date.UTC(2025, 0, 1, 12);
 
@@ -88,7 +88,10 @@ describe('AuthService', () => {
     await signIn(auth, authResult(60));
     await router.navigateByUrl('/dashboard');
 
-    await jest.advanceTimersByTimeAsync(59_000);
+    // A fifth of its life before the end, a renewal is tried; this server has none.
+    await jest.advanceTimersByTimeAsync(48_000);
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush('Not Found', { status: 404, statusText: 'Not Found' });
+    await jest.advanceTimersByTimeAsync(11_000);
     expect(auth.isSignedIn()).toBe(true);
 
     await jest.advanceTimersByTimeAsync(1_000);
@@ -110,7 +113,10 @@ describe('AuthService', () => {
     await signIn(auth);
     await router.navigateByUrl('/dashboard');
     auth.signOut();
+    // The server is told to revoke the refresh token (and forgets the session either way).
+    http.expectOne({ method: 'POST', url: '/api/auth/logout' }).flush(null, { status: 204, statusText: 'No Content' });
     await jest.advanceTimersByTimeAsync(0);
+    expect(localStorage.getItem(EMAIL_STORAGE_KEY)).toBeNull();
     expect(auth.isSignedIn()).toBe(false);
     expect(localStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
     expect(router.url).toBe('/login');
@@ -125,5 +131,46 @@ describe('AuthService', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(auth.isSignedIn()).toBe(false);
     expect(router.url).toBe('/login');
+  });
+
+  it('renews the token before it expires, so an active user stays signed in', async () => {
+    const auth = TestBed.inject(AuthService);
+    await signIn(auth, authResult(3600, 'first'));
+    await jest.advanceTimersByTimeAsync(3600_000 - 60_000);
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush(authResult(3600, 'second'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(auth.token()).toBe('second');
+    await jest.advanceTimersByTimeAsync(3600_000 - 60_000);
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush(authResult(3600, 'third'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(auth.token()).toBe('third');
+    expect(JSON.parse(localStorage.getItem(SESSION_STORAGE_KEY) ?? 'null')).toMatchObject({ token: 'third' });
+  });
+
+  it('when the renewal is refused, the session lasts until its token expires, and the email is kept', async () => {
+    const auth = TestBed.inject(AuthService);
+    await signIn(auth, authResult(600));
+    await router.navigateByUrl('/dashboard');
+    await jest.advanceTimersByTimeAsync(540_000);
+    http
+      .expectOne({ method: 'POST', url: '/api/auth/refresh' })
+      .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
+    await jest.advanceTimersByTimeAsync(59_000);
+    expect(auth.isSignedIn()).toBe(true);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(auth.isSignedIn()).toBe(false);
+    expect(router.url).toBe('/login?reason=expired&returnUrl=%2Fdashboard');
+    expect(auth.rememberedEmail()).toBe('ada@example.com');
+  });
+
+  it('a tab that finds a fresher session stored by another tab takes it instead of renewing', async () => {
+    const auth = TestBed.inject(AuthService);
+    await signIn(auth, authResult(3600, 'mine'));
+    localStorage.setItem(SESSION_STORAGE_KEY, JSON.stringify(sessionFromAuthResult(authResult(3600, 'other-tab'), NOW + 1000)));
+    let renewed: boolean | null = null;
+    auth.refresh().subscribe((value) => (renewed = value));
+    await jest.advanceTimersByTimeAsync(0);
+    http.expectNone('/api/auth/refresh');
+    expect([renewed, auth.token()]).toEqual([true, 'other-tab']);
   });
 });

@@ -1,8 +1,9 @@
-import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { AuthCardComponent } from './auth-card.component';
 import { AuthFormComponent } from './auth-form.component';
 import { createAuthSubmission } from './auth-submission';
+import { AuthService } from './auth.service';
 
 /** /login: email and password; on success back to where the user came from (or the dashboard). */
 @Component({
@@ -19,6 +20,7 @@ import { createAuthSubmission } from './auth-submission';
         [pending]="submission.pending()"
         [error]="submission.error()"
         [disabledReason]="submission.countdown.message()"
+        [initialEmail]="email()"
         (submitted)="submission.submit($event)"
       />
       <p footer>
@@ -44,6 +46,9 @@ export class LoginPageComponent {
 
   readonly submission = createAuthSubmission('login', this.returnUrl);
 
+  private readonly auth = inject(AuthService);
+  /** After a session ended: its email, so only the password is left to type. */
+  readonly email = computed(() => (this.reason() === 'expired' ? this.auth.rememberedEmail() : null));
   readonly notice = computed(() => (this.reason() === 'expired' ? 'Your session has ended. Sign in again to continue.' : null));
   readonly linkParams = computed(() => (this.returnUrl() ? { returnUrl: this.returnUrl() } : {}));
 }

@@ -3,6 +3,8 @@ import { EMPTY, filter, fromEvent, map, Observable } from 'rxjs';
 import { isSession, isSessionExpired, Session } from './session';
 
 export const SESSION_STORAGE_KEY = 'thumbs.session';
+/** The email of the last session, kept after it expires so signing in again is one field shorter. */
+export const EMAIL_STORAGE_KEY = 'thumbs.email';
 
 /**
  * Keeps the session in localStorage so a reload stays signed in until the token expires.
@@ -33,8 +35,26 @@ export class SessionPersistence {
   write(session: Session): void {
     try {
       this.storage()?.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
+      this.storage()?.setItem(EMAIL_STORAGE_KEY, session.user.email);
     } catch {
       // Quota or privacy mode: the session still lives in memory for this tab.
+    }
+  }
+
+  /** The email of the last session that ended without a sign-out (null after one). */
+  rememberedEmail(): string | null {
+    try {
+      return this.storage()?.getItem(EMAIL_STORAGE_KEY) || null;
+    } catch {
+      return null;
+    }
+  }
+
+  forgetEmail(): void {
+    try {
+      this.storage()?.removeItem(EMAIL_STORAGE_KEY);
+    } catch {
+      // Nothing stored.
     }
   }
 

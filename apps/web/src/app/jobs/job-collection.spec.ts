@@ -2,6 +2,7 @@ import type { JobView } from '@app/shared';
 import fc from 'fast-check';
 import { aJob, aPage, at, jobListArb } from '../../testing/jobs';
 import { JobMap, mergeFirstPage, newestFirst, removeJob, upsertJobs } from './job-collection';
+import { DEFAULT_QUERY } from './job-query';
 
 const mapOf = (...jobs: JobView[]): JobMap => new Map(jobs.map((job) => [job.id, job]));
 
@@ -58,25 +59,29 @@ describe('mergeFirstPage', () => {
   it('a new listing: the page, plus jobs newer than it, minus jobs older than it', () => {
     const uploadedMeanwhile = aJob({ id: 'job-6', createdAt: at(6000), updatedAt: at(6000) });
     const jobs = mapOf(uploadedMeanwhile, j1);
-    const merged = mergeFirstPage(jobs, aPage([j4, j3], 'cursor'), { filter: null, heldBefore: new Set([j1.id]), dropOlder: true });
+    const merged = mergeFirstPage(jobs, aPage([j4, j3], 'cursor'), { query: DEFAULT_QUERY, heldBefore: new Set([j1.id]), dropOlder: true });
     expect([...merged.values()].sort(newestFirst).map((job) => job.id)).toEqual(['job-6', 'job-4', 'job-3']);
   });
 
   it('a resync: keeps older pages, forgets jobs deleted within the range the page covers', () => {
     const jobs = mapOf(j5, j4, j3, j2, j1);
-    const merged = mergeFirstPage(jobs, aPage([j5, j3], 'cursor'), { filter: null, heldBefore: new Set(jobs.keys()), dropOlder: false });
+    const merged = mergeFirstPage(jobs, aPage([j5, j3], 'cursor'), {
+      query: DEFAULT_QUERY,
+      heldBefore: new Set(jobs.keys()),
+      dropOlder: false,
+    });
     expect([...merged.keys()].sort()).toEqual(['job-1', 'job-2', 'job-3', 'job-5']);
   });
 
   it('the last page covers everything: all missing jobs are gone', () => {
     const jobs = mapOf(j5, j4, j1);
-    const merged = mergeFirstPage(jobs, aPage([j5]), { filter: null, heldBefore: new Set(jobs.keys()), dropOlder: false });
+    const merged = mergeFirstPage(jobs, aPage([j5]), { query: DEFAULT_QUERY, heldBefore: new Set(jobs.keys()), dropOlder: false });
     expect([...merged.keys()]).toEqual(['job-5']);
   });
 
   it('does not forget a job that arrived after the request went out', () => {
     const fresh = aJob({ id: 'job-9', createdAt: at(500), updatedAt: at(500) });
-    const merged = mergeFirstPage(mapOf(fresh), aPage([]), { filter: null, heldBefore: new Set(), dropOlder: false });
+    const merged = mergeFirstPage(mapOf(fresh), aPage([]), { query: DEFAULT_QUERY, heldBefore: new Set(), dropOlder: false });
     expect(merged.has('job-9')).toBe(true);
   });
 
@@ -84,7 +89,11 @@ describe('mergeFirstPage', () => {
     const failed = { ...j4, status: 'failed' as const };
     const completed = { ...j3, status: 'completed' as const };
     const jobs = mapOf(failed, completed);
-    const merged = mergeFirstPage(jobs, aPage([]), { filter: 'failed', heldBefore: new Set(jobs.keys()), dropOlder: false });
+    const merged = mergeFirstPage(jobs, aPage([]), {
+      query: { ...DEFAULT_QUERY, status: 'failed' },
+      heldBefore: new Set(jobs.keys()),
+      dropOlder: false,
+    });
     expect([...merged.keys()]).toEqual([completed.id]);
   });
 });

@@ -1,19 +1,12 @@
-import type { JobPage, JobStatus, JobView } from '@app/shared';
+import type { JobPage, JobView } from '@app/shared';
 import { changedAt } from './job-events';
+import { compareJobs, JobQuery, matchesQuery } from './job-query';
 
 /** Jobs by id; every change makes a new map so signals see it. */
 export type JobMap = ReadonlyMap<string, JobView>;
 
 /** Newest first, like `GET /api/jobs` (ids are time-ordered UUIDv7, so they break ties the same way). */
-export function newestFirst(a: JobView, b: JobView): number {
-  const byCreation = Date.parse(b.createdAt) - Date.parse(a.createdAt);
-  if (byCreation !== 0) return byCreation;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
-
-export function matchesFilter(job: JobView, status: JobStatus | null): boolean {
-  return status === null || job.status === status;
-}
+export const newestFirst = compareJobs('newest');
 
 /**
  * Adds jobs read from the API. A copy that is older than the one held (a live event got there
@@ -39,8 +32,8 @@ export function removeJob(jobs: JobMap, id: string): JobMap {
 }
 
 export interface FirstPageMerge {
-  /** The status the page was read with (null: all). */
-  filter: JobStatus | null;
+  /** What the page was read with (filters and order). */
+  query: JobQuery;
   /** Ids held when the request went out: only those can be judged missing from the answer. */
   heldBefore: ReadonlySet<string>;
   /** Also forget jobs older than the page (a new listing); otherwise keep them (a resync). */
@@ -49,19 +42,21 @@ export interface FirstPageMerge {
 
 /**
  * Merges a freshly read first page. The page is the truth for the range it covers (all of it when
- * there is no next page, else down to its oldest item): a job that matched the filter, was held
- * before the request and is not in that range any more has been deleted or has left the filter.
+ * there is no next page, else down to its last item in the list's order): a job that matched the
+ * query, was held before the request and is not in that range any more has been deleted or has
+ * left the query.
  */
 export function mergeFirstPage(jobs: JobMap, page: JobPage, options: FirstPageMerge): JobMap {
   const merged = upsertJobs(jobs, page.items);
   const inPage = new Set(page.items.map((job) => job.id));
-  const oldest =
-    page.nextCursor === null ? null : page.items.reduce<JobView | null>((min, job) => (min && newestFirst(min, job) > 0 ? min : job), null);
-  const covers = (job: JobView) => oldest === null || newestFirst(job, oldest) <= 0;
+  const order = compareJobs(options.query.sort);
+  const last =
+    page.nextCursor === null ? null : page.items.reduce<JobView | null>((max, job) => (max && order(max, job) > 0 ? max : job), null);
+  const covers = (job: JobView) => last === null || order(job, last) <= 0;
   let next: Map<string, JobView> | null = null;
   for (const job of merged.values()) {
     if (inPage.has(job.id)) continue;
-    const gone = covers(job) && options.heldBefore.has(job.id) && matchesFilter(job, options.filter);
+    const gone = covers(job) && options.heldBefore.has(job.id) && matchesQuery(job, options.query);
     const beyond = !covers(job) && options.dropOlder;
     if (!gone && !beyond) continue;
     next ??= new Map(merged);

@@ -40,7 +40,11 @@ describe('JobRowComponent', () => {
       return ['download-link', 'retry-button', 'delete-button'].filter((id) => queryTestId(row, id) !== null);
     };
     expect(links(aJob({ status: 'completed' }))).toEqual(['download-link', 'delete-button']);
-    expect(links(aJob({ status: 'failed' }))).toEqual(['retry-button', 'delete-button']);
+    expect(links(aJob({ status: 'failed', errorCode: 'timeout', retryable: true }))).toEqual(['retry-button', 'delete-button']);
+    // A failure a retry cannot fix: no retry, and the row says what to do instead.
+    const truncated = aJob({ status: 'failed', errorCode: 'truncated', retryable: false });
+    expect(links(truncated)).toEqual(['delete-button']);
+    expect(byTestId(show(truncated), 'job-error').getAttribute('title')).toMatch(/upload the complete file again/);
     expect(links(aJob({ status: 'processing' }))).toEqual(['delete-button']);
   });
 
@@ -56,12 +60,12 @@ describe('JobRowComponent', () => {
     const events: string[] = [];
     fixture.componentInstance.retry.subscribe(() => events.push('retry'));
     fixture.componentInstance.remove.subscribe(() => events.push('remove'));
-    const row = show(aJob({ status: 'failed' }));
+    const row = show(aJob({ status: 'failed', errorCode: 'timeout', retryable: true }));
     byTestId<HTMLButtonElement>(row, 'retry-button').click();
     byTestId<HTMLButtonElement>(row, 'delete-button').click();
     expect(events).toEqual(['retry', 'remove']);
 
-    show(aJob({ status: 'failed' }), true);
+    show(aJob({ status: 'failed', errorCode: 'timeout', retryable: true }), true);
     expect(byTestId<HTMLButtonElement>(row, 'retry-button').disabled).toBe(true);
     expect(byTestId<HTMLButtonElement>(row, 'delete-button').disabled).toBe(true);
     expect(row.getAttribute('aria-busy')).toBe('true');
@@ -117,7 +121,7 @@ describe('JobRowComponent', () => {
           const row = show({ ...job, errorMessage: message });
           const error = byTestId(row, 'job-error');
           expect(error.textContent).toBe(message.trim());
-          expect(queryTestId(row, 'retry-button')).not.toBeNull();
+          expect(queryTestId(row, 'retry-button') !== null).toBe(job.retryable);
         }),
         { numRuns: 100 },
       );

@@ -2,6 +2,8 @@ import { ChangeDetectionStrategy, Component, computed, input, output } from '@an
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
 import type { JobView } from '@app/shared';
+import { jobMedia, thumbnailSrcset } from './job-media';
+import { thumbhashBackground } from './thumbhash-placeholder';
 
 /**
  * The thumbnail of a completed job (its signed URL works in an <img>), otherwise a placeholder
@@ -11,11 +13,13 @@ import type { JobView } from '@app/shared';
   selector: 'app-job-thumbnail',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [MatIconModule, MatProgressSpinnerModule],
+  host: { '[style.background-image]': 'placeholder()' },
   template: `
     @if (src(); as url) {
       <img
         data-testid="thumbnail"
         [src]="url"
+        [attr.srcset]="srcset()"
         [alt]="alt()"
         width="128"
         height="128"
@@ -42,6 +46,7 @@ import type { JobView } from '@app/shared';
       border-radius: var(--mat-sys-corner-medium);
       overflow: hidden;
       background: var(--mat-sys-surface-container-high);
+      background-size: cover;
     }
     img {
       display: block;
@@ -67,7 +72,10 @@ export class JobThumbnailComponent {
   /** The image did not load (e.g. its signed URL expired). */
   readonly failed = output<void>();
 
-  readonly src = computed(() => (this.job().status === 'completed' ? this.job().thumbnailUrl : null));
+  private readonly media = computed(() => jobMedia(this.job()));
+  readonly src = computed(() => this.media().thumbnailUrl);
+  readonly srcset = computed(() => thumbnailSrcset(this.media()));
+  readonly placeholder = computed(() => thumbhashBackground(this.media().thumbhash));
   readonly alt = computed(() => `Thumbnail of ${this.job().originalFilename}`);
   readonly processing = computed(() => this.job().status === 'processing');
   readonly placeholderIcon = computed(() => (this.job().fileType === 'video' ? 'movie' : 'image'));

@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { FakeJobSocket, provideFakeJobSocket } from '../../testing/fake-job-socket';
 import { aJob, anEvent, aPage, at, statusArb } from '../../testing/jobs';
 import { changedAt } from './job-events';
-import { JobsStore, UNKNOWN_JOB_GRACE_MS } from './jobs.store';
+import { BulkResult, JobStats } from './jobs-api.service';
+import { JobsStore, STATS_REFRESH_MS, UNKNOWN_JOB_GRACE_MS } from './jobs.store';
+import { allFeatures, firstFeatures } from '../../testing/features';
+import { provideFeatureSet } from '../http/server-features';
 
 const T = (ms: number) => Date.UTC(2025, 0, 1) + ms;
 
@@ -16,7 +19,9 @@ describe('JobsStore', () => {
   let store: JobsStore;
 
   function setUp(): void {
-    TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), JobsStore] });
+    TestBed.configureTestingModule({
+      providers: [provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideFeatureSet(), JobsStore],
+    });
     http = TestBed.inject(HttpTestingController);
     socket = TestBed.inject(FakeJobSocket);
     store = TestBed.inject(JobsStore);
@@ -207,7 +212,9 @@ describe('JobsStore', () => {
     it('does not read again for the connection it started with', () => {
       socket.setState('connected');
       TestBed.resetTestingModule();
-      TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), JobsStore] });
+      TestBed.configureTestingModule({
+        providers: [provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideFeatureSet(), JobsStore],
+      });
       const fresh = TestBed.inject(FakeJobSocket);
       fresh.setState('connected');
       TestBed.inject(JobsStore);
@@ -351,6 +358,213 @@ describe('JobsStore', () => {
           ],
         },
       );
+    });
+  });
+
+  describe("with the contract's additions (stats, search, sort, type, trash, bulk)", () => {
+    const stats = (overrides: Partial<JobStats> = {}): JobStats => ({
+      total: 1234,
+      byStatus: { pending: 0, queued: 3, processing: 1, completed: 1200, failed: 30 },
+      byType: { image: 1100, video: 134 },
+      bytes: 5_000_000,
+      quotaBytes: null,
+      trashed: 7,
+      ...overrides,
+    });
+
+    function setUpWith(features = allFeatures()): void {
+      jest.useFakeTimers();
+      TestBed.configureTestingModule({
+        providers: [provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideFeatureSet(features), JobsStore],
+      });
+      http = TestBed.inject(HttpTestingController);
+      socket = TestBed.inject(FakeJobSocket);
+      store = TestBed.inject(JobsStore);
+    }
+
+    const statsRequest = () => http.expectOne({ method: 'GET', url: '/api/jobs/stats' });
+    const anyList = () => http.expectOne((req) => req.url === '/api/jobs');
+
+    it('sends search, type, sort and trash to the API, and applies them to what it holds', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      anyList().flush(
+        aPage([
+          aJob({ id: 'v', originalFilename: 'Beach.mp4', fileType: 'video', fileSize: 9 }),
+          aJob({ id: 'i', originalFilename: 'beach.jpg', fileType: 'image', fileSize: 5 }),
+          aJob({ id: 'x', originalFilename: 'city.jpg', fileType: 'image', fileSize: 7 }),
+        ]),
+      );
+      store.setQuery({ q: 'BEACH', sort: 'size', type: 'image' });
+      expect(ids()).toEqual(['i']); // at once, from what is held
+      const request = anyList();
+      expect(request.request.params.keys().sort()).toEqual(['limit', 'q', 'sort', 'type']);
+      expect([request.request.params.get('q'), request.request.params.get('sort'), request.request.params.get('type')]).toEqual([
+        'BEACH',
+        'size',
+        'image',
+      ]);
+      request.flush(aPage([aJob({ id: 'i', originalFilename: 'beach.jpg', fileType: 'image', fileSize: 5 })]));
+      store.setQuery({ q: 'BEACH', sort: 'size', type: 'image' }); // the same: no new read
+      http.expectNone((req) => req.url === '/api/jobs');
+    });
+
+    it('reads the counts, and again (at most every STATS_REFRESH_MS) as jobs change', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      const job = aJob({ id: 'j', status: 'queued', updatedAt: at(0) });
+      anyList().flush(aPage([job], 'more'));
+      expect(store.total()).toBe(1234);
+      socket.emit(anEvent(job, 'processing', T(1)));
+      socket.emit(anEvent(job, 'completed', T(2)));
+      http.expectNone('/api/jobs/stats');
+      jest.advanceTimersByTime(STATS_REFRESH_MS);
+      statsRequest().flush(stats({ total: 1235 }));
+      expect(store.total()).toBe(1235);
+      store.setFilter('failed');
+      expect(store.total()).toBe(30);
+      anyList().flush(aPage([]));
+      store.setQuery({ status: null, type: 'video' });
+      expect(store.total()).toBe(134);
+      store.setQuery({ q: 'x' });
+      expect(store.total()).toBeNull(); // the counts cannot say
+      jest.advanceTimersByTime(STATS_REFRESH_MS);
+      for (const request of http.match((req) => req.url === '/api/jobs' || req.url === '/api/jobs/stats')) {
+        if (!request.cancelled) request.flush(request.request.url === '/api/jobs' ? aPage([]) : stats());
+      }
+    });
+
+    it('has no counts where the server has no stats, and never asks for them', () => {
+      setUpWith(firstFeatures());
+      anyList().flush(aPage([aJob()]));
+      jest.advanceTimersByTime(STATS_REFRESH_MS * 2);
+      http.expectNone('/api/jobs/stats');
+      expect(store.total()).toBeNull();
+    });
+
+    it('acts on many jobs with one bulk request per 500, and the jobs held follow', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      const jobs = Array.from({ length: 501 }, (_, i) => aJob({ id: `b${String(i).padStart(3, '0')}`, status: 'failed' }));
+      anyList().flush(aPage(jobs));
+      const results: BulkResult[] = [];
+      store
+        .bulk(
+          'delete',
+          jobs.map((job) => job.id),
+        )
+        .subscribe((result) => results.push(result));
+      expect(store.busyIds().size).toBe(501);
+      const first = http.expectOne({ method: 'POST', url: '/api/jobs/bulk' });
+      expect(first.request.body).toEqual({ action: 'delete', ids: jobs.slice(0, 500).map((job) => job.id) });
+      first.flush({ done: jobs.slice(0, 499).map((job) => job.id), skipped: [{ id: 'b499', reason: 'not_found' }] });
+      const second = http.expectOne({ method: 'POST', url: '/api/jobs/bulk' });
+      expect(second.request.body).toEqual({ action: 'delete', ids: ['b500'] });
+      second.flush({ done: ['b500'], skipped: [] });
+      expect(results).toEqual([
+        { done: [...jobs.slice(0, 499), jobs[500]].map((job) => job.id), skipped: [{ id: 'b499', reason: 'not_found' }] },
+      ]);
+      expect(ids()).toEqual([]);
+      expect(store.busyIds().size).toBe(0);
+      // Late events for deleted jobs do not bring them back.
+      socket.emit(anEvent(jobs[0], 'queued', T(10_000)));
+      jest.advanceTimersByTime(UNKNOWN_JOB_GRACE_MS);
+      expect(ids()).toEqual([]);
+    });
+
+    it('falls back to one request per job where the server has no bulk route, and says which were skipped', () => {
+      setUpWith(firstFeatures());
+      const jobs = ['r1', 'r2', 'r3'].map((id) => aJob({ id, status: 'failed', updatedAt: at(0) }));
+      anyList().flush(aPage(jobs));
+      let result: BulkResult | undefined;
+      store.bulk('retry', ['r1', 'r2', 'r3']).subscribe((value) => (result = value));
+      const requests = http.match((req) => req.method === 'POST' && /\/retry$/.test(req.url));
+      expect(requests.map((request) => request.request.url)).toEqual(['/api/jobs/r1/retry', '/api/jobs/r2/retry', '/api/jobs/r3/retry']);
+      requests[0].flush({ ...jobs[0], status: 'queued', updatedAt: at(5) }, { status: 202, statusText: 'Accepted' });
+      requests[1].flush({ statusCode: 409, error: 'Conflict', message: 'The job is not failed' }, { status: 409, statusText: 'Conflict' });
+      requests[2].flush(notFound, { status: 404, statusText: 'Not Found' });
+      expect(result).toEqual({
+        done: ['r1'],
+        skipped: [
+          { id: 'r2', reason: 'conflict' },
+          { id: 'r3', reason: 'not_found' },
+        ],
+      });
+      expect(store.jobs().map((job) => [job.id, job.status])).toEqual([
+        ['r2', 'failed'],
+        ['r1', 'queued'],
+      ]);
+    });
+
+    it('restores from the trash: the jobs leave the trash list', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      anyList().flush(aPage([]));
+      store.setQuery({ trashed: true });
+      const trashed = aJob({ id: 't1', status: 'completed', deletedAt: at(9) });
+      const request = anyList();
+      expect(request.request.params.get('trashed')).toBe('true');
+      request.flush(aPage([trashed]));
+      expect(ids()).toEqual(['t1']);
+      expect(store.total()).toBe(7);
+      store.bulk('restore', ['t1']).subscribe();
+      http.expectOne({ method: 'POST', url: '/api/jobs/bulk' }).flush({ done: ['t1'], skipped: [] });
+      expect(ids()).toEqual([]);
+    });
+
+    it('deletes from the trash for good, one permanent delete each', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      anyList().flush(aPage([]));
+      store.setQuery({ trashed: true });
+      anyList().flush(aPage([aJob({ id: 'gone1', deletedAt: at(1) })]));
+      store.deleteForever(['gone1']).subscribe();
+      const request = http.expectOne((req) => req.method === 'DELETE' && req.url === '/api/jobs/gone1');
+      expect(request.request.params.get('permanent')).toBe('true');
+      request.flush(null, { status: 204, statusText: 'No Content' });
+      expect(ids()).toEqual([]);
+    });
+
+    it('brings an undone delete back to the library', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      const job = aJob({ id: 'undo', status: 'completed' });
+      anyList().flush(aPage([job]));
+      store.delete('undo').subscribe();
+      http.expectOne({ method: 'DELETE', url: '/api/jobs/undo' }).flush(null, { status: 204, statusText: 'No Content' });
+      expect(ids()).toEqual([]);
+      store.bulk('restore', ['undo']).subscribe();
+      http.expectOne({ method: 'POST', url: '/api/jobs/bulk' }).flush({ done: ['undo'], skipped: [] });
+      jobRequest('undo').flush(job);
+      expect(ids()).toEqual(['undo']);
+    });
+
+    it('reads a job that finished again where the server makes renditions (its event does not carry them)', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      const done = aJob({ id: 'done', status: 'completed', thumbnail2xUrl: '/t2x', thumbhash: 'abc' });
+      const job = aJob({ id: 'r', status: 'processing', updatedAt: at(0) });
+      anyList().flush(aPage([job, done]));
+      socket.emit(anEvent(job, 'completed', T(5)));
+      jobRequest('r').flush({ ...job, status: 'completed', updatedAt: at(5), thumbnailUrl: '/t', previewUrl: '/p' });
+      expect(held('r')?.previewUrl).toBe('/p');
+      // A failure's event carries its code: nothing to read.
+      const other = aJob({ id: 'f', status: 'processing', updatedAt: at(0) });
+      store.addJobs([other]);
+      socket.emit(anEvent(other, 'failed', T(6), { errorCode: 'truncated', errorMessage: 'Cut short.' }));
+      expect(held('f')).toMatchObject({ status: 'failed', errorCode: 'truncated', retryable: false });
+      http.expectNone('/api/jobs/f');
+    });
+
+    it('reads a deep-linked job it does not hold', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      anyList().flush(aPage([]));
+      store.ensure('deep');
+      jobRequest('deep').flush(aJob({ id: 'deep' }));
+      expect(store.job('deep')?.id).toBe('deep');
+      store.ensure('deep');
+      http.expectNone('/api/jobs/deep');
     });
   });
 });

@@ -1,35 +1,52 @@
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { isTerminalStatus, JobStatus, JobStatusEvent, JobView } from '@app/shared';
+import { isTerminalStatus, JobPage, JobStatus, JobStatusEvent, JobView } from '@app/shared';
 import {
+  auditTime,
   catchError,
+  concatMap,
   distinctUntilChanged,
+  EMPTY,
+  expand,
   filter,
   finalize,
+  from,
   map,
   mergeMap,
   Observable,
   of,
+  reduce,
   skip,
+  startWith,
   Subject,
   Subscription,
+  switchMap,
+  take,
   tap,
   throwError,
   timer,
+  toArray,
 } from 'rxjs';
 import { describeApiError } from '../http/api-error';
+import { ServerFeatures } from '../http/server-features';
 import { JobSocket } from '../realtime/job-socket';
-import { JobMap, matchesFilter, mergeFirstPage, newestFirst, removeJob, upsertJobs } from './job-collection';
+import { JobMap, mergeFirstPage, removeJob, upsertJobs } from './job-collection';
 import { applyStatusEvent } from './job-events';
-import { JobsApi } from './jobs-api.service';
+import { hasRenditions } from './job-media';
+import { DEFAULT_QUERY, JobQuery, matchesQuery, sameQuery, sortJobs } from './job-query';
+import { BulkAction, BulkResult, JobsApi, JobStats, MAX_BULK_IDS } from './jobs-api.service';
 
 /**
  * How long an event for a job we do not know waits before we ask the API for that job: the upload
  * that created it usually answers within this time and makes the request unnecessary.
  */
 export const UNKNOWN_JOB_GRACE_MS = 400;
-/** Single-job reads at once (resync, unknown jobs). */
+/** Single-job reads (and single-job actions where the server has no bulk route) at once. */
 const FETCH_CONCURRENCY = 4;
+/** Counts are read again at most this often while jobs change. */
+export const STATS_REFRESH_MS = 1500;
+/** Jobs per page (the API's maximum: fewer round trips through a large library). */
+export const PAGE_SIZE = 200;
 
 type Phase = 'idle' | 'loading' | 'loading-more';
 
@@ -41,8 +58,11 @@ type Phase = 'idle' | 'loading' | 'loading-more';
  * - An event for a job we do not hold makes us read that job (after a short grace period).
  * - After every reconnection the first page and every job still in flight are read again, so what
  *   happened while offline reaches the screen.
- * - The status filter is applied by the API when reading pages and to the jobs held, so a job that
- *   changes status leaves or joins a filtered list as it happens.
+ * - The query (status, type, name, order; library or trash) is applied by the API when reading
+ *   pages and to the jobs held, so a job that changes status leaves or joins a filtered list as it
+ *   happens.
+ * - Counts come from `GET /api/jobs/stats` where the server has it, read again as jobs change.
+ * - Actions on many jobs use `POST /api/jobs/bulk` where the server has it, else one request each.
  *
  * Provided by the page that shows the jobs; it lives and dies with it.
  */
@@ -50,29 +70,42 @@ type Phase = 'idle' | 'loading' | 'loading-more';
 export class JobsStore {
   private readonly api = inject(JobsApi);
   private readonly socket = inject(JobSocket);
+  private readonly features = inject(ServerFeatures);
   private readonly destroyRef = inject(DestroyRef);
 
   private readonly entities = signal<JobMap>(new Map());
-  private readonly statusFilter = signal<JobStatus | null>(null);
+  private readonly currentQuery = signal<JobQuery>(DEFAULT_QUERY);
   private readonly cursor = signal<string | null>(null);
   private readonly phase = signal<Phase>('idle');
   private readonly loadError = signal<{ message: string; more: boolean } | null>(null);
   private readonly busy = signal<ReadonlySet<string>>(new Set());
   private readonly everLoaded = signal(false);
+  private readonly latestStats = signal<JobStats | null>(null);
+  private readonly goneIds = signal<ReadonlySet<string>>(new Set());
 
-  /** Jobs to show: those matching the filter, newest first. */
+  /** Jobs to show: those matching the query, in its order. */
   readonly jobs = computed(() => {
-    const status = this.statusFilter();
-    return [...this.entities().values()].filter((job) => matchesFilter(job, status)).sort(newestFirst);
+    const query = this.currentQuery();
+    return sortJobs(
+      [...this.entities().values()].filter((job) => matchesQuery(job, query)),
+      query.sort,
+    );
   });
-  readonly filter = this.statusFilter.asReadonly();
+  readonly query = this.currentQuery.asReadonly();
+  readonly filter = computed(() => this.currentQuery().status);
   readonly hasMore = computed(() => this.cursor() !== null);
   readonly loading = computed(() => this.phase() === 'loading');
   readonly loadingMore = computed(() => this.phase() === 'loading-more');
   readonly loaded = this.everLoaded.asReadonly();
   readonly error = computed(() => this.loadError()?.message ?? null);
-  /** Jobs with a retry or delete under way. */
+  /** Jobs with a retry, delete or restore under way. */
   readonly busyIds = this.busy.asReadonly();
+  /** Counts from the server, or null where it has no stats (or they are not in yet). */
+  readonly stats = this.latestStats.asReadonly();
+  /** Jobs found deleted or missing (a deep link to one shows that it is gone). */
+  readonly gone = this.goneIds.asReadonly();
+  /** How many jobs the current query matches on the server, when the counts say. */
+  readonly total = computed(() => totalFor(this.latestStats(), this.currentQuery()));
 
   /** Ids deleted here: late events for them must not bring them back. */
   private readonly deleted = new Set<string>();
@@ -81,8 +114,11 @@ export class JobsStore {
   private readonly fetching = new Set<string>();
   private readonly unknownJob$ = new Subject<string>();
   private readonly fetch$ = new Subject<string>();
+  private readonly statsChanged$ = new Subject<void>();
   private readonly brokenThumbnails = new Set<string>();
   private pageLoad: Subscription | null = null;
+  /** This server makes renditions (a job has come with one): finished jobs are read again for theirs. */
+  private renditions = false;
 
   constructor() {
     this.socket.statusEvents$.pipe(takeUntilDestroyed()).subscribe((event) => this.onStatusEvent(event));
@@ -124,29 +160,46 @@ export class JobsStore {
         this.waiting.delete(id);
       });
 
+    // Counts, where the server keeps them: now, then again (at most every STATS_REFRESH_MS) as jobs change.
+    this.features.features$
+      .pipe(
+        take(1),
+        filter((features) => features.stats),
+        switchMap(() => this.statsChanged$.pipe(auditTime(STATS_REFRESH_MS), startWith(undefined))),
+        switchMap(() => this.api.stats().pipe(catchError(() => EMPTY))),
+        takeUntilDestroyed(),
+      )
+      .subscribe((stats) => this.latestStats.set(stats));
+
     this.reload();
   }
 
   /** Shows only jobs with this status (null: all) and reads them from the start. */
   setFilter(status: JobStatus | null): void {
-    if (status === this.statusFilter()) return;
-    this.statusFilter.set(status);
+    this.setQuery({ status });
+  }
+
+  /** Changes what the list shows and reads it from the start (nothing happens when nothing changes). */
+  setQuery(changes: Partial<JobQuery>): void {
+    const next = { ...this.currentQuery(), ...changes };
+    if (sameQuery(next, this.currentQuery())) return;
+    this.currentQuery.set(next);
     this.reload();
   }
 
   /** Reads the first page again (the list's "Refresh"). */
   reload(): void {
     this.pageLoad?.unsubscribe();
-    const status = this.statusFilter();
+    const query = this.currentQuery();
     const heldBefore = new Set(this.entities().keys());
     this.phase.set('loading');
     this.loadError.set(null);
     this.pageLoad = this.api
-      .list({ status })
+      .list({ ...query, limit: PAGE_SIZE })
       .pipe(takeUntilDestroyed(this.destroyRef))
       .subscribe({
         next: (page) => {
-          this.commit(mergeFirstPage(this.entities(), page, { filter: status, heldBefore, dropOlder: true }));
+          this.commit(mergeFirstPage(this.entities(), page, { query, heldBefore, dropOlder: true }));
           this.cursor.set(page.nextCursor);
           this.everLoaded.set(true);
           this.phase.set('idle');
@@ -156,16 +209,17 @@ export class JobsStore {
           this.loadError.set({ message: describeApiError(error).message, more: false });
         },
       });
+    this.statsChanged$.next();
   }
 
-  /** The next (older) page, when there is one and nothing else is loading. */
+  /** The next page, when there is one and nothing else is loading. */
   loadMore(): void {
     const cursor = this.cursor();
     if (cursor === null || this.phase() !== 'idle') return;
     this.phase.set('loading-more');
     this.loadError.set(null);
     this.pageLoad = this.api
-      .list({ status: this.statusFilter(), cursor })
+      .list({ ...this.currentQuery(), cursor, limit: PAGE_SIZE })
       .pipe(takeUntilDestroyed(this.destroyRef))
       .subscribe({
         next: (page) => {
@@ -186,14 +240,35 @@ export class JobsStore {
     else this.reload();
   }
 
+  /** Every id the current query matches on the server, read page by page (to empty the trash). */
+  allIds(): Observable<string[]> {
+    const query = this.currentQuery();
+    const page = (cursor: string | null): Observable<JobPage> => this.api.list({ ...query, cursor, limit: PAGE_SIZE });
+    return page(null).pipe(
+      expand((result) => (result.nextCursor ? page(result.nextCursor) : EMPTY)),
+      reduce<JobPage, string[]>((ids, result) => [...ids, ...result.items.map((job) => job.id)], []),
+    );
+  }
+
+  /** A held job, or undefined. */
+  job(id: string): JobView | undefined {
+    return this.entities().get(id);
+  }
+
+  /** Reads a job that is not held (a deep link to it), unless it was deleted here. */
+  ensure(id: string): void {
+    if (!this.entities().has(id)) this.fetch(id);
+  }
+
   /** Jobs created by an upload from this page. */
   addJobs(jobs: readonly JobView[]): void {
     this.commit(upsertJobs(this.entities(), jobs));
+    this.statsChanged$.next();
   }
 
   /** Queues a failed job again. The caller subscribes and reports errors. */
   retry(id: string): Observable<JobView> {
-    this.setBusy(id, true);
+    this.setBusy([id], true);
     return this.api.retry(id).pipe(
       tap((job) => this.commit(upsertJobs(this.entities(), [job]))),
       catchError((error: unknown) => {
@@ -202,17 +277,59 @@ export class JobsStore {
         if (status === 409) this.fetch(id);
         return throwError(() => error);
       }),
-      finalize(() => this.setBusy(id, false)),
+      finalize(() => {
+        this.setBusy([id], false);
+        this.statsChanged$.next();
+      }),
     );
   }
 
-  /** Deletes a job (already gone counts as done). The caller subscribes and reports errors. */
-  delete(id: string): Observable<void> {
-    this.setBusy(id, true);
-    return this.api.delete(id).pipe(
+  /**
+   * Deletes a job (already gone counts as done): to the trash where the server has one, else for
+   * good; `permanent` skips the trash. The caller subscribes and reports errors.
+   */
+  delete(id: string, permanent = false): Observable<void> {
+    this.setBusy([id], true);
+    return this.api.delete(id, permanent).pipe(
       catchError((error: unknown) => (describeApiError(error).status === 404 ? of(undefined) : throwError(() => error))),
       tap(() => this.forget(id)),
-      finalize(() => this.setBusy(id, false)),
+      finalize(() => {
+        this.setBusy([id], false);
+        this.statsChanged$.next();
+      }),
+    );
+  }
+
+  /**
+   * One action on many jobs: `POST /api/jobs/bulk` in chunks where the server has it, else one
+   * request per job (a few at a time). Ids that could not be acted on come back in `skipped`.
+   * The jobs held here follow: deleted ones leave, retried ones are read again, restored ones
+   * leave the trash or come back to the library.
+   */
+  bulk(action: BulkAction, ids: readonly string[]): Observable<BulkResult> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return of({ done: [], skipped: [] });
+    this.setBusy(unique, true);
+    const run = this.features.bulk() ? this.bulkRequests(action, unique) : this.singleRequests(action, unique);
+    return run.pipe(
+      tap((result) => this.afterBulk(action, result)),
+      finalize(() => {
+        this.setBusy(unique, false);
+        this.statsChanged$.next();
+      }),
+    );
+  }
+
+  /** Removes jobs and their files for good, skipping the trash (the trash's "Delete forever"); one request each. */
+  deleteForever(ids: readonly string[]): Observable<BulkResult> {
+    const unique = [...new Set(ids)];
+    this.setBusy(unique, true);
+    return this.singleRequests('delete', unique, true).pipe(
+      tap((result) => this.afterBulk('delete', result)),
+      finalize(() => {
+        this.setBusy(unique, false);
+        this.statsChanged$.next();
+      }),
     );
   }
 
@@ -223,6 +340,69 @@ export class JobsStore {
     this.fetch(job.id);
   }
 
+  private bulkRequests(action: BulkAction, ids: string[]): Observable<BulkResult> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += MAX_BULK_IDS) chunks.push(ids.slice(i, i + MAX_BULK_IDS));
+    return from(chunks).pipe(
+      concatMap((chunk) => this.api.bulk(action, chunk)),
+      reduce<BulkResult, BulkResult>(
+        (all, result) => ({ done: [...all.done, ...result.done], skipped: [...all.skipped, ...result.skipped] }),
+        {
+          done: [],
+          skipped: [],
+        },
+      ),
+    );
+  }
+
+  private singleRequests(action: BulkAction, ids: string[], permanent = false): Observable<BulkResult> {
+    const one = (id: string): Observable<unknown> =>
+      action === 'delete' ? this.api.delete(id, permanent) : action === 'retry' ? this.api.retry(id) : this.api.restore(id);
+    return from(ids).pipe(
+      mergeMap(
+        (id) =>
+          one(id).pipe(
+            map((answer) => ({ id, answer, reason: null as string | null })),
+            catchError((error: unknown) => {
+              const problem = describeApiError(error);
+              // Already gone is what a delete wanted.
+              if (problem.status === 404 && action === 'delete') return of({ id, answer: undefined, reason: null });
+              const reason = problem.status === 404 ? 'not_found' : problem.status === 409 ? 'conflict' : problem.message;
+              return of({ id, answer: undefined, reason });
+            }),
+          ),
+        FETCH_CONCURRENCY,
+      ),
+      tap(({ answer }) => {
+        if (isJob(answer)) this.commit(upsertJobs(this.entities(), [answer]));
+      }),
+      toArray(),
+      map((results) => ({
+        done: results.filter((result) => result.reason === null).map((result) => result.id),
+        skipped: results.flatMap((result) => (result.reason === null ? [] : [{ id: result.id, reason: result.reason }])),
+      })),
+    );
+  }
+
+  private afterBulk(action: BulkAction, result: BulkResult): void {
+    const inTrash = this.currentQuery().trashed;
+    for (const id of result.done) {
+      if (action === 'delete' || (action === 'restore' && inTrash)) this.forget(id);
+      else if (action === 'restore') {
+        // Back in the library (an undo): events for it count again.
+        this.deleted.delete(id);
+        this.goneIds.update((ids) => {
+          const next = new Set(ids);
+          next.delete(id);
+          return next;
+        });
+        if (!this.entities().has(id)) this.fetch(id);
+      }
+      // Retried jobs: their `queued` events follow.
+    }
+    for (const { id, reason } of result.skipped) if (reason === 'not_found') this.forget(id);
+  }
+
   private onStatusEvent(event: JobStatusEvent): void {
     if (this.deleted.has(event.jobId)) return;
     const held = this.entities().get(event.jobId);
@@ -230,13 +410,15 @@ export class JobsStore {
       this.applyEvent(held, event);
       return;
     }
+    // The trash shows no jobs that are still changing.
+    if (this.currentQuery().trashed) return;
     const pending = this.waiting.get(event.jobId);
     if (pending) {
       pending.push(event);
       return;
     }
     // A job we do not hold that would not be shown anyway: wait for an event that would.
-    const shown = this.statusFilter();
+    const shown = this.currentQuery().status;
     if (shown !== null && event.status !== shown) return;
     this.waiting.set(event.jobId, [event]);
     this.unknownJob$.next(event.jobId);
@@ -248,8 +430,11 @@ export class JobsStore {
     const jobs = new Map(this.entities());
     jobs.set(next.id, next);
     this.entities.set(jobs);
-    // Completed without signed URLs (should not happen): the API has them.
+    this.statsChanged$.next();
+    // Completed without signed URLs (should not happen): the API has them. Where the server makes
+    // renditions, a finished job has more than its event carries (2x, preview, ThumbHash, size): read it.
     if (next.status === 'completed' && !next.thumbnailUrl) this.fetch(next.id);
+    else if (next.status === 'completed' && held.status !== 'completed' && this.renditions) this.fetch(next.id);
   }
 
   /** Reads the first page and every job still in flight again, after a reconnection. */
@@ -258,15 +443,15 @@ export class JobsStore {
       if (this.phase() !== 'loading') this.reload();
       return;
     }
-    const status = this.statusFilter();
+    const query = this.currentQuery();
     const heldBefore = new Set(this.entities().keys());
     this.api
-      .list({ status })
+      .list({ ...query, limit: PAGE_SIZE })
       .pipe(takeUntilDestroyed(this.destroyRef))
       .subscribe({
         next: (page) => {
-          if (status !== this.statusFilter()) return;
-          this.commit(mergeFirstPage(this.entities(), page, { filter: status, heldBefore, dropOlder: false }));
+          if (!sameQuery(query, this.currentQuery())) return;
+          this.commit(mergeFirstPage(this.entities(), page, { query, heldBefore, dropOlder: false }));
           const inPage = new Set(page.items.map((job) => job.id));
           for (const job of this.entities().values()) {
             if (!isTerminalStatus(job.status) && !inPage.has(job.id)) this.fetch(job.id);
@@ -275,6 +460,7 @@ export class JobsStore {
         // Nothing to show: the next reconnection or a refresh tries again.
         error: () => undefined,
       });
+    this.statsChanged$.next();
   }
 
   private fetch(id: string): void {
@@ -285,12 +471,14 @@ export class JobsStore {
 
   private forget(id: string): void {
     this.deleted.add(id);
+    if (!this.goneIds().has(id)) this.goneIds.update((ids) => new Set(ids).add(id));
     this.waiting.delete(id);
     this.entities.set(removeJob(this.entities(), id));
   }
 
   /** New jobs in; events that were waiting for any of them are applied now. */
   private commit(next: JobMap): void {
+    if (!this.renditions && next !== this.entities()) this.renditions = [...next.values()].some(hasRenditions);
     this.entities.set(next);
     for (const [id, events] of [...this.waiting]) {
       const held = next.get(id);
@@ -300,12 +488,28 @@ export class JobsStore {
     }
   }
 
-  private setBusy(id: string, busy: boolean): void {
-    this.busy.update((ids) => {
-      const next = new Set(ids);
-      if (busy) next.add(id);
-      else next.delete(id);
+  private setBusy(ids: readonly string[], busy: boolean): void {
+    this.busy.update((held) => {
+      const next = new Set(held);
+      for (const id of ids) {
+        if (busy) next.add(id);
+        else next.delete(id);
+      }
       return next;
     });
   }
+}
+
+/** The count of jobs `query` matches, when the server's counts can say (one filter at most). */
+function totalFor(stats: JobStats | null, query: JobQuery): number | null {
+  if (!stats || query.q !== '') return null;
+  if (query.trashed) return query.status === null && query.type === null ? stats.trashed : null;
+  if (query.status !== null && query.type !== null) return null;
+  if (query.status !== null) return stats.byStatus[query.status] ?? null;
+  if (query.type !== null) return stats.byType[query.type] ?? null;
+  return stats.total;
+}
+
+function isJob(value: unknown): value is JobView {
+  return typeof value === 'object' && value !== null && typeof (value as JobView).id === 'string' && 'status' in value;
 }

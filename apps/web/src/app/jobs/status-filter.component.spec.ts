@@ -14,7 +14,7 @@ describe('StatusFilterComponent', () => {
     await fixture.whenStable();
   });
 
-  const option = (id: string) => byTestId(fixture, id).querySelector('button') as HTMLButtonElement;
+  const option = (id: string) => byTestId<HTMLButtonElement>(fixture, id);
 
   it('offers all and every status, "All" selected by default', () => {
     const group = byTestId(fixture, 'status-filter');
@@ -36,5 +36,27 @@ describe('StatusFilterComponent', () => {
     await fixture.whenStable();
     expect(byTestId(fixture, 'status-filter').dataset['value']).toBe('completed');
     expect(option('status-filter-completed').getAttribute('aria-checked')).toBe('true');
+  });
+
+  it('shows each count where the server keeps them', async () => {
+    fixture.componentRef.setInput('stats', {
+      total: 1234,
+      byStatus: { pending: 0, queued: 3, processing: 1, completed: 1200, failed: 30 },
+      byType: { image: 1, video: 2 },
+      bytes: 0,
+      quotaBytes: null,
+      trashed: 0,
+    });
+    await fixture.whenStable();
+    expect(option('status-filter-all').textContent?.replace(/\s+/g, ' ').trim()).toBe(`All ${(1234).toLocaleString()}`);
+    expect(option('status-filter-failed').textContent?.replace(/\s+/g, ' ').trim()).toBe('Failed 30');
+  });
+
+  it('moves with the arrow keys, one tab stop for the group', () => {
+    expect(option('status-filter-all').tabIndex).toBe(0);
+    expect(option('status-filter-failed').tabIndex).toBe(-1);
+    option('status-filter-all').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+    option('status-filter-all').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' }));
+    expect(chosen).toEqual(['pending', 'failed']);
   });
 });

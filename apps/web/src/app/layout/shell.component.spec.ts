@@ -10,6 +10,7 @@ import { storeSession } from '../../testing/session';
 import { AuthService } from '../auth/auth.service';
 import { SESSION_STORAGE_KEY } from '../auth/session-persistence';
 import { provideAppIcons } from '../ui/icons';
+import { provideFeatureSet } from '../http/server-features';
 import { ShellComponent } from './shell.component';
 
 describe('ShellComponent', () => {
@@ -25,6 +26,7 @@ describe('ShellComponent', () => {
         provideHttpClient(),
         provideHttpClientTesting(),
         provideFakeJobSocket(),
+        provideFeatureSet(),
         provideRouter([
           { path: 'login', component: BlankPageComponent },
           { path: '', component: ShellComponent, children: [{ path: 'dashboard', component: BlankPageComponent }] },
@@ -37,7 +39,10 @@ describe('ShellComponent', () => {
 
   it('shows who is signed in and the live connection as it changes', async () => {
     const page = harness.fixture.nativeElement as HTMLElement;
-    expect(text(byTestId(page, 'user-email'))).toBe('ada@example.com');
+    byTestId<HTMLButtonElement>(page, 'account-menu').click();
+    await harness.fixture.whenStable();
+    expect(text(byTestId(document.body, 'user-email'))).toBe('ada@example.com');
+    expect(byTestId(page, 'account-menu').getAttribute('aria-label')).toBe('Account: ada@example.com');
     expect(byTestId(page, 'connection-indicator').dataset['state']).toBe('reconnecting');
     socket.setState('connected');
     await harness.fixture.whenStable();
@@ -51,7 +56,9 @@ describe('ShellComponent', () => {
   });
 
   it('signs out: session gone, socket closed, back to /login', async () => {
-    byTestId<HTMLButtonElement>(harness.fixture.nativeElement as HTMLElement, 'logout-button').click();
+    byTestId<HTMLButtonElement>(harness.fixture.nativeElement as HTMLElement, 'account-menu').click();
+    await harness.fixture.whenStable();
+    byTestId<HTMLButtonElement>(document.body, 'logout-button').click();
     await harness.fixture.whenStable();
     expect(TestBed.inject(AuthService).isSignedIn()).toBe(false);
     expect(localStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();

@@ -1,48 +1,102 @@
-import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, ElementRef, inject, viewChild } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
+import { MatMenuModule } from '@angular/material/menu';
 import { MatToolbarModule } from '@angular/material/toolbar';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import { RouterLink, RouterOutlet } from '@angular/router';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { ACCEPTED_EXTENSIONS } from '@app/shared';
 import { AuthService } from '../auth/auth.service';
+import { ServerFeatures } from '../http/server-features';
 import { ConnectionIndicatorComponent } from '../realtime/connection-indicator.component';
 import { LiveConnection } from '../realtime/live-connection';
+import { carriesFiles, FileDropDirective } from '../upload/file-drop.directive';
+import { pickedFromDrop, pickedFromInput } from '../upload/picked-files';
+import { UploadPicker } from '../upload/upload-picker';
+import { UploadQueue } from '../upload/upload-queue';
+import { UploadTrayComponent } from '../upload/upload-tray.component';
 
-/** The frame of the signed-in pages: toolbar with the live connection, the user and sign-out. */
+/**
+ * The frame of the signed-in pages: the toolbar (name, Library and Trash, the live connection,
+ * Upload, the account menu), the page, and the uploads: files dropped anywhere on the window
+ * (folders too), the pickers, the tray. Uploads belong here so they go on from page to page. On
+ * phones Upload is a floating button and the toolbar keeps the name.
+ */
 @Component({
   selector: 'app-shell',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterOutlet, RouterLink, MatToolbarModule, MatButtonModule, MatIconModule, MatTooltipModule, ConnectionIndicatorComponent],
-  template: `
-    <a class="skip-link" href="#main">Skip to content</a>
-    <header>
-      <mat-toolbar class="toolbar">
-        <a class="brand" routerLink="/dashboard" aria-label="Thumbs, dashboard">
-          <img src="favicon.svg" alt="" width="28" height="28" />
-          <span class="brand-name">Thumbs</span>
-        </a>
-        <span class="spacer"></span>
-        <app-connection-indicator [state]="live.state()" (reconnect)="live.reconnect()" />
-        <span class="user" data-testid="user-email" [title]="email()">{{ email() }}</span>
-        <button mat-button type="button" class="logout" data-testid="logout-button" aria-label="Sign out" (click)="signOut()">
-          <mat-icon svgIcon="logout" />
-          <span class="logout-label">Sign out</span>
-        </button>
-      </mat-toolbar>
-    </header>
-    <main id="main" tabindex="-1">
-      <router-outlet />
-    </main>
-  `,
+  imports: [
+    RouterOutlet,
+    RouterLink,
+    RouterLinkActive,
+    MatToolbarModule,
+    MatButtonModule,
+    MatIconModule,
+    MatMenuModule,
+    MatTooltipModule,
+    ConnectionIndicatorComponent,
+    UploadTrayComponent,
+  ],
+  providers: [UploadQueue, UploadPicker],
+  hostDirectives: [FileDropDirective],
+  host: {
+    // A file dropped outside the window's drop target would make the browser leave the app to show it.
+    '(document:dragover)': 'keepDropsInApp($event)',
+    '(document:drop)': 'keepDropsInApp($event)',
+  },
+  templateUrl: './shell.component.html',
   styleUrl: './shell.component.scss',
 })
 export class ShellComponent {
   readonly live = inject(LiveConnection);
+  readonly features = inject(ServerFeatures);
+  readonly drop = inject(FileDropDirective);
   private readonly auth = inject(AuthService);
+  private readonly queue = inject(UploadQueue);
+  private readonly filesInput = viewChild.required<ElementRef<HTMLInputElement>>('filesInput');
+  private readonly folderInput = viewChild.required<ElementRef<HTMLInputElement>>('folderInput');
 
   readonly email = computed(() => this.auth.user()?.email ?? '');
+  readonly accept = ACCEPTED_EXTENSIONS.join(',');
+  readonly settings = computed(() => this.features.apiKeys() || this.features.webhooks());
+  readonly hasUploads = computed(() => this.queue.items().length > 0);
+
+  constructor() {
+    inject(UploadPicker)
+      .requests$.pipe(takeUntilDestroyed())
+      .subscribe((what) => (what === 'files' ? this.chooseFiles() : this.chooseFolder()));
+    this.drop.dropped.subscribe((transfer) => void this.dropped(transfer));
+  }
+
+  chooseFiles(): void {
+    this.filesInput().nativeElement.click();
+  }
+
+  chooseFolder(): void {
+    this.folderInput().nativeElement.click();
+  }
+
+  pick(input: HTMLInputElement): void {
+    const { files, skipped } = pickedFromInput(Array.from(input.files ?? []));
+    // Cleared so that picking the same file again fires `change` again.
+    input.value = '';
+    this.queue.add(files, skipped);
+  }
 
   signOut(): void {
     this.auth.signOut('signed-out');
+  }
+
+  /** Files dragged over the window but not onto the app's target: no drop (and no navigating to the file either). */
+  keepDropsInApp(event: DragEvent): void {
+    if (event.defaultPrevented || !carriesFiles(event)) return;
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'none';
+  }
+
+  private async dropped(transfer: DataTransfer): Promise<void> {
+    const { files, skipped } = await pickedFromDrop(transfer);
+    this.queue.add(files, skipped);
   }
 }

@@ -1,4 +1,4 @@
-import { formatDuration } from './format-duration';
+import { formatClock, formatDuration } from './format-duration';
 
 describe('formatDuration', () => {
   it.each([
@@ -15,5 +15,16 @@ describe('formatDuration', () => {
 
   it('never shows a negative wait', () => {
     expect(formatDuration(-5)).toBe('0 s');
+  });
+});
+
+describe('formatClock', () => {
+  it.each([
+    [0, '0:00'],
+    [7_400, '0:07'],
+    [765_000, '12:45'],
+    [3_723_000, '1:02:03'],
+  ])('%d ms read as %s', (ms, text) => {
+    expect(formatClock(ms)).toBe(text);
   });
 });

@@ -4,10 +4,10 @@ import { FileDropDirective } from './file-drop.directive';
 
 @Component({
   imports: [FileDropDirective],
-  template: `<div appFileDrop (filesDropped)="dropped.set($event)"><span class="child">child</span></div>`,
+  template: `<div appFileDrop (dropped)="dropped.set($event.files)"><span class="child">child</span></div>`,
 })
 class HostComponent {
-  readonly dropped = signal<File[]>([]);
+  readonly dropped = signal<readonly File[]>([]);
 }
 
 function dragEvent(type: string, types: string[], files: File[] = []): Event {

@@ -7,8 +7,9 @@ export function carriesFiles(event: DragEvent): boolean {
 }
 
 /**
- * Makes an element a drop target for files: `filesDropped` with what was dropped, `dragging()`
- * while files are held over it (counting enter/leave of children, which fire their own events).
+ * Makes an element a drop target for files and folders: `dropped` with the drop's DataTransfer
+ * (read its entries at once: they are gone after the event), `dragging()` while files are held
+ * over it (counting enter/leave of children, which fire their own events).
  */
 @Directive({
   selector: '[appFileDrop]',
@@ -22,7 +23,7 @@ export function carriesFiles(event: DragEvent): boolean {
   },
 })
 export class FileDropDirective {
-  readonly filesDropped = output<File[]>();
+  readonly dropped = output<DataTransfer>();
   readonly dragging = signal(false);
   private depth = 0;
 
@@ -50,7 +51,6 @@ export class FileDropDirective {
     event.preventDefault();
     this.depth = 0;
     this.dragging.set(false);
-    const files = Array.from(event.dataTransfer?.files ?? []);
-    if (files.length > 0) this.filesDropped.emit(files);
+    if (event.dataTransfer) this.dropped.emit(event.dataTransfer);
   }
 }

@@ -5,6 +5,11 @@ import { EMPTY, mergeMap, Observable, of } from 'rxjs';
 
 export type UploadEvent = { type: 'progress'; loaded: number; total: number } | { type: 'done'; result: UploadResult };
 
+export interface UploadOptions {
+  /** Upload even when the user already has this content (the server would reject it as `duplicate`). */
+  allowDuplicates?: boolean;
+}
+
 /** `POST /api/upload`, one file per request so each has its own progress and outcome. */
 @Injectable({ providedIn: 'root' })
 export class UploadApi {
@@ -14,8 +19,10 @@ export class UploadApi {
    * Sends `file` with its `Idempotency-Key`: sending the same key again (a retry after a lost
    * answer) gets the first answer back instead of new jobs. Unsubscribing aborts the upload.
    */
-  upload(file: File, idempotencyKey: string): Observable<UploadEvent> {
+  upload(file: File, idempotencyKey: string, options: UploadOptions = {}): Observable<UploadEvent> {
     const body = new FormData();
+    // Fields before the file: the server reads them as the stream arrives.
+    if (options.allowDuplicates) body.append('allowDuplicates', 'true');
     body.append('files', file, file.name);
     const request = new HttpRequest('POST', '/api/upload', body, {
       reportProgress: true,

@@ -2,9 +2,14 @@ import { HttpEventType, provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import type { JobView } from '@app/shared';
-import { aJob } from '../../testing/jobs';
+import { aJob, anEvent, at } from '../../testing/jobs';
+import { Observable, Subject } from 'rxjs';
+import type { UploadEvent } from './upload-api.service';
+import { TusUploads } from './tus-uploads';
 import { flushUnsupportedType } from '../../testing/uploads';
-import { MAX_RATE_LIMIT_WAITS, UPLOAD_CONCURRENCY, UPLOAD_RETRY_DELAYS_MS, UploadQueue } from './upload-queue';
+import { provideFakeJobSocket, FakeJobSocket } from '../../testing/fake-job-socket';
+import { provideFeatureSet } from '../http/server-features';
+import { MAX_RATE_LIMIT_WAITS, RESUMABLE_FROM_BYTES, UPLOAD_CONCURRENCY, UPLOAD_RETRY_DELAYS_MS, UploadQueue } from './upload-queue';
 
 const file = (name: string, size = 100) => new File(['x'.repeat(size)], name, { type: 'image/jpeg' });
 const keyOf = (request: TestRequest) => request.request.headers.get('Idempotency-Key');
@@ -16,7 +21,9 @@ describe('UploadQueue', () => {
   let uploaded: JobView[][];
 
   beforeEach(() => {
-    TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting(), UploadQueue] });
+    TestBed.configureTestingModule({
+      providers: [provideHttpClient(), provideHttpClientTesting(), provideFakeJobSocket(), provideFeatureSet(), UploadQueue],
+    });
     queue = TestBed.inject(UploadQueue);
     http = TestBed.inject(HttpTestingController);
     uploaded = [];
@@ -193,5 +200,123 @@ describe('UploadQueue', () => {
     b.flush({ jobs: [aJob()], rejected: [] }, { status: 201, statusText: 'Created' });
     queue.dismiss(item('b.jpg').id);
     expect(queue.items()).toEqual([]);
+  });
+
+  it('follows each job it made live, with the events that came before the answer', () => {
+    const socket = TestBed.inject(FakeJobSocket);
+    queue.add([file('a.jpg'), file('b.jpg')]);
+    const [a, b] = uploads();
+    const jobA = aJob({ id: 'ja', status: 'queued', updatedAt: at(0) });
+    const jobB = aJob({ id: 'jb', status: 'queued', updatedAt: at(0) });
+    // The worker is quick: b is processing before its upload's answer is in.
+    socket.emit(anEvent(jobB, 'processing', Date.parse(at(5))));
+    a.flush({ jobs: [jobA], rejected: [] }, { status: 201, statusText: 'Created' });
+    b.flush({ jobs: [jobB], rejected: [] }, { status: 201, statusText: 'Created' });
+    expect(queue.jobs().get('jb')?.status).toBe('processing');
+    expect(queue.summary()).toMatchObject({ files: 2, uploaded: 2, active: 0, processing: 2, settled: false });
+    socket.emit(anEvent(jobA, 'completed', Date.parse(at(10))));
+    socket.emit(anEvent(jobB, 'failed', Date.parse(at(11)), { errorMessage: 'Not an image.' }));
+    socket.emit(anEvent(jobA, 'processing', Date.parse(at(6)))); // late: ignored
+    expect(queue.jobs().get('ja')).toMatchObject({ status: 'completed', thumbnailUrl: expect.stringContaining('/api/thumbnails/') });
+    expect(queue.jobs().get('jb')).toMatchObject({ status: 'failed', errorMessage: 'Not an image.' });
+    expect(queue.summary()).toMatchObject({ processing: 0, jobsFailed: 1, settled: true });
+  });
+
+  it('sums up files, bytes and what is left; waiting files are not progress', () => {
+    queue.add([file('a.jpg', 1000), file('b.jpg', 3000), file('c.jpg', 500), file('d.jpg', 500)]);
+    const [a] = uploads();
+    a.event({ type: HttpEventType.UploadProgress, loaded: 400, total: 1000 });
+    expect(queue.summary()).toMatchObject({ files: 4, uploaded: 0, active: 4, bytesLoaded: 400, bytesTotal: 5000 });
+    expect(item('d.jpg')).toMatchObject({ state: 'waiting', loaded: 0 });
+    queue.cancelAll();
+    expect(queue.items().map((each) => each.state)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(uploads()).toEqual([]);
+    expect(queue.summary()).toMatchObject({ files: 0, active: 0, settled: true });
+  });
+
+  it('shows a duplicate with the job the user has, and sends it anyway with allowDuplicates and a new key', () => {
+    queue.add([file('again.jpg')]);
+    const [first] = uploads();
+    first.flush(
+      {
+        jobs: [],
+        rejected: [
+          { originalFilename: 'again.jpg', code: 'duplicate', message: 'You already have “again.jpg”.', existingJobId: 'old-job' },
+        ],
+      },
+      { status: 201, statusText: 'Created' },
+    );
+    expect(item('again.jpg')).toMatchObject({ state: 'rejected', duplicateOf: 'old-job', message: 'You already have “again.jpg”.' });
+    queue.uploadAnyway(item('again.jpg').id);
+    const [second] = uploads();
+    expect((second.request.body as FormData).get('allowDuplicates')).toBe('true');
+    expect(keyOf(second)).not.toBe(keyOf(first));
+    second.flush({ jobs: [aJob()], rejected: [] }, { status: 201, statusText: 'Created' });
+    expect(item('again.jpg')).toMatchObject({ state: 'done', duplicateOf: null });
+    expect((first.request.body as FormData).get('allowDuplicates')).toBeNull();
+  });
+
+  it('keeps the folder a file came from, and how many files of a folder were left out', () => {
+    queue.add([{ file: file('a.jpg'), folderPath: 'Holiday/Day 1' }], 2);
+    expect(item('a.jpg').folderPath).toBe('Holiday/Day 1');
+    expect(queue.skipped()).toBe(2);
+    uploads()[0].flush({ jobs: [aJob()], rejected: [] }, { status: 201, statusText: 'Created' });
+    queue.clearFinished();
+    expect(queue.skipped()).toBe(0);
+  });
+});
+
+describe('UploadQueue with resumable uploads (tus)', () => {
+  /** Stands in for tus-js-client (the transport is not the subject): each start is a subject the test drives. */
+  class FakeTus {
+    starts: { key: string; events: Subject<UploadEvent>; stopped: boolean }[] = [];
+    discarded: string[] = [];
+    upload(key: string): Observable<UploadEvent> {
+      return new Observable<UploadEvent>((subscriber) => {
+        const start = { key, events: new Subject<UploadEvent>(), stopped: false };
+        this.starts.push(start);
+        const subscription = start.events.subscribe(subscriber);
+        return () => {
+          start.stopped = true;
+          subscription.unsubscribe();
+        };
+      });
+    }
+    discard(key: string): void {
+      this.discarded.push(key);
+    }
+  }
+
+  it('sends large files over tus, pauses and resumes them, and cancels them on the server too', () => {
+    const tus = new FakeTus();
+    TestBed.configureTestingModule({
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideFakeJobSocket(),
+        provideFeatureSet({ routes: new Set(['post /api/uploads']), listParameters: new Set() }),
+        { provide: TusUploads, useValue: tus },
+        UploadQueue,
+      ],
+    });
+    const http = TestBed.inject(HttpTestingController);
+    const queue = TestBed.inject(UploadQueue);
+    const big = new File([new Uint8Array(RESUMABLE_FROM_BYTES)], 'big.mov');
+    queue.add([big, file('small.jpg')]);
+    const [bigItem, smallItem] = queue.items();
+    expect([bigItem.resumable, smallItem.resumable]).toEqual([true, false]);
+    http.expectOne({ method: 'POST', url: '/api/upload' }).flush({ jobs: [aJob()], rejected: [] }, { status: 201, statusText: 'Created' });
+
+    tus.starts[0].events.next({ type: 'progress', loaded: 1000, total: big.size });
+    queue.pause(bigItem.id);
+    expect(tus.starts[0].stopped).toBe(true);
+    expect(queue.items()[0]).toMatchObject({ state: 'paused', loaded: 1000 });
+    queue.resume(bigItem.id);
+    expect(tus.starts).toHaveLength(2);
+    expect(queue.items()[0]).toMatchObject({ state: 'uploading', loaded: 1000 });
+    queue.cancel(bigItem.id);
+    expect(tus.starts[1].stopped).toBe(true);
+    expect(tus.discarded).toEqual([bigItem.id]);
+    http.verify();
   });
 });

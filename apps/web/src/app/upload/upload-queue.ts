@@ -1,12 +1,32 @@
 import { HttpErrorResponse } from '@angular/common/http';
-import { computed, Injectable, inject, signal } from '@angular/core';
+import { computed, DestroyRef, Injectable, inject, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import type { JobView, Rejected, UploadResult } from '@app/shared';
-import { catchError, EMPTY, filter, mergeMap, Observable, retry, Subject, takeUntil, tap, throwError, timer } from 'rxjs';
+import { isTerminalStatus, JobStatusEvent, JobView, Rejected, UploadResult } from '@app/shared';
+import {
+  catchError,
+  distinctUntilChanged,
+  EMPTY,
+  filter,
+  mergeMap,
+  Observable,
+  retry,
+  skip,
+  Subject,
+  takeUntil,
+  tap,
+  throwError,
+  timer,
+} from 'rxjs';
 import { describeApiError } from '../http/api-error';
+import { ServerFeatures } from '../http/server-features';
+import { changedAt, applyStatusEvent } from '../jobs/job-events';
+import { JobsApi } from '../jobs/jobs-api.service';
+import { JobSocket } from '../realtime/job-socket';
 import { newIdempotencyKey } from './idempotency-key';
+import type { PickedFile } from './picked-files';
 import { UploadApi } from './upload-api.service';
 import { isFinished, UploadItem } from './upload-item';
+import { TusUploads } from './tus-uploads';
 
 /** Files going up at the same time. */
 export const UPLOAD_CONCURRENCY = 3;
@@ -14,6 +34,12 @@ export const UPLOAD_CONCURRENCY = 3;
 export const UPLOAD_RETRY_DELAYS_MS: readonly number[] = [1000, 4000];
 /** Times a file waits out the server's upload rate limit (429) before giving up. */
 export const MAX_RATE_LIMIT_WAITS = 20;
+/** Files this large go over tus where the server has it (resumable, can pause). */
+export const RESUMABLE_FROM_BYTES = 8 * 1024 * 1024;
+/** Events for jobs not known yet (the upload's answer is still on its way) kept for later. */
+const EARLY_EVENTS_KEPT = 500;
+/** Upload speed is measured over this window (for the time left). */
+const RATE_WINDOW_MS = 5000;
 
 /**
  * No answer, a gateway hiccup, or 409 "the same Idempotency-Key is still being processed"
@@ -24,6 +50,31 @@ const TRANSIENT_STATUSES: readonly number[] = [0, 409, 502, 503, 504];
 interface RetryHistory {
   transient: number;
   rateLimited: number;
+}
+
+/** A rejection as the contract has it: `duplicate` names the job the user already has. */
+type Rejection = Omit<Rejected, 'code'> & { code: string; existingJobId?: string };
+
+/** Where all the uploads of the page stand, for the tray's header. */
+export interface UploadSummary {
+  /** Files in the list (cancelled ones left out). */
+  readonly files: number;
+  /** Of those, uploaded (the server made a job). */
+  readonly uploaded: number;
+  /** Waiting, uploading or paused. */
+  readonly active: number;
+  /** Rejected or failed. */
+  readonly problems: number;
+  /** Uploaded, but their jobs are not finished yet. */
+  readonly processing: number;
+  /** Jobs that failed after upload. */
+  readonly jobsFailed: number;
+  readonly bytesLoaded: number;
+  readonly bytesTotal: number;
+  /** Seconds left at the current speed; null when not known. */
+  readonly secondsLeft: number | null;
+  /** Nothing is going on any more (every file finished, every job done or failed). */
+  readonly settled: boolean;
 }
 
 /**
@@ -43,23 +94,60 @@ function uploadRetryDelayMs(error: unknown, history: RetryHistory): number | nul
 let nextId = 0;
 
 /**
- * The files of this page on their way up: a few at a time, each its own request with its own
- * progress and outcome, sent again after transient failures and rate limiting (429, after
- * Retry-After) with the same Idempotency-Key, so no job is ever created twice. Provided by the
- * upload panel.
+ * The files of this session on their way up, and the jobs they became: a few at a time, each its
+ * own request with its own progress and outcome (large files over tus where the server has it,
+ * resumable and pausable), sent again after transient failures and rate limiting (429, after
+ * Retry-After) with the same Idempotency-Key, so no job is ever created twice. Each job made is
+ * followed live (`job:status`) until it is done or failed. Provided by the signed-in shell, so
+ * uploads go on while the user moves between pages.
  */
 @Injectable()
 export class UploadQueue {
   private readonly api = inject(UploadApi);
+  private readonly tus = inject(TusUploads);
+  private readonly jobsApi = inject(JobsApi);
+  private readonly socket = inject(JobSocket);
+  private readonly features = inject(ServerFeatures);
+  private readonly destroyRef = inject(DestroyRef);
   private readonly state = signal<readonly UploadItem[]>([]);
+  private readonly tracked = signal<ReadonlyMap<string, JobView>>(new Map());
+  private readonly lastSkipped = signal(0);
+  private readonly rate = signal<number | null>(null);
   private readonly start$ = new Subject<string>();
-  private readonly cancel$ = new Subject<string>();
+  private readonly stop$ = new Subject<string>();
   private readonly uploadedJobs = new Subject<JobView[]>();
+  /** Events for jobs that no answer has named yet. */
+  private readonly earlyEvents = new Map<string, JobStatusEvent[]>();
+  private readonly samples: { at: number; bytes: number }[] = [];
 
   readonly items = this.state.asReadonly();
+  /** The jobs the uploads made, by id, as they change. */
+  readonly jobs = this.tracked.asReadonly();
+  /** Files inside the last picked or dropped folders that were left out (not images or videos). */
+  readonly skipped = this.lastSkipped.asReadonly();
   readonly hasFinished = computed(() => this.state().some(isFinished));
   /** Jobs created by uploads, as soon as each file's answer is in. */
   readonly uploaded$: Observable<JobView[]> = this.uploadedJobs.asObservable();
+  readonly summary = computed<UploadSummary>(() => {
+    const items = this.state().filter((item) => item.state !== 'cancelled');
+    const jobs = this.tracked();
+    const counted = items.filter((item) => item.state !== 'rejected' && item.state !== 'failed');
+    const jobIds = items.flatMap((item) => item.jobIds);
+    const processing = jobIds.filter((id) => !isTerminalStatus(jobs.get(id)?.status ?? 'queued')).length;
+    const active = items.filter((item) => !isFinished(item)).length;
+    return {
+      files: items.length,
+      uploaded: items.filter((item) => item.state === 'done').length,
+      active,
+      problems: items.length - counted.length,
+      processing,
+      jobsFailed: jobIds.filter((id) => jobs.get(id)?.status === 'failed').length,
+      bytesLoaded: counted.reduce((sum, item) => sum + (item.state === 'done' ? item.total : item.loaded), 0),
+      bytesTotal: counted.reduce((sum, item) => sum + item.total, 0),
+      secondsLeft: this.secondsLeft(counted),
+      settled: active === 0 && processing === 0,
+    };
+  });
 
   constructor() {
     this.start$
@@ -68,19 +156,41 @@ export class UploadQueue {
         takeUntilDestroyed(),
       )
       .subscribe();
+    this.socket.statusEvents$.pipe(takeUntilDestroyed()).subscribe((event) => this.onEvent(event));
+    // Back after a lost connection: the jobs still in flight may have moved meanwhile.
+    this.socket.state$
+      .pipe(
+        distinctUntilChanged(),
+        skip(1),
+        filter((state) => state === 'connected'),
+        mergeMap(() => [...this.tracked()].filter(([, job]) => !isTerminalStatus(job.status)).map(([id]) => id)),
+        mergeMap((id) => this.jobsApi.get(id).pipe(catchError(() => EMPTY)), 4),
+        takeUntilDestroyed(),
+      )
+      .subscribe((job) => this.track([job]));
   }
 
-  add(files: Iterable<File>): void {
-    const added: UploadItem[] = Array.from(files, (file) => ({
-      id: `upload-${++nextId}`,
-      file,
-      key: newIdempotencyKey(),
-      state: 'waiting',
-      loaded: 0,
-      total: file.size,
-      message: null,
-      jobIds: [],
-    }));
+  /** Adds files (loose or from folders) to the end of the line. */
+  add(files: Iterable<File | PickedFile>, skipped = 0): void {
+    this.lastSkipped.set(skipped);
+    const resumable = this.features.resumableUploads();
+    const added: UploadItem[] = Array.from(files, (entry) => {
+      const { file, folderPath } = entry instanceof File ? { file: entry, folderPath: '' } : entry;
+      return {
+        id: `upload-${++nextId}`,
+        file,
+        folderPath,
+        key: newIdempotencyKey(),
+        state: 'waiting',
+        loaded: 0,
+        total: file.size,
+        message: null,
+        jobIds: [],
+        resumable: resumable && file.size >= RESUMABLE_FROM_BYTES,
+        allowDuplicates: false,
+        duplicateOf: null,
+      };
+    });
     if (added.length === 0) return;
     this.state.update((items) => [...items, ...added]);
     for (const item of added) this.start$.next(item.id);
@@ -94,11 +204,45 @@ export class UploadQueue {
     this.start$.next(id);
   }
 
+  /** A file rejected as a duplicate, sent again with `allowDuplicates=true` (and a new key: it is a new request). */
+  uploadAnyway(id: string): void {
+    const item = this.find(id);
+    if (!item || item.duplicateOf === null) return;
+    this.patch(id, { state: 'waiting', loaded: 0, message: null, duplicateOf: null, allowDuplicates: true, key: newIdempotencyKey() });
+    this.start$.next(id);
+  }
+
+  /** Stops a resumable upload where it is. */
+  pause(id: string): void {
+    const item = this.find(id);
+    if (!item?.resumable || item.state !== 'uploading') return;
+    this.patch(id, { state: 'paused' });
+    this.stop$.next(id);
+  }
+
+  /** Goes on with a paused upload from where the server has it. */
+  resume(id: string): void {
+    if (this.find(id)?.state !== 'paused') return;
+    this.patch(id, { state: 'waiting' });
+    this.start$.next(id);
+  }
+
   cancel(id: string): void {
     const item = this.find(id);
     if (!item || isFinished(item)) return;
     this.patch(id, { state: 'cancelled', message: null });
-    this.cancel$.next(id);
+    this.stop$.next(id);
+    if (item.resumable) this.tus.discard(id);
+  }
+
+  /** Every file not finished yet (all marked first, so none of them starts as another stops). */
+  cancelAll(): void {
+    const open = this.state().filter((item) => !isFinished(item));
+    this.state.update((items) => items.map((item) => (isFinished(item) ? item : { ...item, state: 'cancelled' as const, message: null })));
+    for (const item of open) {
+      this.stop$.next(item.id);
+      if (item.resumable) this.tus.discard(item.id);
+    }
   }
 
   /** Takes a finished file off the list. */
@@ -109,17 +253,20 @@ export class UploadQueue {
 
   clearFinished(): void {
     this.state.update((items) => items.filter((item) => !isFinished(item)));
+    this.lastSkipped.set(0);
   }
 
   private run(id: string): Observable<unknown> {
     const item = this.find(id);
     if (!item || item.state !== 'waiting') return EMPTY;
-    this.patch(id, { state: 'uploading', loaded: 0, total: item.file.size });
+    this.patch(id, { state: 'uploading', loaded: item.resumable ? item.loaded : 0, total: item.file.size });
     const history: RetryHistory = { transient: 0, rateLimited: 0 };
-    return this.api.upload(item.file, item.key).pipe(
+    const options = { allowDuplicates: item.allowDuplicates };
+    const transfer = item.resumable ? this.tus.upload(id, item.file, options) : this.api.upload(item.file, item.key, options);
+    return transfer.pipe(
       retry({
         delay: (error: unknown) => {
-          const wait = uploadRetryDelayMs(error, history);
+          const wait = item.resumable ? null : uploadRetryDelayMs(error, history);
           if (wait === null) return throwError(() => error);
           if ((error as HttpErrorResponse).status === 429) history.rateLimited += 1;
           else history.transient += 1;
@@ -128,14 +275,17 @@ export class UploadQueue {
         },
       }),
       tap((event) => {
-        if (event.type === 'progress') this.patch(id, { loaded: event.loaded, total: event.total || item.file.size });
-        else this.succeed(id, event.result);
+        if (event.type === 'progress') {
+          this.patch(id, { loaded: event.loaded, total: event.total || item.file.size });
+          this.sample();
+        } else this.succeed(id, event.result);
       }),
       catchError((error: unknown) => {
         this.fail(id, error);
         return EMPTY;
       }),
-      takeUntil(this.cancel$.pipe(filter((cancelled) => cancelled === id))),
+      takeUntil(this.stop$.pipe(filter((stopped) => stopped === id))),
+      takeUntilDestroyed(this.destroyRef),
     );
   }
 
@@ -144,11 +294,11 @@ export class UploadQueue {
     if (!item) return;
     if (result.jobs.length > 0) {
       this.patch(id, { state: 'done', loaded: item.total, message: null, jobIds: result.jobs.map((job) => job.id) });
+      this.track(result.jobs);
       this.uploadedJobs.next(result.jobs);
       return;
     }
-    const rejected = rejectionOf(item, result.rejected);
-    this.patch(id, { state: 'rejected', message: rejected?.message ?? 'The server did not accept this file.' });
+    this.reject(id, rejectionOf(item, result.rejected) ?? null, 'The server did not accept this file.');
   }
 
   private fail(id: string, error: unknown): void {
@@ -156,21 +306,72 @@ export class UploadQueue {
     if (!item) return;
     const problem = describeApiError(error);
     const rejected = rejectionOf(item, problem.rejected);
-    if (rejected) this.patch(id, { state: 'rejected', message: rejected.message });
-    else if (problem.status === 413) this.patch(id, { state: 'rejected', message: problem.message });
+    if (rejected) this.reject(id, rejected, rejected.message);
+    else if (problem.status === 413 || problem.status === 415) this.reject(id, null, problem.message);
     else this.patch(id, { state: 'failed', message: problem.message });
+  }
+
+  private reject(id: string, rejection: Rejection | null, message: string): void {
+    const duplicateOf = rejection?.code === 'duplicate' && rejection.existingJobId ? rejection.existingJobId : null;
+    this.patch(id, { state: 'rejected', message: rejection?.message ?? message, duplicateOf });
+  }
+
+  /** Jobs from answers: followed from now on, with any events that came before the answer. */
+  private track(jobs: readonly JobView[]): void {
+    this.tracked.update((held) => {
+      const next = new Map(held);
+      for (const job of jobs) {
+        const known = next.get(job.id);
+        let tracked = known && changedAt(known) > changedAt(job) ? known : job;
+        for (const event of this.earlyEvents.get(job.id) ?? []) tracked = applyStatusEvent(tracked, event);
+        this.earlyEvents.delete(job.id);
+        next.set(job.id, tracked);
+      }
+      return next;
+    });
+  }
+
+  private onEvent(event: JobStatusEvent): void {
+    const held = this.tracked().get(event.jobId);
+    if (held) {
+      const next = applyStatusEvent(held, event);
+      if (next !== held) this.tracked.update((jobs) => new Map(jobs).set(event.jobId, next));
+      return;
+    }
+    // Only while files are going up can an answer still name this job.
+    if (!this.state().some((item) => !isFinished(item))) return;
+    this.earlyEvents.set(event.jobId, [...(this.earlyEvents.get(event.jobId) ?? []), event]);
+    if (this.earlyEvents.size > EARLY_EVENTS_KEPT) this.earlyEvents.delete(this.earlyEvents.keys().next().value!);
+  }
+
+  /** Bytes sent so far, sampled to measure the speed. */
+  private sample(): void {
+    const now = Date.now();
+    const bytes = this.state().reduce((sum, item) => sum + (item.state === 'done' ? item.total : item.loaded), 0);
+    this.samples.push({ at: now, bytes });
+    while (this.samples.length > 2 && now - this.samples[0].at > RATE_WINDOW_MS) this.samples.shift();
+    const first = this.samples[0];
+    const seconds = (now - first.at) / 1000;
+    this.rate.set(seconds >= 0.5 && bytes > first.bytes ? (bytes - first.bytes) / seconds : this.rate());
+  }
+
+  private secondsLeft(counted: readonly UploadItem[]): number | null {
+    const rate = this.rate();
+    const remaining = counted.reduce((sum, item) => sum + (isFinished(item) ? 0 : item.total - item.loaded), 0);
+    if (remaining <= 0 || rate === null || rate <= 0) return null;
+    return remaining / rate;
   }
 
   private find(id: string): UploadItem | undefined {
     return this.state().find((item) => item.id === id);
   }
 
-  private patch(id: string, changes: Partial<Omit<UploadItem, 'id' | 'file' | 'key'>>): void {
+  private patch(id: string, changes: Partial<Omit<UploadItem, 'id' | 'file'>>): void {
     this.state.update((items) => items.map((item) => (item.id === id ? { ...item, ...changes } : item)));
   }
 }
 
 /** Why the server refused this item's file: its own entry, else the first (one file per request). */
-function rejectionOf(item: UploadItem, rejected: readonly Rejected[]): Rejected | undefined {
+function rejectionOf(item: UploadItem, rejected: readonly Rejected[]): Rejection | undefined {
   return rejected.find((entry) => entry.originalFilename === item.file.name) ?? rejected[0];
 }

@@ -1,0 +1,91 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { featureSetOf, OpenApiDocument, ServerFeatures } from './server-features';
+
+/** The OpenAPI document of a server with these routes; `GET /api/jobs` with these query parameters. */
+function documentWith(routes: string[], listParameters: string[]): OpenApiDocument {
+  const paths: NonNullable<OpenApiDocument['paths']> = {};
+  for (const route of routes) {
+    const [method, path] = route.split(' ');
+    paths[path] = { ...paths[path], [method]: {} };
+  }
+  paths['/api/jobs'] = {
+    ...paths['/api/jobs'],
+    get: { parameters: listParameters.map((name) => ({ name, in: 'query' })).concat([{ name: 'authorization', in: 'header' }]) },
+  };
+  return { paths };
+}
+
+describe('ServerFeatures', () => {
+  let http: HttpTestingController;
+  let features: ServerFeatures;
+
+  beforeEach(() => {
+    TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting()] });
+    http = TestBed.inject(HttpTestingController);
+    features = TestBed.inject(ServerFeatures);
+  });
+
+  afterEach(() => http.verify());
+
+  it('offers nothing beyond the first API until the document is in', () => {
+    expect(features.loaded()).toBe(false);
+    expect(features.stats()).toBe(false);
+    http.expectOne('/api/docs-json').flush(documentWith(['get /api/jobs', 'get /api/jobs/{id}'], ['status', 'limit', 'cursor']));
+    expect(features.loaded()).toBe(true);
+    expect(features.features()).toEqual({
+      stats: false,
+      search: false,
+      sort: false,
+      typeFilter: false,
+      trash: false,
+      bulk: false,
+      archives: false,
+      apiKeys: false,
+      webhooks: false,
+      resumableUploads: false,
+    });
+  });
+
+  it('lights each feature up when the server documents its route or parameter', () => {
+    http
+      .expectOne('/api/docs-json')
+      .flush(
+        documentWith(
+          [
+            'get /api/jobs/stats',
+            'post /api/jobs/bulk',
+            'post /api/jobs/{id}/restore',
+            'post /api/archives',
+            'get /api/api-keys',
+            'post /api/api-keys',
+            'get /api/webhooks',
+            'post /api/uploads',
+          ],
+          ['status', 'limit', 'cursor', 'q', 'sort', 'type', 'trashed'],
+        ),
+      );
+    expect(Object.values(features.features()!).every(Boolean)).toBe(true);
+  });
+
+  it('needs both the restore route and the trashed parameter for the trash', () => {
+    http.expectOne('/api/docs-json').flush(documentWith(['post /api/jobs/{id}/restore'], ['status']));
+    expect(features.trash()).toBe(false);
+  });
+
+  it('offers nothing extra when the document cannot be read', () => {
+    http.expectOne('/api/docs-json').flush('nope', { status: 404, statusText: 'Not Found' });
+    expect(features.loaded()).toBe(true);
+    expect(Object.values(features.features()!).some(Boolean)).toBe(false);
+  });
+});
+
+describe('featureSetOf', () => {
+  it('reads routes of every method and only the query parameters of the list', () => {
+    const set = featureSetOf(documentWith(['delete /api/jobs/{id}', 'post /api/upload'], ['q']));
+    expect([...set.routes].sort()).toEqual(['delete /api/jobs/{id}', 'get /api/jobs', 'post /api/upload']);
+    expect([...set.listParameters]).toEqual(['q']);
+    expect(featureSetOf({}).routes.size).toBe(0);
+  });
+});

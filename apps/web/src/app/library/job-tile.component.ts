@@ -1,0 +1,130 @@
+import { ChangeDetectionStrategy, Component, computed, input, output, signal } from '@angular/core';
+import { MatIconModule } from '@angular/material/icon';
+import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
+import type { JobView } from '@app/shared';
+import { jobMedia, thumbnailSrcset } from '../jobs/job-media';
+import { JOB_STATUS_TEXT } from '../jobs/job-status-text';
+import { thumbhashBackground } from '../jobs/thumbhash-placeholder';
+import { formatClock } from '../ui/format-duration';
+
+/**
+ * One job in the grid: a square with its thumbnail (`srcset` with the 2× rendition, the ThumbHash
+ * underneath until it loads), a status overlay while it is not done, the length of a video and its
+ * animated preview while the pointer rests on it, and a check mark for selecting.
+ *
+ * The host is the grid cell: the grid decides which cell is in the tab order (roving tabindex) and
+ * handles the keys; the tile reports clicks.
+ */
+@Component({
+  selector: 'app-job-tile',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [MatIconModule, MatProgressSpinnerModule],
+  host: {
+    role: 'gridcell',
+    'data-testid': 'job-tile',
+    '[attr.data-job-id]': 'job().id',
+    '[attr.data-status]': 'job().status',
+    '[attr.aria-selected]': 'selected()',
+    '[attr.aria-label]': 'label()',
+    '[attr.aria-busy]': 'busy()',
+    '[attr.tabindex]': 'focusable() ? 0 : -1',
+    '[class.selected]': 'selected()',
+    '[class.selecting]': 'selecting()',
+    '(click)': 'activate.emit($event)',
+    '(pointerenter)': 'hover($event, true)',
+    '(pointerleave)': 'hover($event, false)',
+  },
+  template: `
+    <div class="media" [style.background-image]="placeholder()">
+      @if (src(); as url) {
+        <img
+          data-testid="thumbnail"
+          elementtiming="thumbnail"
+          [src]="url"
+          [attr.srcset]="srcset()"
+          alt=""
+          loading="lazy"
+          decoding="async"
+          draggable="false"
+          [class.loaded]="loaded()"
+          (load)="loaded.set(true)"
+          (error)="thumbnailFailed.emit()"
+        />
+      } @else {
+        <div class="placeholder" aria-hidden="true">
+          @if (processing()) {
+            <mat-progress-spinner mode="indeterminate" diameter="32" />
+          } @else {
+            <mat-icon [svgIcon]="placeholderIcon()" />
+          }
+        </div>
+      }
+      @if (playing(); as url) {
+        <img class="animated" data-testid="animated-preview" [src]="url" alt="" draggable="false" />
+      }
+    </div>
+    @if (overlay(); as text) {
+      <span class="status" [class.failed]="failed()" aria-hidden="true">
+        <mat-icon [svgIcon]="statusIcon()" />
+        {{ text }}
+      </span>
+    }
+    @if (video()) {
+      <span class="duration" data-testid="video-badge" aria-hidden="true"><mat-icon svgIcon="play_arrow" />{{ duration() }}</span>
+    }
+    <span class="name" aria-hidden="true">{{ job().originalFilename }}</span>
+    <button
+      type="button"
+      class="check"
+      data-testid="select-toggle"
+      tabindex="-1"
+      [attr.aria-label]="checkLabel()"
+      [attr.aria-pressed]="selected()"
+      (click)="check.emit($event); $event.stopPropagation()"
+    >
+      <mat-icon [svgIcon]="selected() ? 'check_box' : 'check_box_outline_blank'" />
+    </button>
+  `,
+  styleUrl: './job-tile.component.scss',
+})
+export class JobTileComponent {
+  readonly job = input.required<JobView>();
+  readonly selected = input(false);
+  /** Something is selected: a click selects instead of opening. */
+  readonly selecting = input(false);
+  /** This tile is the grid's one tab stop. */
+  readonly focusable = input(false);
+  readonly busy = input(false);
+  readonly activate = output<MouseEvent>();
+  readonly check = output<MouseEvent>();
+  readonly thumbnailFailed = output<void>();
+
+  readonly loaded = signal(false);
+  private readonly hovering = signal(false);
+
+  private readonly media = computed(() => jobMedia(this.job()));
+  readonly src = computed(() => this.media().thumbnailUrl);
+  readonly srcset = computed(() => thumbnailSrcset(this.media()));
+  readonly placeholder = computed(() => thumbhashBackground(this.media().thumbhash));
+  readonly playing = computed(() => (this.hovering() ? this.media().animatedPreviewUrl : null));
+  readonly processing = computed(() => this.job().status === 'processing');
+  readonly failed = computed(() => this.job().status === 'failed');
+  readonly placeholderIcon = computed(() => (this.job().fileType === 'video' ? 'movie' : 'image'));
+  readonly overlay = computed(() => (this.job().status === 'completed' ? null : JOB_STATUS_TEXT[this.job().status].label));
+  readonly statusIcon = computed(() => (this.failed() ? 'error' : this.processing() ? 'sync' : 'schedule'));
+  readonly video = computed(() => this.job().fileType === 'video');
+  readonly duration = computed(() => {
+    const ms = this.media().durationMs;
+    return ms === null ? '' : formatClock(ms);
+  });
+  readonly label = computed(() => {
+    const job = this.job();
+    const kind = job.fileType === 'video' ? 'Video' : 'Image';
+    return `${job.originalFilename}, ${kind}, ${JOB_STATUS_TEXT[job.status].label}`;
+  });
+  readonly checkLabel = computed(() => `Select ${this.job().originalFilename}`);
+
+  hover(event: PointerEvent, on: boolean): void {
+    if (event.pointerType === 'mouse') this.hovering.set(on);
+  }
+}
