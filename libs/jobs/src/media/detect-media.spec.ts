@@ -74,6 +74,24 @@ describe('detectMedia', () => {
     });
   });
 
+  it('takes a file that starts with a PNG, JPEG or GIF signature followed by garbage as that (damaged) format', async () => {
+    const signatures: [string, Buffer][] = [
+      ['png', pngHead.subarray(0, 8)],
+      ['jpeg', Buffer.from([0xff, 0xd8, 0xff])],
+      ['gif', Buffer.from('GIF89a', 'latin1')],
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...signatures),
+        fc.uint8Array({ minLength: 16, maxLength: 2048 }),
+        async ([kind, signature], garbage) => {
+          await expect(detectMedia(Buffer.concat([signature, Buffer.from(garbage)]))).resolves.toEqual({ accepted: true, kind });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('accepts nothing that does not start with an accepted signature', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 600 }), async (bytes) => {
