@@ -4,13 +4,15 @@ import { AppConfig, ConflictError, newId, UnauthorizedError } from '@app/core';
 import type { AuthResult, UserView } from '@app/shared';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
-import { normaliseEmail, toUserView, User } from './user';
+import { normaliseEmail, toUserView, User, UserRole } from './user';
 import { EmailTakenError, UsersRepository } from './users.repository';
 
 /** The authenticated caller, as carried by a verified access token. */
 export interface AuthUser {
   id: string;
   email: string;
+  /** Read from the database on every request, so a grant or revoke takes effect at once. Absent: `user`. */
+  role?: UserRole;
 }
 
 interface TokenPayload {
@@ -93,7 +95,7 @@ export class AuthService {
   async userOf(payload: TokenPayload): Promise<AuthUser | null> {
     if (typeof payload?.sub !== 'string') return null;
     const user = await this.users.findById(payload.sub);
-    return user ? { id: user.id, email: user.email } : null;
+    return user ? { id: user.id, email: user.email, role: user.role } : null;
   }
 
   private async issue(user: User): Promise<AuthResult> {

@@ -7,8 +7,8 @@ import { ErrorDto } from '../http/error.dto';
 import { ADMIN_COOKIE, AdminAccess, bearerTokenOf } from './admin-access';
 
 /**
- * Opening the operators' queue dashboard (`/api/admin/queues`) from a browser: an admin (ADMIN_EMAILS)
- * exchanges their Bearer token for an HttpOnly cookie scoped to /api/admin. Everyone else gets 404.
+ * Opening the operators' queue dashboard (`/api/admin/queues`) from a browser: an admin (role `admin`,
+ * granted with `npm run admin -- grant <email>`) exchanges their Bearer token for an HttpOnly cookie scoped to /api/admin. Everyone else gets 404.
  */
 @ApiTags('admin')
 @ApiBearerAuth()

@@ -52,7 +52,6 @@ export interface AuthConfig {
   /** Lifetime of the signed thumbnail and download URLs. */
   signedUrlTtlSeconds: number;
   bcryptCost: number;
-  adminEmails: readonly string[];
 }
 
 export interface UploadConfig {

@@ -102,7 +102,6 @@ describe('loadConfig', () => {
         STORAGE_URL: 's3://thumbs-bucket?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
         JWT_EXPIRES_IN: '15m',
         CORS_ORIGINS: 'https://a.example, https://b.example',
-        ADMIN_EMAILS: 'Ops@Example.com',
       },
       dir,
     );
@@ -116,7 +115,6 @@ describe('loadConfig', () => {
     });
     expect(config.auth.jwtExpiresInSeconds).toBe(900);
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
-    expect(config.auth.adminEmails).toEqual(['ops@example.com']);
   });
 
   it('hides credentials of a bad URL in its message', () => {

@@ -71,7 +71,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       jwtExpiresInSeconds: read('JWT_EXPIRES_IN', '1h', parseDurationSeconds),
       signedUrlTtlSeconds: read('SIGNED_URL_TTL', '1h', parseDurationSeconds),
       bcryptCost: read('BCRYPT_COST', '12', (raw) => parseInteger(raw, { min: 10, max: 15 })),
-      adminEmails: read('ADMIN_EMAILS', '', (raw) => parseList(raw).map((email) => email.toLowerCase())),
     },
     upload: {
       maxFileBytes: read('MAX_UPLOAD_BYTES', '104857600', (raw) => parseInteger(raw, { min: 1 })),
