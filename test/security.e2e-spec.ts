@@ -61,3 +61,63 @@ describe('operators are made on the server only', () => {
     expect(text).not.toContain('private-holiday-photo'); // …without its name
   });
 });
+
+describe('JSON bodies', () => {
+  let stack: TestStack;
+  let admin: ApiClient;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 0 });
+    admin = await ApiClient.register(stack.baseUrl);
+    expect((await adminCli(stack.env, 'grant', admin.user.email)).code).toBe(0);
+  });
+  afterAll(() => stack?.stop());
+
+  /** Every documented route (path parameters filled in), and the queue dashboard's own API. */
+  async function routes(): Promise<{ method: string; path: string }[]> {
+    const doc = (await (await fetch(`${stack.baseUrl}/api/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.keys(operations)
+        .filter((method) => ['post', 'put', 'patch', 'delete'].includes(method))
+        .map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '0f8fad5b-d9cb-469f-a165-70867728950e') })),
+    );
+    return [
+      ...documented,
+      { method: 'PUT', path: '/api/admin/queues/api/queues/thumbnails/pause' },
+      { method: 'POST', path: '/api/admin/queues/api/queues/thumbnails/add' },
+    ];
+  }
+
+  it('answers malformed JSON with 400 and oversized JSON with 413, in the error shape, on every route', async () => {
+    const all = await routes();
+    expect(all.length).toBeGreaterThanOrEqual(8);
+    const oversized = JSON.stringify({ email: 'a'.repeat(200_000) });
+    const failures: string[] = [];
+    for (const { method, path } of all) {
+      for (const [body, status] of [
+        ['{"email": ', 400],
+        [oversized, 413],
+      ] as const) {
+        const response = await fetch(stack.baseUrl + path, {
+          method,
+          headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+          body,
+        });
+        const text = await response.text();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+        const error = parsed as { statusCode?: unknown; error?: unknown; message?: unknown };
+        const shaped =
+          error?.statusCode === status &&
+          error.error === (status === 400 ? 'Bad Request' : 'Payload Too Large') &&
+          typeof error.message === 'string';
+        if (response.status !== status || !shaped) failures.push(`${method} ${path}: ${response.status} ${text.slice(0, 120)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
