@@ -121,3 +121,61 @@ describe('JSON bodies', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('failed sign-ins', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // Behind a proxy on loopback: X-Forwarded-For names the client, so one test plays many addresses.
+    stack = await TestStack.start({ workers: 0, env: { TRUST_PROXY: 'loopback' } });
+  });
+  afterAll(() => stack?.stop());
+
+  const login = async (email: string, password: string, from: string) => {
+    const started = performance.now();
+    const response = await fetch(`${stack.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
+      body: JSON.stringify({ email, password }),
+    });
+    const body = (await response.json()) as { message?: string; accessToken?: string };
+    return {
+      status: response.status,
+      message: body.message,
+      retryAfter: response.headers.get('retry-after'),
+      ms: performance.now() - started,
+    };
+  };
+
+  it("locks out only the address that guessed, never the owner's, for known and unknown emails alike", async () => {
+    const owner = await ApiClient.register(stack.baseUrl, undefined, 'the right password');
+    for (const email of [owner.user.email, `ghost-${Date.now()}@example.com`]) {
+      const guesses = [];
+      for (let i = 0; i < 5; i += 1) guesses.push(await login(email, `guess ${i}`, '203.0.113.7'));
+      expect(guesses.map((guess) => [guess.status, guess.message])).toEqual(Array(5).fill([401, 'Invalid email or password']));
+      const locked = await login(email, 'the right password', '203.0.113.7');
+      expect(locked.status).toBe(429);
+      expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+      expect(locked.message).toMatch(/Too many failed sign-in attempts/);
+    }
+    // The owner, from their own address, signs in.
+    expect((await login(owner.user.email, 'the right password', '198.51.100.20')).status).toBe(200);
+  });
+
+  it('slows guessing one email from many addresses, more with each failure, unknown emails the same', async () => {
+    const owner = await ApiClient.register(stack.baseUrl, undefined, 'the right password');
+    for (const email of [owner.user.email, `nobody-${Date.now()}@example.com`]) {
+      // 10 failures from two addresses (5 each: both now locked out, the email is not).
+      for (const from of ['192.0.2.1', '192.0.2.2'])
+        for (let i = 0; i < 5; i += 1) expect((await login(email, `guess ${i}`, from)).status).toBe(401);
+      const afterTen = await login(email, email === owner.user.email ? 'the right password' : 'a guess', '192.0.2.3');
+      expect(afterTen.status).toBe(email === owner.user.email ? 200 : 401);
+      expect(afterTen.ms).toBeGreaterThanOrEqual(480); // the first wait: 0.5 s
+      expect((await login(email, 'one more guess', '192.0.2.4')).status).toBe(401);
+      expect((await login(email, 'and another', '192.0.2.5')).ms).toBeGreaterThanOrEqual(980); // doubled: 1 s
+      const later = await login(email, 'still guessing', '192.0.2.6');
+      expect(later).toMatchObject({ status: 401, message: 'Invalid email or password' });
+      expect(later.ms).toBeGreaterThanOrEqual(1980); // 2 s
+    }
+  });
+});

@@ -62,7 +62,7 @@ export class AuthService {
       await this.throttle.recordFailure(normalised, clientAddress);
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
-    await this.throttle.recordSuccess(normalised);
+    await this.throttle.recordSuccess(normalised, clientAddress);
     return this.issue(user);
   }
 
