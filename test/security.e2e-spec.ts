@@ -1,5 +1,5 @@
 import { adminCli } from './support/admin-cli';
-import { ApiClient } from './support/client';
+import { ApiClient, request } from './support/client';
 import { media } from './support/media';
 import { TestStack } from './support/stack';
 
@@ -176,6 +176,35 @@ describe('failed sign-ins', () => {
       const later = await login(email, 'still guessing', '192.0.2.6');
       expect(later).toMatchObject({ status: 401, message: 'Invalid email or password' });
       expect(later.ms).toBeGreaterThanOrEqual(1980); // 2 s
+    }
+  });
+});
+
+describe('passwords past 72 bytes', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 0 });
+  });
+  afterAll(() => stack?.stop());
+
+  it('are refused at sign-in with the same 401, though bcrypt would read only their first 72 bytes', async () => {
+    for (const password of ['p'.repeat(72), 'é'.repeat(36)]) {
+      const owner = await ApiClient.register(stack.baseUrl, undefined, password);
+      const login = (attempt: string) =>
+        request<{ message: string }>(stack.baseUrl, 'POST', '/api/auth/login', { json: { email: owner.user.email, password: attempt } });
+      expect((await login(password)).status).toBe(200);
+      for (const longer of [`${password}x`, `${password} and anything at all`]) {
+        expect(await login(longer)).toMatchObject({
+          status: 401,
+          body: { statusCode: 401, error: 'Unauthorized', message: 'Invalid email or password' },
+        });
+      }
+      // Registration refuses them (400), so none of them could be anyone's password.
+      const register = await request(stack.baseUrl, 'POST', '/api/auth/register', {
+        json: { email: `x${owner.user.email}`, password: `${password}x` },
+      });
+      expect(register.status).toBe(400);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig, ConflictError, newId, UnauthorizedError } from '@app/core';
-import type { AuthResult, UserView } from '@app/shared';
+import { PASSWORD_MAX_BYTES, type AuthResult, type UserView } from '@app/shared';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { normaliseEmail, toUserView, User, UserRole } from './user';
@@ -57,7 +57,11 @@ export class AuthService {
     const normalised = normaliseEmail(email);
     await this.throttle.assertAllowed(normalised, clientAddress);
     const user = await this.users.findByEmail(normalised);
-    const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstDecoy(password);
+    // bcrypt reads 72 bytes only: a longer password could never have been registered, and would
+    // otherwise sign in as its first 72 bytes. Refused like any wrong password, in the same time.
+    const registrable = Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES;
+    const valid =
+      user && registrable ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstDecoy(password);
     if (!user || !valid) {
       await this.throttle.recordFailure(normalised, clientAddress);
       throw new UnauthorizedError(INVALID_CREDENTIALS);
