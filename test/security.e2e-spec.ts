@@ -208,3 +208,40 @@ describe('passwords past 72 bytes', () => {
     }
   });
 });
+
+describe('registration', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 0 });
+  });
+  afterAll(() => stack?.stop());
+
+  it('refuses emails with bidi controls or invisible characters (400), and takes plain and international ones', async () => {
+    const tricks = [
+      'ad\u202Emoc.elpmaxe@example.com', // RIGHT-TO-LEFT OVERRIDE
+      'ad\u2066min@example.com', // LEFT-TO-RIGHT ISOLATE
+      'ad\u200Bmin@example.com', // ZERO WIDTH SPACE
+      'ad\u200Dmin@example.com', // ZERO WIDTH JOINER
+      'ad\u2060min@example.com', // WORD JOINER
+      'ad\uFEFFmin@example.com', // BOM (a leading one is trimmed like a space)
+      'ad\u00ADmin@example.com', // SOFT HYPHEN
+      'ad\u3164min@example.com', // HANGUL FILLER
+      'admin@exam\u200Eple.com', // LEFT-TO-RIGHT MARK in the domain
+    ];
+    const accepted: string[] = [];
+    for (const email of tricks) {
+      const response = await request<{ message: string[] }>(stack.baseUrl, 'POST', '/api/auth/register', {
+        json: { email, password: 'correct horse battery' },
+      });
+      if (response.status !== 400) accepted.push(`${JSON.stringify(email)}: ${response.status}`);
+      else expect(response.body.message).toContain('email must not contain invisible or text-direction characters');
+    }
+    expect(accepted).toEqual([]);
+    for (const email of [`plain-${Date.now()}@example.com`, `zoë-${Date.now()}@exämple.de`]) {
+      expect(
+        (await request(stack.baseUrl, 'POST', '/api/auth/register', { json: { email, password: 'correct horse battery' } })).status,
+      ).toBe(201);
+    }
+  });
+});
