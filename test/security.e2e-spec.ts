@@ -1,7 +1,8 @@
 import { adminCli } from './support/admin-cli';
+import { ChildApp } from './support/child-app';
 import { ApiClient, request } from './support/client';
 import { media } from './support/media';
-import { TestStack } from './support/stack';
+import { freePort, TestStack } from './support/stack';
 
 jest.setTimeout(180_000);
 
@@ -242,6 +243,56 @@ describe('registration', () => {
       expect(
         (await request(stack.baseUrl, 'POST', '/api/auth/register', { json: { email, password: 'correct horse battery' } })).status,
       ).toBe(201);
+    }
+  });
+});
+
+describe('in production', () => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-characters' };
+
+  it('refuses to start the api (and a worker) without METRICS_TOKEN or METRICS_PUBLIC=true, saying so', async () => {
+    const stack = await TestStack.start({ workers: 0, noApi: true });
+    try {
+      for (const name of ['api', 'worker'] as const) {
+        const app = new ChildApp(name, { ...stack.env, ...production });
+        expect((await app.exited).code).toBe(1);
+        expect(app.tail()).toMatch(/METRICS_TOKEN is required when NODE_ENV=production.*METRICS_PUBLIC=true/s);
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('asks for METRICS_TOKEN at /metrics of the api and the worker, and marks the admin cookie Secure even over plain HTTP', async () => {
+    const workerPort = await freePort();
+    const stack = await TestStack.start({
+      workers: 1,
+      env: { ...production, METRICS_TOKEN: 'scrape-token-1', WORKER_METRICS_PORT: String(workerPort) },
+    });
+    try {
+      for (const url of [`${stack.baseUrl}/metrics`, `http://127.0.0.1:${workerPort}/metrics`]) {
+        expect((await fetch(url)).status).toBe(404);
+        expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token' } })).status).toBe(404);
+        const scraped = await fetch(url, { headers: { authorization: 'Bearer scrape-token-1' } });
+        expect(scraped.status).toBe(200);
+        expect(await scraped.text()).toMatch(/^# HELP /m);
+      }
+      const admin = await ApiClient.register(stack.baseUrl);
+      expect((await adminCli({ ...stack.env }, 'grant', admin.user.email)).code).toBe(0);
+      const session = await admin.request('POST', '/api/admin/session');
+      expect(session.status).toBe(204);
+      expect(session.headers.get('set-cookie')).toMatch(/^thumbs_admin=[^;]+;.*; Secure(;|$)/);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('serves /metrics to anyone with METRICS_PUBLIC=true, a choice made on purpose', async () => {
+    const stack = await TestStack.start({ workers: 0, env: { ...production, METRICS_PUBLIC: 'true' } });
+    try {
+      expect((await fetch(`${stack.baseUrl}/metrics`)).status).toBe(200);
+    } finally {
+      await stack.stop();
     }
   });
 });
