@@ -296,3 +296,22 @@ describe('in production', () => {
     }
   });
 });
+
+describe('stored file names', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 0 });
+  });
+  afterAll(() => stack?.stop());
+
+  it('turn line and paragraph separators into spaces and lose invisible and direction-changing characters', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const photo = await media.jpeg();
+    const [job] = await user.uploadOk([
+      { ...photo, name: 'line\u2028paragraph\u2029next\u0085line in\u200bvis\ufeffi\u00adble\u061c\u202egpj.jpg' },
+    ]);
+    expect(job.originalFilename).toBe('line paragraph next line invisiblegpj.jpg');
+    expect((await user.job(job.id)).body.originalFilename).toBe('line paragraph next line invisiblegpj.jpg');
+  });
+});
