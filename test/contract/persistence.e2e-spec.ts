@@ -138,6 +138,25 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await users.findById(operator.id)).toEqual(operator);
     });
 
+    it('sets a role by email (the `admin` command) and lists the users holding it', async () => {
+      const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const user = {
+        id: newId(),
+        email: `grace-${newId()}@example.com`,
+        passwordHash: '$2b$10$hash',
+        role: 'user' as const,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await users.create(user);
+      expect(await users.setRole(`nobody-${user.email}`, 'admin')).toBeNull();
+      expect(await users.setRole(user.email, 'admin')).toMatchObject({ id: user.id, role: 'admin' });
+      expect((await users.findById(user.id))?.role).toBe('admin');
+      expect((await users.findByRole('admin')).map((found) => found.id)).toContain(user.id);
+      expect(await users.setRole(user.email, 'user')).toMatchObject({ id: user.id, role: 'user' });
+      expect((await users.findByRole('admin')).map((found) => found.id)).not.toContain(user.id);
+    });
+
     it('treats lookup values as plain strings, never as query operators', async () => {
       expect(await users.findByEmail({ $ne: null } as unknown as string)).toBeNull();
       expect(await users.findById({ $gt: '' } as unknown as string)).toBeNull();

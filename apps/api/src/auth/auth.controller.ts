@@ -45,7 +45,8 @@ export class AuthController {
   @ApiUnauthorizedResponse({ type: ErrorDto, description: '`Invalid email or password`, whichever of the two is wrong' })
   @ApiTooManyRequestsResponse({
     type: ErrorDto,
-    description: 'Too many failed attempts for this email or from this address; see Retry-After',
+    description:
+      'Too many failed attempts for this email from this address (5 in 15 minutes), from this address (50), or for this email from anywhere (100: addresses that failed for it); see Retry-After',
   })
   login(@Body() body: LoginDto, @Ip() ip: string): Promise<AuthResultDto> {
     return this.auth.login(body.email, body.password, ip);

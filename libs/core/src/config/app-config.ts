@@ -52,7 +52,6 @@ export interface AuthConfig {
   /** Lifetime of the signed thumbnail and download URLs. */
   signedUrlTtlSeconds: number;
   bcryptCost: number;
-  adminEmails: readonly string[];
 }
 
 export interface UploadConfig {
@@ -94,6 +93,8 @@ export interface HttpConfig {
   corsOrigins: readonly string[];
   /** When set, /metrics requires `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** METRICS_PUBLIC=true: /metrics without a token in production, chosen on purpose. */
+  metricsPublic: boolean;
   /** Requests per minute: sign-in and registration per client address, uploads per user. */
   rateLimits: { authPerMinute: number; uploadsPerMinute: number };
   /** Express "trust proxy" setting, so rate limits see the client's address behind a proxy. */

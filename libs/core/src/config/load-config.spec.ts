@@ -46,9 +46,21 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('short-secret');
     }
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }, dir);
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), METRICS_TOKEN: 'm' }, dir);
     expect(config.auth.jwtSecretSource).toBe('env');
     expect(fs.existsSync(path.join(dir, 'data', 'jwt-secret'))).toBe(false);
+  });
+
+  it('requires METRICS_TOKEN in production unless METRICS_PUBLIC=true says /metrics is public on purpose', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) };
+    expect(() => loadConfig(production, dir)).toThrow(/METRICS_TOKEN is required when NODE_ENV=production.*METRICS_PUBLIC=true/s);
+    expect(loadConfig({ ...production, METRICS_TOKEN: 'scrape-me' }, dir).http).toMatchObject({
+      metricsToken: 'scrape-me',
+      metricsPublic: false,
+    });
+    expect(loadConfig({ ...production, METRICS_PUBLIC: 'true' }, dir).http).toMatchObject({ metricsToken: undefined, metricsPublic: true });
+    expect(() => loadConfig({ ...production, METRICS_PUBLIC: 'yes please' }, dir)).toThrow(/METRICS_PUBLIC/);
+    expect(loadConfig({}, dir).http.metricsPublic).toBe(false);
   });
 
   it.each([
@@ -102,7 +114,6 @@ describe('loadConfig', () => {
         STORAGE_URL: 's3://thumbs-bucket?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
         JWT_EXPIRES_IN: '15m',
         CORS_ORIGINS: 'https://a.example, https://b.example',
-        ADMIN_EMAILS: 'Ops@Example.com',
       },
       dir,
     );
@@ -116,7 +127,6 @@ describe('loadConfig', () => {
     });
     expect(config.auth.jwtExpiresInSeconds).toBe(900);
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
-    expect(config.auth.adminEmails).toEqual(['ops@example.com']);
   });
 
   it('hides credentials of a bad URL in its message', () => {

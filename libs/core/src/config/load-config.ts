@@ -71,7 +71,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       jwtExpiresInSeconds: read('JWT_EXPIRES_IN', '1h', parseDurationSeconds),
       signedUrlTtlSeconds: read('SIGNED_URL_TTL', '1h', parseDurationSeconds),
       bcryptCost: read('BCRYPT_COST', '12', (raw) => parseInteger(raw, { min: 10, max: 15 })),
-      adminEmails: read('ADMIN_EMAILS', '', (raw) => parseList(raw).map((email) => email.toLowerCase())),
     },
     upload: {
       maxFileBytes: read('MAX_UPLOAD_BYTES', '104857600', (raw) => parseInteger(raw, { min: 1 })),
@@ -112,6 +111,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         }),
       ),
       metricsToken: read('METRICS_TOKEN', '', (raw) => raw || undefined),
+      metricsPublic: read('METRICS_PUBLIC', 'false', parseBoolean),
       rateLimits: {
         authPerMinute: read('RATE_LIMIT_AUTH', '30', (raw) => parseInteger(raw, { min: 1 })),
         uploadsPerMinute: read('RATE_LIMIT_UPLOADS', '120', (raw) => parseInteger(raw, { min: 1 })),
@@ -125,6 +125,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
   };
 
+  // /metrics lists users' activity and the service's insides: in production only by choice.
+  if (nodeEnv === 'production' && !config.http.metricsToken && config.http.metricsPublic === false) {
+    problems.push(
+      "METRICS_TOKEN is required when NODE_ENV=production: /metrics (the api's and each worker's) then asks for " +
+        '"Authorization: Bearer <METRICS_TOKEN>". Set METRICS_PUBLIC=true instead to serve it to anyone on purpose.',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }

@@ -224,13 +224,16 @@ describe('sanitiseFilename', () => {
         expect(clean.length).toBeGreaterThan(0);
         expect(clean.length).toBeLessThanOrEqual(255);
         // eslint-disable-next-line no-control-regex -- control characters are exactly what a clean name must not hold
-        expect(clean).not.toMatch(/[/\\\u0000-\u001f\u007f]/);
+        expect(clean).not.toMatch(/[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b\u202a-\u202e\u2066-\u2069\ufeff]/);
         expect(['.', '..']).not.toContain(clean);
       }),
       { numRuns: 1000 },
     );
     expect(sanitiseFilename('C:\\Users\\me\\Pictures\\cat.jpg')).toBe('cat.jpg');
     expect(sanitiseFilename('../../etc/passwd')).toBe('passwd');
+    expect(sanitiseFilename('one\u2028two\u2029three\r\nfour\u0085.jpg')).toBe('one two three  four .jpg');
+    expect(sanitiseFilename('in\u200bvis\ufeffi\u00adble\u061c\u202egpj.exe')).toBe('invisiblegpj.exe');
+    expect(sanitiseFilename('family 👨\u200d👩\u200d👧.jpg')).toBe('family 👨\u200d👩\u200d👧.jpg');
     expect(sanitiseFilename(`${'a'.repeat(300)}.jpeg`)).toMatch(/^a{250}\.jpeg$/);
   });
 });

@@ -205,16 +205,21 @@ export function extensionOf(filename: string): string {
   return dot > 0 ? base.slice(dot).toLowerCase() : '';
 }
 
+/** Line breaks of any kind (U+2028/U+2029 break JavaScript strings and log lines) and tabs: a space each. */
+const LINE_BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
 /**
- * The name shown to the user: the client's basename, stripped of control characters and
- * path parts and capped in length. It is only ever data: files are stored under generated keys.
+ * Invisible characters: other controls, and format characters (bidi overrides and isolates,
+ * marks, zero-width spaces, the BOM, soft hyphens) except the joiners emoji and some scripts need.
+ */
+const INVISIBLE = /\p{Cc}|(?![\u200c\u200d])\p{Cf}/gu;
+
+/**
+ * The name shown to the user: the client's basename, with line breaks turned into spaces,
+ * invisible and direction-changing characters removed, path parts dropped and the length capped.
+ * It is only ever data: files are stored under generated keys.
  */
 export function sanitiseFilename(filename: string): string {
-  const base = (filename.split(/[\\/]/).pop() ?? '')
-    .normalize('NFC')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .trim();
+  const base = (filename.split(/[\\/]/).pop() ?? '').normalize('NFC').replace(LINE_BREAKS, ' ').replace(INVISIBLE, '').trim();
   const name = base === '' || base === '.' || base === '..' ? 'file' : base;
   if (name.length <= 255) return name;
   const extension = extensionOf(name);
