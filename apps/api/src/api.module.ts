@@ -11,7 +11,7 @@ import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
-import { JobViewMapper } from './jobs/job-view.mapper';
+import { JobViewMapper } from '@app/jobs';
 import { JobsController } from './jobs/jobs.controller';
 import { IdempotencyInterceptor } from './upload/idempotency.interceptor';
 import { UploadController } from './upload/upload.controller';
