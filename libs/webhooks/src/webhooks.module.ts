@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import type { DatabaseConfig } from '@app/core';
+import {
+  MongoWebhooksRepository,
+  WebhookDeliveryDocument,
+  WebhookDeliverySchema,
+  WebhookDocument,
+  WebhookSchema,
+} from './persistence/mongo-webhooks.repository';
+import { SqliteWebhooksRepository } from './persistence/sqlite-webhooks.repository';
+import { SecretBox } from './secret-box';
+import { WebhooksRepository } from './webhooks.repository';
+import { WebhooksService } from './webhooks.service';
+
+/**
+ * Webhooks: the repository (adapter per DATABASE_URL), the secrets' sealing and the owners'
+ * service (`forRoot`, the api).
+ */
+@Module({})
+export class WebhooksModule {
+  static forRoot(database: DatabaseConfig): DynamicModule {
+    return {
+      module: WebhooksModule,
+      imports:
+        database.kind === 'mongo'
+          ? [
+              MongooseModule.forFeature([
+                { name: WebhookDocument.name, schema: WebhookSchema },
+                { name: WebhookDeliveryDocument.name, schema: WebhookDeliverySchema },
+              ]),
+            ]
+          : [],
+      providers: [
+        { provide: WebhooksRepository, useClass: database.kind === 'mongo' ? MongoWebhooksRepository : SqliteWebhooksRepository },
+        SecretBox,
+        WebhooksService,
+      ],
+      exports: [WebhooksRepository, SecretBox, WebhooksService],
+    };
+  }
+}
