@@ -1,7 +1,10 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { JobView } from '@app/shared';
 import { ApiClient, request } from './support/client';
 import { ChildApp } from './support/child-app';
+import { media } from './support/media';
 import { freePort, TestStack, waitForHealthy } from './support/stack';
 
 jest.setTimeout(300_000);
@@ -13,6 +16,8 @@ interface Received {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** When it arrived (ms). */
+  at: number;
 }
 
 /** A real HTTP server on 127.0.0.1 that records every request and answers per path. */
@@ -29,7 +34,7 @@ class Receiver {
       req.on('end', () => {
         const path = req.url ?? '/';
         const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
-        this.received.push({ path, headers, body: Buffer.concat(chunks).toString('utf8') });
+        this.received.push({ path, headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
         const count = (this.seen.get(path) ?? 0) + 1;
         this.seen.set(path, count);
         const behaviour = path.split('/')[1] as Behaviour;
@@ -88,6 +93,12 @@ interface DeliveryItem {
   at: string;
 }
 
+interface Payload {
+  type: string;
+  timestamp: string;
+  data: JobView;
+}
+
 async function createWebhook(user: ApiClient, url: string, events = ['job.completed', 'job.failed']): Promise<CreatedWebhook> {
   const response = await user.request<CreatedWebhook>('POST', '/api/webhooks', { json: { url, events } });
   if (response.status !== 201) throw new Error(`webhook not created: ${response.status} ${JSON.stringify(response.body)}`);
@@ -98,6 +109,22 @@ async function deliveries(user: ApiClient, id: string): Promise<DeliveryItem[]> 
   const response = await user.request<{ items: DeliveryItem[] }>('GET', `/api/webhooks/${id}/deliveries`);
   expect(response.status).toBe(200);
   return response.body.items;
+}
+
+/** Polls the delivery log until `count` attempts are recorded; oldest first. */
+async function waitForDeliveries(user: ApiClient, id: string, count: number, timeoutMs = 60_000): Promise<DeliveryItem[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = await deliveries(user, id);
+    if (items.length >= count) return [...items].reverse();
+    if (Date.now() > deadline) throw new Error(`only ${items.length} of ${count} deliveries recorded: ${JSON.stringify(items)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Signed URLs differ between two signings; everything else must be the same job. */
+function withoutUrls(job: JobView): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(job).filter(([key]) => !key.endsWith('Url')));
 }
 
 /**
@@ -164,6 +191,102 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
     expect(body.components.schemas).toHaveProperty('CreatedWebhookDto');
   });
 
+  it('delivers job.completed and job.failed signed as Standard Webhooks, with the REST job as data', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const both = await createWebhook(user, `${receiverUrl}/ok/both`);
+    const failedOnly = await createWebhook(user, `${receiverUrl}/ok/failed-only`, ['job.failed']);
+    expect(both).toMatchObject({
+      url: `${receiverUrl}/ok/both`,
+      events: ['job.completed', 'job.failed'],
+    });
+    expect(both.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(both.secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
+    expect(both.secret).not.toBe(failedOnly.secret);
+
+    const listed = await user.request<{ items: Record<string, unknown>[] }>('GET', '/api/webhooks');
+    expect(listed.body.items).toEqual([
+      { id: both.id, url: both.url, events: both.events, createdAt: both.createdAt },
+      { id: failedOnly.id, url: failedOnly.url, events: ['job.failed'], createdAt: failedOnly.createdAt },
+    ]);
+
+    const [good] = await user.uploadOk([await media.jpeg(64, 48)]);
+    const completed = await user.waitFor(good.id);
+    expect(completed.status).toBe('completed');
+    const [first] = await receiver.waitFor('/ok/both', 1);
+
+    // The reference implementation verifies it (and a wrong secret does not).
+    const payload = new Webhook(both.secret).verify(first.body, first.headers) as Payload;
+    expect(() => new Webhook(failedOnly.secret).verify(first.body, first.headers)).toThrow();
+    expect(first.headers['webhook-id']).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(first.headers['content-type']).toBe('application/json');
+    expect(payload.type).toBe('job.completed');
+    expect(payload.timestamp).toBe(completed.updatedAt);
+    expect(Object.keys(payload.data).sort()).toEqual(Object.keys(completed).sort());
+    expect(withoutUrls(payload.data)).toEqual(withoutUrls(completed));
+    // Its signed thumbnail URL works without a token.
+    expect((await user.fetchBytes(payload.data.thumbnailUrl!)).status).toBe(200);
+
+    const [bad] = await user.uploadOk([media.brokenJpeg()]);
+    const failed = await user.waitFor(bad.id);
+    expect(failed.status).toBe('failed');
+    const [failedEvent] = await receiver.waitFor('/ok/failed-only', 1);
+    const failedPayload = new Webhook(failedOnly.secret).verify(failedEvent.body, failedEvent.headers) as Payload;
+    expect(failedPayload).toMatchObject({
+      type: 'job.failed',
+      data: { id: bad.id, status: 'failed', errorMessage: failed.errorMessage },
+    });
+    const [, second] = await receiver.waitFor('/ok/both', 2);
+    expect((new Webhook(both.secret).verify(second.body, second.headers) as Payload).type).toBe('job.failed');
+
+    expect(
+      (await waitForDeliveries(user, both.id, 2)).map(({ event, jobId, attempt, status, responseCode }) => ({
+        event,
+        jobId,
+        attempt,
+        status,
+        responseCode,
+      })),
+    ).toEqual([
+      { event: 'job.completed', jobId: good.id, attempt: 1, status: 'delivered', responseCode: 200 },
+      { event: 'job.failed', jobId: bad.id, attempt: 1, status: 'delivered', responseCode: 200 },
+    ]);
+    const [onlyFailed] = await waitForDeliveries(user, failedOnly.id, 1);
+    expect(onlyFailed).toMatchObject({ event: 'job.failed', jobId: bad.id, attempt: 1, status: 'delivered', responseCode: 200 });
+    expect(new Date(onlyFailed.at).toISOString()).toBe(onlyFailed.at);
+    // Nothing else went to the failed-only receiver (the completed job was not its event).
+    expect(receiver.at('/ok/failed-only')).toHaveLength(1);
+  });
+
+  it('retries after a 500 answer, with the same message id, and logs each attempt', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const hook = await createWebhook(user, `${receiverUrl}/fail-once/a`, ['job.completed']);
+    const [job] = await user.uploadOk([await media.jpeg(40, 40)]);
+    const [first, second] = await receiver.waitFor('/fail-once/a', 2);
+    expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
+    expect(new Webhook(hook.secret).verify(second.body, second.headers)).toMatchObject({ type: 'job.completed', data: { id: job.id } });
+    const attempts = await waitForDeliveries(user, hook.id, 2);
+    expect(attempts.map(({ attempt, status, responseCode, jobId }) => ({ attempt, status, responseCode, jobId }))).toEqual([
+      { attempt: 1, status: 'failed', responseCode: 500, jobId: job.id },
+      { attempt: 2, status: 'delivered', responseCode: 200, jobId: job.id },
+    ]);
+    expect(Date.parse(attempts[1].at) - Date.parse(attempts[0].at)).toBeGreaterThanOrEqual(250);
+  });
+
+  it('retries after no answer within the timeout', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const hook = await createWebhook(user, `${receiverUrl}/slow-once/b`, ['job.completed']);
+    const [job] = await user.uploadOk([await media.jpeg(40, 40)]);
+    const [first, second] = await receiver.waitFor('/slow-once/b', 2);
+    // Given up after WEBHOOK_TIMEOUT_MS (1.5 s), then retried after the backoff (0.3 s).
+    expect(second.at - first.at).toBeGreaterThanOrEqual(1500 + 250);
+    expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
+    const attempts = await waitForDeliveries(user, hook.id, 2);
+    expect(attempts.map(({ attempt, status, responseCode, jobId }) => ({ attempt, status, responseCode, jobId }))).toEqual([
+      { attempt: 1, status: 'failed', responseCode: null, jobId: job.id },
+      { attempt: 2, status: 'delivered', responseCode: 200, jobId: job.id },
+    ]);
+  });
+
   it("keeps webhooks to their owner: another user's ids are 404, delete removes the log", async () => {
     const owner = await ApiClient.register(stack.baseUrl);
     const other = await ApiClient.register(stack.baseUrl);
@@ -177,6 +300,10 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
       expect((await owner.request('GET', `/api/webhooks/${id}/deliveries`)).status).toBe(404);
       expect((await owner.request('DELETE', `/api/webhooks/${id}`)).status).toBe(404);
     }
+    // The other user's job ends do not reach the owner's webhook.
+    const [othersJob] = await other.uploadOk([await media.jpeg(32, 32)]);
+    await other.waitFor(othersJob.id);
+
     expect(await deliveries(owner, hook.id)).toEqual([]);
     expect((await owner.request('DELETE', `/api/webhooks/${hook.id}`)).status).toBe(204);
     expect((await owner.request('GET', `/api/webhooks/${hook.id}/deliveries`)).status).toBe(404);

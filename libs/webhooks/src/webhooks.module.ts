@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { DatabaseConfig } from '@app/core';
+import { WebhookDeliverer } from './delivery/webhook-deliverer';
+import { WebhookQueue } from './delivery/webhook-queue';
 import {
   MongoWebhooksRepository,
   WebhookDeliveryDocument,
@@ -15,7 +17,8 @@ import { WebhooksService } from './webhooks.service';
 
 /**
  * Webhooks: the repository (adapter per DATABASE_URL), the secrets' sealing and the owners'
- * service (`forRoot`, the api).
+ * service (`forRoot`, the api); `forWorker` adds the delivery queue and the deliverer. The worker
+ * app wires WebhookDispatcher to the job lifecycle and consumes the queue.
  */
 @Module({})
 export class WebhooksModule {
@@ -37,6 +40,15 @@ export class WebhooksModule {
         WebhooksService,
       ],
       exports: [WebhooksRepository, SecretBox, WebhooksService],
+    };
+  }
+
+  static forWorker(database: DatabaseConfig): DynamicModule {
+    const base = WebhooksModule.forRoot(database);
+    return {
+      ...base,
+      providers: [...(base.providers ?? []), WebhookQueue, WebhookDeliverer],
+      exports: [...(base.exports ?? []), WebhookQueue, WebhookDeliverer],
     };
   }
 }

@@ -19,8 +19,11 @@ export class TargetRefusedError extends Error {
 /** Where to connect for a URL: the checked address, so the name is not resolved a second time. */
 export interface ResolvedTarget {
   url: URL;
+  /** The first address (a client that takes one connects here). */
   address: string;
   family: 4 | 6;
+  /** Every checked address, in the resolver's order (a client that tries several families picks among these). */
+  addresses: { address: string; family: 4 | 6 }[];
 }
 
 /**
@@ -82,6 +85,6 @@ export async function resolveTarget(url: URL, allowPrivate: boolean): Promise<Re
       );
     }
   }
-  const [first] = addresses;
-  return { url, address: first.address, family: first.family === 6 ? 6 : 4 };
+  const checked = addresses.map(({ address, family }) => ({ address, family: family === 6 ? (6 as const) : (4 as const) }));
+  return { url, ...checked[0], addresses: checked };
 }
