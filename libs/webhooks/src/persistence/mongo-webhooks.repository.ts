@@ -145,6 +145,8 @@ export class MongoWebhooksRepository extends WebhooksRepository implements OnMod
 
   async recordDelivery(delivery: Delivery): Promise<void> {
     await this.mongo.guard(async () => {
+      // Like SQLite's INSERT … WHERE EXISTS: an attempt that ends after its webhook was deleted leaves nothing behind.
+      if (!(await this.webhooks.exists({ _id: { $eq: delivery.webhookId } }).exec())) return;
       await this.deliveries.create({
         _id: delivery.id,
         webhookId: delivery.webhookId,
