@@ -9,6 +9,11 @@ import { freePort, TestStack, waitForHealthy } from './support/stack';
 
 jest.setTimeout(300_000);
 
+/** The stack's delivery timeout: short for the test, long enough that a loaded machine's receiver still answers in time. */
+const TIMEOUT_MS = 3000;
+/** The first retry's delay (the default is 5.3 s, doubling for 24 h). */
+const BACKOFF_MS = 300;
+
 /** How the receiver answers a path: `ok` always 200; `fail-once` 500 then 200; `slow-once` no answer at first, then 200. */
 type Behaviour = 'ok' | 'fail-once' | 'slow-once';
 
@@ -143,7 +148,12 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
     stack = await TestStack.start({
       workers: 1,
       // Short timeout and backoff so a retry comes within the test (the defaults are 10 s and 24 h of retries).
-      env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '1500', WEBHOOK_RETRY_BASE_MS: '300', WEBHOOK_MAX_ATTEMPTS: '4' },
+      env: {
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+        WEBHOOK_RETRY_BASE_MS: String(BACKOFF_MS),
+        WEBHOOK_MAX_ATTEMPTS: '4',
+      },
     });
   });
 
@@ -269,7 +279,7 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
       { attempt: 1, status: 'failed', responseCode: 500, jobId: job.id },
       { attempt: 2, status: 'delivered', responseCode: 200, jobId: job.id },
     ]);
-    expect(Date.parse(attempts[1].at) - Date.parse(attempts[0].at)).toBeGreaterThanOrEqual(250);
+    expect(Date.parse(attempts[1].at) - Date.parse(attempts[0].at)).toBeGreaterThanOrEqual(BACKOFF_MS - 50);
   });
 
   it('retries after no answer within the timeout', async () => {
@@ -277,8 +287,8 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
     const hook = await createWebhook(user, `${receiverUrl}/slow-once/b`, ['job.completed']);
     const [job] = await user.uploadOk([await media.jpeg(40, 40)]);
     const [first, second] = await receiver.waitFor('/slow-once/b', 2);
-    // Given up after WEBHOOK_TIMEOUT_MS (1.5 s), then retried after the backoff (0.3 s).
-    expect(second.at - first.at).toBeGreaterThanOrEqual(1500 + 250);
+    // Given up after WEBHOOK_TIMEOUT_MS, then retried after the backoff.
+    expect(second.at - first.at).toBeGreaterThanOrEqual(TIMEOUT_MS + BACKOFF_MS - 50);
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
     const attempts = await waitForDeliveries(user, hook.id, 2);
     expect(attempts.map(({ attempt, status, responseCode, jobId }) => ({ attempt, status, responseCode, jobId }))).toEqual([
