@@ -51,6 +51,7 @@ describe('sendWebhook (real HTTP on 127.0.0.1)', () => {
   it('gives up after the timeout and keeps at most 512 bytes of an answer', async () => {
     const server = await serve((req, res) => {
       if (req.url === '/big') res.writeHead(500).end('é'.repeat(2000));
+      if (req.url === '/trickle') res.writeHead(202).write('accepted, ');
       // '/slow': never answered
     });
     try {
@@ -72,6 +73,14 @@ describe('sendWebhook (real HTTP on 127.0.0.1)', () => {
       expect(big.statusCode).toBe(500);
       expect(Buffer.byteLength(big.excerpt)).toBe(512);
       expect(big.excerpt).toBe('é'.repeat(256));
+      // An answer whose body is still coming at the deadline counts by its status.
+      const trickle = await sendWebhook(
+        { url: new URL(`http://127.0.0.1:${server.port}/trickle`), address: '127.0.0.1', family: 4, addresses: LOOPBACK },
+        '{}',
+        {},
+        300,
+      );
+      expect(trickle).toEqual({ ok: true, statusCode: 202, excerpt: 'accepted, ' });
     } finally {
       await server.close();
     }

@@ -23,6 +23,8 @@ export function sendWebhook(target: ResolvedTarget, body: string, headers: Recor
   const client = url.protocol === 'https:' ? https : http;
   return new Promise<SendResult>((resolve) => {
     let settled = false;
+    /** Set once the status line is in: a body still streaming at the deadline does not undo the answer. */
+    let answered: (() => void) | undefined;
     const finish = (result: SendResult) => {
       if (settled) return;
       settled = true;
@@ -48,6 +50,7 @@ export function sendWebhook(target: ResolvedTarget, body: string, headers: Recor
         const chunks: Buffer[] = [];
         let size = 0;
         const done = () => finish({ ok: statusCode >= 200 && statusCode < 300, statusCode, excerpt: excerptOf(Buffer.concat(chunks)) });
+        answered = done;
         response.on('data', (chunk: Buffer) => {
           if (size < EXCERPT_BYTES) chunks.push(chunk.subarray(0, EXCERPT_BYTES - size));
           size += chunk.length;
@@ -58,7 +61,10 @@ export function sendWebhook(target: ResolvedTarget, body: string, headers: Recor
         response.on('error', done);
       },
     );
-    const timer = setTimeout(() => finish({ ok: false, statusCode: null, excerpt: `No answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(() => {
+      if (answered) answered();
+      else finish({ ok: false, statusCode: null, excerpt: `No answer within ${timeoutMs} ms` });
+    }, timeoutMs);
     request.on('error', (error: NodeJS.ErrnoException) =>
       finish({ ok: false, statusCode: null, excerpt: excerptOf(Buffer.from(`${error.code ?? 'error'}: ${error.message}`)) }),
     );
