@@ -297,7 +297,7 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
     ]);
   });
 
-  it("keeps webhooks to their owner: another user's ids are 404, delete removes the log", async () => {
+  it("keeps webhooks to their owner: another user's ids are 404, delete removes the log, at most 20 per account", async () => {
     const owner = await ApiClient.register(stack.baseUrl);
     const other = await ApiClient.register(stack.baseUrl);
     const hook = await createWebhook(owner, `${receiverUrl}/ok/owned`);
@@ -315,6 +315,16 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
     await other.waitFor(othersJob.id);
 
     expect(await deliveries(owner, hook.id)).toEqual([]);
+    // At most 20 per account (every job end fans out to each).
+    for (let i = 1; i < 20; i += 1) await createWebhook(owner, `${receiverUrl}/ok/owned-${i}`);
+    const tooMany = await owner.request<{ message: string }>('POST', '/api/webhooks', {
+      json: { url: `${receiverUrl}/ok/x`, events: ['job.failed'] },
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toMatch(/20 webhooks/);
+    for (const { id } of (await owner.request<{ items: { id: string }[] }>('GET', '/api/webhooks')).body.items.slice(1)) {
+      expect((await owner.request('DELETE', `/api/webhooks/${id}`)).status).toBe(204);
+    }
     expect((await owner.request('DELETE', `/api/webhooks/${hook.id}`)).status).toBe(204);
     expect((await owner.request('GET', `/api/webhooks/${hook.id}/deliveries`)).status).toBe(404);
     expect((await owner.request<{ items: unknown[] }>('GET', '/api/webhooks')).body.items).toEqual([]);

@@ -9,6 +9,9 @@ import { WebhooksRepository } from './webhooks.repository';
 /** How many attempts `deliveries` lists (newest first). */
 export const DELIVERIES_LISTED = 100;
 
+/** Webhooks one user may have: each job end fans out to all of them. */
+export const MAX_WEBHOOKS_PER_USER = 20;
+
 /** A webhook just made, with its signing secret: the only time the secret is shown. */
 export interface CreatedWebhook {
   webhook: Webhook;
@@ -30,6 +33,9 @@ export class WebhooksService {
    * a new secret, `whsec_` + base64 of 32 random bytes (the Standard Webhooks form).
    */
   async create(userId: string, rawUrl: string, events: readonly WebhookEvent[]): Promise<CreatedWebhook> {
+    if ((await this.webhooks.listOwned(userId)).length >= MAX_WEBHOOKS_PER_USER) {
+      throw new InvalidInputError(`You have ${MAX_WEBHOOKS_PER_USER} webhooks, the most one account may have: delete one first`);
+    }
     try {
       await resolveTarget(parseWebhookUrl(rawUrl), this.config.webhooks.allowPrivate);
     } catch (error) {
