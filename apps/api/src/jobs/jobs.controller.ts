@@ -17,7 +17,7 @@ import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
 import { JobsService } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
 import { JobDto, JobPageDto, ListJobsQueryDto } from './job.dto';
-import { JobViewMapper } from './job-view.mapper';
+import { JobViewMapper } from '@app/jobs';
 
 @ApiTags('jobs')
 @ApiBearerAuth()

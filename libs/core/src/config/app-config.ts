@@ -17,6 +17,7 @@ export abstract class AppConfig {
   abstract readonly thumbnails: ThumbnailConfig;
   abstract readonly worker: WorkerConfig;
   abstract readonly http: HttpConfig;
+  abstract readonly webhooks: WebhookConfig;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -101,4 +102,15 @@ export interface HttpConfig {
   trustProxy: string | number | boolean;
   /** Folder of the built web app served at `/`; empty when it is not built. */
   webRoot: string;
+}
+
+export interface WebhookConfig {
+  /** Deliver to addresses that are loopback, private, link-local or cloud metadata (off: refused, against SSRF). */
+  allowPrivate: boolean;
+  /** How long one delivery attempt waits for an answer. */
+  timeoutMs: number;
+  /** First retry delay; each retry doubles it (BullMQ exponential backoff). */
+  retryBaseMs: number;
+  /** Attempts per event and webhook, the first included. */
+  maxAttempts: number;
 }

@@ -98,6 +98,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ THUMBNAIL_POSITION: 'entropy' }, dir).thumbnails.position).toBe('entropy');
   });
 
+  it('refuses private webhook targets by default; retries span 24 h (WEBHOOK_*)', () => {
+    const { webhooks } = loadConfig({}, dir);
+    expect(webhooks).toEqual({ allowPrivate: false, timeoutMs: 10000, retryBaseMs: 5274, maxAttempts: 15 });
+    // The retries are retryBaseMs × 2^(n-1) apart: the last attempt comes 24 h (± 0.1 %) after the first.
+    const span = webhooks.retryBaseMs * (2 ** (webhooks.maxAttempts - 1) - 1);
+    expect(Math.abs(span - 24 * 3600 * 1000)).toBeLessThan(24 * 3600);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '1500' }, dir).webhooks).toMatchObject({
+      allowPrivate: true,
+      timeoutMs: 1500,
+    });
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'maybe' }, dir)).toThrow(/WEBHOOK_ALLOW_PRIVATE must be true or false/);
+  });
+
   it('reports every bad variable at once', () => {
     try {
       loadConfig({ PORT: 'x', THUMBNAIL_SIZE: 'y' }, dir);

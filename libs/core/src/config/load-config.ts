@@ -123,6 +123,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       }),
       webRoot: read('WEB_ROOT', 'dist/apps/web/browser', (raw) => path.resolve(cwd, raw)),
     },
+    webhooks: {
+      allowPrivate: read('WEBHOOK_ALLOW_PRIVATE', 'false', parseBoolean),
+      timeoutMs: read('WEBHOOK_TIMEOUT_MS', '10000', (raw) => parseInteger(raw, { min: 100, max: 120_000 })),
+      // 14 retries, 5274 ms × 1, 2, 4 … 8192 apart: the 15th and last attempt comes 24 h after the first.
+      retryBaseMs: read('WEBHOOK_RETRY_BASE_MS', '5274', (raw) => parseInteger(raw, { min: 10 })),
+      maxAttempts: read('WEBHOOK_MAX_ATTEMPTS', '15', (raw) => parseInteger(raw, { min: 1, max: 30 })),
+    },
   };
 
   // /metrics lists users' activity and the service's insides: in production only by choice.
