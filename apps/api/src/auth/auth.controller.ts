@@ -29,7 +29,11 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiBody({ type: CredentialsDto })
   @ApiCreatedResponse({ type: AuthResultDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid email, or a password shorter than 8 characters or longer than 72 bytes' })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description:
+      'Invalid email (also one holding invisible or text-direction characters), or a password shorter than 8 characters or longer than 72 bytes',
+  })
   @ApiConflictResponse({ type: ErrorDto, description: 'Email already registered' })
   register(@Body() body: CredentialsDto): Promise<AuthResultDto> {
     return this.auth.register(body.email, body.password);
@@ -42,7 +46,10 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: AuthResultDto })
-  @ApiUnauthorizedResponse({ type: ErrorDto, description: '`Invalid email or password`, whichever of the two is wrong' })
+  @ApiUnauthorizedResponse({
+    type: ErrorDto,
+    description: '`Invalid email or password`, whichever of the two is wrong (a password past 72 bytes is always wrong)',
+  })
   @ApiTooManyRequestsResponse({
     type: ErrorDto,
     description:
