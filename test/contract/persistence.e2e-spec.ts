@@ -336,6 +336,31 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await jobs.deleteOwned(job.id, job.userId)).toBeNull();
     });
 
+    it('moves jobs to the trash and back for their owner only, lists the trash apart, and purges only what is still expired', async () => {
+      const userId = newId();
+      const t = (offset: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + offset);
+      const [a, b, c] = [makeJob(userId), makeJob(userId), makeJob(userId)];
+      await jobs.insertMany([a, b, c]);
+      expect(await jobs.trash(newId(), [a.id], t(0))).toEqual([]);
+      expect((await jobs.trash(userId, [a.id, b.id, newId()], t(0))).sort()).toEqual([a.id, b.id].sort());
+      expect(await jobs.trash(userId, [a.id], t(5000))).toEqual([]); // already there: its time stays
+      expect((await jobs.findById(a.id))!.deletedAt).toEqual(t(0));
+      expect((await jobs.list(userId, { limit: 10 })).map((job) => job.id)).toEqual([c.id]);
+      expect((await jobs.list(userId, { limit: 10, trashed: true })).map((job) => job.id)).toEqual([b.id, a.id]);
+      expect(await jobs.restore(newId(), [b.id])).toEqual([]);
+      expect(await jobs.restore(userId, [b.id, c.id])).toEqual([b.id]);
+      expect((await jobs.findById(b.id))!.deletedAt).toBeNull();
+
+      const expired = (await jobs.findTrashedBefore(t(1), 100_000)).map((job) => job.id);
+      expect(expired).toContain(a.id);
+      expect(expired).not.toContain(b.id);
+      expect(await jobs.deleteTrashed(a.id, t(-1))).toBeNull(); // not yet past that cutoff
+      expect(await jobs.deleteTrashed(b.id, t(1))).toBeNull(); // restored
+      expect(await jobs.deleteTrashed(a.id, t(1))).toMatchObject({ id: a.id, deletedAt: t(0) });
+      expect(await jobs.findById(a.id)).toBeNull();
+      expect(await jobs.deleteTrashed(a.id, t(1))).toBeNull();
+    });
+
     it('finds unfinished jobs oldest first, optionally only those untouched since a time', async () => {
       const userId = newId();
       const old = new Date(Date.now() - 60_000);

@@ -17,3 +17,4 @@ export * from './persistence/mongo-jobs.repository';
 export * from './workers/worker-registry';
 export * from './health/dependency-probes';
 export * from './persistence/migrations';
+export * from './library/trash-purge';

@@ -21,6 +21,7 @@ import { JobQueue, THUMBNAIL_QUEUE } from './queue/job-queue';
 import { QueueDashboard } from './queue/queue-dashboard';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
+import { TrashPurge } from './library/trash-purge';
 
 /** Jobs: repository (adapter per DATABASE_URL), the lifecycle, the BullMQ queue with per-user FIFO, status events, the worker's run. */
 @Module({})
@@ -58,6 +59,7 @@ export class JobsModule {
         JobRunner,
         WorkerRegistry,
         DependencyProbes,
+        TrashPurge,
       ],
       exports: [
         JobsRepository,
@@ -71,6 +73,7 @@ export class JobsModule {
         UploadIntake,
         WorkerRegistry,
         DependencyProbes,
+        TrashPurge,
       ],
     };
   }

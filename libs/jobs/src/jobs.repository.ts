@@ -6,6 +6,8 @@ export interface ListQuery {
   limit: number;
   /** Only jobs with an id below this one (ids sort by creation time). */
   before?: string;
+  /** The trash (jobs with `deletedAt`) instead of the library (jobs without). */
+  trashed?: boolean;
 }
 
 export interface TransitionRequest {
@@ -38,6 +40,14 @@ export abstract class JobsRepository {
   abstract transitionMany(ids: readonly string[], request: TransitionRequest): Promise<string[]>;
   /** Deletes the job if `userId` owns it; resolves what was deleted. */
   abstract deleteOwned(id: string, userId: string): Promise<Job | null>;
+  /** Moves the listed jobs of `userId` that are not in the trash to it (`deletedAt = at`); resolves the ids that moved. */
+  abstract trash(userId: string, ids: readonly string[], at: Date): Promise<string[]>;
+  /** Takes the listed jobs of `userId` that are in the trash out of it; resolves the ids that moved. */
+  abstract restore(userId: string, ids: readonly string[]): Promise<string[]>;
+  /** Jobs that went to the trash before `cutoff`, longest there first. */
+  abstract findTrashedBefore(cutoff: Date, limit: number): Promise<Job[]>;
+  /** Deletes the job only if it is (still) in the trash since before `cutoff`; resolves what was deleted. */
+  abstract deleteTrashed(id: string, cutoff: Date): Promise<Job | null>;
   /** Jobs not yet completed or failed, oldest first; `updatedBefore` limits to ones untouched since. */
   abstract findUnfinished(options?: { updatedBefore?: Date; limit?: number }): Promise<Job[]>;
   /** Number of a user's (or all) jobs by status. */

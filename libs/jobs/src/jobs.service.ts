@@ -3,7 +3,7 @@ import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core
 import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
 import { StorageDriver } from '@app/storage';
 import type { StoredUpload } from './intake/upload-intake';
-import { Job, UNPROCESSED } from './job';
+import { fileKeysOf, Job, UNPROCESSED } from './job';
 import { JobsRepository } from './jobs.repository';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
 
@@ -11,6 +11,8 @@ export interface ListOptions {
   status?: JobStatus;
   limit?: number;
   cursor?: string;
+  /** The trash instead of the library. */
+  trashed?: boolean;
 }
 
 /**
@@ -71,7 +73,12 @@ export class JobsService {
       throw new InvalidInputError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
     if (options.cursor !== undefined && !isId(options.cursor)) throw new InvalidInputError('cursor is not valid');
-    const rows = await this.jobs.list(userId, { status: options.status, limit: limit + 1, before: options.cursor });
+    const rows = await this.jobs.list(userId, {
+      status: options.status,
+      trashed: options.trashed,
+      limit: limit + 1,
+      before: options.cursor,
+    });
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
@@ -92,17 +99,39 @@ export class JobsService {
     return queued;
   }
 
-  /** Removes the job, its original and its thumbnail. A running job's worker notices and cleans up. */
+  /**
+   * Moves the job to the trash: it leaves the library, its files stay, and it can be restored
+   * until TRASH_TTL has passed (then the workers' purge removes it with its files). A job still
+   * waiting or running goes on and finishes in the trash. A job already there stays as it is.
+   */
+  async trash(userId: string, jobId: string): Promise<void> {
+    const moved = isId(jobId) ? await this.jobs.trash(userId, [jobId], new Date()) : [];
+    if (moved.length === 0) await this.get(userId, jobId);
+  }
+
+  /** Takes the job out of the trash (a job not in it is answered as it is). */
+  async restore(userId: string, jobId: string): Promise<Job> {
+    const job = await this.get(userId, jobId);
+    if (job.deletedAt === null) return job;
+    await this.jobs.restore(userId, [job.id]);
+    return this.get(userId, jobId);
+  }
+
+  /** Removes the job and all its files at once (trash or not). A running job's worker notices and cleans up. */
   async delete(userId: string, jobId: string): Promise<Job> {
     const job = isId(jobId) ? await this.lifecycle.remove(userId, jobId) : null;
     if (!job) throw new NotFoundError('Job not found');
-    const keys = [job.originalKey, ...(job.thumbnailKey ? [job.thumbnailKey] : [])];
+    await this.deleteFiles(job);
+    return job;
+  }
+
+  /** Deletes a removed job's files; one that cannot be deleted is logged and left (it is no one's any more). */
+  async deleteFiles(job: Job): Promise<void> {
     await Promise.all(
-      keys.map((key) =>
+      fileKeysOf(job).map((key) =>
         this.storage.delete(key).catch((error: Error) => this.logger.warn(`Could not delete ${key} of job ${job.id}: ${error.message}`)),
       ),
     );
-    return job;
   }
 
   /** Looks a job up by id alone, for signed-URL access (the caller checks the signature against the owner). */

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import {
   DEFAULT_PAGE_SIZE,
   FILE_TYPES,
@@ -106,4 +106,23 @@ export class ListJobsQueryDto {
   @IsString()
   @MaxLength(64)
   cursor?: string;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'true: the trash (deleted jobs, restorable until TRASH_TTL) instead of the library' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => queryBoolean(value))
+  @IsBoolean({ message: 'trashed must be true or false' })
+  trashed?: boolean;
+}
+
+export class DeleteJobQueryDto {
+  @ApiPropertyOptional({ type: Boolean, description: 'true: remove the job and its files at once instead of moving it to the trash' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => queryBoolean(value))
+  @IsBoolean({ message: 'permanent must be true or false' })
+  permanent?: boolean;
+}
+
+/** A query-string flag: exactly `true` or `false`; anything else is left for the validator to refuse. */
+function queryBoolean(value: unknown): unknown {
+  return value === 'true' ? true : value === 'false' ? false : value;
 }

@@ -16,7 +16,7 @@ import type { Request } from 'express';
 import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
 import { JobsService } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
-import { JobDto, JobPageDto, ListJobsQueryDto } from './job.dto';
+import { DeleteJobQueryDto, JobDto, JobPageDto, ListJobsQueryDto } from './job.dto';
 import { JobViewMapper } from './job-view.mapper';
 
 @ApiTags('jobs')
@@ -31,7 +31,7 @@ export class JobsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's jobs, newest first, a page at a time" })
+  @ApiOperation({ summary: "The caller's jobs (or their trash), newest first, a page at a time" })
   @ApiOkResponse({ type: JobPageDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListJobsQueryDto): Promise<JobPageDto> {
@@ -59,14 +59,29 @@ export class JobsController {
     return this.views.toView(await this.jobs.retry(user.id, id, requestIdOf(req)));
   }
 
+  @Post(':id/restore')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Take a job out of the trash' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: JobDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  async restore(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<JobDto> {
+    return this.views.toView(await this.jobs.restore(user.id, id));
+  }
+
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a job with its original file and thumbnail' })
+  @ApiOperation({
+    summary: 'Move a job to the trash (restorable until TRASH_TTL), or with permanent=true delete it and its files at once',
+    description: 'A job still waiting or running when trashed goes on and finishes in the trash.',
+  })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
+  @ApiBadRequestResponse({ type: ErrorDto })
   @ApiNotFoundResponse({ type: ErrorDto })
-  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
-    await this.jobs.delete(user.id, id);
+  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string, @Query() query: DeleteJobQueryDto): Promise<void> {
+    if (query.permanent) await this.jobs.delete(user.id, id);
+    else await this.jobs.trash(user.id, id);
   }
 }
 

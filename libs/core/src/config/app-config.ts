@@ -17,6 +17,7 @@ export abstract class AppConfig {
   abstract readonly thumbnails: ThumbnailConfig;
   abstract readonly worker: WorkerConfig;
   abstract readonly http: HttpConfig;
+  abstract readonly library: LibraryConfig;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -100,4 +101,11 @@ export interface HttpConfig {
   trustProxy: string | number | boolean;
   /** Folder of the built web app served at `/`; empty when it is not built. */
   webRoot: string;
+}
+
+export interface LibraryConfig {
+  /** How long a job stays in the trash (restorable) before it and its files are purged. */
+  trashTtlSeconds: number;
+  /** Bytes of originals one user may keep; null: no quota. */
+  userQuotaBytes: number | null;
 }

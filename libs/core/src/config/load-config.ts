@@ -123,6 +123,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       }),
       webRoot: read('WEB_ROOT', 'dist/apps/web/browser', (raw) => path.resolve(cwd, raw)),
     },
+    library: {
+      trashTtlSeconds: read('TRASH_TTL', '7d', parseDurationSeconds),
+      userQuotaBytes: read('USER_QUOTA_BYTES', '0', (raw) => parseInteger(raw, { min: 0 }) || null),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -57,6 +57,13 @@ ALTER TABLE jobs ADD COLUMN content_hash TEXT;
 ALTER TABLE jobs ADD COLUMN position TEXT NOT NULL DEFAULT 'centre' CHECK (position IN ('centre', 'attention', 'entropy'));
 ALTER TABLE jobs ADD COLUMN deleted_at INTEGER;`,
   },
+  {
+    // The trash: listing a user's (newest first) and the purge's look-up of the oldest, over trashed rows only.
+    id: 'jobs/0003-trash',
+    up: `
+CREATE INDEX jobs_trash_user_id_id ON jobs (user_id, id) WHERE deleted_at IS NOT NULL;
+CREATE INDEX jobs_trash_deleted_at ON jobs (deleted_at) WHERE deleted_at IS NOT NULL;`,
+  },
 ];
 
 /** Backfills and data changes of collections `jobs` and `idempotency_keys`; their indexes follow the schemas. */

@@ -45,6 +45,9 @@ export const JobSchema = SchemaFactory.createForClass(JobDocument);
 JobSchema.index({ userId: 1, _id: -1 });
 JobSchema.index({ userId: 1, status: 1, _id: -1 });
 JobSchema.index({ status: 1, _id: 1 });
+// The trash: a user's, and the purge's oldest first.
+JobSchema.index({ userId: 1, deletedAt: 1, _id: -1 });
+JobSchema.index({ deletedAt: 1 }, { partialFilterExpression: { deletedAt: { $type: 'date' } } });
 
 @Schema({ collection: 'idempotency_keys', versionKey: false })
 export class IdempotencyKeyDocument {
@@ -100,6 +103,7 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
   async list(userId: string, query: ListQuery): Promise<Job[]> {
     const filter: QueryFilter<JobDocument> = { userId: { $eq: userId } };
     if (query.status) filter.status = { $eq: query.status };
+    filter.deletedAt = query.trashed ? { $ne: null } : { $eq: null };
     if (query.before) filter._id = { $lt: query.before };
     return this.mongo.guard(async () =>
       (await this.jobs.find(filter).sort({ _id: -1 }).limit(query.limit).lean().exec()).map((doc) => toJob(doc)!),
@@ -140,6 +144,38 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
       toJob(
         await this.jobs
           .findOneAndDelete({ _id: { $eq: id }, userId: { $eq: userId } })
+          .lean()
+          .exec(),
+      ),
+    );
+  }
+
+  async trash(userId: string, ids: readonly string[], at: Date): Promise<string[]> {
+    return this.setDeletedAt(userId, ids, { $eq: null }, at);
+  }
+
+  async restore(userId: string, ids: readonly string[]): Promise<string[]> {
+    return this.setDeletedAt(userId, ids, { $ne: null }, null);
+  }
+
+  async findTrashedBefore(cutoff: Date, limit: number): Promise<Job[]> {
+    return this.mongo.guard(async () =>
+      (
+        await this.jobs
+          .find({ deletedAt: { $ne: null, $lt: cutoff } })
+          .sort({ deletedAt: 1 })
+          .limit(limit)
+          .lean()
+          .exec()
+      ).map((doc) => toJob(doc)!),
+    );
+  }
+
+  async deleteTrashed(id: string, cutoff: Date): Promise<Job | null> {
+    return this.mongo.guard(async () =>
+      toJob(
+        await this.jobs
+          .findOneAndDelete({ _id: { $eq: id }, deletedAt: { $ne: null, $lt: cutoff } })
           .lean()
           .exec(),
       ),
@@ -217,6 +253,30 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
 
   async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
     await this.mongo.guard(() => this.keys.deleteOne({ userId: { $eq: userId }, key: { $eq: key }, response: null }).exec());
+  }
+
+  /** Sets `deletedAt` on each listed job of the user whose `deletedAt` matches `when`; each document moves atomically on its own. */
+  private setDeletedAt(
+    userId: string,
+    ids: readonly string[],
+    when: { $eq: null } | { $ne: null },
+    deletedAt: Date | null,
+  ): Promise<string[]> {
+    return this.mongo.guard(async () => {
+      const moved: string[] = [];
+      for (const id of ids) {
+        const doc = await this.jobs
+          .findOneAndUpdate(
+            { _id: { $eq: id }, userId: { $eq: userId }, deletedAt: when },
+            { $set: { deletedAt } },
+            { returnDocument: 'after', projection: { _id: 1 } },
+          )
+          .lean()
+          .exec();
+        if (doc) moved.push(doc._id);
+      }
+      return moved;
+    });
   }
 
   async ping(): Promise<void> {

@@ -77,6 +77,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
       where.push('status = ?');
       params.push(query.status);
     }
+    where.push(query.trashed ? 'deleted_at IS NOT NULL' : 'deleted_at IS NULL');
     if (query.before) {
       where.push('id < ?');
       params.push(query.before);
@@ -98,6 +99,47 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
     return toJob(await this.sqlite.get<JobRow>('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *', String(id), String(userId)));
+  }
+
+  async trash(userId: string, ids: readonly string[], at: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sqlite.all<{ id: string }>(
+      `UPDATE jobs SET deleted_at = ? WHERE user_id = ? AND id IN (${ids.map(() => '?').join(', ')}) AND deleted_at IS NULL RETURNING id`,
+      at.getTime(),
+      String(userId),
+      ...ids.map(String),
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async restore(userId: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sqlite.all<{ id: string }>(
+      `UPDATE jobs SET deleted_at = NULL WHERE user_id = ? AND id IN (${ids.map(() => '?').join(', ')}) AND deleted_at IS NOT NULL RETURNING id`,
+      String(userId),
+      ...ids.map(String),
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async findTrashedBefore(cutoff: Date, limit: number): Promise<Job[]> {
+    return toJobs(
+      await this.sqlite.all<JobRow>(
+        'SELECT * FROM jobs WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at ASC LIMIT ?',
+        cutoff.getTime(),
+        limit,
+      ),
+    );
+  }
+
+  async deleteTrashed(id: string, cutoff: Date): Promise<Job | null> {
+    return toJob(
+      await this.sqlite.get<JobRow>(
+        'DELETE FROM jobs WHERE id = ? AND deleted_at IS NOT NULL AND deleted_at < ? RETURNING *',
+        String(id),
+        cutoff.getTime(),
+      ),
+    );
   }
 
   async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
