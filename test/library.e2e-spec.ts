@@ -114,13 +114,165 @@ describe('library (api + worker, Redis, SQLite)', () => {
       expect((await dave.job(job.id)).body.deletedAt).toBeNull();
     });
   });
+
+  describe('search, type filter, sort and cursor pages', () => {
+    let frank: ApiClient;
+    let jobs: JobView[];
+
+    beforeAll(async () => {
+      frank = await ApiClient.register(stack.baseUrl);
+      // Ties on purpose: equal names (any case), equal sizes, one request (one createdAt).
+      const same = await media.jpeg(64, 64, '#102030');
+      const names = ['b.jpg', 'B.JPG', 'a_1.jpg', 'a%1.jpg', 'Été.jpg', 'c.jpg', 'b.jpg'];
+      // Every file different (no duplicates), the even ones the same size.
+      const uploads = names.map((name, i) => ({
+        ...same,
+        name,
+        data: Buffer.concat([same.data, Buffer.alloc(i % 2 === 0 ? 2 : 2 + i, i)]),
+      }));
+      jobs = [...(await frank.uploadOk(uploads.slice(0, 4))), ...(await frank.uploadOk(uploads.slice(4)))];
+      jobs.push(...(await frank.uploadOk([await media.animatedGif()])));
+      for (const job of jobs) await frank.waitFor(job.id);
+      expect((await frank.remove(jobs[6].id)).status).toBe(204);
+    });
+
+    /** Every page of a query, following nextCursor. */
+    async function allPages(query: string, limit: number): Promise<string[]> {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 50; pages += 1) {
+        const page: { status: number; body: JobPage } = await frank.list(
+          `?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(page.status).toBe(200);
+        seen.push(...page.body.items.map((job) => job.id));
+        cursor = page.body.nextCursor;
+        if (!cursor) return seen;
+      }
+      throw new Error('more than 50 pages');
+    }
+
+    function expected(sort: 'newest' | 'oldest' | 'name' | 'size', keep: (job: JobView) => boolean = () => true): string[] {
+      const key = (job: JobView): number | string =>
+        sort === 'name' ? job.originalFilename.toLowerCase() : sort === 'size' ? job.fileSize : Date.parse(job.createdAt);
+      const direction = sort === 'newest' || sort === 'size' ? -1 : 1;
+      const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
+      return jobs
+        .filter((job) => job.id !== jobs[6].id && keep(job))
+        .sort((a, b) => direction * (compare(key(a), key(b)) || compare(a.id, b.id)))
+        .map((job) => job.id);
+    }
+
+    it.each(['newest', 'oldest', 'name', 'size'] as const)(
+      'pages through sort=%s with ties, every job once, in order, at every page size',
+      async (sort) => {
+        const want = expected(sort);
+        expect(want).toHaveLength(7);
+        for (const limit of [1, 2, 3, 7, 200]) expect(await allPages(`&sort=${sort}`, limit)).toEqual(want);
+      },
+    );
+
+    it('keeps pages stable when jobs are added or trashed between them', async () => {
+      const first = await frank.list('?sort=name&limit=3');
+      const late = await frank.uploadOk([{ ...(await media.jpeg(32, 32)), name: '0-first-by-name.jpg' }]);
+      await frank.waitFor(late[0].id);
+      const rest = await frank.list(`?sort=name&limit=200&cursor=${encodeURIComponent(first.body.nextCursor!)}`);
+      expect([...ids(first), ...ids(rest)]).toEqual(expected('name'));
+      expect((await frank.request('DELETE', `/api/jobs/${late[0].id}?permanent=true`)).status).toBe(204);
+    });
+
+    it('searches names case-insensitively and literally (% and _ are plain characters), alone and with type and sort', async () => {
+      const has = (part: string) => (job: JobView) => job.originalFilename.toLowerCase().includes(part.toLowerCase());
+      expect(await allPages('&q=B.J', 2)).toEqual(expected('newest', has('b.j')));
+      expect(await allPages('&q=%25', 1)).toEqual([jobs[3].id]);
+      expect(await allPages('&q=_', 1)).toEqual([jobs[2].id]);
+      expect(await allPages(`&q=${encodeURIComponent('éTÉ')}`, 1)).toEqual([jobs[4].id]);
+      expect(await allPages('&q=nothing-like-this', 5)).toEqual([]);
+      expect(await allPages('&q=.gif', 5)).toEqual([jobs[7].id]);
+      expect(await allPages('&q=.jpg&sort=size', 2)).toEqual(expected('size', has('.jpg')));
+      expect(await allPages('&q=a&sort=name&type=image', 1)).toEqual(expected('name', has('a')));
+    });
+
+    it('filters by type, with status and sort too', async () => {
+      expect(await allPages('&type=image&sort=oldest', 3)).toEqual(expected('oldest'));
+      expect(await allPages('&type=video', 3)).toEqual([]);
+      expect(await allPages('&type=image&status=completed&sort=size', 4)).toEqual(expected('size'));
+      expect(await allPages('&type=image&status=failed', 4)).toEqual([]);
+      expect(await allPages('&trashed=true&sort=name', 1)).toEqual([jobs[6].id]);
+    });
+
+    it('answers 400 to bad values, and to a cursor of another sort or a tampered one', async () => {
+      const page = await frank.list('?sort=name&limit=2');
+      const cursor = page.body.nextCursor!;
+      const bad = [
+        '?sort=largest',
+        '?sort=',
+        '?type=audio',
+        '?type=IMAGE',
+        `?q=${'x'.repeat(201)}`,
+        '?q=a&q=b',
+        `?sort=size&cursor=${cursor}`,
+        `?cursor=${cursor}`,
+        '?sort=name&cursor=nope!',
+        `?sort=name&cursor=${Buffer.from('["name",1,"x"]').toString('base64url')}`,
+        `?sort=newest&cursor=${Buffer.from(JSON.stringify(['newest', 'soon', jobs[0].id])).toString('base64url')}`,
+        '?limit=2&cursor=' + jobs[0].id,
+      ];
+      for (const query of bad) {
+        const response = await frank.list(query);
+        expect({ query, status: response.status }).toEqual({ query, status: 400 });
+        expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      }
+    });
+
+    it("never lists another user's jobs, whatever the query", async () => {
+      const other = await ApiClient.register(stack.baseUrl);
+      for (const query of ['', '?q=b', '?sort=name', '?sort=size', '?type=image', '?trashed=true']) {
+        expect((await other.list(query)).body.items).toEqual([]);
+      }
+      const cursor = (await frank.list('?sort=name&limit=2')).body.nextCursor!;
+      expect((await other.list(`?sort=name&cursor=${cursor}`)).body.items).toEqual([]);
+    });
+  });
+
+  describe('stats', () => {
+    it('counts the library by status and type, the trash apart, and sums the bytes kept (the trash included)', async () => {
+      const gina = await ApiClient.register(stack.baseUrl);
+      const empty = await gina.request<Record<string, unknown>>('GET', '/api/jobs/stats');
+      expect(empty.status).toBe(200);
+      expect(empty.body).toEqual({
+        total: 0,
+        byStatus: { pending: 0, queued: 0, processing: 0, completed: 0, failed: 0 },
+        byType: { image: 0, video: 0 },
+        bytes: 0,
+        quotaBytes: null,
+        trashed: 0,
+      });
+      const jobs = await gina.uploadOk([await media.jpeg(), await media.jpeg(300, 300), media.brokenJpeg()]);
+      for (const job of jobs) await gina.waitFor(job.id);
+      expect((await gina.remove(jobs[0].id)).status).toBe(204);
+      const stats = await gina.request<Record<string, unknown>>('GET', '/api/jobs/stats');
+      expect(stats.body).toEqual({
+        total: 2,
+        byStatus: { pending: 0, queued: 0, processing: 0, completed: 1, failed: 1 },
+        byType: { image: 2, video: 0 },
+        bytes: jobs.reduce((sum, job) => sum + job.fileSize, 0),
+        quotaBytes: null,
+        trashed: 1,
+      });
+      // Nobody else's jobs count.
+      const other = await ApiClient.register(stack.baseUrl);
+      expect((await other.request<{ total: number; bytes: number }>('GET', '/api/jobs/stats')).body).toMatchObject({ total: 0, bytes: 0 });
+      expect((await fetch(`${stack.baseUrl}/api/jobs/stats`)).status).toBe(401);
+    });
+  });
 });
 
 describe('trash purge (TRASH_TTL=2s)', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ workers: 1, env: { TRASH_TTL: '2s' } });
+    stack = await TestStack.start({ workers: 1, env: { TRASH_TTL: '2s', USER_QUOTA_BYTES: '5000000' } });
   });
 
   afterAll(async () => {
@@ -144,6 +296,9 @@ describe('trash purge (TRASH_TTL=2s)', () => {
     expect(fs.existsSync(path.join(files, 'uploads', purged.id))).toBe(false);
     expect(fs.existsSync(path.join(files, 'processed', purged.id))).toBe(false);
     expect((await erin.list('?trashed=true')).body.items).toEqual([]);
+    const stats = (await erin.request<{ trashed: number; total: number; bytes: number; quotaBytes: number }>('GET', '/api/jobs/stats'))
+      .body;
+    expect(stats).toMatchObject({ trashed: 0, total: 2, bytes: kept.fileSize + restored.fileSize, quotaBytes: 5_000_000 });
     for (const job of [kept, restored]) {
       expect((await erin.job(job.id)).body).toMatchObject({ status: 'completed', deletedAt: null });
       expect(fs.existsSync(path.join(files, 'uploads', job.id))).toBe(true);

@@ -15,14 +15,18 @@ import {
   Job,
   JobDocument,
   JobSchema,
+  JOB_SORTS,
   JobsRepository,
+  ListPosition,
   MongoJobsRepository,
+  SORT_DESCENDING,
+  sortKeyOf,
   sourcesOf,
   SqliteJobsRepository,
   TRANSITIONS,
   UNPROCESSED,
 } from '@app/jobs';
-import { JOB_STATUSES, JobStatus } from '@app/shared';
+import { FILE_TYPES, JOB_STATUSES, JobStatus } from '@app/shared';
 
 jest.setTimeout(120_000);
 
@@ -221,12 +225,13 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
               .map((job) => job.id)
               .reverse();
             const seen: string[] = [];
-            let before: string | undefined;
+            let after: ListPosition | undefined;
             for (;;) {
-              const page = await jobs.list(userId, { limit, before, status: filter ?? undefined });
+              const page = await jobs.list(userId, { limit, after, status: filter ?? undefined });
               seen.push(...page.map((job) => job.id));
               if (page.length < limit) break;
-              before = page[page.length - 1].id;
+              const last = page[page.length - 1];
+              after = { key: sortKeyOf(last, 'newest'), id: last.id };
             }
             expect(seen).toEqual(expected);
             const counts = await jobs.countByStatus(userId);
@@ -236,6 +241,62 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
             for (const status of JOB_STATUSES) {
               expect(byType.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0)).toBe(everyone[status]);
             }
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+
+    it('lists in every order with ties broken by id, filtered by type, name (literally, any case) and trash, in pages that add up to the whole', async () => {
+      const names = ['a.jpg', 'A.JPG', 'b_1.png', 'b%1.png', 'Été.mov', 'été.mov', 'c\\d.gif', 'zz.webp'];
+      const base = Math.floor(Date.now() / 1000) * 1000;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.record({
+              name: fc.constantFrom(...names),
+              size: fc.constantFrom(10, 20, 30),
+              at: fc.constantFrom(0, 1000, 2000),
+              type: fc.constantFrom(...FILE_TYPES),
+              trashed: fc.boolean(),
+            }),
+            { maxLength: 20 },
+          ),
+          fc.constantFrom(...JOB_SORTS),
+          fc.integer({ min: 1, max: 6 }),
+          fc.option(fc.constantFrom(...FILE_TYPES)),
+          fc.option(fc.constantFrom('a', 'J', '_', '%', 'é', 'ÉTÉ', '\\', '.', 'x')),
+          fc.boolean(),
+          async (specs, sort, limit, type, search, trashed) => {
+            const userId = newId();
+            const mine = specs.map((spec) =>
+              makeJob(userId, {
+                originalFilename: spec.name,
+                fileSize: spec.size,
+                fileType: spec.type,
+                createdAt: new Date(base + spec.at),
+                deletedAt: spec.trashed ? new Date(base) : null,
+              }),
+            );
+            await jobs.insertMany([...mine, makeJob(newId(), { originalFilename: 'a.jpg' })]);
+            const direction = SORT_DESCENDING[sort] ? -1 : 1;
+            const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
+            const expected = mine
+              .filter((job) => (job.deletedAt !== null) === trashed)
+              .filter((job) => !type || job.fileType === type)
+              .filter((job) => !search || job.originalFilename.toLowerCase().includes(search.toLowerCase()))
+              .sort((a, b) => direction * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
+              .map((job) => job.id);
+            const seen: string[] = [];
+            let after: ListPosition | undefined;
+            for (let pages = 0; pages < 30; pages += 1) {
+              const page = await jobs.list(userId, { limit, after, sort, trashed, type: type ?? undefined, search: search ?? undefined });
+              seen.push(...page.map((job) => job.id));
+              if (page.length < limit) break;
+              const last = page[page.length - 1];
+              after = { key: sortKeyOf(last, sort), id: last.id };
+            }
+            expect(seen).toEqual(expected);
           },
         ),
         { numRuns: 100 },

@@ -18,3 +18,5 @@ export * from './workers/worker-registry';
 export * from './health/dependency-probes';
 export * from './persistence/migrations';
 export * from './library/trash-purge';
+export * from './library/list-cursor';
+export * from './library/job-library';

@@ -22,6 +22,7 @@ import { QueueDashboard } from './queue/queue-dashboard';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
 import { TrashPurge } from './library/trash-purge';
+import { JobLibrary } from './library/job-library';
 
 /** Jobs: repository (adapter per DATABASE_URL), the lifecycle, the BullMQ queue with per-user FIFO, status events, the worker's run. */
 @Module({})
@@ -60,6 +61,7 @@ export class JobsModule {
         WorkerRegistry,
         DependencyProbes,
         TrashPurge,
+        JobLibrary,
       ],
       exports: [
         JobsRepository,
@@ -74,6 +76,7 @@ export class JobsModule {
         WorkerRegistry,
         DependencyProbes,
         TrashPurge,
+        JobLibrary,
       ],
     };
   }

@@ -1,14 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
+import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
 import { StorageDriver } from '@app/storage';
 import type { StoredUpload } from './intake/upload-intake';
 import { fileKeysOf, Job, UNPROCESSED } from './job';
-import { JobsRepository } from './jobs.repository';
+import { JobSort, JobsRepository, sortKeyOf } from './jobs.repository';
+import { decodeCursor, encodeCursor } from './library/list-cursor';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
 
 export interface ListOptions {
   status?: JobStatus;
+  type?: FileType;
+  /** Part of the file name, any case; '' is no filter. */
+  q?: string;
+  sort?: JobSort;
   limit?: number;
   cursor?: string;
   /** The trash instead of the library. */
@@ -72,15 +77,21 @@ export class JobsService {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new InvalidInputError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
-    if (options.cursor !== undefined && !isId(options.cursor)) throw new InvalidInputError('cursor is not valid');
+    const sort = options.sort ?? 'newest';
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, sort);
+    if (after === null) throw new InvalidInputError('cursor is not valid (pass nextCursor of the previous page, with the same sort)');
     const rows = await this.jobs.list(userId, {
       status: options.status,
+      type: options.type,
+      search: options.q || undefined,
+      sort,
       trashed: options.trashed,
       limit: limit + 1,
-      before: options.cursor,
+      after,
     });
     const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit ? encodeCursor(sort, { key: sortKeyOf(last, sort), id: last.id }) : null };
   }
 
   /** The user's job; 404 for a missing job and for anyone else's alike. */

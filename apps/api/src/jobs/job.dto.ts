@@ -19,6 +19,7 @@ import {
   ThumbnailPosition,
   UploadResult,
 } from '@app/shared';
+import { JOB_SORTS, JobSort, LibraryStats } from '@app/jobs';
 
 export class JobDto implements JobView {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -67,7 +68,11 @@ export class JobDto implements JobView {
 
 export class JobPageDto implements JobPage {
   @ApiProperty({ type: [JobDto] }) items!: JobDto[];
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next (older) page; null on the last page' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` (with the same sort) for the next page; null on the last page',
+  })
   nextCursor!: string | null;
 }
 
@@ -101,10 +106,33 @@ export class ListJobsQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
+  @ApiPropertyOptional({ enum: FILE_TYPES, description: 'Only images or only videos' })
+  @IsOptional()
+  @IsIn(FILE_TYPES)
+  type?: FileType;
+
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: 'Only jobs whose file name contains this, any case (taken literally: % and _ are plain characters)',
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional({
+    enum: JOB_SORTS,
+    default: 'newest',
+    description: 'newest/oldest: upload time; name: file name, any case, A→Z; size: largest first. Ties go by id.',
+  })
+  @IsOptional()
+  @IsIn(JOB_SORTS)
+  sort?: JobSort;
+
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page (opaque; only valid with the same sort)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
   cursor?: string;
 
   @ApiPropertyOptional({ type: Boolean, description: 'true: the trash (deleted jobs, restorable until TRASH_TTL) instead of the library' })
@@ -125,4 +153,26 @@ export class DeleteJobQueryDto {
 /** A query-string flag: exactly `true` or `false`; anything else is left for the validator to refuse. */
 function queryBoolean(value: unknown): unknown {
   return value === 'true' ? true : value === 'false' ? false : value;
+}
+
+export class StatusCountsDto implements Record<JobStatus, number> {
+  @ApiProperty() pending!: number;
+  @ApiProperty() queued!: number;
+  @ApiProperty() processing!: number;
+  @ApiProperty() completed!: number;
+  @ApiProperty() failed!: number;
+}
+
+export class TypeCountsDto implements Record<FileType, number> {
+  @ApiProperty() image!: number;
+  @ApiProperty() video!: number;
+}
+
+export class JobStatsDto implements LibraryStats {
+  @ApiProperty({ description: 'Jobs in the library (the trash not counted)' }) total!: number;
+  @ApiProperty({ type: StatusCountsDto, description: 'Library jobs by status' }) byStatus!: StatusCountsDto;
+  @ApiProperty({ type: TypeCountsDto, description: 'Library jobs by file type' }) byType!: TypeCountsDto;
+  @ApiProperty({ description: 'Bytes of originals kept, the trash included (its files are kept until it is purged)' }) bytes!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'USER_QUOTA_BYTES; null when there is no quota' }) quotaBytes!: number | null;
+  @ApiProperty({ description: 'Jobs in the trash' }) trashed!: number;
 }

@@ -14,9 +14,9 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
-import { JobsService } from '@app/jobs';
+import { JobLibrary, JobsService } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
-import { DeleteJobQueryDto, JobDto, JobPageDto, ListJobsQueryDto } from './job.dto';
+import { DeleteJobQueryDto, JobDto, JobPageDto, JobStatsDto, ListJobsQueryDto } from './job.dto';
 import { JobViewMapper } from './job-view.mapper';
 
 @ApiTags('jobs')
@@ -28,15 +28,24 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly views: JobViewMapper,
+    private readonly library: JobLibrary,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's jobs (or their trash), newest first, a page at a time" })
+  @ApiOperation({ summary: "The caller's jobs (or their trash): filtered by status, type and name, in the chosen order, a page at a time" })
   @ApiOkResponse({ type: JobPageDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListJobsQueryDto): Promise<JobPageDto> {
     const page = await this.jobs.list(user.id, query);
     return { items: page.items.map((job) => this.views.toView(job)), nextCursor: page.nextCursor };
+  }
+
+  // Before `:id`, which would take "stats" for an id.
+  @Get('stats')
+  @ApiOperation({ summary: "Counts of the caller's library by status and type, bytes kept, the quota and the trash" })
+  @ApiOkResponse({ type: JobStatsDto })
+  stats(@CurrentUser() user: AuthUser): Promise<JobStatsDto> {
+    return this.library.stats(user.id);
   }
 
   @Get(':id')
