@@ -266,6 +266,97 @@ describe('library (api + worker, Redis, SQLite)', () => {
       expect((await fetch(`${stack.baseUrl}/api/jobs/stats`)).status).toBe(401);
     });
   });
+
+  describe('bulk actions', () => {
+    type Bulk = { done: string[]; skipped: { id: string; reason: string }[] };
+
+    it('deletes to the trash, restores and retries many jobs at once, skipping what it cannot act on with a reason', async () => {
+      const hal = await ApiClient.register(stack.baseUrl);
+      const other = await ApiClient.register(stack.baseUrl);
+      const [ok1, ok2, ok3, bad1, bad2] = await hal.uploadOk([
+        await media.jpeg(),
+        await media.jpeg(100, 100),
+        await media.jpeg(120, 100),
+        media.brokenJpeg(),
+        { ...media.brokenJpeg(), name: 'broken-2.jpg', data: Buffer.concat([media.brokenJpeg().data, Buffer.from([1])]) },
+      ]);
+      const [theirs] = await other.uploadOk([await media.jpeg(90, 90)]);
+      const before = new Map<string, JobView>();
+      for (const job of [ok1, ok2, ok3, bad1, bad2]) before.set(job.id, await hal.waitFor(job.id));
+      expect(before.get(bad1.id)!.status).toBe('failed');
+
+      const missing = '0190a7e2-0000-7000-8000-000000000000';
+      const retry = await hal.request<Bulk>('POST', '/api/jobs/bulk', {
+        json: { action: 'retry', ids: [ok1.id, bad1.id, bad2.id, theirs.id, missing, 'junk'] },
+      });
+      expect(retry.status).toBe(200);
+      expect(retry.body.done).toEqual([bad1.id, bad2.id]);
+      expect(retry.body.skipped).toEqual([
+        { id: theirs.id, reason: 'not_found' },
+        { id: missing, reason: 'not_found' },
+        { id: 'junk', reason: 'not_found' },
+        { id: ok1.id, reason: 'not_failed' },
+      ]);
+      for (const job of [bad1, bad2]) {
+        const again = await hal.waitFor(job.id, ['failed'], 60_000);
+        expect(Date.parse(again.updatedAt)).toBeGreaterThan(Date.parse(before.get(job.id)!.updatedAt));
+      }
+
+      const trash = await hal.request<Bulk>('POST', '/api/jobs/bulk', {
+        json: { action: 'delete', ids: [ok1.id, ok2.id, ok1.id, theirs.id] },
+      });
+      expect(trash.body).toEqual({ done: [ok1.id, ok2.id], skipped: [{ id: theirs.id, reason: 'not_found' }] });
+      expect(ids(await hal.list('?trashed=true')).sort()).toEqual([ok1.id, ok2.id].sort());
+      expect((await other.job(theirs.id)).body.deletedAt).toBeNull();
+      // Deleting again is what was asked already.
+      expect((await hal.request<Bulk>('POST', '/api/jobs/bulk', { json: { action: 'delete', ids: [ok1.id] } })).body).toEqual({
+        done: [ok1.id],
+        skipped: [],
+      });
+
+      // Someone else's bulk action touches nothing of hal's.
+      const foreign = await other.request<Bulk>('POST', '/api/jobs/bulk', { json: { action: 'restore', ids: [ok1.id, ok2.id] } });
+      expect(foreign.body).toEqual({
+        done: [],
+        skipped: [
+          { id: ok1.id, reason: 'not_found' },
+          { id: ok2.id, reason: 'not_found' },
+        ],
+      });
+      expect(ids(await hal.list('?trashed=true'))).toHaveLength(2);
+
+      const restore = await hal.request<Bulk>('POST', '/api/jobs/bulk', { json: { action: 'restore', ids: [ok1.id, ok3.id] } });
+      expect(restore.body).toEqual({ done: [ok1.id, ok3.id], skipped: [] });
+      expect(ids(await hal.list('?trashed=true'))).toEqual([ok2.id]);
+      expect((await hal.job(ok1.id)).body.deletedAt).toBeNull();
+    });
+
+    it('answers 400 to a bad action or id list (none, over 500, not strings, extra fields)', async () => {
+      const ivy = await ApiClient.register(stack.baseUrl);
+      const id = '0190a7e2-0000-7000-8000-000000000000';
+      const bad: unknown[] = [
+        { action: 'purge', ids: [id] },
+        { ids: [id] },
+        { action: 'delete' },
+        { action: 'delete', ids: [] },
+        { action: 'delete', ids: id },
+        { action: 'delete', ids: [1] },
+        { action: 'delete', ids: [{ $gt: '' }] },
+        { action: 'delete', ids: Array.from({ length: 501 }, () => id) },
+        { action: 'delete', ids: [id], extra: true },
+      ];
+      for (const json of bad) {
+        const response = await ivy.request('POST', '/api/jobs/bulk', { json });
+        expect({ json, status: response.status }).toEqual({ json, status: 400 });
+        expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      }
+      const most = await ivy.request<Bulk>('POST', '/api/jobs/bulk', {
+        json: { action: 'delete', ids: Array.from({ length: 500 }, () => id) },
+      });
+      expect(most.status).toBe(200);
+      expect(most.body).toEqual({ done: [], skipped: [{ id, reason: 'not_found' }] });
+    });
+  });
 });
 
 describe('trash purge (TRASH_TTL=2s)', () => {

@@ -422,6 +422,28 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await jobs.deleteTrashed(a.id, t(1))).toBeNull();
     });
 
+    it("finds many of a user's jobs by id, and counts and sums a user's jobs by status, type and trash", async () => {
+      const userId = newId();
+      const [a, b, c] = [
+        makeJob(userId, { status: 'completed', fileSize: 100 }),
+        makeJob(userId, { status: 'completed', fileSize: 20, fileType: 'video', deletedAt: new Date() }),
+        makeJob(userId, { status: 'failed', fileSize: 3 }),
+      ];
+      const theirs = makeJob(newId(), { fileSize: 1000 });
+      await jobs.insertMany([a, b, c, theirs]);
+      const found = await jobs.findOwnedMany(userId, [a.id, c.id, theirs.id, newId()]);
+      expect(found.sort((x, y) => x.id.localeCompare(y.id))).toEqual([a, c].sort((x, y) => x.id.localeCompare(y.id)));
+      expect(await jobs.findOwnedMany(userId, [])).toEqual([]);
+      const counts = await jobs.libraryCounts(userId);
+      const key = (row: { status: string; fileType: string; trashed: boolean }) => `${row.status}/${row.fileType}/${row.trashed}`;
+      expect(counts.map((row) => ({ ...row, key: key(row) })).sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+        { status: 'completed', fileType: 'image', trashed: false, count: 1, bytes: 100, key: 'completed/image/false' },
+        { status: 'completed', fileType: 'video', trashed: true, count: 1, bytes: 20, key: 'completed/video/true' },
+        { status: 'failed', fileType: 'image', trashed: false, count: 1, bytes: 3, key: 'failed/image/false' },
+      ]);
+      expect(await jobs.libraryCounts(newId())).toEqual([]);
+    });
+
     it('finds unfinished jobs oldest first, optionally only those untouched since a time', async () => {
       const userId = newId();
       const old = new Date(Date.now() - 60_000);

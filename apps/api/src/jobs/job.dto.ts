@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import {
   DEFAULT_PAGE_SIZE,
   FILE_TYPES,
@@ -19,7 +19,7 @@ import {
   ThumbnailPosition,
   UploadResult,
 } from '@app/shared';
-import { JOB_SORTS, JobSort, LibraryStats } from '@app/jobs';
+import { BULK_ACTIONS, BulkAction, BulkResult, BulkSkipReason, JOB_SORTS, JobSort, LibraryStats, MAX_BULK_IDS } from '@app/jobs';
 
 export class JobDto implements JobView {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -175,4 +175,36 @@ export class JobStatsDto implements LibraryStats {
   @ApiProperty({ description: 'Bytes of originals kept, the trash included (its files are kept until it is purged)' }) bytes!: number;
   @ApiProperty({ type: Number, nullable: true, description: 'USER_QUOTA_BYTES; null when there is no quota' }) quotaBytes!: number | null;
   @ApiProperty({ description: 'Jobs in the trash' }) trashed!: number;
+}
+
+export class BulkRequestDto {
+  @ApiProperty({ enum: BULK_ACTIONS, description: 'delete: to the trash; restore: out of it; retry: failed jobs queued again' })
+  @IsIn(BULK_ACTIONS)
+  action!: BulkAction;
+
+  @ApiProperty({ type: [String], minItems: 1, maxItems: MAX_BULK_IDS, description: 'Job ids (duplicates count once)' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BULK_IDS)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  ids!: string[];
+}
+
+export class BulkSkippedDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({
+    enum: ['not_found', 'not_failed', 'changed'],
+    description: "not_found: no such job or someone else's; not_failed: only failed jobs are retried; changed: it moved meanwhile",
+  })
+  reason!: BulkSkipReason;
+}
+
+export class BulkResultDto implements BulkResult {
+  @ApiProperty({
+    type: [String],
+    description: 'Ids now as asked (already in the trash counts as deleted, not in it as restored), in the order given',
+  })
+  done!: string[];
+  @ApiProperty({ type: [BulkSkippedDto] }) skipped!: BulkSkippedDto[];
 }

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -16,7 +16,7 @@ import type { Request } from 'express';
 import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
 import { JobLibrary, JobsService } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
-import { DeleteJobQueryDto, JobDto, JobPageDto, JobStatsDto, ListJobsQueryDto } from './job.dto';
+import { BulkRequestDto, BulkResultDto, DeleteJobQueryDto, JobDto, JobPageDto, JobStatsDto, ListJobsQueryDto } from './job.dto';
 import { JobViewMapper } from './job-view.mapper';
 
 @ApiTags('jobs')
@@ -46,6 +46,18 @@ export class JobsController {
   @ApiOkResponse({ type: JobStatsDto })
   stats(@CurrentUser() user: AuthUser): Promise<JobStatsDto> {
     return this.library.stats(user.id);
+  }
+
+  @Post('bulk')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'One action on many of the caller’s jobs: delete (to the trash), restore, retry',
+    description: "Each id is acted on or skipped with a reason; others' and missing ids are skipped as not_found.",
+  })
+  @ApiOkResponse({ type: BulkResultDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  bulk(@CurrentUser() user: AuthUser, @Body() body: BulkRequestDto, @Req() req: Request): Promise<BulkResultDto> {
+    return this.library.bulk(user.id, body.action, body.ids, requestIdOf(req));
   }
 
   @Get(':id')
