@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import type { JobPage, JobView } from '@app/shared';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
@@ -357,6 +358,97 @@ describe('library (api + worker, Redis, SQLite)', () => {
       expect(most.body).toEqual({ done: [], skipped: [{ id, reason: 'not_found' }] });
     });
   });
+
+  describe('archives', () => {
+    type Archive = { url: string; expiresAt: string };
+
+    it("zips the owner's thumbnails or originals under their names, de-duplicated and made safe, behind a signed URL", async () => {
+      const jo = await ApiClient.register(stack.baseUrl);
+      const other = await ApiClient.register(stack.baseUrl);
+      const picture = async (name: string, width: number) => ({ ...(await media.jpeg(width, 80)), name });
+      const jobs = await jo.uploadOk([
+        await picture('a.jpg', 100),
+        await picture('A.jpg', 110),
+        await picture('a.jpg', 120),
+        await picture('../../etc/passwd.jpg', 130),
+        await picture('..\\win\\évian.jpeg', 140),
+        media.brokenJpeg(),
+      ]);
+      const [theirs] = await other.uploadOk([await picture('theirs.jpg', 150)]);
+      for (const job of jobs) await jo.waitFor(job.id);
+      await other.waitFor(theirs.id);
+      const wanted = [...jobs.map((job) => job.id), theirs.id, '0190a7e2-0000-7000-8000-000000000000'];
+
+      const thumbs = await jo.request<Archive>('POST', '/api/archives', { json: { ids: wanted, content: 'thumbnails' } });
+      expect(thumbs.status).toBe(201);
+      expect(thumbs.body.url).toMatch(/^\/api\/archives\/[A-Za-z0-9_-]{22}\.zip\?exp=\d+&sig=[A-Za-z0-9_-]+$/);
+      expect(Date.parse(thumbs.body.expiresAt)).toBeGreaterThan(Date.now());
+      // The signed URL alone opens it (a plain link).
+      const zip = await jo.fetchBytes(thumbs.body.url);
+      expect(zip.status).toBe(200);
+      expect(zip.headers.get('content-type')).toBe('application/zip');
+      expect(zip.headers.get('content-disposition')).toMatch(/^attachment; filename="thumbnails-\d{4}-\d{2}-\d{2}\.zip"$/);
+      const entries = readZip(zip.data);
+      // The broken file has no thumbnail; theirs and the unknown id are not in it.
+      expect(entries.map((entry) => entry.name)).toEqual(['a.jpg', 'A (2).jpg', 'a (3).jpg', 'passwd.jpg', 'évian.jpg']);
+      for (const [i, entry] of entries.entries()) {
+        expect(entry.data.equals((await jo.fetchBytes(`/api/thumbnails/${jobs[i].id}.jpg`, true)).data)).toBe(true);
+      }
+
+      const originals = await jo.request<Archive>('POST', '/api/archives', { json: { ids: wanted, content: 'originals' } });
+      const all = readZip((await jo.fetchBytes(originals.body.url)).data);
+      expect(all.map((entry) => entry.name)).toEqual(['a.jpg', 'A (2).jpg', 'a (3).jpg', 'passwd.jpg', 'évian.jpeg', 'broken.jpg']);
+      for (const [i, entry] of all.entries()) {
+        expect(entry.data.equals(fs.readFileSync(path.join(stack.dir, 'files', 'uploads', jobs[i].id)))).toBe(true);
+      }
+
+      // A tampered signature or expiry, another archive's signature, or a made-up id: 404.
+      const sigOf = (url: string) => /sig=([^&]+)/.exec(url)![1];
+      for (const url of [
+        thumbs.body.url.replace(/sig=[^&]+/, 'sig=AAAA'),
+        thumbs.body.url.replace(/exp=\d+/, 'exp=99999999999'),
+        thumbs.body.url.replace(/sig=[^&]+/, `sig=${sigOf(originals.body.url)}`),
+        thumbs.body.url.replace(/\?.*$/, ''),
+        `/api/archives/${'A'.repeat(22)}.zip?exp=99999999999&sig=AAAA`,
+        '/api/archives/..%2F..%2Fthumbs.db',
+      ]) {
+        expect({ url, status: (await jo.fetchBytes(url)).status }).toEqual({ url, status: 404 });
+      }
+      // Someone else asking for jo's jobs gets an empty zip.
+      const foreign = await other.request<Archive>('POST', '/api/archives', {
+        json: { ids: jobs.map((job) => job.id), content: 'originals' },
+      });
+      expect(foreign.status).toBe(201);
+      expect(readZip((await other.fetchBytes(foreign.body.url)).data)).toEqual([]);
+    });
+
+    it('answers 400 to bad ids or content and 401 without a token', async () => {
+      const kim = await ApiClient.register(stack.baseUrl);
+      const id = '0190a7e2-0000-7000-8000-000000000000';
+      for (const json of [
+        { ids: [id] },
+        { ids: [id], content: 'everything' },
+        { ids: [], content: 'thumbnails' },
+        { ids: id, content: 'thumbnails' },
+        { ids: [7], content: 'thumbnails' },
+        { ids: Array.from({ length: 1001 }, () => id), content: 'thumbnails' },
+        { ids: [id], content: 'thumbnails', extra: 1 },
+      ]) {
+        const response = await kim.request('POST', '/api/archives', { json });
+        expect({ json, status: response.status }).toEqual({ json, status: 400 });
+      }
+      expect(
+        (await kim.request('POST', '/api/archives', { json: { ids: Array.from({ length: 1000 }, () => id), content: 'thumbnails' } }))
+          .status,
+      ).toBe(201);
+      const anonymous = await fetch(`${stack.baseUrl}/api/archives`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: [id], content: 'thumbnails' }),
+      });
+      expect(anonymous.status).toBe(401);
+    });
+  });
 });
 
 describe('trash purge (TRASH_TTL=2s)', () => {
@@ -396,3 +488,27 @@ describe('trash purge (TRASH_TTL=2s)', () => {
     }
   });
 });
+
+/** The entries of a zip, read from its central directory (stored or deflated), in order. */
+function readZip(zip: Buffer): { name: string; data: Buffer }[] {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error('not a zip: no end of central directory');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const entries: { name: string; data: Buffer }[] = [];
+  for (let i = 0; i < count; i += 1) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error('bad central directory entry');
+    const method = zip.readUInt16LE(at + 10);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const raw = zip.subarray(dataAt, dataAt + compressedSize);
+    entries.push({ name, data: method === 0 ? Buffer.from(raw) : inflateRawSync(raw) });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}

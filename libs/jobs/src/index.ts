@@ -20,3 +20,4 @@ export * from './persistence/migrations';
 export * from './library/trash-purge';
 export * from './library/list-cursor';
 export * from './library/job-library';
+export * from './library/job-archives';

@@ -23,6 +23,7 @@ import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
 import { TrashPurge } from './library/trash-purge';
 import { JobLibrary } from './library/job-library';
+import { JobArchives } from './library/job-archives';
 
 /** Jobs: repository (adapter per DATABASE_URL), the lifecycle, the BullMQ queue with per-user FIFO, status events, the worker's run. */
 @Module({})
@@ -62,6 +63,7 @@ export class JobsModule {
         DependencyProbes,
         TrashPurge,
         JobLibrary,
+        JobArchives,
       ],
       exports: [
         JobsRepository,
@@ -77,6 +79,7 @@ export class JobsModule {
         DependencyProbes,
         TrashPurge,
         JobLibrary,
+        JobArchives,
       ],
     };
   }
