@@ -27,6 +27,21 @@ describe('library (api + worker, Redis, SQLite)', () => {
   const files = () => path.join(stack.dir, 'files');
   const ids = (page: { body: JobPage }) => page.body.items.map((job) => job.id);
 
+  it('documents every library route and list parameter in the OpenAPI document (the web app turns its features on from it)', async () => {
+    const document = (await (await fetch(`${stack.baseUrl}/api/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+    };
+    expect(document.paths['/api/jobs/stats']?.get).toBeDefined();
+    expect(document.paths['/api/jobs/bulk']?.post).toBeDefined();
+    expect(document.paths['/api/jobs/{id}/restore']?.post).toBeDefined();
+    expect(document.paths['/api/archives']?.post).toBeDefined();
+    expect(document.paths['/api/jobs/{id}']?.delete.parameters?.map((parameter) => parameter.name)).toContain('permanent');
+    const listParameters = document.paths['/api/jobs'].get
+      .parameters!.filter((parameter) => parameter.in === 'query')
+      .map((parameter) => parameter.name);
+    expect(listParameters).toEqual(expect.arrayContaining(['status', 'type', 'q', 'sort', 'trashed', 'cursor', 'limit']));
+  });
+
   describe('trash', () => {
     it('moves a job to the trash and back: out of the library, listed in the trash, files kept, restorable', async () => {
       const alice = await ApiClient.register(stack.baseUrl);
@@ -174,12 +189,19 @@ describe('library (api + worker, Redis, SQLite)', () => {
     );
 
     it('keeps pages stable when jobs are added or trashed between them', async () => {
+      const want = expected('name');
       const first = await frank.list('?sort=name&limit=3');
+      expect(ids(first)).toEqual(want.slice(0, 3));
+      // Between the pages: one job joins before the cursor, one already seen and one not yet seen go to the trash.
       const late = await frank.uploadOk([{ ...(await media.jpeg(32, 32)), name: '0-first-by-name.jpg' }]);
       await frank.waitFor(late[0].id);
+      const [seen, unseen] = [want[1], want[4]];
+      await frank.request('POST', '/api/jobs/bulk', { json: { action: 'delete', ids: [seen, unseen] } });
       const rest = await frank.list(`?sort=name&limit=200&cursor=${encodeURIComponent(first.body.nextCursor!)}`);
-      expect([...ids(first), ...ids(rest)]).toEqual(expected('name'));
+      expect(ids(rest)).toEqual(want.slice(3).filter((id) => id !== unseen));
+      await frank.request('POST', '/api/jobs/bulk', { json: { action: 'restore', ids: [seen, unseen] } });
       expect((await frank.request('DELETE', `/api/jobs/${late[0].id}?permanent=true`)).status).toBe(204);
+      expect(await allPages('&sort=name', 200)).toEqual(want);
     });
 
     it('searches names case-insensitively and literally (% and _ are plain characters), alone and with type and sort', async () => {
