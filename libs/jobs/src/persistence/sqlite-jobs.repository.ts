@@ -104,8 +104,9 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     const column = SORT_COLUMNS[sort];
     const [direction, beyond] = SORT_DESCENDING[sort] ? ['DESC', '<'] : ['ASC', '>'];
     if (query.after) {
-      where.push(`(${column} ${beyond} ? OR (${column} = ? AND id ${beyond} ?))`);
-      params.push(query.after.key, query.after.key, query.after.id);
+      // A row value, which SQLite turns into one seek into the order's index (an OR of the two cases would scan from the top).
+      where.push(`(${column}, id) ${beyond} (?, ?)`);
+      params.push(query.after.key, query.after.id);
     }
     params.push(query.limit);
     return toJobs(
