@@ -8,6 +8,7 @@ import { StorageModule } from '@app/storage';
 import { WebhooksModule } from '@app/webhooks';
 import { AdminAccess } from './admin/admin-access';
 import { AdminController } from './admin/admin.controller';
+import { ArchivesController } from './archives/archives.controller';
 import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
@@ -49,6 +50,7 @@ export class ApiModule {
         MetricsController,
         AdminController,
         WebhooksController,
+        ArchivesController,
       ],
       providers: [
         JobViewMapper,

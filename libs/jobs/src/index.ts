@@ -18,3 +18,7 @@ export * from './workers/worker-registry';
 export * from './health/dependency-probes';
 export * from './persistence/migrations';
 export * from './view/job-view.mapper';
+export * from './library/trash-purge';
+export * from './library/list-cursor';
+export * from './library/job-library';
+export * from './library/job-archives';

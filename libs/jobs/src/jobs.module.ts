@@ -21,6 +21,9 @@ import { JobQueue, THUMBNAIL_QUEUE } from './queue/job-queue';
 import { QueueDashboard } from './queue/queue-dashboard';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
+import { TrashPurge } from './library/trash-purge';
+import { JobLibrary } from './library/job-library';
+import { JobArchives } from './library/job-archives';
 
 /** Jobs: repository (adapter per DATABASE_URL), the lifecycle, the BullMQ queue with per-user FIFO, status events, the worker's run. */
 @Module({})
@@ -58,6 +61,9 @@ export class JobsModule {
         JobRunner,
         WorkerRegistry,
         DependencyProbes,
+        TrashPurge,
+        JobLibrary,
+        JobArchives,
       ],
       exports: [
         JobsRepository,
@@ -71,6 +77,9 @@ export class JobsModule {
         UploadIntake,
         WorkerRegistry,
         DependencyProbes,
+        TrashPurge,
+        JobLibrary,
+        JobArchives,
       ],
     };
   }

@@ -18,6 +18,7 @@ export abstract class AppConfig {
   abstract readonly worker: WorkerConfig;
   abstract readonly http: HttpConfig;
   abstract readonly webhooks: WebhookConfig;
+  abstract readonly library: LibraryConfig;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -113,4 +114,11 @@ export interface WebhookConfig {
   retryBaseMs: number;
   /** Attempts per event and webhook, the first included. */
   maxAttempts: number;
+}
+
+export interface LibraryConfig {
+  /** How long a job stays in the trash (restorable) before it and its files are purged. */
+  trashTtlSeconds: number;
+  /** Bytes of originals one user may keep; null: no quota. */
+  userQuotaBytes: number | null;
 }

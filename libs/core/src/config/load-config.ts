@@ -130,6 +130,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       retryBaseMs: read('WEBHOOK_RETRY_BASE_MS', '5274', (raw) => parseInteger(raw, { min: 10 })),
       maxAttempts: read('WEBHOOK_MAX_ATTEMPTS', '15', (raw) => parseInteger(raw, { min: 1, max: 30 })),
     },
+    library: {
+      trashTtlSeconds: read('TRASH_TTL', '7d', parseDurationSeconds),
+      userQuotaBytes: read('USER_QUOTA_BYTES', '0', (raw) => parseInteger(raw, { min: 0 }) || null),
+    },
   };
 
   // /metrics lists users' activity and the service's insides: in production only by choice.
