@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/core';
 import { ApiModule } from './api.module';
+import { REFRESH_COOKIE } from './auth/auth.controller';
 import { mountQueueDashboard } from './admin/queue-dashboard';
 import { apiCompression } from './http/compression';
 import { ApiMetrics } from './observability/api-metrics';
@@ -78,6 +79,7 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
       .setDescription('Upload images and videos, get 128×128 JPEG thumbnails. Real-time status over Socket.IO (`job:status`).')
       .setVersion('1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .addCookieAuth(REFRESH_COOKIE, { type: 'apiKey', in: 'cookie', name: REFRESH_COOKIE }, REFRESH_COOKIE)
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', useGlobalPrefix: false });

@@ -96,7 +96,8 @@ export class AuthService {
     return user ? { id: user.id, email: user.email } : null;
   }
 
-  private async issue(user: User): Promise<AuthResult> {
+  /** A new access token (and the login shape) for a user: sign-in, registration and session refresh. */
+  async issue(user: User): Promise<AuthResult> {
     const expiresIn = this.config.auth.jwtExpiresInSeconds;
     const accessToken = await this.jwt.signAsync({ sub: user.id, email: user.email } satisfies TokenPayload, { expiresIn });
     return { accessToken, expiresIn, user: toUserView(user) };

@@ -9,3 +9,7 @@ export * from './auth.module';
 export * from './persistence/sqlite-users.repository';
 export * from './persistence/mongo-users.repository';
 export * from './persistence/migrations';
+export * from './refresh-tokens.repository';
+export * from './sessions.service';
+export * from './persistence/sqlite-refresh-tokens.repository';
+export * from './persistence/mongo-refresh-tokens.repository';

@@ -49,6 +49,8 @@ export interface AuthConfig {
   /** Where the secret came from, for the start-up log (never the secret itself). */
   jwtSecretSource: 'env' | 'generated' | 'data-dir';
   jwtExpiresInSeconds: number;
+  /** Lifetime of a refresh token (the session cookie); each refresh rotates it and starts a new one. */
+  refreshTtlSeconds: number;
   /** Lifetime of the signed thumbnail and download URLs. */
   signedUrlTtlSeconds: number;
   bcryptCost: number;

@@ -69,6 +69,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auth: {
       ...resolveJwtSecret(env, nodeEnv, dataDir, problems),
       jwtExpiresInSeconds: read('JWT_EXPIRES_IN', '1h', parseDurationSeconds),
+      refreshTtlSeconds: read('REFRESH_TTL', '30d', parseDurationSeconds),
       signedUrlTtlSeconds: read('SIGNED_URL_TTL', '1h', parseDurationSeconds),
       bcryptCost: read('BCRYPT_COST', '12', (raw) => parseInteger(raw, { min: 10, max: 15 })),
       adminEmails: read('ADMIN_EMAILS', '', (raw) => parseList(raw).map((email) => email.toLowerCase())),
