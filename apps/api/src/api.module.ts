@@ -7,6 +7,7 @@ import { JobsModule } from '@app/jobs';
 import { StorageModule } from '@app/storage';
 import { AdminAccess } from './admin/admin-access';
 import { AdminController } from './admin/admin.controller';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
@@ -45,6 +46,7 @@ export class ApiModule {
         HealthController,
         MetricsController,
         AdminController,
+        ApiKeysController,
       ],
       providers: [
         JobViewMapper,

@@ -15,10 +15,14 @@ import { MongoRefreshTokensRepository, RefreshTokenDocument, RefreshTokenSchema 
 import { SqliteRefreshTokensRepository } from './persistence/sqlite-refresh-tokens.repository';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsService } from './sessions.service';
+import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyDocument, ApiKeySchema, MongoApiKeysRepository } from './persistence/mongo-api-keys.repository';
+import { SqliteApiKeysRepository } from './persistence/sqlite-api-keys.repository';
 import { UrlSigner } from './url-signer';
 import { UsersRepository } from './users.repository';
 
-/** Users, passwords, tokens, refresh sessions and signed URLs. The adapters follow DATABASE_URL. */
+/** Users, passwords, tokens, refresh sessions, API keys and signed URLs. The adapters follow DATABASE_URL. */
 @Module({})
 export class AuthModule {
   static forRoot(database: DatabaseConfig): DynamicModule {
@@ -38,6 +42,7 @@ export class AuthModule {
               MongooseModule.forFeature([
                 { name: UserDocument.name, schema: UserSchema },
                 { name: RefreshTokenDocument.name, schema: RefreshTokenSchema },
+                { name: ApiKeyDocument.name, schema: ApiKeySchema },
               ]),
             ]
           : []),
@@ -49,6 +54,8 @@ export class AuthModule {
           useClass: database.kind === 'mongo' ? MongoRefreshTokensRepository : SqliteRefreshTokensRepository,
         },
         SessionsService,
+        { provide: ApiKeysRepository, useClass: database.kind === 'mongo' ? MongoApiKeysRepository : SqliteApiKeysRepository },
+        ApiKeysService,
         PasswordHasher,
         LoginThrottle,
         AuthService,
@@ -57,7 +64,16 @@ export class AuthModule {
         OptionalJwtAuthGuard,
         UrlSigner,
       ],
-      exports: [AuthService, SessionsService, UsersRepository, JwtAuthGuard, OptionalJwtAuthGuard, UrlSigner, LoginThrottle],
+      exports: [
+        AuthService,
+        SessionsService,
+        ApiKeysService,
+        UsersRepository,
+        JwtAuthGuard,
+        OptionalJwtAuthGuard,
+        UrlSigner,
+        LoginThrottle,
+      ],
     };
   }
 }

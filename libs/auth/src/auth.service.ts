@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig, ConflictError, newId, UnauthorizedError } from '@app/core';
-import type { AuthResult, UserView } from '@app/shared';
+import type { ApiKeyScope, AuthResult, UserView } from '@app/shared';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { normaliseEmail, toUserView, User } from './user';
@@ -11,6 +11,8 @@ import { EmailTakenError, UsersRepository } from './users.repository';
 export interface AuthUser {
   id: string;
   email: string;
+  /** Set when the caller used an API key (not a password sign-in): which key, and what it may do. */
+  apiKey?: { id: string; scopes: readonly ApiKeyScope[] };
 }
 
 interface TokenPayload {

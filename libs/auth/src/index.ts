@@ -13,3 +13,7 @@ export * from './refresh-tokens.repository';
 export * from './sessions.service';
 export * from './persistence/sqlite-refresh-tokens.repository';
 export * from './persistence/mongo-refresh-tokens.repository';
+export * from './api-keys.repository';
+export * from './api-keys.service';
+export * from './persistence/sqlite-api-keys.repository';
+export * from './persistence/mongo-api-keys.repository';

@@ -19,6 +19,7 @@ import { AuthService, AuthUser, CurrentUser, JwtAuthGuard, SessionsService } fro
 import { AppConfig, UnauthorizedError } from '@app/core';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ErrorDto } from '../http/error.dto';
+import { API_KEY_SECURITY } from '../http/api-key-security';
 import { AuthResultDto, CredentialsDto, LoginDto, UserDto } from './auth.dto';
 
 /** The refresh cookie: HttpOnly (no script reads it), SameSite=Strict (no other site sends it), only sent to /api/auth. */
@@ -138,6 +139,7 @@ export class AuthController {
   @Get('me')
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
+  @ApiBearerAuth(API_KEY_SECURITY)
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserDto })
   @ApiUnauthorizedResponse({ type: ErrorDto })

@@ -4,6 +4,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -13,7 +14,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope } from '@app/auth';
+import { API_KEY_SECURITY } from '../http/api-key-security';
 import { JobsService } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
 import { JobDto, JobPageDto, ListJobsQueryDto } from './job.dto';
@@ -21,7 +23,9 @@ import { JobViewMapper } from './job-view.mapper';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
+@ApiBearerAuth(API_KEY_SECURITY)
 @ApiUnauthorizedResponse({ type: ErrorDto })
+@ApiForbiddenResponse({ type: ErrorDto, description: 'An API key without the scope of the route (`read`, `upload` for retry, `delete`)' })
 @UseGuards(JwtAuthGuard)
 @Controller('jobs')
 export class JobsController {
@@ -49,6 +53,7 @@ export class JobsController {
   }
 
   @Post(':id/retry')
+  @RequiresScope('upload')
   @HttpCode(202)
   @ApiOperation({ summary: 'Queue a failed job again' })
   @ApiParam({ name: 'id', format: 'uuid' })
@@ -60,6 +65,7 @@ export class JobsController {
   }
 
   @Delete(':id')
+  @RequiresScope('delete')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a job with its original file and thumbnail' })
   @ApiParam({ name: 'id', format: 'uuid' })

@@ -5,6 +5,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
+  ApiForbiddenResponse,
   ApiCreatedResponse,
   ApiHeader,
   ApiOperation,
@@ -16,7 +17,8 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { SkipThrottle } from '@nestjs/throttler';
-import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope } from '@app/auth';
+import { API_KEY_SECURITY } from '../http/api-key-security';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ApiMetrics } from '../observability/api-metrics';
 import { InvalidInputError, PayloadTooLargeError } from '@app/core';
@@ -32,6 +34,7 @@ import { UploadInterceptor } from './upload.interceptor';
 
 @ApiTags('upload')
 @ApiBearerAuth()
+@ApiBearerAuth(API_KEY_SECURITY)
 @Controller('upload')
 export class UploadController {
   constructor(
@@ -42,6 +45,8 @@ export class UploadController {
 
   @Post()
   @UseGuards(JwtAuthGuard, RateLimitGuard)
+  @RequiresScope('upload')
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'An API key without the `upload` scope' })
   @SkipThrottle({ auth: true })
   @UseInterceptors(IdempotencyInterceptor, UploadInterceptor)
   @ApiOperation({

@@ -44,11 +44,26 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_family_id ON refresh_tokens (family_id);
 CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);`,
   },
+  {
+    // API keys: the HMAC-SHA256 of each key (looked up by it), never the key; scopes space-separated.
+    id: 'auth/0007-api-keys',
+    up: `
+CREATE TABLE api_keys (
+  id           TEXT PRIMARY KEY,
+  user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  scopes       TEXT NOT NULL,
+  key_hash     TEXT NOT NULL UNIQUE,
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER
+);
+CREATE INDEX api_keys_user_id ON api_keys (user_id, created_at);`,
+  },
 ];
 
 /**
  * Backfills and data changes of the auth collections; their indexes follow the schemas
- * (UserSchema; RefreshTokenSchema, a new collection that needs no backfill).
+ * (UserSchema; RefreshTokenSchema and ApiKeySchema, new collections that need no backfill).
  */
 export const AUTH_MONGO_MIGRATIONS: readonly MongoMigration[] = [
   {

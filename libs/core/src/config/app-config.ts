@@ -96,8 +96,8 @@ export interface HttpConfig {
   corsOrigins: readonly string[];
   /** When set, /metrics requires `Authorization: Bearer <token>`. */
   metricsToken?: string;
-  /** Requests per minute: sign-in and registration per client address, uploads per user. */
-  rateLimits: { authPerMinute: number; uploadsPerMinute: number };
+  /** Requests per minute: sign-in and registration per client address, uploads per user, every request per API key. */
+  rateLimits: { authPerMinute: number; uploadsPerMinute: number; apiKeyPerMinute: number };
   /** Express "trust proxy" setting, so rate limits see the client's address behind a proxy. */
   trustProxy: string | number | boolean;
   /** Folder of the built web app served at `/`; empty when it is not built. */
