@@ -51,6 +51,8 @@ export abstract class JobsRepository {
   abstract releaseIdempotencyKey(userId: string, key: string): Promise<void>;
 
   abstract ping(): Promise<void>;
+  /** Bytes of originals the user keeps (every job of theirs, the trash too): what USER_QUOTA_BYTES limits. */
+  abstract originalBytes(userId: string): Promise<number>;
 }
 
 /** Idempotency keys are kept this long. */

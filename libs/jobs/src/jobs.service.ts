@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
+import { AppConfig, ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
+import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE, Rejected } from '@app/shared';
 import { StorageDriver } from '@app/storage';
-import type { StoredUpload } from './intake/upload-intake';
+import { formatBytes, StoredUpload } from './intake/upload-intake';
 import { Job, UNPROCESSED } from './job';
 import { JobsRepository } from './jobs.repository';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
@@ -25,7 +25,66 @@ export class JobsService {
     private readonly jobs: JobsRepository,
     private readonly lifecycle: JobLifecycle,
     private readonly storage: StorageDriver,
+    private readonly config: AppConfig,
   ) {}
+
+  /** Per user, one request at a time between the last checks and the insert (this process). */
+  private readonly userLocks = new Map<string, Promise<unknown>>();
+
+  /**
+   * Turns a request's stored files into jobs after the last checks, in upload order: each must
+   * still fit in USER_QUOTA_BYTES (the intake checks while streaming; this settles requests of the
+   * same user that raced each other, serialised per user in this process). Refused files are
+   * deleted from storage and listed in `rejected`.
+   */
+  async acceptUploads(
+    userId: string,
+    uploads: readonly StoredUpload[],
+    requestId: string | null,
+  ): Promise<{ jobs: Job[]; rejected: Rejected[] }> {
+    return this.forUser(userId, async () => {
+      const { accepted, rejected } = await this.screenUploads(userId, uploads);
+      return { jobs: await this.createFromUploads(userId, accepted, requestId), rejected };
+    });
+  }
+
+  private async forUser<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.userLocks.get(userId) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.catch(() => undefined);
+    this.userLocks.set(userId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.userLocks.get(userId) === settled) this.userLocks.delete(userId);
+    }
+  }
+
+  private async screenUploads(
+    userId: string,
+    uploads: readonly StoredUpload[],
+  ): Promise<{ accepted: StoredUpload[]; rejected: Rejected[] }> {
+    const accepted: StoredUpload[] = [];
+    const rejected: Rejected[] = [];
+    const quota = this.config.upload.userQuotaBytes;
+    let used = quota > 0 && uploads.length > 0 ? await this.jobs.originalBytes(userId) : 0;
+    for (const upload of uploads) {
+      if (quota > 0 && used + upload.size > quota) {
+        rejected.push({
+          originalFilename: upload.originalFilename,
+          code: 'quota_exceeded',
+          message:
+            `“${upload.originalFilename}” (${formatBytes(upload.size)}) does not fit in your storage quota: ` +
+            `${formatBytes(used)} of ${formatBytes(quota)} used. Delete some files first.`,
+        });
+        await this.storage.delete(upload.key).catch(() => undefined);
+        continue;
+      }
+      used += upload.size;
+      accepted.push(upload);
+    }
+    return { accepted, rejected };
+  }
 
   /**
    * Records stored uploads as jobs (pending), then has them queued in upload order. Durable once

@@ -71,17 +71,18 @@ export class UploadController {
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The database is unavailable' })
   async upload(@CurrentUser() user: AuthUser, @Req() req: Request): Promise<UploadResultDto> {
     const files = (req.files ?? []) as ReceivedFile[];
-    const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
-    const rejected = files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : []));
-    rejected.forEach((item) => this.metrics.recordRejection(item.code));
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
-    if (stored.length === 0) {
+    const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
+    // The last checks (quota) happen with the user's other requests settled; what fails them is refused too.
+    const accepted = await this.jobs.acceptUploads(user.id, stored, requestIdOf(req));
+    const rejected = [...files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : [])), ...accepted.rejected];
+    rejected.forEach((item) => this.metrics.recordRejection(item.code));
+    if (accepted.jobs.length === 0) {
       const message = rejected.length === 1 ? rejected[0].message : 'None of the files can be processed; see `rejected` for why.';
       if (rejected.every((item) => item.code === 'too_large')) throw new PayloadTooLargeError(message, { rejected });
       throw new InvalidInputError(message, { rejected });
     }
-    const jobs = await this.jobs.createFromUploads(user.id, stored, requestIdOf(req));
-    stored.forEach((upload) => this.metrics.recordUpload(upload.media.fileType, upload.size));
-    return { jobs: jobs.map((job) => this.views.toView(job)), rejected };
+    accepted.jobs.forEach((job) => this.metrics.recordUpload(job.fileType, job.fileSize));
+    return { jobs: accepted.jobs.map((job) => this.views.toView(job)), rejected };
   }
 }

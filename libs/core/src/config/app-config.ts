@@ -60,6 +60,8 @@ export interface AuthConfig {
 export interface UploadConfig {
   maxFileBytes: number;
   maxFilesPerRequest: number;
+  /** Bytes of originals one user may keep; 0 = no quota. */
+  userQuotaBytes: number;
 }
 
 export interface ThumbnailConfig {

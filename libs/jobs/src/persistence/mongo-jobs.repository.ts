@@ -71,6 +71,15 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
     await this.mongo.migrate({ lib: 'jobs', models: [this.jobs, this.keys], migrations: JOBS_MONGO_MIGRATIONS });
   }
 
+  async originalBytes(userId: string): Promise<number> {
+    return this.mongo.guard(async () => {
+      const [row] = await this.jobs
+        .aggregate<{ bytes: number }>([{ $match: { userId: { $eq: userId } } }, { $group: { _id: null, bytes: { $sum: '$fileSize' } } }])
+        .exec();
+      return row?.bytes ?? 0;
+    });
+  }
+
   async insertMany(jobs: readonly Job[]): Promise<void> {
     await this.mongo.guard(() => this.jobs.insertMany(jobs.map(toDocument), { ordered: true }));
   }

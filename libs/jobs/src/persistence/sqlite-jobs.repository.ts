@@ -96,6 +96,14 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return (await this.sqlite.all<{ id: string }>(`${sql} RETURNING id`, ...params)).map((row) => row.id);
   }
 
+  async originalBytes(userId: string): Promise<number> {
+    const row = await this.sqlite.get<{ bytes: number | null }>(
+      'SELECT SUM(file_size) AS bytes FROM jobs WHERE user_id = ?',
+      String(userId),
+    );
+    return row?.bytes ?? 0;
+  }
+
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
     return toJob(await this.sqlite.get<JobRow>('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *', String(id), String(userId)));
   }
