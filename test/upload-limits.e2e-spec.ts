@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { formatBytes } from '@app/jobs';
 import type { Rejected, UploadResult } from '@app/shared';
-import { ApiClient, UploadFile } from './support/client';
+import { ApiClient, Response, UploadFile } from './support/client';
 import { TestStack } from './support/stack';
 
 jest.setTimeout(240_000);
@@ -26,7 +27,7 @@ function padded(file: UploadFile, extra: number, name = file.name): UploadFile {
 /**
  * Per-user limits on uploads against the built api on real SQLite, disk and Redis:
  * USER_QUOTA_BYTES at exactly the limit, one byte over, per file within one request, while
- * streaming and across racing requests.
+ * streaming and across racing requests; duplicate content per user.
  */
 describe('upload limits: quota (built api, SQLite, disk, Redis)', () => {
   let stack: TestStack;
@@ -85,10 +86,10 @@ describe('upload limits: quota (built api, SQLite, disk, Redis)', () => {
   it('frees the quota when a job is deleted', async () => {
     const user = await ApiClient.register(stack.baseUrl);
     const [first] = await user.uploadOk([a, b, c]);
-    expect((await user.upload([padded(a, 0, 'again.jpg')])).status).toBe(400);
+    const tiny = await noiseJpeg('tiny.jpg', 8, 8, 200);
+    expect(codes((await user.upload([tiny])).body)).toEqual(['tiny.jpg:quota_exceeded']);
     expect((await user.request('DELETE', `/api/jobs/${first.id}?permanent=true`)).status).toBe(204);
-    const again = await user.upload([padded(a, 0, 'again.jpg')]);
-    expect(again.status).toBe(201);
+    expect((await user.upload([tiny])).status).toBe(201);
   });
 
   it('a file larger than what is left is stopped while it streams, and nothing of it is kept', async () => {
@@ -109,7 +110,10 @@ describe('upload limits: quota (built api, SQLite, disk, Redis)', () => {
     // Left: b + c. Each of these fits alone; both together do not.
     expect(c.data.length).toBeGreaterThan(b.data.length);
     const first = padded(c, 0, 'first.jpg');
+    // Same size, other content (one byte of the picture changed), so it is no duplicate of the first.
     const second = padded(c, 0, 'second.jpg');
+    second.data = Buffer.from(second.data);
+    second.data[Math.floor(second.data.length / 2)] ^= 0x01;
     const before = originalsOnDisk();
     const answers = await Promise.all([user.upload([first]), user.upload([second])]);
     expect(answers.map((answer) => answer.status).sort()).toEqual([201, 400]);
@@ -118,5 +122,95 @@ describe('upload limits: quota (built api, SQLite, disk, Redis)', () => {
     expect((await user.list()).body.items).toHaveLength(2);
     // The loser's stored copy was removed again.
     expect(originalsOnDisk()).toBe(before + 1);
+  });
+});
+
+/** An upload with form fields, in the given order around the files. */
+function uploadWith(
+  user: ApiClient,
+  files: UploadFile[],
+  fields: { before?: Record<string, string>; after?: Record<string, string> },
+): Promise<Response<UploadResult>> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields.before ?? {})) form.append(name, value);
+  for (const file of files) form.append('files', new Blob([file.data], { type: file.type ?? 'application/octet-stream' }), file.name);
+  for (const [name, value] of Object.entries(fields.after ?? {})) form.append(name, value);
+  return user.request<UploadResult>('POST', '/api/upload', { form });
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('upload limits: duplicates (built api, SQLite, disk, Redis)', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 0 });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('hashes each original while it streams in: contentHash is the SHA-256 of the bytes, small or large', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const small = await noiseJpeg('small.jpg', 16, 16, 60);
+    const large = await noiseJpeg('large.jpg', 1600, 1200, 100);
+    expect(small.data.length).toBeLessThan(4100);
+    expect(large.data.length).toBeGreaterThan(1024 * 1024);
+    const jobs = await user.uploadOk([small, large]);
+    expect(jobs.map((job) => job.contentHash)).toEqual([sha256(small.data), sha256(large.data)]);
+  });
+
+  it('refuses content the user already has as duplicate, naming the existing job; other files go on', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const original = await noiseJpeg('holiday.jpg', 300, 200, 80);
+    const [first] = await user.uploadOk([original]);
+    const other = await noiseJpeg('other.jpg', 120, 90, 140);
+    const again = await user.upload([{ ...original, name: 'holiday (1).jpg' }, other], {}, { detectDuplicates: true });
+    expect(again.status).toBe(201);
+    expect(again.body.jobs.map((job) => job.originalFilename)).toEqual(['other.jpg']);
+    expect(again.body.rejected).toEqual([
+      {
+        originalFilename: 'holiday (1).jpg',
+        code: 'duplicate',
+        message: expect.stringContaining('“holiday.jpg”'),
+        existingJobId: first.id,
+      },
+    ]);
+    // Only duplicates: 400 with the list.
+    const only = await user.upload([original], {}, { detectDuplicates: true });
+    expect(only.status).toBe(400);
+    expect(only.body.rejected).toEqual([expect.objectContaining({ code: 'duplicate', existingJobId: first.id })]);
+    expect((await user.list()).body.items).toHaveLength(2);
+  });
+
+  it('two copies in one request: the first is accepted, the second is its duplicate', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const file = await noiseJpeg('twin.jpg', 200, 100, 70);
+    const response = await user.upload([file, { ...file, name: 'twin-copy.jpg' }], {}, { detectDuplicates: true });
+    expect(response.status).toBe(201);
+    expect(response.body.jobs).toHaveLength(1);
+    expect(response.body.rejected).toEqual([
+      expect.objectContaining({ originalFilename: 'twin-copy.jpg', code: 'duplicate', existingJobId: response.body.jobs[0].id }),
+    ]);
+  });
+
+  it('allowDuplicates=true uploads it anyway (before or after the files); other users and deleted jobs do not count', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const file = await noiseJpeg('again.jpg', 180, 120, 110);
+    const [first] = await user.uploadOk([file]);
+    for (const fields of [{ before: { allowDuplicates: 'true' } }, { after: { allowDuplicates: 'true' } }]) {
+      const response = await uploadWith(user, [file], fields);
+      expect(response.status).toBe(201);
+      expect(response.body.jobs[0].contentHash).toBe(first.contentHash);
+    }
+    expect((await uploadWith(user, [file], { before: { allowDuplicates: 'false' } })).status).toBe(400);
+    // Someone else may have the same picture.
+    const stranger = await ApiClient.register(stack.baseUrl);
+    expect((await stranger.upload([file], {}, { detectDuplicates: true })).status).toBe(201);
+    // Once the user's copies are gone, it is new again.
+    for (const job of (await user.list()).body.items)
+      expect((await user.request('DELETE', `/api/jobs/${job.id}?permanent=true`)).status).toBe(204);
+    expect((await user.upload([file], {}, { detectDuplicates: true })).status).toBe(201);
   });
 });

@@ -41,9 +41,12 @@ export class JobsService {
     userId: string,
     uploads: readonly StoredUpload[],
     requestId: string | null,
+    options: { allowDuplicates?: boolean } = {},
   ): Promise<{ jobs: Job[]; rejected: Rejected[] }> {
     return this.forUser(userId, async () => {
-      const { accepted, rejected } = await this.screenUploads(userId, uploads);
+      const unique = options.allowDuplicates ? { accepted: [...uploads], rejected: [] } : await this.screenDuplicates(userId, uploads);
+      const { accepted, rejected } = await this.screenUploads(userId, unique.accepted);
+      rejected.unshift(...unique.rejected);
       return { jobs: await this.createFromUploads(userId, accepted, requestId), rejected };
     });
   }
@@ -58,6 +61,39 @@ export class JobsService {
     } finally {
       if (this.userLocks.get(userId) === settled) this.userLocks.delete(userId);
     }
+  }
+
+  /**
+   * Files whose content the user already has (a job not in the trash, or an earlier file of the
+   * same request) are refused as `duplicate`, naming that job; their stored copies are deleted.
+   */
+  private async screenDuplicates(
+    userId: string,
+    uploads: readonly StoredUpload[],
+  ): Promise<{ accepted: StoredUpload[]; rejected: Rejected[] }> {
+    const hashes = [...new Set(uploads.flatMap((upload) => (upload.contentHash ? [upload.contentHash] : [])))];
+    const seen = new Map<string, { id: string; originalFilename: string }>();
+    for (const job of await this.jobs.findByContentHashes(userId, hashes)) {
+      if (job.contentHash && !seen.has(job.contentHash)) seen.set(job.contentHash, job);
+    }
+    const accepted: StoredUpload[] = [];
+    const rejected: Rejected[] = [];
+    for (const upload of uploads) {
+      const existing = upload.contentHash ? seen.get(upload.contentHash) : undefined;
+      if (existing) {
+        rejected.push({
+          originalFilename: upload.originalFilename,
+          code: 'duplicate',
+          message: `“${upload.originalFilename}” is already in your library as “${existing.originalFilename}”. Send it with allowDuplicates=true to upload it anyway.`,
+          existingJobId: existing.id,
+        });
+        await this.storage.delete(upload.key).catch(() => undefined);
+        continue;
+      }
+      if (upload.contentHash) seen.set(upload.contentHash, { id: upload.jobId, originalFilename: upload.originalFilename });
+      accepted.push(upload);
+    }
+    return { accepted, rejected };
   }
 
   private async screenUploads(
@@ -104,7 +140,7 @@ export class JobsService {
       status: 'pending',
       ...UNPROCESSED,
       originalKey: upload.key,
-      contentHash: null,
+      contentHash: upload.contentHash ?? null,
       position: 'centre',
       claimToken: null,
       attempts: 0,

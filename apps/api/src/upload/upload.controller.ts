@@ -53,7 +53,9 @@ export class UploadController {
     summary: 'Upload images and videos; each accepted file becomes a queued job',
     description:
       'Files are recognised by their content (JPEG, PNG, GIF, WebP; MP4, MOV, AVI, WebM), which must match the file name and declared type. ' +
-      'Files that are not accepted are listed in `rejected` with a reason; the others go on.',
+      'Files that are not accepted are listed in `rejected` with a reason; the others go on. ' +
+      'Content you already have is rejected as `duplicate` (with `existingJobId`) unless the field `allowDuplicates=true` is sent; ' +
+      'past `USER_QUOTA_BYTES` files are rejected as `quota_exceeded`.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
@@ -73,8 +75,9 @@ export class UploadController {
     const files = (req.files ?? []) as ReceivedFile[];
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
     const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
-    // The last checks (quota) happen with the user's other requests settled; what fails them is refused too.
-    const accepted = await this.jobs.acceptUploads(user.id, stored, requestIdOf(req));
+    // The last checks (duplicates, quota) happen with the user's other requests settled; what fails them is refused too.
+    const allowDuplicates = (req.body as Record<string, unknown> | undefined)?.allowDuplicates === 'true';
+    const accepted = await this.jobs.acceptUploads(user.id, stored, requestIdOf(req), { allowDuplicates });
     const rejected = [...files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : [])), ...accepted.rejected];
     rejected.forEach((item) => this.metrics.recordRejection(item.code));
     if (accepted.jobs.length === 0) {

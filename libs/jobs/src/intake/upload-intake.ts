@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppConfig, newId } from '@app/core';
 import type { AcceptedMedia, Rejected } from '@app/shared';
@@ -13,6 +14,8 @@ export interface StoredUpload {
   media: AcceptedMedia;
   size: number;
   key: string;
+  /** SHA-256 (hex) of the original, computed while it streamed in. */
+  contentHash?: string;
 }
 
 export type IntakeResult = { stored: StoredUpload } | { rejected: Rejected };
@@ -78,13 +81,18 @@ export class UploadIntake {
     const limit = new ByteLimit(maxBytes);
     // The storage driver's pipeline reports errors; this keeps one raised before it attaches from crashing.
     limit.on('error', () => undefined);
+    // SHA-256 of the original as it streams by (duplicate detection): no second read of the file.
+    const hash = createHash('sha256').update(head);
     limit.write(head);
     if (ended) limit.end();
-    else source.pipe(limit);
+    else {
+      source.on('data', (chunk: Buffer) => hash.update(chunk));
+      source.pipe(limit);
+    }
     source.once('error', (error) => limit.destroy(error));
     try {
       const stored = await this.storage.put(key, limit, { contentType: classification.media.mimeType });
-      return { stored: { jobId, originalFilename, media: classification.media, size: stored.size, key } };
+      return { stored: { jobId, originalFilename, media: classification.media, size: stored.size, key, contentHash: hash.digest('hex') } };
     } catch (error) {
       source.unpipe(limit);
       drain(source);

@@ -44,6 +44,8 @@ export const JobSchema = SchemaFactory.createForClass(JobDocument);
 // unfinished jobs oldest first. No single-field indexes: these compounds cover every query, and each index costs every write.
 JobSchema.index({ userId: 1, _id: -1 });
 JobSchema.index({ userId: 1, status: 1, _id: -1 });
+// Duplicate detection: a user's jobs by content (partial: jobs from before hashes existed have none).
+JobSchema.index({ userId: 1, contentHash: 1 }, { partialFilterExpression: { contentHash: { $type: 'string' } } });
 JobSchema.index({ status: 1, _id: 1 });
 
 @Schema({ collection: 'idempotency_keys', versionKey: false })
@@ -78,6 +80,22 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
         .exec();
       return row?.bytes ?? 0;
     });
+  }
+
+  async findByContentHashes(userId: string, hashes: readonly string[]): Promise<Pick<Job, 'id' | 'originalFilename' | 'contentHash'>[]> {
+    if (hashes.length === 0) return [];
+    return this.mongo.guard(async () =>
+      (
+        await this.jobs
+          .find(
+            { userId: { $eq: userId }, deletedAt: null, contentHash: { $in: hashes.map(String) } },
+            { _id: 1, originalFilename: 1, contentHash: 1 },
+          )
+          .sort({ _id: 1 })
+          .lean()
+          .exec()
+      ).map((doc) => ({ id: doc._id, originalFilename: doc.originalFilename, contentHash: doc.contentHash })),
+    );
   }
 
   async insertMany(jobs: readonly Job[]): Promise<void> {

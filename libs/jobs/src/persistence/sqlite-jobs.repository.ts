@@ -104,6 +104,17 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return row?.bytes ?? 0;
   }
 
+  async findByContentHashes(userId: string, hashes: readonly string[]): Promise<Pick<Job, 'id' | 'originalFilename' | 'contentHash'>[]> {
+    if (hashes.length === 0) return [];
+    const rows = await this.sqlite.all<{ id: string; original_filename: string; content_hash: string }>(
+      `SELECT id, original_filename, content_hash FROM jobs
+       WHERE user_id = ? AND deleted_at IS NULL AND content_hash IN (${hashes.map(() => '?').join(', ')}) ORDER BY id ASC`,
+      String(userId),
+      ...hashes.map(String),
+    );
+    return rows.map((row) => ({ id: row.id, originalFilename: row.original_filename, contentHash: row.content_hash }));
+  }
+
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
     return toJob(await this.sqlite.get<JobRow>('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *', String(id), String(userId)));
   }
