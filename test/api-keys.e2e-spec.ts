@@ -240,6 +240,25 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
     expect((await owner.request<ApiKeyView[]>('GET', '/api/api-keys')).body.map((key) => key.id)).not.toContain(created.id);
   });
 
+  it('a socket on another api instance closes too, within its 10 s re-check, when its key is revoked', async () => {
+    const port = await freePort();
+    const other = new ChildApp('api', { ...stack.env, PORT: String(port) });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHealthy(`${url}/api/health`, other);
+      const created = await makeKey(owner, ['read']);
+      const socket = await StatusSocket.connect(url, created.key);
+      const disconnected = new Promise<number>((resolve) => socket.socket.once('disconnect', () => resolve(Date.now())));
+      const revokedAt = Date.now();
+      expect((await owner.request('DELETE', `/api/api-keys/${created.id}`)).status).toBe(204);
+      const closedAt = await disconnected;
+      expect(closedAt - revokedAt).toBeLessThan(25_000);
+      expect((await new KeyClient(url, created.key).call('GET', '/api/jobs')).status).toBe(401);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('malformed and unknown keys are 401', async () => {
     for (const key of ['thumbs_', 'thumbs_short', `thumbs_${'A'.repeat(43)}`, `thumbs_${'A'.repeat(44)}`, `${keys.all.key}x`]) {
       expect((await new KeyClient(stack.baseUrl, key).call('GET', '/api/jobs')).status).toBe(401);
