@@ -36,12 +36,15 @@ interface Upload {
   buffer: Buffer;
 }
 
+/** Every photo differs (the server refuses a user's duplicate content): its height steps with this. */
+let photoSerial = 0;
+
 async function photos(count: number, prefix = 'photo'): Promise<Upload[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => ({
       name: `${prefix}-${String(i + 1).padStart(2, '0')}.jpg`,
       mimeType: 'image/jpeg',
-      buffer: await solid(480, 360, COLOURS[i % COLOURS.length])
+      buffer: await solid(480, 360 + (photoSerial++ % 60), COLOURS[i % COLOURS.length])
         .jpeg()
         .toBuffer(),
     })),

@@ -162,10 +162,12 @@ describe('web app end to end (Chromium)', () => {
     await page.locator('[data-testid="connection-indicator"][data-state="connected"]').waitFor();
     await page.getByTestId('view-list').click();
     const slow = await media.slowPng('slow.png');
+    // Another grey: the same content again would be refused as a duplicate.
+    const slow2 = await media.slowPng('slow.png', '#7f7f7f');
     // Two slow files of one user: the second waits for the first, so it runs while the api is away.
     await page.getByTestId('file-input').setInputFiles([
       { name: 'first.png', mimeType: 'image/png', buffer: slow.data },
-      { name: 'second.png', mimeType: 'image/png', buffer: slow.data },
+      { name: 'second.png', mimeType: 'image/png', buffer: slow2.data },
     ]);
     await row(page, 'first.png').and(page.locator('[data-status="processing"]')).waitFor({ timeout: 60_000 });
     await row(page, 'second.png').and(page.locator('[data-status="queued"]')).waitFor({ timeout: 60_000 });

@@ -29,8 +29,10 @@ export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
  */
 export function upload(baseUrl: string, token: string, file: UploadSource): Promise<UploadOutcome> {
   const boundary = `----thumbsbench${randomBytes(12).toString('hex')}`;
+  // allowDuplicates: the bench sends the same sources again (duplicate content is refused otherwise).
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="allowDuplicates"\r\n\r\ntrue\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const url = new URL('/api/upload', baseUrl);

@@ -7,7 +7,24 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { EmailTakenError, MongoUsersRepository, SqliteUsersRepository, UserDocument, UserSchema, UsersRepository } from '@app/auth';
+import {
+  ApiKeyDocument,
+  ApiKeySchema,
+  ApiKeysRepository,
+  EmailTakenError,
+  MongoApiKeysRepository,
+  MongoRefreshTokensRepository,
+  MongoUsersRepository,
+  RefreshTokenDocument,
+  RefreshTokenSchema,
+  RefreshTokensRepository,
+  SqliteApiKeysRepository,
+  SqliteRefreshTokensRepository,
+  SqliteUsersRepository,
+  UserDocument,
+  UserSchema,
+  UsersRepository,
+} from '@app/auth';
 import { DatabaseConfig, DatabaseModule, newId, ServiceUnavailableError } from '@app/core';
 import {
   IdempotencyKeyDocument,
@@ -61,6 +78,8 @@ async function compile(config: DatabaseConfig): Promise<TestingModule> {
               { name: UserDocument.name, schema: UserSchema },
               { name: JobDocument.name, schema: JobSchema },
               { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
+              { name: RefreshTokenDocument.name, schema: RefreshTokenSchema },
+              { name: ApiKeyDocument.name, schema: ApiKeySchema },
             ]),
           ]
         : []),
@@ -68,6 +87,8 @@ async function compile(config: DatabaseConfig): Promise<TestingModule> {
     providers: [
       { provide: UsersRepository, useClass: mongo ? MongoUsersRepository : SqliteUsersRepository },
       { provide: JobsRepository, useClass: mongo ? MongoJobsRepository : SqliteJobsRepository },
+      { provide: RefreshTokensRepository, useClass: mongo ? MongoRefreshTokensRepository : SqliteRefreshTokensRepository },
+      { provide: ApiKeysRepository, useClass: mongo ? MongoApiKeysRepository : SqliteApiKeysRepository },
     ],
   }).compile();
   // Migrations and indexes are the adapters' own business at start: nothing here builds them.
@@ -106,6 +127,8 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
   let module: TestingModule;
   let users: UsersRepository;
   let jobs: JobsRepository;
+  let refreshTokens: RefreshTokensRepository;
+  let apiKeys: ApiKeysRepository;
   let databaseConfig: DatabaseConfig;
 
   beforeAll(async () => {
@@ -113,6 +136,98 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
     module = await compile(databaseConfig);
     users = module.get(UsersRepository);
     jobs = module.get(JobsRepository);
+    refreshTokens = module.get(RefreshTokensRepository);
+    apiKeys = module.get(ApiKeysRepository);
+  });
+
+  /** A user row (the auth tables refer to users). */
+  async function someUser(): Promise<string> {
+    const now = new Date();
+    const id = newId();
+    await users.create({ id, email: `u-${id}@example.com`, passwordHash: 'x', role: 'user', createdAt: now, updatedAt: now });
+    return id;
+  }
+
+  describe('refresh tokens', () => {
+    const token = (userId: string, familyId: string, overrides: Partial<Parameters<RefreshTokensRepository['insert']>[0]> = {}) => ({
+      id: newId(),
+      userId,
+      familyId,
+      tokenHash: `h-${newId()}`,
+      createdAt: new Date(Math.floor(Date.now() / 1000) * 1000),
+      expiresAt: new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000),
+      rotatedAt: null,
+      revokedAt: null,
+      ...overrides,
+    });
+
+    it('stores and finds a token by its hash; rotates it exactly once; revokes a family only', async () => {
+      const userId = await someUser();
+      const family = newId();
+      const first = token(userId, family);
+      const second = token(userId, family);
+      const other = token(userId, newId());
+      for (const item of [first, second, other]) await refreshTokens.insert(item);
+      expect(await refreshTokens.findByHash(first.tokenHash)).toEqual(first);
+      expect(await refreshTokens.findByHash('nope')).toBeNull();
+      const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const wins = await Promise.all([1, 2, 3].map(() => refreshTokens.markRotated(first.id, now)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect((await refreshTokens.findByHash(first.tokenHash))!.rotatedAt).toEqual(now);
+      await refreshTokens.revokeFamily(family, now);
+      expect((await refreshTokens.findByHash(second.tokenHash))!.revokedAt).toEqual(now);
+      expect(await refreshTokens.markRotated(second.id, now)).toBe(false);
+      expect((await refreshTokens.findByHash(other.tokenHash))!.revokedAt).toBeNull();
+    });
+
+    it('deletes expired tokens only', async () => {
+      const userId = await someUser();
+      const expired = token(userId, newId(), { expiresAt: new Date(Date.now() - 60_000) });
+      const live = token(userId, newId());
+      await refreshTokens.insert(expired);
+      await refreshTokens.insert(live);
+      expect(await refreshTokens.deleteExpired(new Date())).toBeGreaterThanOrEqual(1);
+      expect(await refreshTokens.findByHash(expired.tokenHash)).toBeNull();
+      expect(await refreshTokens.findByHash(live.tokenHash)).not.toBeNull();
+    });
+  });
+
+  describe('API keys', () => {
+    it('stores keys with their scopes, lists a user’s newest first, finds by hash and id, touches, deletes for the owner only', async () => {
+      const userId = await someUser();
+      const second = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const older = {
+        id: newId(),
+        userId,
+        name: 'a',
+        scopes: ['read' as const],
+        keyHash: `k-${newId()}`,
+        createdAt: new Date(second.getTime() - 1000),
+        lastUsedAt: null,
+      };
+      const newer = {
+        id: newId(),
+        userId,
+        name: 'b',
+        scopes: ['read' as const, 'upload' as const, 'delete' as const],
+        keyHash: `k-${newId()}`,
+        createdAt: second,
+        lastUsedAt: null,
+      };
+      await apiKeys.insert(older);
+      await apiKeys.insert(newer);
+      expect(await apiKeys.listByUser(userId)).toEqual([newer, older]);
+      expect(await apiKeys.listByUser(newId())).toEqual([]);
+      expect(await apiKeys.findByHash(newer.keyHash)).toEqual(newer);
+      expect(await apiKeys.findByHash({ $ne: '' } as unknown as string)).toBeNull();
+      expect(await apiKeys.findById(older.id)).toEqual(older);
+      await apiKeys.touch(older.id, second);
+      expect((await apiKeys.findById(older.id))!.lastUsedAt).toEqual(second);
+      expect(await apiKeys.deleteOwned(older.id, newId())).toBe(false);
+      expect(await apiKeys.deleteOwned(older.id, userId)).toBe(true);
+      expect(await apiKeys.findByHash(older.keyHash)).toBeNull();
+      expect(await apiKeys.deleteOwned(older.id, userId)).toBe(false);
+    });
   });
 
   afterAll(async () => {
@@ -493,6 +608,22 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await jobs.claimIdempotencyKey(userId, 'r', now)).toEqual({ state: 'claimed' });
       // After 24 hours a key may be used afresh.
       expect(await jobs.claimIdempotencyKey(userId, 'k', new Date(now.getTime() + 25 * 3600 * 1000))).toEqual({ state: 'claimed' });
+    });
+
+    it('sums a user’s original bytes, and finds their jobs by content hash (not trashed ones), oldest first', async () => {
+      const userId = newId();
+      const first = makeJob(userId, { fileSize: 100, contentHash: 'h1' });
+      const second = makeJob(userId, { fileSize: 250, contentHash: 'h1' });
+      const trashed = makeJob(userId, { fileSize: 50, contentHash: 'h2', deletedAt: new Date() });
+      const someoneElses = makeJob(newId(), { fileSize: 999, contentHash: 'h1' });
+      await jobs.insertMany([first, second, trashed, someoneElses]);
+      expect(await jobs.originalBytes(userId)).toBe(400);
+      expect(await jobs.originalBytes(newId())).toBe(0);
+      expect(await jobs.findByContentHashes(userId, ['h1', 'h2', 'h3'])).toEqual([
+        { id: first.id, originalFilename: 'photo.jpg', contentHash: 'h1' },
+        { id: second.id, originalFilename: 'photo.jpg', contentHash: 'h1' },
+      ]);
+      expect(await jobs.findByContentHashes(userId, [])).toEqual([]);
     });
 
     it('answers a ping', async () => {

@@ -32,8 +32,14 @@ export class ApiClient {
     return new ApiClient(baseUrl, body.accessToken, body.user);
   }
 
-  upload(files: UploadFile[], headers: Record<string, string> = {}): Promise<Response<UploadResult>> {
+  /**
+   * The suites upload the same generated pictures again and again, so this sends
+   * `allowDuplicates=true` unless `detectDuplicates` (duplicate detection has its own tests, in
+   * test/upload-limits.e2e-spec.ts).
+   */
+  upload(files: UploadFile[], headers: Record<string, string> = {}, { detectDuplicates = false } = {}): Promise<Response<UploadResult>> {
     const form = new FormData();
+    if (!detectDuplicates) form.append('allowDuplicates', 'true');
     for (const file of files) form.append('files', new Blob([file.data], { type: file.type ?? 'application/octet-stream' }), file.name);
     return this.request<UploadResult>('POST', '/api/upload', { form, headers });
   }

@@ -38,8 +38,8 @@ export const media = {
    * A real "slow file": a 100-megapixel interlaced PNG of a few hundred kilobytes. Interlacing
    * defeats streaming decode, so the worker spends a second or more on it.
    */
-  async slowPng(name = 'huge.png'): Promise<UploadFile> {
-    const data = await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#808080' } })
+  async slowPng(name = 'huge.png', background = '#808080'): Promise<UploadFile> {
+    const data = await sharp({ create: { width: 10000, height: 10000, channels: 3, background } })
       .png({ compressionLevel: 9, progressive: true })
       .toBuffer();
     return { name, type: 'image/png', data };

@@ -9,6 +9,7 @@ import { WebhooksModule } from '@app/webhooks';
 import { AdminAccess } from './admin/admin-access';
 import { AdminController } from './admin/admin.controller';
 import { ArchivesController } from './archives/archives.controller';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
@@ -51,6 +52,7 @@ export class ApiModule {
         AdminController,
         WebhooksController,
         ArchivesController,
+        ApiKeysController,
       ],
       providers: [
         JobViewMapper,

@@ -6,6 +6,8 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/core';
 import { ApiModule } from './api.module';
+import { REFRESH_COOKIE } from './auth/auth.controller';
+import { API_KEY_SECURITY } from './http/api-key-security';
 import { mountQueueDashboard } from './admin/queue-dashboard';
 import { apiCompression } from './http/compression';
 import { ApiMetrics } from './observability/api-metrics';
@@ -80,6 +82,17 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
       .setDescription('Upload images and videos, get 128×128 JPEG thumbnails. Real-time status over Socket.IO (`job:status`).')
       .setVersion('1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'thumbs_…',
+          description:
+            'An API key (`POST /api/api-keys`), within its scopes: `read` (GET routes, the socket), `upload` (upload, retry), `delete` (delete, bulk delete)',
+        },
+        API_KEY_SECURITY,
+      )
+      .addCookieAuth(REFRESH_COOKIE, { type: 'apiKey', in: 'cookie', name: REFRESH_COOKIE }, REFRESH_COOKIE)
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', useGlobalPrefix: false });

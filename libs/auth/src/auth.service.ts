@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig, ConflictError, newId, UnauthorizedError } from '@app/core';
-import { PASSWORD_MAX_BYTES, type AuthResult, type UserView } from '@app/shared';
+import { PASSWORD_MAX_BYTES, type ApiKeyScope, type AuthResult, type UserView } from '@app/shared';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { normaliseEmail, toUserView, User, UserRole } from './user';
@@ -13,6 +13,8 @@ export interface AuthUser {
   email: string;
   /** Read from the database on every request, so a grant or revoke takes effect at once. Absent: `user`. */
   role?: UserRole;
+  /** Set when the caller used an API key (not a password sign-in): which key, and what it may do. */
+  apiKey?: { id: string; scopes: readonly ApiKeyScope[] };
 }
 
 interface TokenPayload {
@@ -102,7 +104,8 @@ export class AuthService {
     return user ? { id: user.id, email: user.email, role: user.role } : null;
   }
 
-  private async issue(user: User): Promise<AuthResult> {
+  /** A new access token (and the login shape) for a user: sign-in, registration and session refresh. */
+  async issue(user: User): Promise<AuthResult> {
     const expiresIn = this.config.auth.jwtExpiresInSeconds;
     const accessToken = await this.jwt.signAsync({ sub: user.id, email: user.email } satisfies TokenPayload, { expiresIn });
     return { accessToken, expiresIn, user: toUserView(user) };

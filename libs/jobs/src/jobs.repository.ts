@@ -107,6 +107,10 @@ export abstract class JobsRepository {
   abstract releaseIdempotencyKey(userId: string, key: string): Promise<void>;
 
   abstract ping(): Promise<void>;
+  /** Bytes of originals the user keeps (every job of theirs, the trash too): what USER_QUOTA_BYTES limits. */
+  abstract originalBytes(userId: string): Promise<number>;
+  /** The user's jobs (not in the trash) with one of these content hashes, oldest first. */
+  abstract findByContentHashes(userId: string, hashes: readonly string[]): Promise<Pick<Job, 'id' | 'originalFilename' | 'contentHash'>[]>;
 }
 
 /** Idempotency keys are kept this long. */

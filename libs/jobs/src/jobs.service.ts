@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
+import { AppConfig, ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
+import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE, Rejected } from '@app/shared';
 import { StorageDriver } from '@app/storage';
-import type { StoredUpload } from './intake/upload-intake';
+import { formatBytes, type StoredUpload } from './intake/upload-intake';
 import { fileKeysOf, Job, UNPROCESSED } from './job';
 import { JobSort, JobsRepository, sortKeyOf } from './jobs.repository';
 import { decodeCursor, encodeCursor } from './library/list-cursor';
@@ -32,7 +32,102 @@ export class JobsService {
     private readonly jobs: JobsRepository,
     private readonly lifecycle: JobLifecycle,
     private readonly storage: StorageDriver,
+    private readonly config: AppConfig,
   ) {}
+
+  /** Per user, one request at a time between the last checks and the insert (this process). */
+  private readonly userLocks = new Map<string, Promise<unknown>>();
+
+  /**
+   * Turns a request's stored files into jobs after the last checks, in upload order: each must
+   * still fit in USER_QUOTA_BYTES (the intake checks while streaming; this settles requests of the
+   * same user that raced each other, serialised per user in this process). Refused files are
+   * deleted from storage and listed in `rejected`.
+   */
+  async acceptUploads(
+    userId: string,
+    uploads: readonly StoredUpload[],
+    requestId: string | null,
+    options: { allowDuplicates?: boolean } = {},
+  ): Promise<{ jobs: Job[]; rejected: Rejected[] }> {
+    return this.forUser(userId, async () => {
+      const unique = options.allowDuplicates ? { accepted: [...uploads], rejected: [] } : await this.screenDuplicates(userId, uploads);
+      const { accepted, rejected } = await this.screenUploads(userId, unique.accepted);
+      rejected.unshift(...unique.rejected);
+      return { jobs: await this.createFromUploads(userId, accepted, requestId), rejected };
+    });
+  }
+
+  private async forUser<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.userLocks.get(userId) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.catch(() => undefined);
+    this.userLocks.set(userId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.userLocks.get(userId) === settled) this.userLocks.delete(userId);
+    }
+  }
+
+  /**
+   * Files whose content the user already has (a job not in the trash, or an earlier file of the
+   * same request) are refused as `duplicate`, naming that job; their stored copies are deleted.
+   */
+  private async screenDuplicates(
+    userId: string,
+    uploads: readonly StoredUpload[],
+  ): Promise<{ accepted: StoredUpload[]; rejected: Rejected[] }> {
+    const hashes = [...new Set(uploads.flatMap((upload) => (upload.contentHash ? [upload.contentHash] : [])))];
+    const seen = new Map<string, { id: string; originalFilename: string }>();
+    for (const job of await this.jobs.findByContentHashes(userId, hashes)) {
+      if (job.contentHash && !seen.has(job.contentHash)) seen.set(job.contentHash, job);
+    }
+    const accepted: StoredUpload[] = [];
+    const rejected: Rejected[] = [];
+    for (const upload of uploads) {
+      const existing = upload.contentHash ? seen.get(upload.contentHash) : undefined;
+      if (existing) {
+        rejected.push({
+          originalFilename: upload.originalFilename,
+          code: 'duplicate',
+          message: `“${upload.originalFilename}” is already in your library as “${existing.originalFilename}”. Send it with allowDuplicates=true to upload it anyway.`,
+          existingJobId: existing.id,
+        });
+        await this.storage.delete(upload.key).catch(() => undefined);
+        continue;
+      }
+      if (upload.contentHash) seen.set(upload.contentHash, { id: upload.jobId, originalFilename: upload.originalFilename });
+      accepted.push(upload);
+    }
+    return { accepted, rejected };
+  }
+
+  private async screenUploads(
+    userId: string,
+    uploads: readonly StoredUpload[],
+  ): Promise<{ accepted: StoredUpload[]; rejected: Rejected[] }> {
+    const accepted: StoredUpload[] = [];
+    const rejected: Rejected[] = [];
+    const quota = this.config.upload.userQuotaBytes;
+    let used = quota > 0 && uploads.length > 0 ? await this.jobs.originalBytes(userId) : 0;
+    for (const upload of uploads) {
+      if (quota > 0 && used + upload.size > quota) {
+        rejected.push({
+          originalFilename: upload.originalFilename,
+          code: 'quota_exceeded',
+          message:
+            `“${upload.originalFilename}” (${formatBytes(upload.size)}) does not fit in your storage quota: ` +
+            `${formatBytes(used)} of ${formatBytes(quota)} used. Delete some files first.`,
+        });
+        await this.storage.delete(upload.key).catch(() => undefined);
+        continue;
+      }
+      used += upload.size;
+      accepted.push(upload);
+    }
+    return { accepted, rejected };
+  }
 
   /**
    * Records stored uploads as jobs (pending), then has them queued in upload order. Durable once
@@ -52,7 +147,7 @@ export class JobsService {
       status: 'pending',
       ...UNPROCESSED,
       originalKey: upload.key,
-      contentHash: null,
+      contentHash: upload.contentHash ?? null,
       position: 'centre',
       claimToken: null,
       attempts: 0,

@@ -3,3 +3,4 @@ export * from './user';
 export * from './events';
 export * from './errors';
 export * from './media';
+export * from './api-key';

@@ -103,7 +103,7 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
-export const REJECTION_CODES = ['unsupported_type', 'too_large', 'empty', 'type_mismatch'] as const;
+export const REJECTION_CODES = ['unsupported_type', 'too_large', 'empty', 'type_mismatch', 'quota_exceeded', 'duplicate'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 
 /** A file of an upload that was not accepted; the other files of the request go on. */
@@ -111,6 +111,8 @@ export interface Rejected {
   originalFilename: string;
   code: RejectionCode;
   message: string;
+  /** `duplicate`: the user's job that already has this content. */
+  existingJobId?: string;
 }
 
 export interface UploadResult {

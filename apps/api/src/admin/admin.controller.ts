@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AuthService, AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { AuthService, AuthUser, CurrentUser, JwtAuthGuard, NoApiKeys } from '@app/auth';
 import { AppConfig, NotFoundError } from '@app/core';
 import { ErrorDto } from '../http/error.dto';
 import { ADMIN_COOKIE, AdminAccess, bearerTokenOf } from './admin-access';
@@ -14,6 +14,8 @@ import { ADMIN_COOKIE, AdminAccess, bearerTokenOf } from './admin-access';
 @ApiBearerAuth()
 @Controller('admin/session')
 @UseGuards(JwtAuthGuard)
+// Operators sign in with a password; an API key (even an admin's) opens nothing here.
+@NoApiKeys()
 export class AdminController {
   constructor(
     private readonly access: AdminAccess,

@@ -13,7 +13,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AuthUser, CurrentUser, JwtAuthGuard, UrlSigner } from '@app/auth';
+import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope, UrlSigner } from '@app/auth';
 import { AppConfig, NotFoundError } from '@app/core';
 import { JobArchives } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
@@ -38,6 +38,7 @@ export class ArchivesController {
   @Post()
   @HttpCode(201)
   @UseGuards(JwtAuthGuard)
+  @RequiresScope('read')
   @ApiBearerAuth()
   @ApiOperation({
     summary: "A zip of the caller's jobs' thumbnails or originals, as a signed, expiring URL",

@@ -1,4 +1,5 @@
 import { applyDecorators, Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { API_KEY_SECURITY } from '../http/api-key-security';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +16,7 @@ function FileRoute(summary: string, ok: string): MethodDecorator {
   return applyDecorators(
     ApiOperation({ summary }),
     ApiBearerAuth(),
+    ApiBearerAuth(API_KEY_SECURITY),
     ApiParam({ name: 'filename', example: '0190a7e2-…-….jpg' }),
     ApiQuery({ name: 'exp', required: false, description: 'From the signed URL' }),
     ApiQuery({ name: 'sig', required: false, description: 'From the signed URL' }),

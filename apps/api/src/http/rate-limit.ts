@@ -41,7 +41,9 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    const user = req.user as { id?: string } | undefined;
+    const user = req.user as { id?: string; apiKey?: { id: string } } | undefined;
+    // A script's key has limits of its own, apart from its owner's browser sessions.
+    if (user?.apiKey) return Promise.resolve(`key:${user.apiKey.id}`);
     return Promise.resolve(user?.id ? `user:${user.id}` : `ip:${(req as unknown as Request).ip}`);
   }
 

@@ -80,6 +80,7 @@ export class RejectedDto implements Rejected {
   @ApiProperty({ example: 'notes.txt' }) originalFilename!: string;
   @ApiProperty({ enum: REJECTION_CODES }) code!: RejectionCode;
   @ApiProperty({ example: '“notes.txt” is not a supported image or video.' }) message!: string;
+  @ApiPropertyOptional({ format: 'uuid', description: '`duplicate`: your job that already has this content' }) existingJobId?: string;
 }
 
 export class UploadResultDto implements UploadResult {
@@ -90,6 +91,12 @@ export class UploadResultDto implements UploadResult {
 export class UploadRequestDto {
   @ApiProperty({ type: 'array', items: { type: 'string', format: 'binary' }, description: 'One or more images or videos' })
   files!: unknown[];
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'Send before the files. `true` uploads files whose content you already have; otherwise they are rejected as `duplicate`',
+  })
+  allowDuplicates?: string;
 }
 
 export class ListJobsQueryDto {

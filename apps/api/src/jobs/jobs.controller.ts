@@ -4,6 +4,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -13,15 +14,18 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { assertScope, AuthUser, CurrentUser, JwtAuthGuard, RequiresScope, ScopeCheckedByHandler } from '@app/auth';
 import { JobLibrary, JobsService } from '@app/jobs';
+import { API_KEY_SECURITY } from '../http/api-key-security';
 import { ErrorDto } from '../http/error.dto';
 import { BulkRequestDto, BulkResultDto, DeleteJobQueryDto, JobDto, JobPageDto, JobStatsDto, ListJobsQueryDto } from './job.dto';
 import { JobViewMapper } from '@app/jobs';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
+@ApiBearerAuth(API_KEY_SECURITY)
 @ApiUnauthorizedResponse({ type: ErrorDto })
+@ApiForbiddenResponse({ type: ErrorDto, description: 'An API key without the scope of the route (`read`, `upload` for retry, `delete`)' })
 @UseGuards(JwtAuthGuard)
 @Controller('jobs')
 export class JobsController {
@@ -50,6 +54,7 @@ export class JobsController {
 
   @Post('bulk')
   @HttpCode(200)
+  @ScopeCheckedByHandler()
   @ApiOperation({
     summary: 'One action on many of the caller’s jobs: delete (to the trash), restore, retry',
     description: "Each id is acted on or skipped with a reason; others' and missing ids are skipped as not_found.",
@@ -57,6 +62,8 @@ export class JobsController {
   @ApiOkResponse({ type: BulkResultDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   bulk(@CurrentUser() user: AuthUser, @Body() body: BulkRequestDto, @Req() req: Request): Promise<BulkResultDto> {
+    // An API key needs `upload` to retry (as POST /:id/retry does) and `delete` to delete or restore.
+    assertScope(user, body.action === 'retry' ? 'upload' : 'delete');
     return this.library.bulk(user.id, body.action, body.ids, requestIdOf(req));
   }
 
@@ -70,6 +77,7 @@ export class JobsController {
   }
 
   @Post(':id/retry')
+  @RequiresScope('upload')
   @HttpCode(202)
   @ApiOperation({ summary: 'Queue a failed job again' })
   @ApiParam({ name: 'id', format: 'uuid' })
@@ -82,6 +90,7 @@ export class JobsController {
 
   @Post(':id/restore')
   @HttpCode(200)
+  @RequiresScope('delete')
   @ApiOperation({ summary: 'Take a job out of the trash' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: JobDto })
@@ -91,6 +100,7 @@ export class JobsController {
   }
 
   @Delete(':id')
+  @RequiresScope('delete')
   @HttpCode(204)
   @ApiOperation({
     summary: 'Move a job to the trash (restorable until TRASH_TTL), or with permanent=true delete it and its files at once',

@@ -1,7 +1,7 @@
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
-import { AuthService, AuthUser } from '@app/auth';
+import { ApiKeysService, AuthService, AuthUser, isApiKey } from '@app/auth';
 import { JobEvents, JobStatusMessage } from '@app/jobs';
 import { SOCKET_EVENTS, SOCKET_UNAUTHORIZED } from '@app/shared';
 import { JobViewMapper } from '@app/jobs';
@@ -9,7 +9,12 @@ import { JobViewMapper } from '@app/jobs';
 interface SocketState {
   user: AuthUser;
   expiry?: NodeJS.Timeout;
+  /** Sockets opened with an API key: re-checks that the key still exists (revoked on another api instance). */
+  recheck?: NodeJS.Timeout;
 }
+
+/** How often a socket opened with an API key checks that the key was not revoked elsewhere. */
+const API_KEY_RECHECK_MS = 10_000;
 
 /** Socket.IO room of one user's sockets (on this api instance). */
 function roomOf(userId: string): string {
@@ -33,12 +38,37 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly auth: AuthService,
     private readonly events: JobEvents,
     private readonly views: JobViewMapper,
-  ) {}
+    private readonly apiKeys: ApiKeysService,
+  ) {
+    // A key revoked through this instance closes its sockets here at once.
+    this.apiKeys.revocations.on('revoked', (keyId: string) => this.closeKeySockets(keyId));
+  }
 
   afterInit(server: Server): void {
     server.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return next(new Error(SOCKET_UNAUTHORIZED));
+      if (isApiKey(token)) {
+        // An API key needs the read scope to follow its user's jobs.
+        this.apiKeys.authenticate(token).then(
+          (user) => {
+            if (!user?.apiKey?.scopes.includes('read')) return next(new Error(SOCKET_UNAUTHORIZED));
+            const keyId = user.apiKey.id;
+            const state: SocketState = { user };
+            state.recheck = setInterval(() => {
+              this.apiKeys.exists(keyId).then(
+                (exists) => exists || this.expire(socket),
+                () => undefined,
+              );
+            }, API_KEY_RECHECK_MS);
+            state.recheck.unref();
+            socket.data = state;
+            next();
+          },
+          () => next(new Error(SOCKET_UNAUTHORIZED)),
+        );
+        return;
+      }
       this.auth.verifyToken(token).then(
         (user) => {
           if (!user) return next(new Error(SOCKET_UNAUTHORIZED));
@@ -65,10 +95,17 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   handleDisconnect(socket: Socket): void {
     clearTimeout((socket.data as SocketState | undefined)?.expiry);
+    clearInterval((socket.data as SocketState | undefined)?.recheck);
   }
 
   private forward(message: JobStatusMessage): void {
     this.server.to(roomOf(message.userId)).emit(SOCKET_EVENTS.jobStatus, this.views.toEvent(message));
+  }
+
+  private closeKeySockets(keyId: string): void {
+    for (const socket of this.server.sockets.sockets.values()) {
+      if ((socket.data as SocketState | undefined)?.user?.apiKey?.id === keyId) this.expire(socket);
+    }
   }
 
   private expire(socket: Socket): void {

@@ -5,6 +5,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
+  ApiForbiddenResponse,
   ApiCreatedResponse,
   ApiHeader,
   ApiOperation,
@@ -16,7 +17,8 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { SkipThrottle } from '@nestjs/throttler';
-import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope } from '@app/auth';
+import { API_KEY_SECURITY } from '../http/api-key-security';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ApiMetrics } from '../observability/api-metrics';
 import { InvalidInputError, PayloadTooLargeError } from '@app/core';
@@ -32,6 +34,7 @@ import { UploadInterceptor } from './upload.interceptor';
 
 @ApiTags('upload')
 @ApiBearerAuth()
+@ApiBearerAuth(API_KEY_SECURITY)
 @Controller('upload')
 export class UploadController {
   constructor(
@@ -42,13 +45,17 @@ export class UploadController {
 
   @Post()
   @UseGuards(JwtAuthGuard, RateLimitGuard)
+  @RequiresScope('upload')
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'An API key without the `upload` scope' })
   @SkipThrottle({ auth: true })
   @UseInterceptors(IdempotencyInterceptor, UploadInterceptor)
   @ApiOperation({
     summary: 'Upload images and videos; each accepted file becomes a queued job',
     description:
       'Files are recognised by their content (JPEG, PNG, GIF, WebP; MP4, MOV, AVI, WebM), which must match the file name and declared type. ' +
-      'Files that are not accepted are listed in `rejected` with a reason; the others go on.',
+      'Files that are not accepted are listed in `rejected` with a reason; the others go on. ' +
+      'Content you already have is rejected as `duplicate` (with `existingJobId`) unless the field `allowDuplicates=true` is sent; ' +
+      'past `USER_QUOTA_BYTES` files are rejected as `quota_exceeded`.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
@@ -66,17 +73,19 @@ export class UploadController {
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The database is unavailable' })
   async upload(@CurrentUser() user: AuthUser, @Req() req: Request): Promise<UploadResultDto> {
     const files = (req.files ?? []) as ReceivedFile[];
-    const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
-    const rejected = files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : []));
-    rejected.forEach((item) => this.metrics.recordRejection(item.code));
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
-    if (stored.length === 0) {
+    const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
+    // The last checks (duplicates, quota) happen with the user's other requests settled; what fails them is refused too.
+    const allowDuplicates = (req.body as Record<string, unknown> | undefined)?.allowDuplicates === 'true';
+    const accepted = await this.jobs.acceptUploads(user.id, stored, requestIdOf(req), { allowDuplicates });
+    const rejected = [...files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : [])), ...accepted.rejected];
+    rejected.forEach((item) => this.metrics.recordRejection(item.code));
+    if (accepted.jobs.length === 0) {
       const message = rejected.length === 1 ? rejected[0].message : 'None of the files can be processed; see `rejected` for why.';
       if (rejected.every((item) => item.code === 'too_large')) throw new PayloadTooLargeError(message, { rejected });
       throw new InvalidInputError(message, { rejected });
     }
-    const jobs = await this.jobs.createFromUploads(user.id, stored, requestIdOf(req));
-    stored.forEach((upload) => this.metrics.recordUpload(upload.media.fileType, upload.size));
-    return { jobs: jobs.map((job) => this.views.toView(job)), rejected };
+    accepted.jobs.forEach((job) => this.metrics.recordUpload(job.fileType, job.fileSize));
+    return { jobs: accepted.jobs.map((job) => this.views.toView(job)), rejected };
   }
 }

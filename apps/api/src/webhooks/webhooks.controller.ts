@@ -12,7 +12,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
+import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope } from '@app/auth';
 import { WebhooksService } from '@app/webhooks';
 import { ErrorDto } from '../http/error.dto';
 import {
@@ -37,6 +37,8 @@ const PAYLOAD = [
 @ApiUnauthorizedResponse({ type: ErrorDto })
 @ApiExtraModels(WebhookPayloadDto)
 @UseGuards(JwtAuthGuard)
+// A key that may read jobs may also have their events sent to it (scripts subscribe with their key).
+@RequiresScope('read')
 @Controller('webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}

@@ -51,6 +51,8 @@ export interface AuthConfig {
   /** Where the secret came from, for the start-up log (never the secret itself). */
   jwtSecretSource: 'env' | 'generated' | 'data-dir';
   jwtExpiresInSeconds: number;
+  /** Lifetime of a refresh token (the session cookie); each refresh rotates it and starts a new one. */
+  refreshTtlSeconds: number;
   /** Lifetime of the signed thumbnail and download URLs. */
   signedUrlTtlSeconds: number;
   bcryptCost: number;
@@ -59,6 +61,8 @@ export interface AuthConfig {
 export interface UploadConfig {
   maxFileBytes: number;
   maxFilesPerRequest: number;
+  /** Bytes of originals one user may keep; 0 = no quota. */
+  userQuotaBytes: number;
 }
 
 export interface ThumbnailConfig {
@@ -97,8 +101,8 @@ export interface HttpConfig {
   metricsToken?: string;
   /** METRICS_PUBLIC=true: /metrics without a token in production, chosen on purpose. */
   metricsPublic: boolean;
-  /** Requests per minute: sign-in and registration per client address, uploads per user. */
-  rateLimits: { authPerMinute: number; uploadsPerMinute: number };
+  /** Requests per minute: sign-in and registration per client address, uploads per user, every request per API key. */
+  rateLimits: { authPerMinute: number; uploadsPerMinute: number; apiKeyPerMinute: number };
   /** Express "trust proxy" setting, so rate limits see the client's address behind a proxy. */
   trustProxy: string | number | boolean;
   /** Folder of the built web app served at `/`; empty when it is not built. */

@@ -69,12 +69,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auth: {
       ...resolveJwtSecret(env, nodeEnv, dataDir, problems),
       jwtExpiresInSeconds: read('JWT_EXPIRES_IN', '1h', parseDurationSeconds),
+      refreshTtlSeconds: read('REFRESH_TTL', '30d', parseDurationSeconds),
       signedUrlTtlSeconds: read('SIGNED_URL_TTL', '1h', parseDurationSeconds),
       bcryptCost: read('BCRYPT_COST', '12', (raw) => parseInteger(raw, { min: 10, max: 15 })),
     },
     upload: {
       maxFileBytes: read('MAX_UPLOAD_BYTES', '104857600', (raw) => parseInteger(raw, { min: 1 })),
       maxFilesPerRequest: read('MAX_FILES_PER_UPLOAD', '20', (raw) => parseInteger(raw, { min: 1, max: 1000 })),
+      userQuotaBytes: read('USER_QUOTA_BYTES', '0', (raw) => parseInteger(raw, { min: 0 })),
     },
     thumbnails: {
       size: read('THUMBNAIL_SIZE', '128', (raw) => parseInteger(raw, { min: 16, max: 2048 })),
@@ -115,6 +117,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       rateLimits: {
         authPerMinute: read('RATE_LIMIT_AUTH', '30', (raw) => parseInteger(raw, { min: 1 })),
         uploadsPerMinute: read('RATE_LIMIT_UPLOADS', '120', (raw) => parseInteger(raw, { min: 1 })),
+        apiKeyPerMinute: read('RATE_LIMIT_API_KEY', '600', (raw) => parseInteger(raw, { min: 1 })),
       },
       trustProxy: read('TRUST_PROXY', 'false', (raw) => {
         if (/^\d+$/.test(raw)) return Number(raw);

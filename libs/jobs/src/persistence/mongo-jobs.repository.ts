@@ -64,6 +64,8 @@ export const JobSchema = SchemaFactory.createForClass(JobDocument);
 // unfinished jobs oldest first. No single-field indexes: these compounds cover every query, and each index costs every write.
 JobSchema.index({ userId: 1, _id: -1 });
 JobSchema.index({ userId: 1, status: 1, _id: -1 });
+// Duplicate detection: a user's jobs by content (partial: jobs from before hashes existed have none).
+JobSchema.index({ userId: 1, contentHash: 1 }, { partialFilterExpression: { contentHash: { $type: 'string' } } });
 JobSchema.index({ status: 1, _id: 1 });
 // The library's orders and filters (deletedAt: null for the library, set for the trash), each ending with the _id tie-break.
 JobSchema.index({ userId: 1, deletedAt: 1, createdAt: -1, _id: -1 });
@@ -97,6 +99,31 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
 
   async onModuleInit(): Promise<void> {
     await this.mongo.migrate({ lib: 'jobs', models: [this.jobs, this.keys], migrations: JOBS_MONGO_MIGRATIONS });
+  }
+
+  async originalBytes(userId: string): Promise<number> {
+    return this.mongo.guard(async () => {
+      const [row] = await this.jobs
+        .aggregate<{ bytes: number }>([{ $match: { userId: { $eq: userId } } }, { $group: { _id: null, bytes: { $sum: '$fileSize' } } }])
+        .exec();
+      return row?.bytes ?? 0;
+    });
+  }
+
+  async findByContentHashes(userId: string, hashes: readonly string[]): Promise<Pick<Job, 'id' | 'originalFilename' | 'contentHash'>[]> {
+    if (hashes.length === 0) return [];
+    return this.mongo.guard(async () =>
+      (
+        await this.jobs
+          .find(
+            { userId: { $eq: userId }, deletedAt: null, contentHash: { $in: hashes.map(String) } },
+            { _id: 1, originalFilename: 1, contentHash: 1 },
+          )
+          .sort({ _id: 1 })
+          .lean()
+          .exec()
+      ).map((doc) => ({ id: doc._id, originalFilename: doc.originalFilename, contentHash: doc.contentHash })),
+    );
   }
 
   async insertMany(jobs: readonly Job[]): Promise<void> {

@@ -128,6 +128,25 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return (await this.sqlite.all<{ id: string }>(`${sql} RETURNING id`, ...params)).map((row) => row.id);
   }
 
+  async originalBytes(userId: string): Promise<number> {
+    const row = await this.sqlite.get<{ bytes: number | null }>(
+      'SELECT SUM(file_size) AS bytes FROM jobs WHERE user_id = ?',
+      String(userId),
+    );
+    return row?.bytes ?? 0;
+  }
+
+  async findByContentHashes(userId: string, hashes: readonly string[]): Promise<Pick<Job, 'id' | 'originalFilename' | 'contentHash'>[]> {
+    if (hashes.length === 0) return [];
+    const rows = await this.sqlite.all<{ id: string; original_filename: string; content_hash: string }>(
+      `SELECT id, original_filename, content_hash FROM jobs
+       WHERE user_id = ? AND deleted_at IS NULL AND content_hash IN (${hashes.map(() => '?').join(', ')}) ORDER BY id ASC`,
+      String(userId),
+      ...hashes.map(String),
+    );
+    return rows.map((row) => ({ id: row.id, originalFilename: row.original_filename, contentHash: row.content_hash }));
+  }
+
   async deleteOwned(id: string, userId: string): Promise<Job | null> {
     return toJob(await this.sqlite.get<JobRow>('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *', String(id), String(userId)));
   }
