@@ -123,6 +123,4 @@ export interface WebhookConfig {
 export interface LibraryConfig {
   /** How long a job stays in the trash (restorable) before it and its files are purged. */
   trashTtlSeconds: number;
-  /** Bytes of originals one user may keep; null: no quota. */
-  userQuotaBytes: number | null;
 }

@@ -135,7 +135,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     library: {
       trashTtlSeconds: read('TRASH_TTL', '7d', parseDurationSeconds),
-      userQuotaBytes: read('USER_QUOTA_BYTES', '0', (raw) => parseInteger(raw, { min: 0 }) || null),
     },
   };
 

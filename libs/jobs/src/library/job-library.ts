@@ -52,7 +52,7 @@ export class JobLibrary {
       byStatus: Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>,
       byType: Object.fromEntries(FILE_TYPES.map((type) => [type, 0])) as Record<FileType, number>,
       bytes: 0,
-      quotaBytes: this.config.library.userQuotaBytes,
+      quotaBytes: this.config.upload.userQuotaBytes || null,
       trashed: 0,
     };
     for (const row of await this.jobs.libraryCounts(userId)) {
