@@ -182,7 +182,10 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
     expect((await strangerKey.call('GET', `/api/jobs/${job.id}`)).status).toBe(404);
     expect((await strangerKey.call('POST', `/api/jobs/${job.id}/retry`)).status).toBe(404);
     expect((await keys.delete.call('DELETE', `/api/jobs/${job.id}`)).status).toBe(204);
-    expect((await owner.job(job.id)).status).toBe(404);
+    // Deleting moves the job to the trash (restorable): it still reads, marked deleted.
+    const trashed = await owner.job(job.id);
+    expect(trashed.status).toBe(200);
+    expect(trashed.body.deletedAt).not.toBeNull();
   });
 
   it('an API key, whatever its scopes, cannot make, list or revoke keys (403)', async () => {
