@@ -58,6 +58,8 @@ export interface AuthConfig {
 export interface UploadConfig {
   maxFileBytes: number;
   maxFilesPerRequest: number;
+  /** How long an unfinished resumable (tus) upload is kept before it is removed (TUS_EXPIRY). */
+  tusExpirySeconds: number;
 }
 
 export interface ThumbnailConfig {
