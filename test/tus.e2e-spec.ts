@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import * as tusClient from 'tus-js-client';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
 import { TestStack } from './support/stack';
@@ -228,9 +229,95 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     expect(fs.existsSync(path.join(stack.dir, 'tus', id))).toBe(false);
   });
 
+  it('works with tus-js-client as the web app drives it (relative Location, metadata, pause and resume, Thumbs-Job-Id, Rejected bodies)', async () => {
+    const discovery = await fetch(`${stack.baseUrl}/api/uploads`, { method: 'OPTIONS' });
+    expect(discovery.status).toBe(204);
+    expect(discovery.headers.get('tus-version')).toContain('1.0.0');
+    expect(discovery.headers.get('tus-extension')).toContain('termination');
+
+    const data = await largePng();
+    let jobId: string | null = null;
+    const options = (onProgress: (sent: number) => void, done: () => void, failed: (error: Error) => void): tusClient.UploadOptions => ({
+      endpoint: `${stack.baseUrl}/api/uploads`,
+      chunkSize: CHUNK,
+      retryDelays: [],
+      metadata: { filename: 'client.png', filetype: 'image/png' },
+      onBeforeRequest: (request) => request.setHeader('Authorization', `Bearer ${user.token}`),
+      onAfterResponse: (_request, response) => {
+        jobId = response.getHeader('Thumbs-Job-Id') ?? jobId;
+      },
+      onProgress,
+      onSuccess: done,
+      onError: failed,
+    });
+    // Paused (aborted) once past two chunks, then started again: it goes on from the server's offset.
+    let paused = false;
+    await new Promise<void>((resolve, reject) => {
+      const upload = new tusClient.Upload(
+        data,
+        options(
+          (sent) => {
+            if (!paused && sent >= 2 * CHUNK) {
+              paused = true;
+              void upload.abort(false).then(() => setTimeout(() => upload.start(), 200));
+            }
+          },
+          resolve,
+          reject,
+        ),
+      );
+      upload.start();
+    });
+    expect(paused).toBe(true);
+    expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await user.waitFor(jobId!, ['completed', 'failed'], 90_000)).status).toBe('completed');
+    expect(fs.readFileSync(path.join(stack.dir, 'files', 'uploads', jobId!)).equals(data)).toBe(true);
+
+    // A refusal reaches the client with the body the web app reads (JSON in originalResponse).
+    const refusal = await new Promise<tusClient.DetailedError>((resolve, reject) => {
+      const upload = new tusClient.Upload(Buffer.from('%PDF-1.7\n' + 'x'.repeat(5000)), {
+        ...options(
+          () => undefined,
+          () => reject(new Error('a PDF was accepted')),
+          resolve as (error: Error) => void,
+        ),
+        metadata: { filename: 'paper.pdf', filetype: 'application/pdf' },
+      });
+      upload.start();
+    });
+    expect(refusal.originalResponse?.getStatus()).toBe(415);
+    expect(JSON.parse(refusal.originalResponse!.getBody())).toMatchObject({ code: 'unsupported_type', originalFilename: 'paper.pdf' });
+  });
+
   it('is in the OpenAPI document, where the web app looks for it', async () => {
     const document = (await (await fetch(`${stack.baseUrl}/api/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     expect(Object.keys(document.paths['/api/uploads'])).toEqual(expect.arrayContaining(['post', 'options']));
     expect(Object.keys(document.paths['/api/uploads/{id}'])).toEqual(expect.arrayContaining(['head', 'patch', 'delete']));
+  });
+});
+
+describe('tus expiry (TUS_EXPIRY)', () => {
+  it('removes an unfinished upload once it has expired, from disk and from HEAD', async () => {
+    const stack = await TestStack.start({ workers: 0, env: { TUS_EXPIRY: '2s' } });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const tus = new Tus(stack.baseUrl, user.token);
+      const data = await largePng();
+      const created = await tus.create(data.length, { filename: 'left.png', filetype: 'image/png' });
+      expect(created.headers.get('upload-expires')).toBeTruthy();
+      const location = created.headers.get('location')!;
+      expect((await tus.patch(location, 0, data.subarray(0, CHUNK))).status).toBe(204);
+      const id = location.split('/').pop()!;
+      const file = path.join(stack.dir, 'tus', id);
+      expect(fs.existsSync(file)).toBe(true);
+      const deadline = Date.now() + 30_000;
+      while (fs.existsSync(file) || fs.existsSync(`${file}.json`)) {
+        if (Date.now() > deadline) throw new Error('the expired upload was not removed within 30 s');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect((await tus.head(location)).status).toBe(404);
+    } finally {
+      await stack.stop();
+    }
   });
 });
