@@ -185,6 +185,17 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     });
   });
 
+  it('takes the optional position metadata for the job (400 for an unknown one), a whole file in one PATCH', async () => {
+    const jpeg = (await media.jpeg()).data;
+    expect((await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', position: 'sideways' })).status).toBe(400);
+    const created = await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', position: 'entropy' });
+    expect(created.status).toBe(201);
+    const done = await tus.patch(created.headers.get('location')!, 0, jpeg);
+    expect(done.status).toBe(204);
+    const job = await user.waitFor(done.headers.get('thumbs-job-id')!);
+    expect(job).toMatchObject({ status: 'completed', position: 'entropy', originalFilename: 'a.jpg' });
+  });
+
   it('refuses what is not media from its first bytes (415) and what contradicts its name (422), and removes the upload', async () => {
     const text = Buffer.from('just some notes, not a picture\n'.repeat(400));
     const created = await tus.create(text.length, { filename: 'notes.txt', filetype: 'text/plain' });

@@ -46,7 +46,7 @@ export class JobsService {
       ...UNPROCESSED,
       originalKey: upload.key,
       contentHash: null,
-      position: 'centre',
+      position: upload.position ?? 'centre',
       claimToken: null,
       attempts: 0,
       requestId,

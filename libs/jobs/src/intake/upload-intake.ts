@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { AppConfig, newId } from '@app/core';
-import type { AcceptedMedia, Rejected } from '@app/shared';
+import type { AcceptedMedia, Rejected, ThumbnailPosition } from '@app/shared';
 import { ByteLimit, ObjectTooLargeError, StorageDriver, StorageKeys } from '@app/storage';
 import { classifyUpload, sanitiseFilename, SNIFF_BYTES } from '../media/detect-media';
 
@@ -12,6 +12,8 @@ export interface StoredUpload {
   media: AcceptedMedia;
   size: number;
   key: string;
+  /** Crop of the square renditions the upload asked for (default `centre`). */
+  position?: ThumbnailPosition;
 }
 
 export type IntakeResult = { stored: StoredUpload } | { rejected: Rejected };

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Request, Response } from 'express';
 import { AppConfig, newId, NotFoundError } from '@app/core';
 import { classifyUpload, formatBytes, JobsService, sanitiseFilename, SNIFF_BYTES, StoredUpload } from '@app/jobs';
-import type { Rejected, RejectionCode } from '@app/shared';
+import { Rejected, RejectionCode, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import { StorageDriver, StorageKeys } from '@app/storage';
 import { ApiMetrics } from '../../observability/api-metrics';
 import { readHead, SniffingFileStore, TusReply, TusUpload } from './sniffing-file-store';
@@ -135,6 +135,7 @@ export class TusUploads implements OnModuleDestroy {
       throw this.refuse(filename, 'too_large', `“${filename}” is larger than the ${formatBytes(maxBytes)} limit per file.`);
     }
     if (upload.size === 0) throw this.refuse(filename, 'empty', `“${filename}” is empty (0 bytes).`);
+    positionOf(upload);
     return Promise.resolve({ metadata: { ...upload.metadata, [OWNER]: userId } });
   }
 
@@ -180,7 +181,14 @@ export class TusUploads implements OnModuleDestroy {
     const key = StorageKeys.original(jobId);
     try {
       const stored = await this.storage.put(key, createReadStream(claimed), { contentType: classification.media.mimeType });
-      const intake: StoredUpload = { jobId, originalFilename: filename, media: classification.media, size: stored.size, key };
+      const intake: StoredUpload = {
+        jobId,
+        originalFilename: filename,
+        media: classification.media,
+        size: stored.size,
+        key,
+        position: positionOf(upload),
+      };
       const [job] = await this.jobs.createFromUploads(userId, [intake], requestId);
       this.metrics.recordUpload(classification.media.fileType, stored.size);
       await this.discard(upload.id, claimed);
@@ -215,6 +223,15 @@ export class TusUploads implements OnModuleDestroy {
     this.log.error(`tus request failed: ${error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error)}`);
     return { status_code: 500, body: errorBody(500, 'Internal server error') };
   }
+}
+
+/** The optional `position` metadata (crop of the square renditions); 400 when it names none. */
+function positionOf(upload: TusUpload): ThumbnailPosition | undefined {
+  const raw = upload.metadata?.position?.trim().toLowerCase();
+  if (!raw) return undefined;
+  const position = THUMBNAIL_POSITIONS.find((candidate) => candidate === (raw === 'center' ? 'centre' : raw));
+  if (!position) throw new TusReply(400, errorBody(400, `position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`));
+  return position;
 }
 
 function errorBody(statusCode: number, message: string): string {

@@ -91,7 +91,13 @@ export class TusController {
   })
   @ApiHeader(TUS_RESUMABLE)
   @ApiHeader({ name: 'Upload-Length', required: true, description: 'Size of the whole file in bytes', schema: { type: 'integer' } })
-  @ApiHeader({ name: 'Upload-Metadata', required: false, description: '`filename <base64>,filetype <base64>`', schema: { type: 'string' } })
+  @ApiHeader({
+    name: 'Upload-Metadata',
+    required: false,
+    description:
+      '`filename <base64>,filetype <base64>`, optionally `position <base64>` (`centre`, `attention` or `entropy`: the crop of the square renditions)',
+    schema: { type: 'string' },
+  })
   @ApiResponse({
     status: 201,
     description: 'Created',
@@ -101,7 +107,7 @@ export class TusController {
       ...EXPIRES_HEADER,
     },
   })
-  @ApiResponse({ status: 400, type: ErrorDto, description: 'Missing or invalid tus headers' })
+  @ApiResponse({ status: 400, type: ErrorDto, description: 'Missing or invalid tus headers, no Upload-Length, or an unknown position' })
   @ApiPayloadTooLargeResponse({ ...REFUSED, description: 'Upload-Length is over MAX_UPLOAD_BYTES (`too_large`)' })
   @ApiResponse({ status: 412, description: 'Tus-Resumable missing or not 1.0.0' })
   @ApiResponse({ status: 415, ...REFUSED })
