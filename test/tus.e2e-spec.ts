@@ -1,9 +1,11 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import * as tusClient from 'tus-js-client';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
+import { S3RVER_CREDENTIALS, S3TestServer } from './support/s3-server';
 import { TestStack } from './support/stack';
 
 jest.setTimeout(240_000);
@@ -329,6 +331,48 @@ describe('tus expiry (TUS_EXPIRY)', () => {
       expect((await tus.head(location)).status).toBe(404);
     } finally {
       await stack.stop();
+    }
+  });
+});
+
+describe('tus with STORAGE_URL=s3://… (partial uploads on local disk, the finished file in the bucket)', () => {
+  it('uploads in chunks across an api restart and puts the byte-identical original in the bucket', async () => {
+    const s3 = await S3TestServer.start();
+    const bucket = 'thumbs-tus';
+    let stack: TestStack | undefined;
+    try {
+      stack = await TestStack.start({
+        workers: 1,
+        env: {
+          STORAGE_URL: s3.storageUrl(bucket),
+          AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        },
+      });
+      const user = await ApiClient.register(stack.baseUrl);
+      const tus = new Tus(stack.baseUrl, user.token);
+      const data = await largePng();
+      const created = await tus.create(data.length, { filename: 'bucket.png', filetype: 'image/png' });
+      const location = created.headers.get('location')!;
+      expect((await tus.patch(location, 0, data.subarray(0, 3 * CHUNK))).status).toBe(204);
+      expect(fs.existsSync(path.join(stack.dir, 'tus', location.split('/').pop()!))).toBe(true);
+      await stack.api!.stop();
+      await stack.startApi();
+      const last = await tus.patchFrom(location, data, await tus.offset(location));
+      expect(last.status).toBe(204);
+      const jobId = last.headers.get('thumbs-job-id')!;
+      expect((await user.waitFor(jobId, ['completed', 'failed'], 90_000)).status).toBe('completed');
+      const client = s3.client();
+      try {
+        const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `uploads/${jobId}` }));
+        expect(Buffer.from(await object.Body!.transformToByteArray()).equals(data)).toBe(true);
+      } finally {
+        client.destroy();
+      }
+      expect(fs.readdirSync(path.join(stack.dir, 'tus'))).toEqual([]);
+    } finally {
+      await stack?.stop();
+      await s3.stop();
     }
   });
 });
