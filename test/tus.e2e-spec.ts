@@ -309,13 +309,25 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
   });
 });
 
-describe('tus expiry (TUS_EXPIRY)', () => {
-  it('removes an unfinished upload once it has expired, from disk and from HEAD', async () => {
-    const stack = await TestStack.start({ workers: 0, env: { TUS_EXPIRY: '2s' } });
+describe('tus expiry (TUS_EXPIRY) and CORS (CORS_ORIGINS)', () => {
+  it('removes an unfinished upload once it has expired, from disk and from HEAD; lets an allowed origin read the tus headers', async () => {
+    const origin = 'http://app.example.test';
+    const stack = await TestStack.start({ workers: 0, env: { TUS_EXPIRY: '2s', CORS_ORIGINS: origin } });
     try {
       const user = await ApiClient.register(stack.baseUrl);
       const tus = new Tus(stack.baseUrl, user.token);
       const data = await largePng();
+      const fromApp = await fetch(`${stack.baseUrl}/api/uploads`, {
+        method: 'POST',
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(data.length), authorization: `Bearer ${user.token}`, origin },
+      });
+      expect(fromApp.status).toBe(201);
+      expect(fromApp.headers.get('access-control-allow-origin')).toBe(origin);
+      const exposed = (fromApp.headers.get('access-control-expose-headers') ?? '').toLowerCase();
+      for (const header of ['location', 'upload-offset', 'thumbs-job-id']) expect(exposed).toContain(header);
+      const fromElsewhere = await tus.create(1, { filename: 'x.png' });
+      expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+
       const created = await tus.create(data.length, { filename: 'left.png', filetype: 'image/png' });
       expect(created.headers.get('upload-expires')).toBeTruthy();
       const location = created.headers.get('location')!;
