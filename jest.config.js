@@ -21,14 +21,15 @@ const swc = [
 ];
 
 /**
- * ESM-only packages (file-type and its tokenizer, thumbhash): Node's own require() loads them in the
- * bundles and the bench, but Jest's module system does not, so swc compiles them to CommonJS here.
+ * ESM-only packages (file-type and its tokenizer, thumbhash, the tus server and its srvx): Node's own
+ * require() loads them in the bundles and the bench, but Jest's module system does not, so swc
+ * compiles them to CommonJS here.
  */
-const esmPackages = ['file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'thumbhash'];
+const esmPackages = ['file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'thumbhash', '@tus', 'srvx'];
 
 const node = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j)s$': swc },
+  transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: { '^@app/(shared|core|auth|jobs|processors|storage|webhooks)$': '<rootDir>/libs/$1/src' },
   moduleFileExtensions: ['ts', 'js', 'json'],

@@ -19,6 +19,8 @@ import { JobsController } from './jobs/jobs.controller';
 import { IdempotencyInterceptor } from './upload/idempotency.interceptor';
 import { UploadController } from './upload/upload.controller';
 import { UploadInterceptor } from './upload/upload.interceptor';
+import { TusController } from './upload/tus/tus.controller';
+import { TusUploads } from './upload/tus/tus-uploads.service';
 import { JobsGateway } from './realtime/jobs.gateway';
 import { rateLimitModule } from './http/rate-limit';
 import { ApiMetrics } from './observability/api-metrics';
@@ -45,6 +47,7 @@ export class ApiModule {
       controllers: [
         AuthController,
         UploadController,
+        TusController,
         JobsController,
         FilesController,
         HealthController,
@@ -61,6 +64,7 @@ export class ApiModule {
         AdminAccess,
         UploadInterceptor,
         IdempotencyInterceptor,
+        TusUploads,
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
       ],
     };

@@ -12,6 +12,7 @@ import { mountQueueDashboard } from './admin/queue-dashboard';
 import { apiCompression } from './http/compression';
 import { ApiMetrics } from './observability/api-metrics';
 import { ConfiguredIoAdapter } from './realtime/configured-io.adapter';
+import { TUS_EXPOSED_HEADERS } from './upload/tus/tus-uploads.service';
 
 /**
  * Builds the api application from a loaded config: global prefix, validation, Swagger. Shared by
@@ -58,7 +59,7 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
     app.enableCors({
       origin: [...config.http.corsOrigins],
       credentials: false,
-      exposedHeaders: ['Retry-After', 'X-Request-Id'],
+      exposedHeaders: ['Retry-After', 'X-Request-Id', ...TUS_EXPOSED_HEADERS],
       maxAge: 600,
     });
   }

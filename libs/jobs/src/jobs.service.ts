@@ -148,7 +148,7 @@ export class JobsService {
       ...UNPROCESSED,
       originalKey: upload.key,
       contentHash: upload.contentHash ?? null,
-      position: 'centre',
+      position: upload.position ?? 'centre',
       claimToken: null,
       attempts: 0,
       requestId,

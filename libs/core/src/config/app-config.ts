@@ -63,6 +63,8 @@ export interface UploadConfig {
   maxFilesPerRequest: number;
   /** Bytes of originals one user may keep; 0 = no quota. */
   userQuotaBytes: number;
+  /** How long an unfinished resumable (tus) upload is kept before it is removed (TUS_EXPIRY). */
+  tusExpirySeconds: number;
 }
 
 export interface ThumbnailConfig {

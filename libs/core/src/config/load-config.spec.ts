@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.storage).toEqual({ driver: 'file', url: 'file:./data/files', root: path.join(dir, 'data/files') });
     expect(config.auth.jwtExpiresInSeconds).toBe(3600);
-    expect(config.upload).toEqual({ maxFileBytes: 104857600, maxFilesPerRequest: 20, userQuotaBytes: 0 });
+    expect(config.upload).toEqual({ maxFileBytes: 104857600, maxFilesPerRequest: 20, userQuotaBytes: 0, tusExpirySeconds: 86400 });
     expect(config.thumbnails.size).toBe(128);
     expect(config.thumbnails.previewSize).toBe(1440);
     expect(config.thumbnails.position).toBe('centre');

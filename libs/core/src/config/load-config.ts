@@ -77,6 +77,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxFileBytes: read('MAX_UPLOAD_BYTES', '104857600', (raw) => parseInteger(raw, { min: 1 })),
       maxFilesPerRequest: read('MAX_FILES_PER_UPLOAD', '20', (raw) => parseInteger(raw, { min: 1, max: 1000 })),
       userQuotaBytes: read('USER_QUOTA_BYTES', '0', (raw) => parseInteger(raw, { min: 0 })),
+      tusExpirySeconds: read('TUS_EXPIRY', '24h', parseDurationSeconds),
     },
     thumbnails: {
       size: read('THUMBNAIL_SIZE', '128', (raw) => parseInteger(raw, { min: 16, max: 2048 })),

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppConfig, newId } from '@app/core';
-import type { AcceptedMedia, Rejected } from '@app/shared';
+import type { AcceptedMedia, Rejected, ThumbnailPosition } from '@app/shared';
 import { ByteLimit, ObjectTooLargeError, StorageDriver, StorageKeys } from '@app/storage';
 import { JobsRepository } from '../jobs.repository';
 import { classifyUpload, sanitiseFilename, SNIFF_BYTES } from '../media/detect-media';
@@ -16,6 +16,8 @@ export interface StoredUpload {
   key: string;
   /** SHA-256 (hex) of the original, computed while it streamed in. */
   contentHash?: string;
+  /** Crop of the square renditions the upload asked for (default `centre`). */
+  position?: ThumbnailPosition;
 }
 
 export type IntakeResult = { stored: StoredUpload } | { rejected: Rejected };

@@ -1,0 +1,257 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Server } from '@tus/server';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { STATUS_CODES } from 'node:http';
+import * as path from 'node:path';
+import type { Request, Response } from 'express';
+import { AppConfig, newId, NotFoundError } from '@app/core';
+import { classifyUpload, formatBytes, JobsService, sanitiseFilename, SNIFF_BYTES, StoredUpload } from '@app/jobs';
+import { Rejected, RejectionCode, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
+import { StorageDriver, StorageKeys } from '@app/storage';
+import { ApiMetrics } from '../../observability/api-metrics';
+import { readHead, SniffingFileStore, TusReply, TusUpload } from './sniffing-file-store';
+
+/** Where tus is mounted (the global prefix included: tus builds `Location` from it). */
+export const TUS_PATH = '/api/uploads';
+/** The header the last PATCH answers with: the job the upload became. */
+export const JOB_ID_HEADER = 'Thumbs-Job-Id';
+/** Headers a browser on another origin must be allowed to read for tus to work. */
+export const TUS_EXPOSED_HEADERS = [
+  'Location',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Expires',
+  'Tus-Resumable',
+  'Tus-Version',
+  'Tus-Extension',
+  'Tus-Max-Size',
+  JOB_ID_HEADER,
+];
+/** Upload ids as the file store names them (16 random bytes, hex). */
+export const TUS_ID = /^[0-9a-f]{32}$/;
+/** Metadata key holding the creator, set by the server (whatever a client sends under it is replaced). */
+const OWNER = 'thumbsOwner';
+/** How often expired unfinished uploads are looked for, at most. */
+const CLEANUP_EVERY_MS = 60 * 60 * 1000;
+
+/** What a request handed to tus carries from the controller (tus hooks get tus' own request object). */
+interface TusCall {
+  userId: string;
+  requestId: string | null;
+}
+
+const HTTP_STATUS_OF: Readonly<Record<RejectionCode, number>> = {
+  too_large: 413,
+  unsupported_type: 415,
+  type_mismatch: 422,
+  empty: 422,
+  quota_exceeded: 413,
+  duplicate: 409,
+};
+
+/**
+ * tus 1.0 resumable uploads (`@tus/server` with the file store: partial uploads stay in the data
+ * folder whatever STORAGE_URL says, then the finished file is streamed into the storage driver,
+ * as a multipart upload is). The intake rules are the multipart route's: the size limit from
+ * `Upload-Length`, the file's first bytes against its name and declared type, a job per file.
+ */
+@Injectable()
+export class TusUploads implements OnModuleDestroy {
+  private readonly log = new Logger('TusUploads');
+  private readonly calls = new AsyncLocalStorage<TusCall>();
+  private readonly store: SniffingFileStore;
+  private readonly server: Server;
+  private readonly cleanup: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly jobs: JobsService,
+    private readonly storage: StorageDriver,
+    private readonly metrics: ApiMetrics,
+  ) {
+    const expiryMs = config.upload.tusExpirySeconds * 1000;
+    this.store = new SniffingFileStore(
+      { directory: path.join(config.dataDir, 'tus'), expirationPeriodInMilliseconds: expiryMs },
+      (upload, head) => this.checkHead(upload, head),
+    );
+    this.server = new Server({
+      path: TUS_PATH,
+      datastore: this.store,
+      relativeLocation: true,
+      // Bodies and statuses are ours; tus only adds its own CORS headers for the origins the api allows.
+      allowedOrigins: (origin) => config.http.corsOrigins.includes(origin),
+      exposedHeaders: [JOB_ID_HEADER],
+      getFileIdFromRequest: (_req, lastPath) => (lastPath && TUS_ID.test(lastPath) ? lastPath : undefined),
+      onUploadCreate: (_req, upload) => this.onCreate(upload),
+      onUploadFinish: (_req, upload) => this.onFinish(upload),
+      onResponseError: (_req, error) => this.asReply(error),
+    });
+    this.cleanup = setInterval(() => void this.removeExpired(), Math.min(CLEANUP_EVERY_MS, expiryMs)).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.cleanup);
+  }
+
+  /** Hands a request to tus for `userId` (null: the OPTIONS discovery, which needs no one). */
+  handle(req: Request, res: Response, userId: string | null, requestId: string | null): Promise<void> {
+    return this.calls.run({ userId: userId ?? '', requestId }, () => this.server.handle(req, res));
+  }
+
+  /** 404 unless upload `id` exists and was created by `userId` (another user's upload is not there for them). */
+  async assertOwner(id: string, userId: string): Promise<void> {
+    const upload = await this.store.getUpload(id).catch(() => null);
+    if (!upload || upload.metadata?.[OWNER] !== userId) throw new NotFoundError('No such upload');
+  }
+
+  /** Removes unfinished uploads older than TUS_EXPIRY; returns how many. */
+  async removeExpired(): Promise<number> {
+    try {
+      const removed = await this.store.deleteExpired();
+      if (removed > 0) this.log.log(`Removed ${removed} expired unfinished upload(s)`);
+      return removed;
+    } catch (error) {
+      this.log.warn(`Expired uploads not cleaned up: ${(error as Error).message}`);
+      return 0;
+    }
+  }
+
+  private call(): TusCall {
+    const call = this.calls.getStore();
+    if (!call?.userId) throw new TusReply(401, errorBody(401, 'Sign in required'));
+    return call;
+  }
+
+  /** Creation: the size limit from Upload-Length, and the creator recorded in the upload's state. */
+  private onCreate(upload: TusUpload): Promise<{ metadata: Record<string, string | null> }> {
+    const { userId } = this.call();
+    const filename = sanitiseFilename(upload.metadata?.filename ?? '');
+    const maxBytes = this.config.upload.maxFileBytes;
+    if (upload.size === undefined) {
+      throw new TusReply(400, errorBody(400, 'Upload-Length is required (deferred lengths are not accepted)'));
+    }
+    if (upload.size > maxBytes) {
+      throw this.refuse(filename, 'too_large', `“${filename}” is larger than the ${formatBytes(maxBytes)} limit per file.`);
+    }
+    if (upload.size === 0) throw this.refuse(filename, 'empty', `“${filename}” is empty (0 bytes).`);
+    positionOf(upload);
+    return Promise.resolve({ metadata: { ...upload.metadata, [OWNER]: userId } });
+  }
+
+  /** The first bytes (the sniff window, or the whole file if smaller): the multipart route's checks. */
+  private async checkHead(upload: TusUpload, head: Buffer): Promise<TusReply | null> {
+    const filename = sanitiseFilename(upload.metadata?.filename ?? '');
+    const classification = await classifyUpload({
+      head,
+      filename,
+      declaredType: upload.metadata?.filetype ?? '',
+      size: upload.size ?? head.length + 1,
+    });
+    return classification.accepted ? null : this.refuse(filename, classification.code, classification.message);
+  }
+
+  /**
+   * The last byte is in: the file goes into storage and becomes a job, as a multipart upload does,
+   * and the tus upload is removed. The file is first renamed aside, which only one request (of any
+   * api process sharing the data folder) can do, so a repeated last PATCH cannot make two jobs.
+   */
+  private async onFinish(upload: TusUpload): Promise<{ headers: Record<string, string> }> {
+    const { userId, requestId } = this.call();
+    const source = this.store.pathOf(upload.id);
+    const claimed = `${source}.finishing`;
+    try {
+      await fs.rename(source, claimed);
+    } catch {
+      throw new TusReply(409, errorBody(409, 'This upload is already being finished'));
+    }
+    const filename = sanitiseFilename(upload.metadata?.filename ?? '');
+    const size = upload.size ?? upload.offset;
+    const classification = await classifyUpload({
+      head: await readHead(claimed, SNIFF_BYTES),
+      filename,
+      declaredType: upload.metadata?.filetype ?? '',
+      size,
+    });
+    if (!classification.accepted) {
+      await this.discard(upload.id, claimed);
+      throw this.refuse(filename, classification.code, classification.message);
+    }
+    const jobId = newId();
+    const key = StorageKeys.original(jobId);
+    try {
+      // The SHA-256 (duplicates) from the same bytes that stream into storage: no second read.
+      const hash = createHash('sha256');
+      const source = createReadStream(claimed);
+      source.on('data', (chunk) => hash.update(chunk));
+      const stored = await this.storage.put(key, source, { contentType: classification.media.mimeType });
+      const intake: StoredUpload = {
+        jobId,
+        originalFilename: filename,
+        media: classification.media,
+        size: stored.size,
+        key,
+        contentHash: hash.digest('hex'),
+        position: positionOf(upload),
+      };
+      // The multipart route's quota and duplicate rules (the refused copy is deleted from storage there).
+      const allowDuplicates = upload.metadata?.allowDuplicates === 'true';
+      const { jobs, rejected } = await this.jobs.acceptUploads(userId, [intake], requestId, { allowDuplicates });
+      if (rejected.length > 0) {
+        await this.discard(upload.id, claimed);
+        throw this.refusal(rejected[0]);
+      }
+      this.metrics.recordUpload(classification.media.fileType, stored.size);
+      await this.discard(upload.id, claimed);
+      return { headers: { [JOB_ID_HEADER]: jobs[0].id } };
+    } catch (error) {
+      if (error instanceof TusReply) throw error;
+      // Put back, so that sending the last PATCH again (offset = length, no body) tries again.
+      await this.storage.delete(key).catch(() => undefined);
+      await fs.rename(claimed, source).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async discard(id: string, file: string): Promise<void> {
+    await fs.rm(file, { force: true });
+    await this.store.configstore.delete(id);
+  }
+
+  private refuse(originalFilename: string, code: RejectionCode, message: string): TusReply {
+    return this.refusal({ originalFilename, code, message });
+  }
+
+  private refusal(rejected: Rejected): TusReply {
+    this.metrics.recordRejection(rejected.code);
+    const statusCode = HTTP_STATUS_OF[rejected.code];
+    return new TusReply(statusCode, JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], ...rejected }));
+  }
+
+  /** Every tus error answered in the api's error shape (`{ statusCode, error, message }`). */
+  private asReply(error: Error | { status_code: number; body: string }): { status_code: number; body: string } {
+    if ('status_code' in error && typeof error.status_code === 'number') {
+      const body = String(error.body ?? '');
+      if (body.startsWith('{')) return { status_code: error.status_code, body };
+      return { status_code: error.status_code, body: errorBody(error.status_code, body.trim()) };
+    }
+    this.log.error(`tus request failed: ${error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error)}`);
+    return { status_code: 500, body: errorBody(500, 'Internal server error') };
+  }
+}
+
+/** The optional `position` metadata (crop of the square renditions); 400 when it names none. */
+function positionOf(upload: TusUpload): ThumbnailPosition | undefined {
+  const raw = upload.metadata?.position?.trim().toLowerCase();
+  if (!raw) return undefined;
+  const position = THUMBNAIL_POSITIONS.find((candidate) => candidate === (raw === 'center' ? 'centre' : raw));
+  if (!position) throw new TusReply(400, errorBody(400, `position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`));
+  return position;
+}
+
+function errorBody(statusCode: number, message: string): string {
+  return JSON.stringify({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
+}

@@ -1,0 +1,390 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import * as tusClient from 'tus-js-client';
+import { ApiClient } from './support/client';
+import { media } from './support/media';
+import { S3RVER_CREDENTIALS, S3TestServer } from './support/s3-server';
+import { TestStack } from './support/stack';
+
+jest.setTimeout(240_000);
+
+const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
+const CHUNK = 128 * 1024;
+
+/** A tus 1.0 client written out with fetch, so each request (and each cut) is the test's own. */
+class Tus {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  async create(length: number, metadata: Record<string, string>): Promise<globalThis.Response> {
+    return this.send('POST', '/api/uploads', {
+      'Upload-Length': String(length),
+      'Upload-Metadata': Object.entries(metadata)
+        .map(([key, value]) => `${key} ${Buffer.from(value).toString('base64')}`)
+        .join(','),
+    });
+  }
+
+  head(location: string): Promise<globalThis.Response> {
+    return this.send('HEAD', location);
+  }
+
+  patch(location: string, offset: number, body: Buffer | ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<globalThis.Response> {
+    return this.send(
+      'PATCH',
+      location,
+      { 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+      body,
+      signal,
+    );
+  }
+
+  terminate(location: string): Promise<globalThis.Response> {
+    return this.send('DELETE', location);
+  }
+
+  /** PATCHes `data` from `offset` to its end in chunks; returns the last response. */
+  async patchFrom(location: string, data: Buffer, offset: number): Promise<globalThis.Response> {
+    let response: globalThis.Response | undefined;
+    for (let at = offset; at < data.length; at += CHUNK) {
+      response = await this.patch(location, at, data.subarray(at, Math.min(at + CHUNK, data.length)));
+      if (response.status !== 204) return response;
+      expect(Number(response.headers.get('upload-offset'))).toBe(Math.min(at + CHUNK, data.length));
+    }
+    return response!;
+  }
+
+  async offset(location: string): Promise<number> {
+    const response = await this.head(location);
+    expect(response.status).toBe(200);
+    return Number(response.headers.get('upload-offset'));
+  }
+
+  private send(
+    method: string,
+    pathOrUrl: string,
+    headers: Record<string, string> = {},
+    body?: Buffer | ReadableStream<Uint8Array>,
+    signal?: AbortSignal,
+  ): Promise<globalThis.Response> {
+    return fetch(new URL(pathOrUrl, this.baseUrl), {
+      method,
+      headers: { 'Tus-Resumable': '1.0.0', authorization: `Bearer ${this.token}`, ...headers },
+      body,
+      signal,
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    });
+  }
+}
+
+/** A noisy PNG of about 1 MiB: several chunks, and the worker can make a thumbnail of it. */
+async function largePng(): Promise<Buffer> {
+  const width = 600;
+  const height = 500;
+  const raw = Buffer.alloc(width * height * 3);
+  let seed = 12345;
+  for (let i = 0; i < raw.length; i += 1) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    raw[i] = seed >> 16;
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+}
+
+/** A PATCH whose connection is cut after `bytes` of `data` went out (the client goes away mid-request). */
+async function cutPatch(tus: Tus, location: string, offset: number, data: Buffer, bytes: number): Promise<void> {
+  const controller = new AbortController();
+  const piece = data.subarray(offset, offset + bytes);
+  const stream = new ReadableStream<Uint8Array>({
+    start(streamController) {
+      streamController.enqueue(new Uint8Array(piece));
+      // Never closed: the request is left hanging half-sent until it is aborted.
+    },
+  });
+  const answer = tus.patch(location, offset, stream, controller.signal).catch((error: unknown) => error);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  controller.abort();
+  await answer;
+}
+
+async function waitForOffset(tus: Tus, location: string, atLeast: number, timeoutMs = 20_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let offset = -1;
+  while (Date.now() < deadline) {
+    offset = await tus.offset(location);
+    if (offset >= atLeast) return offset;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`offset stayed at ${offset}`);
+}
+
+describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP)', () => {
+  let stack: TestStack;
+  let user: ApiClient;
+  let tus: Tus;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 1, env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
+    user = await ApiClient.register(stack.baseUrl);
+    tus = new Tus(stack.baseUrl, user.token);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('uploads in chunks, survives a cut connection and an api restart, and makes a job of the byte-identical file', async () => {
+    const data = await largePng();
+    expect(data.length).toBeGreaterThan(6 * CHUNK);
+    const created = await tus.create(data.length, { filename: 'noise.png', filetype: 'image/png' });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    expect(location).toMatch(/^\/api\/uploads\/[0-9a-f]{32}$/);
+
+    // Two whole chunks, then a request cut after part of the third.
+    expect((await tus.patch(location, 0, data.subarray(0, CHUNK))).status).toBe(204);
+    expect((await tus.patch(location, CHUNK, data.subarray(CHUNK, 2 * CHUNK))).status).toBe(204);
+    await cutPatch(tus, location, 2 * CHUNK, data, CHUNK / 2);
+    const afterCut = await waitForOffset(tus, location, 2 * CHUNK);
+    expect(afterCut).toBeLessThan(data.length);
+    // A PATCH at a stale offset is refused without changing anything.
+    expect((await tus.patch(location, 0, data.subarray(0, 10))).status).toBe(409);
+
+    // Resume from the server's offset for one chunk, then restart the api and go on from HEAD again.
+    expect((await tus.patch(location, afterCut, data.subarray(afterCut, afterCut + CHUNK))).status).toBe(204);
+    await stack.api!.stop();
+    await stack.startApi();
+    const afterRestart = await tus.offset(location);
+    expect(afterRestart).toBe(afterCut + CHUNK);
+
+    const last = await tus.patchFrom(location, data, afterRestart);
+    expect(last.status).toBe(204);
+    const jobId = last.headers.get('thumbs-job-id');
+    expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+    const job = await user.waitFor(jobId!, ['completed', 'failed'], 90_000);
+    expect(job).toMatchObject({ status: 'completed', originalFilename: 'noise.png', mimeType: 'image/png', fileSize: data.length });
+    // The original as the storage driver keeps it (STORAGE_URL=file:<dir>/files, key uploads/<job id>).
+    const original = fs.readFileSync(path.join(stack.dir, 'files', 'uploads', job.id));
+    expect(original.equals(data)).toBe(true);
+    // The finished upload is gone from the tus side.
+    expect((await tus.head(location)).status).toBe(404);
+    expect(fs.readdirSync(path.join(stack.dir, 'tus'))).toEqual([]);
+  });
+
+  it('refuses a file over MAX_UPLOAD_BYTES from its Upload-Length with 413 and a Rejected body', async () => {
+    const response = await tus.create(MAX_UPLOAD_BYTES + 1, { filename: 'big.mp4', filetype: 'video/mp4' });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({
+      statusCode: 413,
+      originalFilename: 'big.mp4',
+      code: 'too_large',
+      message: expect.stringContaining('4 MiB'),
+    });
+  });
+
+  it('takes the optional position metadata for the job (400 for an unknown one), a whole file in one PATCH', async () => {
+    const jpeg = (await media.jpeg()).data;
+    expect((await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', position: 'sideways' })).status).toBe(400);
+    const created = await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', position: 'entropy' });
+    expect(created.status).toBe(201);
+    const done = await tus.patch(created.headers.get('location')!, 0, jpeg);
+    expect(done.status).toBe(204);
+    const job = await user.waitFor(done.headers.get('thumbs-job-id')!);
+    expect(job).toMatchObject({ status: 'completed', position: 'entropy', originalFilename: 'a.jpg' });
+  });
+
+  it('refuses what is not media from its first bytes (415) and what contradicts its name (422), and removes the upload', async () => {
+    const text = Buffer.from('just some notes, not a picture\n'.repeat(400));
+    const created = await tus.create(text.length, { filename: 'notes.txt', filetype: 'text/plain' });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    // The first bytes arrive in two requests; the check waits for enough of them.
+    expect((await tus.patch(location, 0, text.subarray(0, 1000))).status).toBe(204);
+    const refused = await tus.patch(location, 1000, text.subarray(1000));
+    expect(refused.status).toBe(415);
+    expect(await refused.json()).toMatchObject({ originalFilename: 'notes.txt', code: 'unsupported_type', message: expect.any(String) });
+    expect((await tus.head(location)).status).toBe(404);
+
+    const jpeg = (await media.jpeg()).data;
+    const mismatch = await tus.create(jpeg.length, { filename: 'clip.mp4', filetype: 'video/mp4' });
+    const mismatchAt = mismatch.headers.get('location')!;
+    const answer = await tus.patch(mismatchAt, 0, jpeg);
+    expect(answer.status).toBe(422);
+    expect(await answer.json()).toMatchObject({ originalFilename: 'clip.mp4', code: 'type_mismatch' });
+    expect((await tus.head(mismatchAt)).status).toBe(404);
+    expect((await user.list()).body.items.map((job) => job.originalFilename)).not.toContain('clip.mp4');
+  });
+
+  it('keeps each upload to its creator (404 for anyone else) and removes it on termination', async () => {
+    const data = await largePng();
+    const created = await tus.create(data.length, { filename: 'mine.png', filetype: 'image/png' });
+    const location = created.headers.get('location')!;
+    expect((await tus.patch(location, 0, data.subarray(0, CHUNK))).status).toBe(204);
+
+    const other = await ApiClient.register(stack.baseUrl);
+    const stranger = new Tus(stack.baseUrl, other.token);
+    expect((await stranger.head(location)).status).toBe(404);
+    expect((await stranger.patch(location, CHUNK, data.subarray(CHUNK, 2 * CHUNK))).status).toBe(404);
+    expect((await stranger.terminate(location)).status).toBe(404);
+    expect(await tus.offset(location)).toBe(CHUNK);
+
+    const anonymous = await fetch(new URL(location, stack.baseUrl), { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+    expect(anonymous.status).toBe(401);
+
+    expect((await tus.terminate(location)).status).toBe(204);
+    expect((await tus.head(location)).status).toBe(404);
+    const id = location.split('/').pop()!;
+    expect(fs.existsSync(path.join(stack.dir, 'tus', id))).toBe(false);
+  });
+
+  it('works with tus-js-client as the web app drives it (relative Location, metadata, pause and resume, Thumbs-Job-Id, Rejected bodies)', async () => {
+    const discovery = await fetch(`${stack.baseUrl}/api/uploads`, { method: 'OPTIONS' });
+    expect(discovery.status).toBe(204);
+    expect(discovery.headers.get('tus-version')).toContain('1.0.0');
+    expect(discovery.headers.get('tus-extension')).toContain('termination');
+
+    const data = await largePng();
+    let jobId: string | null = null;
+    const options = (onProgress: (sent: number) => void, done: () => void, failed: (error: Error) => void): tusClient.UploadOptions => ({
+      endpoint: `${stack.baseUrl}/api/uploads`,
+      chunkSize: CHUNK,
+      retryDelays: [],
+      metadata: { filename: 'client.png', filetype: 'image/png' },
+      onBeforeRequest: (request) => request.setHeader('Authorization', `Bearer ${user.token}`),
+      onAfterResponse: (_request, response) => {
+        jobId = response.getHeader('Thumbs-Job-Id') ?? jobId;
+      },
+      onProgress,
+      onSuccess: done,
+      onError: failed,
+    });
+    // Paused (aborted) once past two chunks, then started again: it goes on from the server's offset.
+    let paused = false;
+    await new Promise<void>((resolve, reject) => {
+      const upload = new tusClient.Upload(
+        data,
+        options(
+          (sent) => {
+            if (!paused && sent >= 2 * CHUNK) {
+              paused = true;
+              void upload.abort(false).then(() => setTimeout(() => upload.start(), 200));
+            }
+          },
+          resolve,
+          reject,
+        ),
+      );
+      upload.start();
+    });
+    expect(paused).toBe(true);
+    expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await user.waitFor(jobId!, ['completed', 'failed'], 90_000)).status).toBe('completed');
+    expect(fs.readFileSync(path.join(stack.dir, 'files', 'uploads', jobId!)).equals(data)).toBe(true);
+
+    // A refusal reaches the client with the body the web app reads (JSON in originalResponse).
+    const refusal = await new Promise<tusClient.DetailedError>((resolve, reject) => {
+      const upload = new tusClient.Upload(Buffer.from('%PDF-1.7\n' + 'x'.repeat(5000)), {
+        ...options(
+          () => undefined,
+          () => reject(new Error('a PDF was accepted')),
+          resolve as (error: Error) => void,
+        ),
+        metadata: { filename: 'paper.pdf', filetype: 'application/pdf' },
+      });
+      upload.start();
+    });
+    expect(refusal.originalResponse?.getStatus()).toBe(415);
+    expect(JSON.parse(refusal.originalResponse!.getBody())).toMatchObject({ code: 'unsupported_type', originalFilename: 'paper.pdf' });
+  });
+
+  it('is in the OpenAPI document, where the web app looks for it', async () => {
+    const document = (await (await fetch(`${stack.baseUrl}/api/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(document.paths['/api/uploads'])).toEqual(expect.arrayContaining(['post', 'options']));
+    expect(Object.keys(document.paths['/api/uploads/{id}'])).toEqual(expect.arrayContaining(['head', 'patch', 'delete']));
+  });
+});
+
+describe('tus expiry (TUS_EXPIRY) and CORS (CORS_ORIGINS)', () => {
+  it('removes an unfinished upload once it has expired, from disk and from HEAD; lets an allowed origin read the tus headers', async () => {
+    const origin = 'http://app.example.test';
+    const stack = await TestStack.start({ workers: 0, env: { TUS_EXPIRY: '2s', CORS_ORIGINS: origin } });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const tus = new Tus(stack.baseUrl, user.token);
+      const data = await largePng();
+      const fromApp = await fetch(`${stack.baseUrl}/api/uploads`, {
+        method: 'POST',
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(data.length), authorization: `Bearer ${user.token}`, origin },
+      });
+      expect(fromApp.status).toBe(201);
+      expect(fromApp.headers.get('access-control-allow-origin')).toBe(origin);
+      const exposed = (fromApp.headers.get('access-control-expose-headers') ?? '').toLowerCase();
+      for (const header of ['location', 'upload-offset', 'thumbs-job-id']) expect(exposed).toContain(header);
+      const fromElsewhere = await tus.create(1, { filename: 'x.png' });
+      expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+
+      const created = await tus.create(data.length, { filename: 'left.png', filetype: 'image/png' });
+      expect(created.headers.get('upload-expires')).toBeTruthy();
+      const location = created.headers.get('location')!;
+      expect((await tus.patch(location, 0, data.subarray(0, CHUNK))).status).toBe(204);
+      const id = location.split('/').pop()!;
+      const file = path.join(stack.dir, 'tus', id);
+      expect(fs.existsSync(file)).toBe(true);
+      const deadline = Date.now() + 30_000;
+      while (fs.existsSync(file) || fs.existsSync(`${file}.json`)) {
+        if (Date.now() > deadline) throw new Error('the expired upload was not removed within 30 s');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect((await tus.head(location)).status).toBe(404);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe('tus with STORAGE_URL=s3://… (partial uploads on local disk, the finished file in the bucket)', () => {
+  it('uploads in chunks across an api restart and puts the byte-identical original in the bucket', async () => {
+    const s3 = await S3TestServer.start();
+    const bucket = 'thumbs-tus';
+    let stack: TestStack | undefined;
+    try {
+      stack = await TestStack.start({
+        workers: 1,
+        env: {
+          STORAGE_URL: s3.storageUrl(bucket),
+          AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        },
+      });
+      const user = await ApiClient.register(stack.baseUrl);
+      const tus = new Tus(stack.baseUrl, user.token);
+      const data = await largePng();
+      const created = await tus.create(data.length, { filename: 'bucket.png', filetype: 'image/png' });
+      const location = created.headers.get('location')!;
+      expect((await tus.patch(location, 0, data.subarray(0, 3 * CHUNK))).status).toBe(204);
+      expect(fs.existsSync(path.join(stack.dir, 'tus', location.split('/').pop()!))).toBe(true);
+      await stack.api!.stop();
+      await stack.startApi();
+      const last = await tus.patchFrom(location, data, await tus.offset(location));
+      expect(last.status).toBe(204);
+      const jobId = last.headers.get('thumbs-job-id')!;
+      expect((await user.waitFor(jobId, ['completed', 'failed'], 90_000)).status).toBe('completed');
+      const client = s3.client();
+      try {
+        const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `uploads/${jobId}` }));
+        expect(Buffer.from(await object.Body!.transformToByteArray()).equals(data)).toBe(true);
+      } finally {
+        client.destroy();
+      }
+      expect(fs.readdirSync(path.join(stack.dir, 'tus'))).toEqual([]);
+    } finally {
+      await stack?.stop();
+      await s3.stop();
+    }
+  });
+});
