@@ -47,7 +47,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private process(job: BullJob<ThumbnailJobData>, token?: string) {
-    return this.runner.run(job, token, (request) => this.thumbnailer.thumbnail(request));
+    return this.runner.run(job, token, (request) => this.thumbnailer.forJob(request));
   }
 
   /**

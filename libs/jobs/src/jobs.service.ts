@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
 import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
-import { StorageDriver } from '@app/storage';
+import { StorageDriver, StorageKeys } from '@app/storage';
 import type { StoredUpload } from './intake/upload-intake';
 import { Job, UNPROCESSED } from './job';
 import { JobsRepository } from './jobs.repository';
@@ -92,11 +92,12 @@ export class JobsService {
     return queued;
   }
 
-  /** Removes the job, its original and its thumbnail. A running job's worker notices and cleans up. */
+  /** Removes the job, its original and every rendition. A running job's worker notices and cleans up. */
   async delete(userId: string, jobId: string): Promise<Job> {
     const job = isId(jobId) ? await this.lifecycle.remove(userId, jobId) : null;
     if (!job) throw new NotFoundError('Job not found');
-    const keys = [job.originalKey, ...(job.thumbnailKey ? [job.thumbnailKey] : [])];
+    // Every key a rendition may have, not only the recorded ones: a run that stored files and then lost its claim leaves none behind.
+    const keys = [job.originalKey, ...StorageKeys.renditionKeys(job.id)];
     await Promise.all(
       keys.map((key) =>
         this.storage.delete(key).catch((error: Error) => this.logger.warn(`Could not delete ${key} of job ${job.id}: ${error.message}`)),
