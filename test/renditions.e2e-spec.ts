@@ -24,6 +24,7 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
   let alice: ApiClient;
   let image: JobView;
   let video: JobView;
+  let uploads: UploadFile[];
 
   const files = (jobId: string): string[] => {
     const dir = path.join(stack.dir, 'files', 'processed', jobId);
@@ -36,7 +37,7 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
     history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
     alice = await ApiClient.register(stack.baseUrl);
     const [clip] = smallVideos(['clip.mp4']);
-    const uploads: UploadFile[] = [await media.jpeg(800, 500, '#3a7bd5'), { name: clip.name, type: clip.type, data: clip.data }];
+    uploads = [await media.jpeg(800, 500, '#3a7bd5'), { name: clip.name, type: clip.type, data: clip.data }];
     const [imageJob, videoJob] = await alice.uploadOk(uploads);
     image = await alice.waitFor(imageJob.id, ['completed', 'failed'], 90_000);
     video = await alice.waitFor(videoJob.id, ['completed', 'failed'], 90_000);
@@ -67,6 +68,123 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
     expect(animated).toMatchObject({ format: 'webp', width: 2 * THUMB, loop: 0 });
     expect(animated.pages).toBeGreaterThan(1);
     expect(animated.pageHeight).toBe(2 * THUMB);
+  });
+
+  it('serves every rendition by its signed URL without a header (ETag, private immutable caching), and by the owner’s token', async () => {
+    const expected: [JobView, keyof JobView, string, number, number][] = [
+      [image, 'thumbnailUrl', 'jpeg', THUMB, THUMB],
+      [image, 'thumbnail2xUrl', 'jpeg', 2 * THUMB, 2 * THUMB],
+      [image, 'previewUrl', 'webp', PREVIEW, 250],
+      [video, 'thumbnail2xUrl', 'jpeg', 2 * THUMB, 2 * THUMB],
+      [video, 'previewUrl', 'webp', 96, 64],
+      [video, 'animatedPreviewUrl', 'webp', 2 * THUMB, 2 * THUMB],
+    ];
+    expect(image.animatedPreviewUrl).toBeNull();
+    for (const [job, field, format, width, height] of expected) {
+      const url = job[field] as string;
+      expect(url).toMatch(/^\/api\/[a-z-]+\/[0-9a-f-]{36}(@2x)?\.(jpg|webp)\?exp=\d+&sig=[\w-]+$/);
+      const response = await fetch(stack.baseUrl + url);
+      const data = Buffer.from(await response.arrayBuffer());
+      expect([field, response.status, response.headers.get('content-type')]).toEqual([field, 200, `image/${format}`]);
+      expect(response.headers.get('cache-control')).toMatch(/^private, max-age=\d+, immutable$/);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      const meta = await sharp(data, { animated: true }).metadata();
+      expect([field, meta.format, meta.width, meta.pageHeight ?? meta.height]).toEqual([field, format, width, height]);
+      const etag = response.headers.get('etag')!;
+      expect(etag).toBeTruthy();
+      expect((await fetch(stack.baseUrl + url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+      // The owner's token opens the same path without a signature.
+      const bearer = await alice.fetchBytes(url.replace(/\?.*$/, ''), true);
+      expect(bearer.status).toBe(200);
+      expect(bearer.data.equals(data)).toBe(true);
+    }
+  });
+
+  it('gives another user, a stranger and a tampered or borrowed signature the same 404 for every rendition and the original', async () => {
+    const mallory = await ApiClient.register(stack.baseUrl);
+    const urls = [video.thumbnail2xUrl!, video.previewUrl!, video.animatedPreviewUrl!, video.originalUrl!];
+    for (const url of urls) {
+      const bare = url.replace(/\?.*$/, '');
+      expect([bare, (await mallory.fetchBytes(bare, true)).status]).toEqual([bare, 404]);
+      expect([bare, (await fetch(stack.baseUrl + bare)).status]).toEqual([bare, 404]);
+      expect([url, (await fetch(stack.baseUrl + url.replace(/sig=[^&]+/, 'sig=AAAA'))).status]).toEqual([url, 404]);
+    }
+    // A signature is for one resource: the thumbnail's does not open the preview or the original.
+    const query = video.thumbnailUrl!.slice(video.thumbnailUrl!.indexOf('?'));
+    expect((await fetch(`${stack.baseUrl}/api/previews/${video.id}.webp${query}`)).status).toBe(404);
+    expect((await fetch(`${stack.baseUrl}/api/originals/${video.id}${query}`)).status).toBe(404);
+    expect((await fetch(`${stack.baseUrl}/api/thumbnails/${video.id}@2x.jpg${query}`)).status).toBe(404);
+    // Malformed names are 404 too, and an image has no animated preview.
+    for (const name of [
+      `previews/${image.id}.jpg`,
+      `originals/${image.id}.jpg`,
+      `thumbnails/${image.id}@3x.jpg`,
+      `animated-previews/${image.id}.webp`,
+    ]) {
+      expect([name, (await alice.fetchBytes(`/api/${name}`, true)).status]).toEqual([name, 404]);
+    }
+  });
+
+  it('streams the original with its sniffed type, Range (206), 416 outside it, nosniff and a sandbox CSP', async () => {
+    for (const [job, upload] of [
+      [image, uploads[0]],
+      [video, uploads[1]],
+    ] as const) {
+      const size = upload.data.length;
+      expect(job.originalUrl).toMatch(/^\/api\/originals\/[0-9a-f-]{36}\?exp=\d+&sig=[\w-]+$/);
+      const whole = await fetch(stack.baseUrl + job.originalUrl!);
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get('content-type')).toBe(job.mimeType);
+      expect(whole.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(whole.headers.get('content-security-policy')).toBe('sandbox');
+      expect(whole.headers.get('accept-ranges')).toBe('bytes');
+      expect(whole.headers.get('content-length')).toBe(String(size));
+      expect(Buffer.from(await whole.arrayBuffer()).equals(upload.data)).toBe(true);
+
+      for (const [range, start, end] of [
+        ['bytes=10-99', 10, 99],
+        [`bytes=${size - 100}-`, size - 100, size - 1],
+        ['bytes=-50', size - 50, size - 1],
+        [`bytes=0-${size + 1000}`, 0, size - 1],
+      ] as const) {
+        const part = await fetch(stack.baseUrl + job.originalUrl!, { headers: { range } });
+        expect([range, part.status, part.headers.get('content-range')]).toEqual([range, 206, `bytes ${start}-${end}/${size}`]);
+        expect(part.headers.get('content-security-policy')).toBe('sandbox');
+        const bytes = Buffer.from(await part.arrayBuffer());
+        expect(bytes.equals(upload.data.subarray(start, end + 1))).toBe(true);
+      }
+
+      const outside = await fetch(stack.baseUrl + job.originalUrl!, { headers: { range: `bytes=${size}-` } });
+      expect(outside.status).toBe(416);
+      expect(outside.headers.get('content-range')).toBe(`bytes */${size}`);
+      expect(await outside.json()).toMatchObject({ statusCode: 416, error: 'Range Not Satisfiable' });
+    }
+    expect(image.mimeType).toBe('image/jpeg');
+    expect(video.mimeType).toBe('video/mp4');
+  });
+
+  it('documents the file routes and the new Job fields in Swagger', async () => {
+    const docs = (await (await fetch(`${stack.baseUrl}/api/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    for (const route of ['thumbnails', 'previews', 'animated-previews', 'originals'])
+      expect(docs.paths[`/api/${route}/{filename}`]?.get).toBeDefined();
+    expect(Object.keys(docs.paths['/api/originals/{filename}'].get.responses)).toEqual(
+      expect.arrayContaining(['200', '206', '404', '416']),
+    );
+    expect(Object.keys(docs.components.schemas.JobDto.properties)).toEqual(
+      expect.arrayContaining([
+        'thumbnail2xUrl',
+        'previewUrl',
+        'animatedPreviewUrl',
+        'originalUrl',
+        'thumbhash',
+        'width',
+        'height',
+        'durationMs',
+      ]),
+    );
   });
 
   it('removes the original and every rendition when the job is deleted', async () => {
