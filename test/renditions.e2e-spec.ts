@@ -33,7 +33,7 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
   const stored = (jobId: string, name: string): Buffer => fs.readFileSync(path.join(stack.dir, 'files', 'processed', jobId, name));
 
   beforeAll(async () => {
-    stack = await TestStack.start({ env: { THUMBNAIL_SIZE: String(THUMB), PREVIEW_SIZE: String(PREVIEW) } });
+    stack = await TestStack.start({ env: { THUMBNAIL_SIZE: String(THUMB), PREVIEW_SIZE: String(PREVIEW), THUMBNAIL_POSITION: 'entropy' } });
     history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
     alice = await ApiClient.register(stack.baseUrl);
     const [clip] = smallVideos(['clip.mp4']);
@@ -185,6 +185,55 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
         'durationMs',
       ]),
     );
+  });
+
+  it('crops at the upload’s `position` (default THUMBNAIL_POSITION) and refuses any other value with 400, keeping no file', async () => {
+    // 600×200: flat grey with a noisy square at the right. A centre crop sees grey; entropy and attention find the noise.
+    const noise = await sharp({
+      create: { width: 200, height: 200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 80 } },
+    })
+      .png()
+      .toBuffer();
+    const data = await sharp({ create: { width: 600, height: 200, channels: 3, background: '#808080' } })
+      .composite([{ input: noise, left: 400, top: 0 }])
+      .png()
+      .toBuffer();
+    const upload = async (position?: string) => {
+      const user = await ApiClient.register(stack.baseUrl);
+      const form = new FormData();
+      if (position !== undefined) form.append('position', position);
+      form.append('files', new Blob([data], { type: 'image/png' }), 'banner.png');
+      return { user, response: await user.request<{ jobs: JobView[] }>('POST', '/api/upload', { form }) };
+    };
+    const spread = async (position?: string): Promise<[string, number]> => {
+      const { user, response } = await upload(position);
+      expect(response.status).toBe(201);
+      const job = await user.waitFor(response.body.jobs[0].id, ['completed'], 90_000);
+      const thumb = await user.fetchBytes(job.thumbnailUrl!);
+      const { channels } = await sharp(thumb.data).stats();
+      return [job.position, channels[0].stdev];
+    };
+    const [centre, centreSpread] = await spread('centre');
+    const [entropy, entropySpread] = await spread('entropy');
+    const [attention, attentionSpread] = await spread('attention');
+    const [fallback, fallbackSpread] = await spread();
+    expect([centre, entropy, attention, fallback]).toEqual(['centre', 'entropy', 'attention', 'entropy']);
+    // Measured: 0 for the grey centre, about 23 for the noise (sigma 80 shrunk to 96 px and JPEG-encoded).
+    expect(centreSpread).toBeLessThan(3);
+    expect(entropySpread).toBeGreaterThan(12);
+    expect(attentionSpread).toBeGreaterThan(12);
+    expect(fallbackSpread).toBeGreaterThan(12);
+
+    const originals = () => fs.readdirSync(path.join(stack.dir, 'files', 'uploads')).sort();
+    const before = originals();
+    for (const bad of ['middle', 'CENTRE', '']) {
+      const { user, response } = await upload(bad);
+      expect([bad, response.status, response.body]).toEqual([bad, 400, expect.objectContaining({ statusCode: 400, error: 'Bad Request' })]);
+      expect(JSON.stringify(response.body)).toContain('position must be one of centre, attention, entropy');
+      expect((await user.list()).body.items).toEqual([]);
+    }
+    // The refused uploads left no file behind.
+    expect(originals()).toEqual(before);
   });
 
   it('removes the original and every rendition when the job is deleted', async () => {

@@ -1,11 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
+import { AppConfig, ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
+import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import { StorageDriver, StorageKeys } from '@app/storage';
 import type { StoredUpload } from './intake/upload-intake';
 import { Job, UNPROCESSED } from './job';
 import { JobsRepository } from './jobs.repository';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
+
+export interface CreateOptions {
+  /** Crop of the square renditions; THUMBNAIL_POSITION when absent. */
+  position?: ThumbnailPosition;
+}
+
+/** The multipart field `position` as sent (absent, or one of THUMBNAIL_POSITIONS); anything else is a 400. */
+export function parsePosition(value: unknown): ThumbnailPosition | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (THUMBNAIL_POSITIONS as readonly string[]).includes(value)) return value as ThumbnailPosition;
+  throw new InvalidInputError(`position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`);
+}
 
 export interface ListOptions {
   status?: JobStatus;
@@ -25,6 +37,7 @@ export class JobsService {
     private readonly jobs: JobsRepository,
     private readonly lifecycle: JobLifecycle,
     private readonly storage: StorageDriver,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -32,8 +45,14 @@ export class JobsService {
    * this resolves: if Redis is down the jobs stay queued in the database and the workers' sweep
    * puts them on the queue when it is back.
    */
-  async createFromUploads(userId: string, uploads: readonly StoredUpload[], requestId: string | null): Promise<Job[]> {
+  async createFromUploads(
+    userId: string,
+    uploads: readonly StoredUpload[],
+    requestId: string | null,
+    options: CreateOptions = {},
+  ): Promise<Job[]> {
     if (uploads.length === 0) return [];
+    const position = options.position ?? this.config.thumbnails.position;
     const now = new Date();
     const jobs: Job[] = uploads.map((upload) => ({
       id: upload.jobId,
@@ -46,7 +65,7 @@ export class JobsService {
       ...UNPROCESSED,
       originalKey: upload.key,
       contentHash: null,
-      position: 'centre',
+      position,
       claimToken: null,
       attempts: 0,
       requestId,
@@ -59,10 +78,15 @@ export class JobsService {
     try {
       await this.jobs.insertMany(jobs);
     } catch (error) {
-      await Promise.all(uploads.map((upload) => this.storage.delete(upload.key).catch(() => undefined)));
+      await this.discardUploads(uploads);
       throw error;
     }
     return this.lifecycle.enqueueSoon(userId, jobs);
+  }
+
+  /** Removes stored uploads that will not become jobs (a request refused after its files arrived). */
+  async discardUploads(uploads: readonly StoredUpload[]): Promise<void> {
+    await Promise.all(uploads.map((upload) => this.storage.delete(upload.key).catch(() => undefined)));
   }
 
   async list(userId: string, options: ListOptions): Promise<{ items: Job[]; nextCursor: string | null }> {

@@ -91,6 +91,12 @@ export class UploadResultDto implements UploadResult {
 export class UploadRequestDto {
   @ApiProperty({ type: 'array', items: { type: 'string', format: 'binary' }, description: 'One or more images or videos' })
   files!: unknown[];
+  @ApiPropertyOptional({
+    enum: THUMBNAIL_POSITIONS,
+    description:
+      'Where the square renditions of these files are cropped (`attention`: the salient region; `entropy`: the busiest); default THUMBNAIL_POSITION',
+  })
+  position?: ThumbnailPosition;
 }
 
 export class ListJobsQueryDto {

@@ -20,7 +20,7 @@ import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ApiMetrics } from '../observability/api-metrics';
 import { InvalidInputError, PayloadTooLargeError } from '@app/core';
-import { JobsService, StoredUpload } from '@app/jobs';
+import { JobsService, parsePosition, StoredUpload } from '@app/jobs';
 import type { Rejected } from '@app/shared';
 import { ErrorDto } from '../http/error.dto';
 import { UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
@@ -48,7 +48,8 @@ export class UploadController {
     summary: 'Upload images and videos; each accepted file becomes a queued job',
     description:
       'Files are recognised by their content (JPEG, PNG, GIF, WebP; MP4, MOV, AVI, WebM), which must match the file name and declared type. ' +
-      'Files that are not accepted are listed in `rejected` with a reason; the others go on.',
+      'Files that are not accepted are listed in `rejected` with a reason; the others go on. ' +
+      'The optional field `position` (centre, attention, entropy; default THUMBNAIL_POSITION) sets where the square renditions are cropped.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
@@ -58,7 +59,10 @@ export class UploadController {
     description: 'Sending the same key again returns the first response and creates no jobs',
   })
   @ApiCreatedResponse({ type: UploadResultDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'No file was acceptable (`rejected` lists why)' })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: 'No file was acceptable (`rejected` lists why), or `position` is not one of centre, attention, entropy',
+  })
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })
   @ApiConflictResponse({ type: ErrorDto, description: 'The same Idempotency-Key is still being processed' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
@@ -69,14 +73,25 @@ export class UploadController {
     const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
     const rejected = files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : []));
     rejected.forEach((item) => this.metrics.recordRejection(item.code));
+    // Multipart fields may follow the files: checked once everything arrived, and the stored files discarded when it is bad.
+    const position = await this.positionOf(req, stored);
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
     if (stored.length === 0) {
       const message = rejected.length === 1 ? rejected[0].message : 'None of the files can be processed; see `rejected` for why.';
       if (rejected.every((item) => item.code === 'too_large')) throw new PayloadTooLargeError(message, { rejected });
       throw new InvalidInputError(message, { rejected });
     }
-    const jobs = await this.jobs.createFromUploads(user.id, stored, requestIdOf(req));
+    const jobs = await this.jobs.createFromUploads(user.id, stored, requestIdOf(req), { position });
     stored.forEach((upload) => this.metrics.recordUpload(upload.media.fileType, upload.size));
     return { jobs: jobs.map((job) => this.views.toView(job)), rejected };
+  }
+
+  private async positionOf(req: Request, stored: readonly StoredUpload[]) {
+    try {
+      return parsePosition((req.body as Record<string, unknown> | undefined)?.position);
+    } catch (error) {
+      await this.jobs.discardUploads(stored);
+      throw error;
+    }
   }
 }
