@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -246,5 +247,80 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
     expect((await bob.remove(job.id)).status).toBe(204);
     expect(files(job.id)).toEqual([]);
     expect(fs.existsSync(path.join(stack.dir, 'files', 'uploads', job.id))).toBe(false);
+  });
+});
+
+describe('rendition backfill at worker start (api + worker, Redis, SQLite, disk)', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ env: { THUMBNAIL_SIZE: String(THUMB), PREVIEW_SIZE: String(PREVIEW) } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('gives jobs completed before the renditions existed their renditions, newest first, without touching their status', async () => {
+    const dave = await ApiClient.register(stack.baseUrl);
+    const [clip] = smallVideos(['clip.mp4']);
+    const uploaded = await dave.uploadOk([{ name: clip.name, type: clip.type, data: clip.data }, await media.jpeg(640, 480, '#aa3355')]);
+    const done = await Promise.all(uploaded.map((job) => dave.waitFor(job.id, ['completed'], 90_000)));
+    const ids = done.map((job) => job.id);
+
+    // Make them look like jobs of the release before renditions: only the thumbnail, nothing measured.
+    await stack.workers[0].stop();
+    const db = new Database(path.join(stack.dir, 'thumbs.db'), { timeout: 5000 });
+    db.prepare(
+      `UPDATE jobs SET thumbnail_2x_key = NULL, preview_key = NULL, animated_preview_key = NULL, thumbhash = NULL, width = NULL, height = NULL, duration_ms = NULL
+       WHERE id IN (?, ?)`,
+    ).run(...ids);
+    const row = (id: string) => db.prepare('SELECT status, completed_at, thumbnail_key FROM jobs WHERE id = ?').get(id);
+    const before = ids.map(row);
+    const thumbnails = ids.map((id) => fs.readFileSync(path.join(stack.dir, 'files', 'processed', id, 'thumb.jpg')));
+    for (const id of ids) {
+      for (const name of ['thumb-2x.jpg', 'preview.webp', 'animated.webp'])
+        fs.rmSync(path.join(stack.dir, 'files', 'processed', id, name), { force: true });
+    }
+    const history = new StatusHistory(path.join(stack.dir, 'thumbs.db'));
+    for (const id of ids) {
+      const old = (await dave.job(id)).body;
+      expect(old).toMatchObject({ status: 'completed', thumbnail2xUrl: null, previewUrl: null, animatedPreviewUrl: null, thumbhash: null });
+      expect(old.thumbnailUrl).not.toBeNull();
+    }
+
+    const worker = await stack.startWorker();
+    const [videoLine, imageLine] = await Promise.all(
+      ids.map((id) => worker.waitForLine(new RegExp(`Backfilled the renditions of job ${id}`), 120_000)),
+    );
+    // Oldest last: the image (uploaded second) before the video.
+    expect(worker.lines.indexOf(imageLine)).toBeLessThan(worker.lines.indexOf(videoLine));
+
+    const [video, image] = await Promise.all(ids.map(async (id) => (await dave.job(id)).body));
+    expect(image).toMatchObject({ status: 'completed', width: 640, height: 480, animatedPreviewUrl: null });
+    expect(video).toMatchObject({ status: 'completed', width: 96, height: 64 });
+    expect(video.durationMs).toBeGreaterThan(800);
+    for (const job of [image, video]) {
+      expect(job.thumbhash).toMatch(/^[A-Za-z0-9+/]{10,}={0,2}$/);
+      const twice = await fetch(stack.baseUrl + job.thumbnail2xUrl!);
+      expect(await sharp(Buffer.from(await twice.arrayBuffer())).metadata()).toMatchObject({ width: 2 * THUMB, height: 2 * THUMB });
+      expect((await fetch(stack.baseUrl + job.previewUrl!)).status).toBe(200);
+    }
+    const animated = await fetch(stack.baseUrl + video.animatedPreviewUrl!);
+    expect((await sharp(Buffer.from(await animated.arrayBuffer()), { animated: true }).metadata()).pages).toBeGreaterThan(1);
+
+    // Status, completion time and the thumbnail itself are untouched; no status change was recorded.
+    expect(ids.map(row)).toEqual(before);
+    ids.forEach((id, i) =>
+      expect(fs.readFileSync(path.join(stack.dir, 'files', 'processed', id, 'thumb.jpg')).equals(thumbnails[i])).toBe(true),
+    );
+    for (const id of ids) expect(history.of(id)).toEqual([]);
+    history.close();
+    db.close();
+
+    // Done once: a worker started later finds nothing left to backfill.
+    expect(await worker.waitForLine(/Rendition backfill finished/, 60_000)).toMatch(/: 2 job\(s\) given their renditions, 0 failed/);
+    const next = await stack.startWorker();
+    expect(await next.waitForLine(/Rendition backfill finished/, 60_000)).toMatch(/: 0 job\(s\) given their renditions, 0 failed/);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { Job as BullJob, Worker } from 'bullmq';
 import { AppConfig, RedisConnections } from '@app/core';
-import { JobLifecycle, JobQueue, JobRecovery, JobRunner, THUMBNAIL_QUEUE, ThumbnailJobData } from '@app/jobs';
+import { JobLifecycle, JobQueue, JobRecovery, JobRunner, RenditionBackfill, THUMBNAIL_QUEUE, ThumbnailJobData } from '@app/jobs';
 import { MediaThumbnailer } from '@app/processors';
 
 /**
@@ -15,6 +15,8 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
   private worker?: Worker<ThumbnailJobData>;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
+  private readonly backfillStop = new AbortController();
+  private backfilling?: Promise<void>;
 
   constructor(
     private readonly config: AppConfig,
@@ -24,6 +26,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     private readonly lifecycle: JobLifecycle,
     private readonly recovery: JobRecovery,
     private readonly thumbnailer: MediaThumbnailer,
+    private readonly backfill: RenditionBackfill,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -44,6 +47,13 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     this.sweepTimer = setInterval(() => void this.sweep(), sweepIntervalMs);
     this.sweepTimer.unref();
     this.logger.log(`Worker ${process.pid} consuming "${THUMBNAIL_QUEUE}" with concurrency ${concurrency}`);
+    // Jobs completed before the renditions existed get them, one at a time beside the queue's jobs.
+    this.backfilling = this.backfill
+      .run((request) => this.thumbnailer.forJob(request), this.backfillStop.signal)
+      .then(
+        () => undefined,
+        (error: Error) => this.logger.warn(`Rendition backfill stopped (it resumes at the next start): ${error.message}`),
+      );
   }
 
   private process(job: BullJob<ThumbnailJobData>, token?: string) {
@@ -82,6 +92,8 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
    */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     clearInterval(this.sweepTimer);
+    this.backfillStop.abort(new Error('shutting down'));
+    await this.backfilling;
     if (!this.worker) return;
     const grace = this.config.worker.shutdownGraceMs;
     this.logger.log(`Stopping (${signal ?? 'shutdown'}): taking no new jobs; ${this.runner.activeCount} running get ${grace} ms to finish`);

@@ -10,6 +10,7 @@ export * from './queue/queue-dashboard';
 export * from './queue/user-fifo';
 export * from './execution/job-runner';
 export * from './execution/rendition-store';
+export * from './execution/rendition-backfill';
 export * from './execution/with-timeout';
 export * from './intake/upload-intake';
 export * from './media/detect-media';

@@ -40,6 +40,11 @@ export abstract class JobsRepository {
   abstract deleteOwned(id: string, userId: string): Promise<Job | null>;
   /** Jobs not yet completed or failed, oldest first; `updatedBefore` limits to ones untouched since. */
   abstract findUnfinished(options?: { updatedBefore?: Date; limit?: number }): Promise<Job[]>;
+  /**
+   * Completed jobs with a thumbnail but no 2× thumbnail (made before the renditions existed),
+   * newest first, only ids below `before` when given: the backfill's work list.
+   */
+  abstract findMissingRenditions(options: { before?: string; limit: number }): Promise<Job[]>;
   /** Number of a user's (or all) jobs by status. */
   abstract countByStatus(userId?: string): Promise<Record<JobStatus, number>>;
   /** Number of all jobs by status and file type (for metrics). */
@@ -51,6 +56,14 @@ export abstract class JobsRepository {
   abstract releaseIdempotencyKey(userId: string, key: string): Promise<void>;
 
   abstract ping(): Promise<void>;
+
+  /**
+   * Records re-made renditions on a completed job without moving it (completed → completed, no
+   * status change, so no event); null when it is no longer completed or is gone.
+   */
+  recordRenditions(id: string, set: JobPatch): Promise<Job | null> {
+    return this.transition(id, { from: ['completed'], to: 'completed', set });
+  }
 }
 
 /** Idempotency keys are kept this long. */

@@ -40,8 +40,14 @@ export type RenditionPatch = Pick<
  * Stores every rendition under the job's key prefix (`processed/<jobId>/…`, the same on disk and
  * in a bucket) and resolves what to record on the job: each stored key (null for a rendition that
  * was not made) and the measurements. Keys are fixed per job, so a second run overwrites the first.
+ * Renditions in `keep` are already stored and stay as they are (their key is recorded).
  */
-export async function storeRenditions(storage: StorageDriver, jobId: string, made: MadeRenditions): Promise<RenditionPatch> {
+export async function storeRenditions(
+  storage: StorageDriver,
+  jobId: string,
+  made: MadeRenditions,
+  options: { keep?: readonly RenditionKind[] } = {},
+): Promise<RenditionPatch> {
   const patch: RenditionPatch = {
     thumbnailKey: null,
     thumbnail2xKey: null,
@@ -55,8 +61,12 @@ export async function storeRenditions(storage: StorageDriver, jobId: string, mad
   await Promise.all(
     (Object.keys(KEY_FIELDS) as RenditionKind[]).map(async (kind) => {
       const rendition = made[kind];
-      if (!rendition) return;
       const key = StorageKeys.rendition(jobId, kind);
+      if (options.keep?.includes(kind)) {
+        patch[KEY_FIELDS[kind]] = key;
+        return;
+      }
+      if (!rendition) return;
       await storage.put(key, rendition.data, { contentType: rendition.contentType });
       patch[KEY_FIELDS[kind]] = key;
     }),
