@@ -158,6 +158,7 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
       const outside = await fetch(stack.baseUrl + job.originalUrl!, { headers: { range: `bytes=${size}-` } });
       expect(outside.status).toBe(416);
       expect(outside.headers.get('content-range')).toBe(`bytes */${size}`);
+      expect(outside.headers.get('cache-control')).toBe('no-store');
       expect(await outside.json()).toMatchObject({ statusCode: 416, error: 'Range Not Satisfiable' });
     }
     expect(image.mimeType).toBe('image/jpeg');

@@ -160,6 +160,7 @@ export class FilesController {
     const range = this.rangeOf(req, stat.size, etag);
     if (range === 'unsatisfiable') {
       res.status(416).setHeader('Content-Range', `bytes */${stat.size}`);
+      res.setHeader('Cache-Control', 'no-store');
       res.json({ statusCode: 416, error: 'Range Not Satisfiable', message: `The range is outside the file (${stat.size} bytes).` });
       return;
     }
@@ -170,7 +171,10 @@ export class FilesController {
     } else {
       res.status(200).setHeader('Content-Length', String(stat.size));
     }
-    await pipeline(await this.storage.read(key, range ?? undefined), res);
+    await pipeline(await this.storage.read(key, range ?? undefined), res).catch((error: NodeJS.ErrnoException) => {
+      // A <video> tag drops connections whenever it seeks: not an error worth a log line.
+      if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+    });
   }
 
   private async send(
