@@ -81,6 +81,22 @@ describe('object storage (api and worker on an S3 bucket, in separate folders)',
       expect(await sharp(signed.data).metadata()).toMatchObject({ format: 'jpeg', width: 128, height: 128 });
       // The api streamed exactly the object the worker put in the bucket.
       expect(signed.data.equals(await s3Object(`processed/${job.id}/thumb.jpg`))).toBe(true);
+      // Every rendition under the job's prefix in the bucket, served from it.
+      const renditions: [string | null, string][] = [
+        [done.thumbnail2xUrl, 'thumb-2x.jpg'],
+        [done.previewUrl, 'preview.webp'],
+        ...(job.fileType === 'video' ? ([[done.animatedPreviewUrl, 'animated.webp']] as [string | null, string][]) : []),
+      ];
+      for (const [url, name] of renditions) {
+        const served = await alice.fetchBytes(url!);
+        expect([name, served.status]).toEqual([name, 200]);
+        expect(served.data.equals(await s3Object(`processed/${job.id}/${name}`))).toBe(true);
+      }
+      // The original: a byte range read from the bucket.
+      const original = await s3Object(`uploads/${job.id}`);
+      const part = await fetch(stack.baseUrl + done.originalUrl!, { headers: { range: 'bytes=100-199' } });
+      expect(part.status).toBe(206);
+      expect(Buffer.from(await part.arrayBuffer()).equals(original.subarray(100, 200))).toBe(true);
     }
 
     const keys = await s3.keys(bucket);
@@ -93,6 +109,13 @@ describe('object storage (api and worker on an S3 bucket, in separate folders)',
     for (const tmp of [dirs.apiTmp, dirs.workerTmp])
       expect(fs.readdirSync(tmp).filter((name) => name.startsWith('thumbs-s3-'))).toEqual([]);
 
+    expect(keys.filter((key) => key.includes(jobs[2].id)).sort()).toEqual(
+      ['animated.webp', 'preview.webp', 'thumb-2x.jpg', 'thumb.jpg']
+        .map((name) => `processed/${jobs[2].id}/${name}`)
+        .concat(`uploads/${jobs[2].id}`),
+    );
+    expect((await alice.request('DELETE', `/api/jobs/${jobs[2].id}?permanent=true`)).status).toBe(204);
+    await waitForKeys((current) => !current.some((key) => key.includes(jobs[2].id)));
     expect((await alice.request('DELETE', `/api/jobs/${jobs[1].id}?permanent=true`)).status).toBe(204);
     const after = await waitForKeys((current) => !current.some((key) => key.includes(jobs[1].id)));
     expect(after).toEqual(expect.arrayContaining([`uploads/${jobs[0].id}`, `processed/${jobs[0].id}/thumb.jpg`]));
@@ -111,7 +134,10 @@ describe('object storage (api and worker on an S3 bucket, in separate folders)',
 
     const keys = await s3.keys(bucket);
     expect(keys.filter((key) => !before.includes(key)).sort()).toEqual(
-      [`processed/${response.body.jobs[0].id}/thumb.jpg`, `uploads/${response.body.jobs[0].id}`].sort(),
+      [
+        ...['preview.webp', 'thumb-2x.jpg', 'thumb.jpg'].map((name) => `processed/${response.body.jobs[0].id}/${name}`),
+        `uploads/${response.body.jobs[0].id}`,
+      ].sort(),
     );
     expect(await s3.pendingUploads(bucket)).toEqual([]);
   });

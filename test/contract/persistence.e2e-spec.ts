@@ -511,6 +511,37 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       );
     });
 
+    it('lists completed jobs missing renditions newest first, and records renditions on them without moving them', async () => {
+      const userId = newId();
+      const completedAt = new Date(Date.now() - 60_000);
+      const legacy = (id: string) => ({ status: 'completed' as const, thumbnailKey: `processed/${id}/thumb.jpg`, completedAt });
+      const older = makeJob(userId);
+      Object.assign(older, legacy(older.id));
+      const newer = makeJob(userId);
+      Object.assign(newer, legacy(newer.id));
+      const current = makeJob(userId, { status: 'completed', thumbnailKey: 'k1', thumbnail2xKey: 'k2', completedAt });
+      const failed = makeJob(userId, { status: 'failed' });
+      await jobs.insertMany([older, newer, current, failed]);
+      const mine = (list: Job[]) => list.map((job) => job.id).filter((id) => [older.id, newer.id, current.id, failed.id].includes(id));
+      expect(mine(await jobs.findMissingRenditions({ limit: 10_000 }))).toEqual([newer.id, older.id]);
+      expect(mine(await jobs.findMissingRenditions({ before: newer.id, limit: 10_000 }))).toEqual([older.id]);
+
+      const set = {
+        thumbnail2xKey: 'a',
+        previewKey: 'b',
+        animatedPreviewKey: null,
+        thumbhash: 'h',
+        width: 10,
+        height: 20,
+        durationMs: null,
+      };
+      const recorded = await jobs.recordRenditions(older.id, set);
+      expect(recorded).toMatchObject({ ...set, status: 'completed', thumbnailKey: older.thumbnailKey, completedAt });
+      expect(mine(await jobs.findMissingRenditions({ limit: 10_000 }))).toEqual([newer.id]);
+      expect(await jobs.recordRenditions(failed.id, set)).toBeNull();
+      expect((await jobs.findById(failed.id))!.thumbnail2xKey).toBeNull();
+    });
+
     it('moves many at once and reports which moved', async () => {
       const userId = newId();
       const a = makeJob(userId, { status: 'pending' });

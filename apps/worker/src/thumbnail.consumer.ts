@@ -1,7 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { Job as BullJob, Worker } from 'bullmq';
 import { AppConfig, RedisConnections } from '@app/core';
-import { JobLifecycle, JobQueue, JobRecovery, JobRunner, THUMBNAIL_QUEUE, ThumbnailJobData, TrashPurge } from '@app/jobs';
+import {
+  JobLifecycle,
+  JobQueue,
+  JobRecovery,
+  JobRunner,
+  RenditionBackfill,
+  THUMBNAIL_QUEUE,
+  ThumbnailJobData,
+  TrashPurge,
+} from '@app/jobs';
 import { MediaThumbnailer } from '@app/processors';
 
 /**
@@ -15,6 +24,8 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
   private worker?: Worker<ThumbnailJobData>;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
+  private readonly backfillStop = new AbortController();
+  private backfilling?: Promise<void>;
 
   constructor(
     private readonly config: AppConfig,
@@ -25,6 +36,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     private readonly recovery: JobRecovery,
     private readonly thumbnailer: MediaThumbnailer,
     private readonly trash: TrashPurge,
+    private readonly backfill: RenditionBackfill,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -45,10 +57,17 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     this.sweepTimer = setInterval(() => void this.sweep(), sweepIntervalMs);
     this.sweepTimer.unref();
     this.logger.log(`Worker ${process.pid} consuming "${THUMBNAIL_QUEUE}" with concurrency ${concurrency}`);
+    // Jobs completed before the renditions existed get them, one at a time beside the queue's jobs.
+    this.backfilling = this.backfill
+      .run((request) => this.thumbnailer.forJob(request), this.backfillStop.signal)
+      .then(
+        () => undefined,
+        (error: Error) => this.logger.warn(`Rendition backfill stopped (it resumes at the next start): ${error.message}`),
+      );
   }
 
   private process(job: BullJob<ThumbnailJobData>, token?: string) {
-    return this.runner.run(job, token, (request) => this.thumbnailer.thumbnail(request));
+    return this.runner.run(job, token, (request) => this.thumbnailer.forJob(request));
   }
 
   /**
@@ -88,6 +107,8 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
    */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     clearInterval(this.sweepTimer);
+    this.backfillStop.abort(new Error('shutting down'));
+    await this.backfilling;
     if (!this.worker) return;
     const grace = this.config.worker.shutdownGraceMs;
     this.logger.log(`Stopping (${signal ?? 'shutdown'}): taking no new jobs; ${this.runner.activeCount} running get ${grace} ms to finish`);

@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { createHmac, hkdfSync } from 'node:crypto';
 import { AppConfig, sameSecret } from '@app/core';
 
-export type SignedResource = 'thumbnail' | 'download';
+/** What a signed URL opens: each rendition, the thumbnail as a download, and the original. */
+export const SIGNED_RESOURCES = ['thumbnail', 'download', 'thumbnail2x', 'preview', 'animatedPreview', 'original'] as const;
+export type SignedResource = (typeof SIGNED_RESOURCES)[number];
 
 /**
- * Signed, expiring URLs for thumbnails and downloads, so an <img> tag works without an
+ * Signed, expiring URLs for renditions, downloads and originals, so an <img> or <video> tag works without an
  * Authorization header. The signature binds resource, job and owner; the expiry is rounded up to
  * a window so a URL stays the same (and cacheable) for a while.
  */

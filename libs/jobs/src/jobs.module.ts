@@ -4,6 +4,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { AppConfig, DatabaseConfig, RedisConnections } from '@app/core';
 import { JobEvents } from './events/job-events';
 import { JobRunner } from './execution/job-runner';
+import { RenditionBackfill } from './execution/rendition-backfill';
 import { UploadIntake } from './intake/upload-intake';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
@@ -59,6 +60,7 @@ export class JobsModule {
         JobsService,
         UploadIntake,
         JobRunner,
+        RenditionBackfill,
         WorkerRegistry,
         DependencyProbes,
         TrashPurge,
@@ -74,6 +76,7 @@ export class JobsModule {
         JobQueue,
         QueueDashboard,
         JobRunner,
+        RenditionBackfill,
         UploadIntake,
         WorkerRegistry,
         DependencyProbes,

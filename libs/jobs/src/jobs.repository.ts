@@ -96,6 +96,11 @@ export abstract class JobsRepository {
   abstract findOwnedMany(userId: string, ids: readonly string[]): Promise<Job[]>;
   /** A user's jobs counted and their original bytes summed, by status, type and whether in the trash. */
   abstract libraryCounts(userId: string): Promise<LibraryCount[]>;
+  /**
+   * Completed jobs with a thumbnail but no 2× thumbnail (made before the renditions existed),
+   * newest first, only ids below `before` when given: the backfill's work list.
+   */
+  abstract findMissingRenditions(options: { before?: string; limit: number }): Promise<Job[]>;
   /** Number of a user's (or all) jobs by status. */
   abstract countByStatus(userId?: string): Promise<Record<JobStatus, number>>;
   /** Number of all jobs by status and file type (for metrics). */
@@ -111,6 +116,14 @@ export abstract class JobsRepository {
   abstract originalBytes(userId: string): Promise<number>;
   /** The user's jobs (not in the trash) with one of these content hashes, oldest first. */
   abstract findByContentHashes(userId: string, hashes: readonly string[]): Promise<Pick<Job, 'id' | 'originalFilename' | 'contentHash'>[]>;
+
+  /**
+   * Records re-made renditions on a completed job without moving it (completed → completed, no
+   * status change, so no event); null when it is no longer completed or is gone.
+   */
+  recordRenditions(id: string, set: JobPatch): Promise<Job | null> {
+    return this.transition(id, { from: ['completed'], to: 'completed', set });
+  }
 }
 
 /** Idempotency keys are kept this long. */

@@ -1,12 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE, Rejected } from '@app/shared';
-import { StorageDriver } from '@app/storage';
+import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE, Rejected, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
+import { StorageDriver, StorageKeys } from '@app/storage';
 import { formatBytes, type StoredUpload } from './intake/upload-intake';
 import { fileKeysOf, Job, UNPROCESSED } from './job';
 import { JobSort, JobsRepository, sortKeyOf } from './jobs.repository';
 import { decodeCursor, encodeCursor } from './library/list-cursor';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
+
+export interface CreateOptions {
+  /** Crop of the square renditions; THUMBNAIL_POSITION when absent. */
+  position?: ThumbnailPosition;
+}
+
+/** The multipart field `position` as sent (absent, or one of THUMBNAIL_POSITIONS); anything else is a 400. */
+export function parsePosition(value: unknown): ThumbnailPosition | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (THUMBNAIL_POSITIONS as readonly string[]).includes(value)) return value as ThumbnailPosition;
+  throw new InvalidInputError(`position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`);
+}
 
 export interface ListOptions {
   status?: JobStatus;
@@ -134,8 +146,14 @@ export class JobsService {
    * this resolves: if Redis is down the jobs stay queued in the database and the workers' sweep
    * puts them on the queue when it is back.
    */
-  async createFromUploads(userId: string, uploads: readonly StoredUpload[], requestId: string | null): Promise<Job[]> {
+  async createFromUploads(
+    userId: string,
+    uploads: readonly StoredUpload[],
+    requestId: string | null,
+    options: CreateOptions = {},
+  ): Promise<Job[]> {
     if (uploads.length === 0) return [];
+    const position = options.position ?? this.config.thumbnails.position;
     const now = new Date();
     const jobs: Job[] = uploads.map((upload) => ({
       id: upload.jobId,
@@ -148,7 +166,7 @@ export class JobsService {
       ...UNPROCESSED,
       originalKey: upload.key,
       contentHash: upload.contentHash ?? null,
-      position: upload.position ?? 'centre',
+      position: upload.position ?? position,
       claimToken: null,
       attempts: 0,
       requestId,
@@ -161,10 +179,15 @@ export class JobsService {
     try {
       await this.jobs.insertMany(jobs);
     } catch (error) {
-      await Promise.all(uploads.map((upload) => this.storage.delete(upload.key).catch(() => undefined)));
+      await this.discardUploads(uploads);
       throw error;
     }
     return this.lifecycle.enqueueSoon(userId, jobs);
+  }
+
+  /** Removes stored uploads that will not become jobs (a request refused after its files arrived). */
+  async discardUploads(uploads: readonly StoredUpload[]): Promise<void> {
+    await Promise.all(uploads.map((upload) => this.storage.delete(upload.key).catch(() => undefined)));
   }
 
   async list(userId: string, options: ListOptions): Promise<{ items: Job[]; nextCursor: string | null }> {
@@ -233,8 +256,10 @@ export class JobsService {
 
   /** Deletes a removed job's files; one that cannot be deleted is logged and left (it is no one's any more). */
   async deleteFiles(job: Job): Promise<void> {
+    // Every key a rendition may have, not only the recorded ones: a run that stored files and then lost its claim leaves none behind.
+    const keys = [...new Set([...fileKeysOf(job), ...StorageKeys.renditionKeys(job.id)])];
     await Promise.all(
-      fileKeysOf(job).map((key) =>
+      keys.map((key) =>
         this.storage.delete(key).catch((error: Error) => this.logger.warn(`Could not delete ${key} of job ${job.id}: ${error.message}`)),
       ),
     );

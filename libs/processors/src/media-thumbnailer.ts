@@ -28,9 +28,24 @@ export class MediaThumbnailer {
   }
 
   /**
-   * The square JPEG thumbnail alone, for the runner as it is until it stores every rendition
-   * (the job's crop position; decoded for the squares only: no preview or animated preview that
-   * nothing would store).
+   * Every rendition of a job's file, as the worker's runner asks for them (the job's type and crop
+   * position; PREVIEW_SIZE from the request, 0 when it has none).
+   */
+  forJob(request: ThumbnailRequest): Promise<Renditions> {
+    const { job, file, size, previewSize, signal } = request;
+    return this.renditions({
+      file,
+      fileType: job.fileType,
+      thumbnailSize: size,
+      previewSize: previewSize ?? 0,
+      position: job.position,
+      signal,
+    });
+  }
+
+  /**
+   * The square JPEG thumbnail alone (the job's crop position; decoded for the squares only: no
+   * preview or animated preview), for callers that want nothing else.
    */
   async thumbnail(request: ThumbnailRequest): Promise<Buffer> {
     const { job, file, signal } = request;

@@ -81,6 +81,11 @@ export interface JobView {
   previewUrl: string | null;
   /** Videos: an animated WebP of a few frames across the clip. */
   animatedPreviewUrl: string | null;
+  /**
+   * The original, streamed back to its owner (its sniffed type, `Range` support). This server sends
+   * it for every job in every state; optional in the type only for clients of servers from before it.
+   */
+  originalUrl?: string;
   /** ThumbHash of the thumbnail, base64: a placeholder to paint before it loads. */
   thumbhash: string | null;
   /** Of the original, after orientation. */

@@ -14,6 +14,15 @@ export function assertValidKey(key: string): void {
   }
 }
 
+/** The renditions a worker makes of a job, and the file each one is stored as under `processed/<jobId>/`. */
+export const RENDITION_FILES = {
+  thumbnail: 'thumb.jpg',
+  thumbnail2x: 'thumb-2x.jpg',
+  preview: 'preview.webp',
+  animatedPreview: 'animated.webp',
+} as const;
+export type RenditionKind = keyof typeof RENDITION_FILES;
+
 /** Where the service keeps what (same layout on disk and in a bucket). */
 export const StorageKeys = {
   original(jobId: string): string {
@@ -22,6 +31,15 @@ export const StorageKeys = {
   },
   thumbnail(jobId: string): string {
     if (!ID.test(jobId)) throw new InvalidKeyError(jobId);
-    return `processed/${jobId}/thumb.jpg`;
+    return StorageKeys.rendition(jobId, 'thumbnail');
+  },
+  /** One rendition of a job, under the job's prefix (`processed/<jobId>/`). */
+  rendition(jobId: string, kind: RenditionKind): string {
+    if (!ID.test(jobId)) throw new InvalidKeyError(jobId);
+    return `processed/${jobId}/${RENDITION_FILES[kind]}`;
+  },
+  /** Every rendition key a job may have (deleting a missing one is not an error, so delete can remove them all). */
+  renditionKeys(jobId: string): string[] {
+    return (Object.keys(RENDITION_FILES) as RenditionKind[]).map((kind) => StorageKeys.rendition(jobId, kind));
   },
 };

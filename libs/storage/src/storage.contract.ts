@@ -59,6 +59,23 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       await expect(storage.withLocalFile(key, () => Promise.resolve(1))).rejects.toBeInstanceOf(ObjectNotFoundError);
     });
 
+    it('reads an inclusive byte range of an object (HTTP Range for the originals)', async () => {
+      const key = StorageKeys.original('0190a7e2-0000-7000-8000-000000000015');
+      const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+      await storage.put(key, data);
+      // Not `bytes=0-0`: the S3 test server (s3rver) reads an end of 0 as "to the end"; real S3 does not.
+      const ranges: [number, number][] = [
+        [0, 1],
+        [10, 19],
+        [900, 999],
+        [0, 999],
+      ];
+      for (const [start, end] of ranges) {
+        const got = await buffer(await storage.read(key, { start, end }));
+        expect([start, end, got.length, got.equals(data.subarray(start, end + 1))]).toEqual([start, end, end - start + 1, true]);
+      }
+    });
+
     it('keeps every object under exactly its key, in the layout uploads/<id> and processed/<id>/thumb.jpg', async () => {
       const id = '0190a7e2-0000-7000-8000-00000000000a';
       await storage.put(StorageKeys.original(id), Buffer.from('original'));

@@ -5,6 +5,12 @@ export interface StoredObject {
   modifiedAt: Date;
 }
 
+/** Bytes `start` to `end` of an object, both included (as in HTTP `Range`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface PutOptions {
   contentType?: string;
   /** The write fails with ObjectTooLargeError once more bytes than this arrive. */
@@ -21,8 +27,11 @@ export abstract class StorageDriver {
   /** Streams `body` into `key`; the object appears whole or not at all. */
   abstract put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<StoredObject>;
 
-  /** A stream of the object's bytes; rejects with ObjectNotFoundError. */
-  abstract read(key: string): Promise<Readable>;
+  /**
+   * A stream of the object's bytes, or of the inclusive byte `range` of them (the caller checks it
+   * against the size first); rejects with ObjectNotFoundError.
+   */
+  abstract read(key: string, range?: ByteRange): Promise<Readable>;
 
   abstract stat(key: string): Promise<StoredObject | null>;
 

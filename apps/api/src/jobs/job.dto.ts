@@ -51,6 +51,12 @@ export class JobDto implements JobView {
   previewUrl!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Videos: signed URL of an animated WebP of a few frames across the clip' })
   animatedPreviewUrl!: string | null;
+  @ApiProperty({
+    description:
+      'Signed URL of the original, streamed with its sniffed type and `Range` support (for a <video> tag); present in every state',
+    example: '/api/originals/0190a7e2-…?exp=…&sig=…',
+  })
+  originalUrl!: string;
   @ApiProperty({ type: String, nullable: true, description: 'ThumbHash of the thumbnail, base64 (a placeholder while it loads)' })
   thumbhash!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Width of the original after orientation, pixels' }) width!: number | null;
@@ -97,6 +103,13 @@ export class UploadRequestDto {
     description: 'Send before the files. `true` uploads files whose content you already have; otherwise they are rejected as `duplicate`',
   })
   allowDuplicates?: string;
+
+  @ApiPropertyOptional({
+    enum: THUMBNAIL_POSITIONS,
+    description:
+      'Where the square renditions of these files are cropped (`attention`: the salient region; `entropy`: the busiest); default THUMBNAIL_POSITION',
+  })
+  position?: ThumbnailPosition;
 }
 
 export class ListJobsQueryDto {

@@ -22,7 +22,7 @@ import { API_KEY_SECURITY } from '../http/api-key-security';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ApiMetrics } from '../observability/api-metrics';
 import { InvalidInputError, PayloadTooLargeError } from '@app/core';
-import { JobsService, StoredUpload } from '@app/jobs';
+import { JobsService, parsePosition, StoredUpload } from '@app/jobs';
 import type { Rejected } from '@app/shared';
 import { ErrorDto } from '../http/error.dto';
 import { UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
@@ -55,7 +55,8 @@ export class UploadController {
       'Files are recognised by their content (JPEG, PNG, GIF, WebP; MP4, MOV, AVI, WebM), which must match the file name and declared type. ' +
       'Files that are not accepted are listed in `rejected` with a reason; the others go on. ' +
       'Content you already have is rejected as `duplicate` (with `existingJobId`) unless the field `allowDuplicates=true` is sent; ' +
-      'past `USER_QUOTA_BYTES` files are rejected as `quota_exceeded`.',
+      'past `USER_QUOTA_BYTES` files are rejected as `quota_exceeded`. ' +
+      'The optional field `position` (centre, attention, entropy; default THUMBNAIL_POSITION) sets where the square renditions are cropped.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
@@ -65,7 +66,10 @@ export class UploadController {
     description: 'Sending the same key again returns the first response and creates no jobs',
   })
   @ApiCreatedResponse({ type: UploadResultDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'No file was acceptable (`rejected` lists why)' })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: 'No file was acceptable (`rejected` lists why), or `position` is not one of centre, attention, entropy',
+  })
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })
   @ApiConflictResponse({ type: ErrorDto, description: 'The same Idempotency-Key is still being processed' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
@@ -74,7 +78,10 @@ export class UploadController {
   async upload(@CurrentUser() user: AuthUser, @Req() req: Request): Promise<UploadResultDto> {
     const files = (req.files ?? []) as ReceivedFile[];
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
-    const stored = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
+    const received = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
+    // Multipart fields may follow the files: checked once everything arrived, and the stored files discarded when it is bad.
+    const position = await this.positionOf(req, received);
+    const stored = position ? received.map((upload) => ({ ...upload, position })) : received;
     // The last checks (duplicates, quota) happen with the user's other requests settled; what fails them is refused too.
     const allowDuplicates = (req.body as Record<string, unknown> | undefined)?.allowDuplicates === 'true';
     const accepted = await this.jobs.acceptUploads(user.id, stored, requestIdOf(req), { allowDuplicates });
@@ -87,5 +94,14 @@ export class UploadController {
     }
     accepted.jobs.forEach((job) => this.metrics.recordUpload(job.fileType, job.fileSize));
     return { jobs: accepted.jobs.map((job) => this.views.toView(job)), rejected };
+  }
+
+  private async positionOf(req: Request, stored: readonly StoredUpload[]) {
+    try {
+      return parsePosition((req.body as Record<string, unknown> | undefined)?.position);
+    } catch (error) {
+      await this.jobs.discardUploads(stored);
+      throw error;
+    }
   }
 }

@@ -53,7 +53,7 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
             .toBuffer()
             .then(resolve, reject);
       });
-    });
+    }).then((data) => ({ thumbnail: { data, contentType: 'image/jpeg' } }));
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-runner-'));

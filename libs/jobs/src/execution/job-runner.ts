@@ -9,23 +9,27 @@ import {
   ServiceUnavailableError,
   UnprocessableMediaError,
 } from '@app/core';
-import { ObjectNotFoundError, StorageDriver, StorageKeys } from '@app/storage';
+import { ObjectNotFoundError, StorageDriver } from '@app/storage';
 import type { Job } from '../job';
 import { JobsRepository } from '../jobs.repository';
 import { Claim, JobLifecycle } from '../lifecycle/job-lifecycle';
 import { MAX_ATTEMPTS, ThumbnailJobData } from '../queue/job-queue';
+import { deleteRenditions, MadeRenditions, storeRenditions } from './rendition-store';
 import { withTimeout } from './with-timeout';
 
-/** What a thumbnailer gets: the job, a local path to the original, the size, and a stop signal. */
+/** What a thumbnailer gets: the job, a local path to the original, the sizes, and a stop signal. */
 export interface ThumbnailRequest {
   job: Job;
   file: string;
+  /** THUMBNAIL_SIZE. */
   size: number;
+  /** PREVIEW_SIZE (0: no preview); absent when only the thumbnail is wanted. */
+  previewSize?: number;
   signal: AbortSignal;
 }
 
-/** Makes the JPEG thumbnail; throws UnprocessableMediaError for input it cannot decode. */
-export type Thumbnailer = (request: ThumbnailRequest) => Promise<Buffer>;
+/** Makes the renditions of one file (from one decode); throws UnprocessableMediaError for input it cannot decode. */
+export type Thumbnailer = (request: ThumbnailRequest) => Promise<MadeRenditions>;
 
 export type RunOutcome = 'completed' | 'failed' | 'skipped';
 
@@ -109,15 +113,14 @@ export class JobRunner {
       this.hooks.onFinished?.(claimed, outcome, Date.now() - startedAt.getTime(), reason);
     };
     try {
-      const thumbnail = await withTimeout(
+      const { size, previewSize } = this.config.thumbnails;
+      const renditions = await withTimeout(
         this.config.worker.jobTimeoutMs,
         (signal) =>
-          this.storage.withLocalFile(claimed.originalKey, (file) =>
-            thumbnailer({ job: claimed, file, size: this.config.thumbnails.size, signal }),
-          ),
+          this.storage.withLocalFile(claimed.originalKey, (file) => thumbnailer({ job: claimed, file, size, previewSize, signal })),
         stop,
       );
-      return (await this.complete(claim, thumbnail, () => ended('completed'))) ? 'completed' : 'skipped';
+      return (await this.complete(claim, renditions, () => ended('completed'))) ? 'completed' : 'skipped';
     } catch (error) {
       if (error instanceof ServiceUnavailableError) throw error;
       if (error instanceof HandBackError) {
@@ -142,15 +145,17 @@ export class JobRunner {
     }
   }
 
-  /** Stores the thumbnail and finishes the job as completed; false when the claim was lost meanwhile. */
-  private async complete(claim: Claim, thumbnail: Buffer, ended: () => void): Promise<boolean> {
-    const thumbnailKey = StorageKeys.thumbnail(claim.job.id);
-    await this.storage.put(thumbnailKey, thumbnail, { contentType: 'image/jpeg' });
-    const set = { thumbnailKey, completedAt: new Date(), errorMessage: null, errorCode: null };
+  /**
+   * Stores every rendition under the job's prefix and finishes the job as completed with their keys
+   * and measurements; false when the claim was lost meanwhile.
+   */
+  private async complete(claim: Claim, renditions: MadeRenditions, ended: () => void): Promise<boolean> {
+    const stored = await storeRenditions(this.storage, claim.job.id, renditions);
+    const set = { ...stored, completedAt: new Date(), errorMessage: null, errorCode: null };
     const completed = await this.lifecycle.finish(claim, 'complete', set, (job) => job && ended());
     if (completed) return true;
-    // Deleted while we worked: do not leave an orphan behind.
-    if (!(await this.jobs.findById(claim.job.id))) await this.storage.delete(thumbnailKey);
+    // Deleted while we worked: do not leave orphans behind.
+    if (!(await this.jobs.findById(claim.job.id))) await deleteRenditions(this.storage, claim.job.id);
     return false;
   }
 

@@ -295,6 +295,15 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
     return rows.map((row) => ({ ...row._id, count: row.count, bytes: row.bytes }));
   }
 
+  async findMissingRenditions(options: { before?: string; limit: number }): Promise<Job[]> {
+    // Served by the { status, _id } index, walked backwards.
+    const filter: QueryFilter<JobDocument> = { status: 'completed', thumbnailKey: { $ne: null }, thumbnail2xKey: null };
+    if (options.before !== undefined) filter._id = { $lt: String(options.before) };
+    return this.mongo.guard(async () =>
+      (await this.jobs.find(filter).sort({ _id: -1 }).limit(options.limit).lean().exec()).map((doc) => toJob(doc)!),
+    );
+  }
+
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
     const rows = await this.mongo.guard(() =>
       this.jobs

@@ -224,6 +224,18 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return rows.map((row) => ({ ...row, trashed: row.trashed === 1 }));
   }
 
+  async findMissingRenditions(options: { before?: string; limit: number }): Promise<Job[]> {
+    const params: SqlValue[] = [];
+    let sql = "SELECT * FROM jobs WHERE status = 'completed' AND thumbnail_key IS NOT NULL AND thumbnail_2x_key IS NULL";
+    if (options.before !== undefined) {
+      sql += ' AND id < ?';
+      params.push(String(options.before));
+    }
+    sql += ' ORDER BY id DESC LIMIT ?';
+    params.push(options.limit);
+    return toJobs(await this.sqlite.all<JobRow>(sql, ...params));
+  }
+
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
     const rows = userId
       ? await this.sqlite.all<{ status: JobStatus; n: number }>(

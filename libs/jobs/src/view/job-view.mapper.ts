@@ -3,16 +3,19 @@ import { SignedResource, UrlSigner } from '@app/auth';
 import type { JobStatusMessage } from '../events/job-events';
 import type { Job } from '../job';
 import { isRetryable, JobStatusEvent, JobView } from '@app/shared';
+import { filePath, keyOf } from './file-routes';
 
-const ROUTES: Record<SignedResource, string> = { thumbnail: '/api/thumbnails', download: '/api/download' };
-
-/** Maps stored jobs to the views clients see, with signed URLs for finished thumbnails. */
+/** Maps stored jobs to the views clients see, with signed URLs for the finished renditions and the original. */
 @Injectable()
 export class JobViewMapper {
   constructor(private readonly signer: UrlSigner) {}
 
-  toView(job: Job): JobView {
+  /** The view this server sends: every field of the contract, `originalUrl` included. */
+  toView(job: Job): JobView & { originalUrl: string } {
     const ready = job.status === 'completed' && job.thumbnailKey !== null;
+    // A rendition's URL only once the job is completed with that rendition stored.
+    const rendition = (resource: 'thumbnail2x' | 'preview' | 'animatedPreview') =>
+      job.status === 'completed' && keyOf(job, resource) !== null ? this.url(resource, job.id, job.userId) : null;
     return {
       id: job.id,
       originalFilename: job.originalFilename,
@@ -25,10 +28,10 @@ export class JobViewMapper {
       retryable: isRetryable(job.status, job.errorCode),
       thumbnailUrl: ready ? this.url('thumbnail', job.id, job.userId) : null,
       downloadUrl: ready ? this.url('download', job.id, job.userId) : null,
-      // No worker makes these renditions yet; their routes come with them.
-      thumbnail2xUrl: null,
-      previewUrl: null,
-      animatedPreviewUrl: null,
+      thumbnail2xUrl: rendition('thumbnail2x'),
+      previewUrl: rendition('preview'),
+      animatedPreviewUrl: rendition('animatedPreview'),
+      originalUrl: this.url('original', job.id, job.userId),
       thumbhash: job.thumbhash,
       width: job.width,
       height: job.height,
@@ -51,13 +54,8 @@ export class JobViewMapper {
     };
   }
 
-  /** File name of a job's thumbnail in the thumbnail and download routes. */
-  static fileName(jobId: string): string {
-    return `${jobId}.jpg`;
-  }
-
   private url(resource: SignedResource, jobId: string, ownerId: string): string {
     const { exp, sig } = this.signer.sign(resource, jobId, ownerId);
-    return `${ROUTES[resource]}/${JobViewMapper.fileName(jobId)}?exp=${exp}&sig=${sig}`;
+    return `${filePath(resource, jobId)}?exp=${exp}&sig=${sig}`;
   }
 }

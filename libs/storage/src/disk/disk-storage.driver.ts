@@ -5,7 +5,15 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidKey } from '../storage-keys';
-import { InvalidKeyError, ObjectNotFoundError, ObjectTooLargeError, PutOptions, StorageDriver, StoredObject } from '../storage.driver';
+import {
+  ByteRange,
+  InvalidKeyError,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+  PutOptions,
+  StorageDriver,
+  StoredObject,
+} from '../storage.driver';
 import { FileSink } from './file-sink';
 
 const TEMP_DIR = '.tmp';
@@ -50,7 +58,7 @@ export class DiskStorageDriver extends StorageDriver {
     return { size, modifiedAt: new Date() };
   }
 
-  async read(key: string): Promise<Readable> {
+  async read(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.pathOf(key);
     const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' || error.code === 'EISDIR' ? new ObjectNotFoundError(key) : error;
@@ -61,7 +69,7 @@ export class DiskStorageDriver extends StorageDriver {
       throw new ObjectNotFoundError(key);
     }
     // The handle's own stream closes the handle when done (a bare fd would be closed twice).
-    return handle.createReadStream({ autoClose: true });
+    return handle.createReadStream({ autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async stat(key: string): Promise<StoredObject | null> {

@@ -21,7 +21,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ByteLimit } from '../byte-limit';
 import { assertValidKey } from '../storage-keys';
-import { ObjectNotFoundError, ObjectTooLargeError, PutOptions, StorageDriver, StoredObject } from '../storage.driver';
+import { ByteRange, ObjectNotFoundError, ObjectTooLargeError, PutOptions, StorageDriver, StoredObject } from '../storage.driver';
 
 export type S3StorageConfig = Extract<StorageConfig, { driver: 's3' }>;
 
@@ -125,10 +125,11 @@ export class S3StorageDriver extends StorageDriver {
     throw this.describe((uploaded as PromiseRejectedResult).reason, `put ${key}`);
   }
 
-  async read(key: string): Promise<Readable> {
+  async read(key: string, range?: ByteRange): Promise<Readable> {
     assertValidKey(key);
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const Range = range ? `bytes=${range.start}-${range.end}` : undefined;
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range }));
       // In Node the SDK's body is an http.IncomingMessage: a Readable.
       return response.Body as Readable;
     } catch (error) {
