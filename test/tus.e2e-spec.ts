@@ -168,6 +168,12 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
     const job = await user.waitFor(jobId!, ['completed', 'failed'], 90_000);
     expect(job).toMatchObject({ status: 'completed', originalFilename: 'noise.png', mimeType: 'image/png', fileSize: data.length });
+
+    // The same content again, without allowDuplicates: the last PATCH refuses it as the multipart route does.
+    const again = await tus.create(data.length, { filename: 'again.png', filetype: 'image/png' });
+    const refused = await tus.patchFrom(again.headers.get('location')!, data, 0);
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: 'duplicate', existingJobId: jobId, originalFilename: 'again.png' });
     // The original as the storage driver keeps it (STORAGE_URL=file:<dir>/files, key uploads/<job id>).
     const original = fs.readFileSync(path.join(stack.dir, 'files', 'uploads', job.id));
     expect(original.equals(data)).toBe(true);
@@ -254,7 +260,8 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
       endpoint: `${stack.baseUrl}/api/uploads`,
       chunkSize: CHUNK,
       retryDelays: [],
-      metadata: { filename: 'client.png', filetype: 'image/png' },
+      // The same picture as the first test's: uploaded again on purpose, as "upload anyway" does.
+      metadata: { filename: 'client.png', filetype: 'image/png', allowDuplicates: 'true' },
       onBeforeRequest: (request) => request.setHeader('Authorization', `Bearer ${user.token}`),
       onAfterResponse: (_request, response) => {
         jobId = response.getHeader('Thumbs-Job-Id') ?? jobId;
