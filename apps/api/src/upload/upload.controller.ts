@@ -9,6 +9,7 @@ import {
   ApiHeader,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiRequestTimeoutResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -60,6 +61,10 @@ export class UploadController {
   @ApiCreatedResponse({ type: UploadResultDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'No file was acceptable (`rejected` lists why)' })
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })
+  @ApiRequestTimeoutResponse({
+    type: ErrorDto,
+    description: 'The body brought no byte for UPLOAD_IDLE_TIMEOUT_MS (default 30 s); nothing of it is kept',
+  })
   @ApiConflictResponse({ type: ErrorDto, description: 'The same Idempotency-Key is still being processed' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many uploads by this user in the last minute; see Retry-After' })

@@ -58,6 +58,8 @@ export interface AuthConfig {
 export interface UploadConfig {
   maxFileBytes: number;
   maxFilesPerRequest: number;
+  /** An upload whose body brings no byte for this long is aborted with 408 (UPLOAD_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
 }
 
 export interface ThumbnailConfig {
