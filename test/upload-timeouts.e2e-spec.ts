@@ -1,61 +1,13 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
+import { CLOSING, part, rawUpload } from './support/raw-upload';
 import { TestStack } from './support/stack';
 
 jest.setTimeout(120_000);
 
 const IDLE_MS = 3000;
-const BOUNDARY = '----thumbs-trickle-boundary';
-
-function part(name: string, data: Buffer): Buffer {
-  return Buffer.concat([
-    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: image/jpeg\r\n\r\n`),
-    data,
-    Buffer.from('\r\n'),
-  ]);
-}
-
-/**
- * A raw HTTP/1.1 upload whose body is written by `send` (as slowly as it likes); resolves the
- * status line and body of the answer, and when the server closed the connection.
- */
-function rawUpload(
-  baseUrl: string,
-  token: string,
-  contentLength: number,
-  send: (socket: net.Socket) => Promise<void>,
-): Promise<{ status: number; body: Record<string, unknown>; closedAt: number }> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: hostname, port: Number(port) });
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (received += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head, ...rest] = received.split('\r\n\r\n');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(rest.join('\r\n\r\n')) as Record<string, unknown>;
-      } catch {
-        body = { raw: received };
-      }
-      resolve({ status, body, closedAt: Date.now() });
-    });
-    socket.once('connect', () => {
-      socket.write(
-        `POST /api/upload HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n` +
-          `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${contentLength}\r\nConnection: close\r\n\r\n`,
-      );
-      send(socket).catch(reject);
-    });
-  });
-}
-
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((entry) => (entry.isFile() ? [entry.name] : []));
@@ -110,7 +62,7 @@ describe('slow upload bodies (built api, SQLite, disk storage)', () => {
   });
 
   it('lets a body that trickles (a chunk within every idle period) run longer than the timeout and succeed', async () => {
-    const body = Buffer.concat([part('trickled.jpg', (await media.jpeg()).data), Buffer.from(`--${BOUNDARY}--\r\n`)]);
+    const body = Buffer.concat([part('trickled.jpg', (await media.jpeg()).data), CLOSING]);
     const chunks = 6;
     const size = Math.ceil(body.length / chunks);
     const started = Date.now();

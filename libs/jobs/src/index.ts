@@ -17,3 +17,7 @@ export * from './persistence/mongo-jobs.repository';
 export * from './workers/worker-registry';
 export * from './health/dependency-probes';
 export * from './persistence/migrations';
+export * from './idempotency/idempotency';
+export * from './idempotency/idempotency.records';
+export * from './idempotency/sqlite-idempotency.records';
+export * from './idempotency/mongo-idempotency.records';

@@ -5,6 +5,10 @@ import { AppConfig, DatabaseConfig, RedisConnections } from '@app/core';
 import { JobEvents } from './events/job-events';
 import { JobRunner } from './execution/job-runner';
 import { UploadIntake } from './intake/upload-intake';
+import { Idempotency } from './idempotency/idempotency';
+import { IdempotencyRecords } from './idempotency/idempotency.records';
+import { MongoIdempotencyRecords } from './idempotency/mongo-idempotency.records';
+import { SqliteIdempotencyRecords } from './idempotency/sqlite-idempotency.records';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
@@ -48,6 +52,8 @@ export class JobsModule {
       ],
       providers: [
         { provide: JobsRepository, useClass: database.kind === 'mongo' ? MongoJobsRepository : SqliteJobsRepository },
+        { provide: IdempotencyRecords, useClass: database.kind === 'mongo' ? MongoIdempotencyRecords : SqliteIdempotencyRecords },
+        Idempotency,
         JobEvents,
         JobQueue,
         JobLifecycle,
@@ -61,6 +67,8 @@ export class JobsModule {
       ],
       exports: [
         JobsRepository,
+        IdempotencyRecords,
+        Idempotency,
         JobsService,
         JobLifecycle,
         JobRecovery,

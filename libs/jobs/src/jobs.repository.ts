@@ -18,8 +18,6 @@ export interface TransitionRequest {
   now?: Date;
 }
 
-export type IdempotencyClaim = { state: 'claimed' } | { state: 'in-progress' } | { state: 'done'; response: string };
-
 /**
  * Persistence port for jobs; adapters: SQLite and MongoDB. Every status change is one atomic
  * compare-and-set (`transition`), so two workers can never both move the same job and a finished
@@ -45,13 +43,5 @@ export abstract class JobsRepository {
   /** Number of all jobs by status and file type (for metrics). */
   abstract countByStatusAndType(): Promise<{ status: JobStatus; fileType: FileType; count: number }[]>;
 
-  /** Reserves an Idempotency-Key for a user, or reports the state of an earlier use of it. */
-  abstract claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim>;
-  abstract completeIdempotencyKey(userId: string, key: string, response: string): Promise<void>;
-  abstract releaseIdempotencyKey(userId: string, key: string): Promise<void>;
-
   abstract ping(): Promise<void>;
 }
-
-/** Idempotency keys are kept this long. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
