@@ -7,6 +7,31 @@ import type { StorageDriver } from '@app/storage';
 /** A file part as multer hands it to the controller: multer's fields plus the intake's verdict. */
 export type ReceivedFile = Express.Multer.File & { stored?: StoredUpload; rejected?: Rejected };
 
+/** What the engine is doing and has stored for one request, so that an abandoned request can be undone. */
+interface RequestWrites {
+  pending: Set<Promise<unknown>>;
+  stored: string[];
+}
+
+const WRITES = new WeakMap<Request, RequestWrites>();
+
+function writesOf(req: Request): RequestWrites {
+  let writes = WRITES.get(req);
+  if (!writes) WRITES.set(req, (writes = { pending: new Set(), stored: [] }));
+  return writes;
+}
+
+/**
+ * Waits for the files of `req` still being written (their streams must have been destroyed: the
+ * intake then removes what it wrote) and deletes every file the request had stored.
+ */
+export async function discardWrites(req: Request, storage: StorageDriver): Promise<void> {
+  const writes = WRITES.get(req);
+  if (!writes) return;
+  await Promise.allSettled([...writes.pending]);
+  await Promise.all(writes.stored.map((key) => storage.delete(key).catch(() => undefined)));
+}
+
 /**
  * multer storage engine that hands each file stream to the UploadIntake, which sniffs it and
  * streams it into storage (or reads it to the end and rejects it). Nothing is buffered whole.
@@ -17,10 +42,20 @@ export class IntakeStorageEngine implements StorageEngine {
     private readonly storage: StorageDriver,
   ) {}
 
-  _handleFile(_req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<ReceivedFile>) => void): void {
-    this.intake.receive(file.stream, file.originalname, file.mimetype).then(
-      (result) => callback(null, result),
-      (error: unknown) => callback(error),
+  _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<ReceivedFile>) => void): void {
+    const writes = writesOf(req);
+    const work = this.intake.receive(file.stream, file.originalname, file.mimetype);
+    writes.pending.add(work);
+    work.then(
+      (result) => {
+        writes.pending.delete(work);
+        if ('stored' in result) writes.stored.push(result.stored.key);
+        callback(null, result);
+      },
+      (error: unknown) => {
+        writes.pending.delete(work);
+        callback(error);
+      },
     );
   }
 

@@ -6,7 +6,7 @@ import { AppConfig, InvalidInputError, PayloadTooLargeError } from '@app/core';
 import { formatBytes, JobsRepository, UploadIntake } from '@app/jobs';
 import { StorageDriver } from '@app/storage';
 import { ApiMetrics } from '../observability/api-metrics';
-import { IntakeStorageEngine } from './intake-storage.engine';
+import { discardWrites, IntakeStorageEngine } from './intake-storage.engine';
 
 /** Multipart overhead allowed on top of the files themselves (headers, boundaries, small fields). */
 const MULTIPART_OVERHEAD = 1024 * 1024;
@@ -24,7 +24,7 @@ export class UploadInterceptor implements NestInterceptor {
     private readonly jobs: JobsRepository,
     private readonly metrics: ApiMetrics,
     intake: UploadIntake,
-    storage: StorageDriver,
+    private readonly storage: StorageDriver,
   ) {
     const { maxFilesPerRequest } = config.upload;
     this.parse = multer({
@@ -52,13 +52,16 @@ export class UploadInterceptor implements NestInterceptor {
     await this.jobs.ping();
     await new Promise<void>((resolve, reject) => {
       const idle = watchIdleBody(req, this.config.upload.idleTimeoutMs, () => {
-        // multer's own request-failure path: it destroys the part being written (the intake then
-        // removes its temporary file) and removes the files already stored by this request.
+        // multer's own request-failure path destroys the part being written (the intake then removes
+        // its temporary file); the answer waits until that and the files already stored are gone.
         this.metrics.recordIdleTimeout();
         const seconds = this.config.upload.idleTimeoutMs / 1000;
         res.setHeader('Connection', 'close');
         req.emit('error', new UploadIdleError(seconds));
-        reject(new RequestTimeoutException(`No bytes of the upload arrived for ${seconds} s: the upload was aborted. Send it again.`));
+        const timeout = new RequestTimeoutException(
+          `No bytes of the upload arrived for ${seconds} s: the upload was aborted. Send it again.`,
+        );
+        void discardWrites(req, this.storage).finally(() => reject(timeout));
       });
       this.parse(req, res, (error?: unknown) => {
         idle.stop();
