@@ -1,3 +1,4 @@
+import { launchChromium, openPage, PASSWORD, signIn } from './support/browser';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
 import { TestStack } from './support/stack';
@@ -71,6 +72,30 @@ describe('health without a worker (built api and workers, Redis, SQLite)', () =>
       await waitForHealth(stack, 200);
       expect((await user.waitFor(slow.id, ['completed', 'failed'], 90_000)).status).toBe('completed');
     } finally {
+      await stack.stop();
+    }
+  });
+
+  it('says "No worker is running: jobs will wait" in the web app while that lasts (headless Chromium)', async () => {
+    const stack = await TestStack.start({ workers: 0 });
+    const browser = await launchChromium();
+    try {
+      const email = `no-worker-${Date.now()}@example.com`;
+      const user = await ApiClient.register(stack.baseUrl, email, PASSWORD);
+      const [job] = await user.uploadOk([await media.jpeg()]);
+      const { page, context } = await openPage(browser);
+      await signIn(page, stack.baseUrl, email);
+      const notice = page.getByTestId('no-worker');
+      await notice.waitFor({ timeout: 45_000 });
+      expect(await notice.textContent()).toContain('No worker is running: jobs will wait');
+      expect(await page.locator('[data-testid="connection-indicator"]').getAttribute('data-state')).toBe('connected');
+      await stack.startWorker();
+      expect((await user.waitFor(job.id, ['completed', 'failed'], 60_000)).status).toBe('completed');
+      // The next check (every 30 s) finds the worker.
+      await notice.waitFor({ state: 'detached', timeout: 60_000 });
+      await context.close();
+    } finally {
+      await browser.close();
       await stack.stop();
     }
   });
