@@ -21,3 +21,4 @@ export * from './idempotency/idempotency';
 export * from './idempotency/idempotency.records';
 export * from './idempotency/sqlite-idempotency.records';
 export * from './idempotency/mongo-idempotency.records';
+export * from './scanning/virus-scanner';

@@ -23,6 +23,7 @@ import {
 import { SqliteJobsRepository } from './persistence/sqlite-jobs.repository';
 import { JobQueue, THUMBNAIL_QUEUE } from './queue/job-queue';
 import { QueueDashboard } from './queue/queue-dashboard';
+import { VirusScanner } from './scanning/virus-scanner';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
 
@@ -61,6 +62,7 @@ export class JobsModule {
         QueueDashboard,
         JobsService,
         UploadIntake,
+        VirusScanner,
         JobRunner,
         WorkerRegistry,
         DependencyProbes,

@@ -60,6 +60,8 @@ export interface UploadConfig {
   maxFilesPerRequest: number;
   /** An upload whose body brings no byte for this long is aborted with 408 (UPLOAD_IDLE_TIMEOUT_MS). */
   idleTimeoutMs: number;
+  /** clamd to scan every original with before its job is queued (CLAMAV_URL, tcp://host:port); null: no scanning. */
+  clamav: { host: string; port: number } | null;
 }
 
 export interface ThumbnailConfig {

@@ -19,7 +19,8 @@ describe('loadConfig', () => {
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.storage).toEqual({ driver: 'file', url: 'file:./data/files', root: path.join(dir, 'data/files') });
     expect(config.auth.jwtExpiresInSeconds).toBe(3600);
-    expect(config.upload).toEqual({ maxFileBytes: 104857600, maxFilesPerRequest: 20, idleTimeoutMs: 30000 });
+    expect(config.upload).toEqual({ maxFileBytes: 104857600, maxFilesPerRequest: 20, idleTimeoutMs: 30000, clamav: null });
+    expect(loadConfig({ CLAMAV_URL: 'tcp://clamd:3310' }, dir).upload.clamav).toEqual({ host: 'clamd', port: 3310 });
     expect(config.thumbnails.size).toBe(128);
     expect(config.thumbnails.previewSize).toBe(1440);
     expect(config.thumbnails.position).toBe('centre');
@@ -59,6 +60,7 @@ describe('loadConfig', () => {
     ['MAX_FILES_PER_UPLOAD', '0'],
     ['UPLOAD_IDLE_TIMEOUT_MS', '0'],
     ['UPLOAD_IDLE_TIMEOUT_MS', '30s'],
+    ['CLAMAV_URL', 'http://clamd:3310'],
     ['THUMBNAIL_SIZE', '8'],
     ['PREVIEW_SIZE', '32'],
     ['PREVIEW_SIZE', '-1'],
