@@ -42,7 +42,24 @@ export class Idempotency {
     const redisKey = `${this.prefix}${userId}:${key}`;
     const token = randomBytes(12).toString('hex');
     const client = this.redis.get('commands');
-    if ((await client.set(redisKey, token, 'PX', IDEMPOTENCY_LEASE_MS, 'NX')) !== 'OK') return { state: 'in-progress' };
+    let set: string | null;
+    try {
+      set = await client.set(redisKey, token, 'PX', IDEMPOTENCY_LEASE_MS, 'NX');
+    } catch (error) {
+      // Uploads go on while Redis is down (jobs wait in the database); so does this one, without a
+      // lease: only two requests with the same key at the same moment could then both run.
+      this.logger.warn(`${userId} ${key}: no lease, Redis unavailable (${(error as Error).message})`);
+      return {
+        state: 'claimed',
+        lease: new IdempotencyLease(
+          (response) => this.records.saveResponse(userId, key, response, new Date()),
+          () => Promise.resolve(),
+          () => Promise.resolve(true),
+          () => undefined,
+        ),
+      };
+    }
+    if (set !== 'OK') return { state: 'in-progress' };
     // Finished (response kept, lease dropped) between the read above and the claim: replay it.
     const late = await this.records.findResponse(userId, key, new Date());
     const lease = new IdempotencyLease(
