@@ -30,7 +30,7 @@ const node = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
-  moduleNameMapper: { '^@app/(shared|core|auth|jobs|processors|storage)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: { '^@app/(shared|core|auth|jobs|processors|storage|webhooks)$': '<rootDir>/libs/$1/src' },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

@@ -147,7 +147,11 @@ describe('deployment: docker-compose.yml', () => {
   });
 
   it('gives an environment the config loader accepts as it is: MongoDB, S3 on MinIO, production', () => {
-    const env = environmentOf('api', { JWT_SECRET: randomBytes(48).toString('base64url'), MINIO_ROOT_PASSWORD: 'minio-password' });
+    const env = environmentOf('api', {
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      MINIO_ROOT_PASSWORD: 'minio-password',
+      METRICS_TOKEN: 'metrics-token',
+    });
     const config = loadConfig(env, ROOT);
     expect(config.env).toBe('production');
     expect(config.database).toMatchObject({ kind: 'mongo' });
@@ -165,7 +169,11 @@ describe('deployment: docker-compose.yml', () => {
     // Knobs left empty fall back to the documented defaults.
     expect(config.upload.maxFileBytes).toBe(104857600);
     const worker = loadConfig(
-      environmentOf('worker', { JWT_SECRET: randomBytes(48).toString('base64url'), MINIO_ROOT_PASSWORD: 'minio-password' }),
+      environmentOf('worker', {
+        JWT_SECRET: randomBytes(48).toString('base64url'),
+        MINIO_ROOT_PASSWORD: 'minio-password',
+        METRICS_TOKEN: 'metrics-token',
+      }),
       ROOT,
     );
     expect(worker.worker.metricsPort).toBe(9464);
@@ -177,7 +185,7 @@ describe('deployment: docker-compose.yml', () => {
       console.log('deploy: no `docker compose` (v2) or `docker-compose` (v1) here; the compose file was checked by this suite only.');
       return;
     }
-    const env = { ...process.env, JWT_SECRET: 'j'.repeat(40), MINIO_ROOT_PASSWORD: 'minio-password' };
+    const env = { ...process.env, JWT_SECRET: 'j'.repeat(40), MINIO_ROOT_PASSWORD: 'minio-password', METRICS_TOKEN: 'metrics-token' };
     // Compose v1 predates the top-level `name`; it checks the rest.
     const file = cli.version === 1 ? writeTemp(composeText.replace(/^name: .*\n/m, '')) : path.join(ROOT, 'docker-compose.yml');
     const resolved = spawnSync(cli.command[0], [...cli.command.slice(1), '-f', file, '--project-directory', ROOT, 'config'], {
@@ -188,7 +196,11 @@ describe('deployment: docker-compose.yml', () => {
     expect(resolved.status).toBe(0);
     const config = parse(resolved.stdout) as ComposeFile;
     for (const name of ['api', 'worker']) {
-      const expected = environmentOf(name, { JWT_SECRET: env.JWT_SECRET, MINIO_ROOT_PASSWORD: env.MINIO_ROOT_PASSWORD });
+      const expected = environmentOf(name, {
+        JWT_SECRET: env.JWT_SECRET,
+        MINIO_ROOT_PASSWORD: env.MINIO_ROOT_PASSWORD,
+        METRICS_TOKEN: env.METRICS_TOKEN,
+      });
       expect(normalise(config.services[name].environment)).toEqual(normalise(expected));
     }
     const missing = spawnSync(cli.command[0], [...cli.command.slice(1), '-f', file, '--project-directory', ROOT, 'config'], {
@@ -263,7 +275,11 @@ describe('deployment: the built apps with the compose environment (local Redis, 
   let worker: ChildApp;
   let apiPort: number;
   let workerPort: number;
-  const secrets = { JWT_SECRET: randomBytes(48).toString('base64url'), MINIO_ROOT_PASSWORD: randomBytes(18).toString('base64url') };
+  const secrets = {
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    MINIO_ROOT_PASSWORD: randomBytes(18).toString('base64url'),
+    METRICS_TOKEN: randomBytes(18).toString('base64url'),
+  };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-deploy-'));

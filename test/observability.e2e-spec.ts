@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { adminCli } from './support/admin-cli';
 import { ApiClient, request } from './support/client';
 import { ChildApp } from './support/child-app';
 import { media } from './support/media';
@@ -278,9 +279,10 @@ describe('api shutdown', () => {
 
 describe('queue dashboard for operators', () => {
   it('opens bull-board to admins (token or cookie) and answers 404 to everyone else', async () => {
-    const stack = await TestStack.start({ workers: 0, env: { ADMIN_EMAILS: 'ops@example.com, boss@example.com' } });
+    const stack = await TestStack.start({ workers: 0 });
     try {
       const admin = await ApiClient.register(stack.baseUrl, 'Ops@Example.com');
+      expect((await adminCli(stack.env, 'grant', 'ops@example.com')).code).toBe(0);
       const user = await ApiClient.register(stack.baseUrl);
       expect((await fetch(`${stack.baseUrl}/api/admin/queues`)).status).toBe(404);
       expect((await fetch(`${stack.baseUrl}/api/admin/queues`, { headers: { authorization: `Bearer ${user.token}` } })).status).toBe(404);

@@ -125,14 +125,14 @@ describe('image pipeline (api + 2 workers, Redis, SQLite)', () => {
     expect((await owner.fetchBytes(`/api/download/${job.id}.jpg`, true)).status).toBe(200);
   });
 
-  it('deletes a job with its original and thumbnail', async () => {
+  it('deletes a job for good (permanent=true) with its original and thumbnail', async () => {
     const carol = await ApiClient.register(stack.baseUrl);
     const [job] = await carol.uploadOk([await media.jpeg()]);
     const done = await carol.waitFor(job.id);
     const files = path.join(stack.dir, 'files');
     expect(fs.existsSync(path.join(files, 'uploads', job.id))).toBe(true);
     expect(fs.existsSync(path.join(files, 'processed', job.id, 'thumb.jpg'))).toBe(true);
-    expect((await carol.remove(job.id)).status).toBe(204);
+    expect((await carol.request('DELETE', `/api/jobs/${job.id}?permanent=true`)).status).toBe(204);
     expect((await carol.job(job.id)).status).toBe(404);
     expect((await carol.fetchBytes(done.thumbnailUrl!)).status).toBe(404);
     expect(fs.existsSync(path.join(files, 'uploads', job.id))).toBe(false);

@@ -74,6 +74,44 @@ async function activeTestId(page: Page): Promise<{ testId: string | null; index:
   });
 }
 
+/** Waits until the grid cell with this index has the focus (Angular moves it on its next tick, later on a busy machine). */
+async function waitForActiveIndex(page: Page, index: string): Promise<void> {
+  await page.waitForFunction((wanted) => document.activeElement?.getAttribute('data-index') === wanted, index);
+}
+
+/**
+ * Closes the viewer with Esc. An Esc may first be taken by a tooltip (Material hides it and stops
+ * the key), so Esc is pressed again while the viewer stays, each time after it had a moment to go.
+ */
+async function closeViewerWithEscape(page: Page): Promise<void> {
+  const viewer = page.getByTestId('viewer');
+  for (let attempt = 0; attempt < 5 && (await viewer.count()); attempt += 1) {
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached', timeout: 3000 }).catch(() => undefined);
+  }
+  await viewer.waitFor({ state: 'detached' });
+}
+
+/**
+ * Presses an arrow key in the viewer until it shows `title`. A key pressed while the viewer is
+ * still rendering the previous job can be lost on a busy machine; the key is pressed again only
+ * while the title has not changed, so a key that moves two jobs at once still fails the test.
+ */
+async function pressUntilTitle(page: Page, key: string, title: string): Promise<void> {
+  const current = () => page.evaluate(() => document.querySelector('#viewer-title')?.textContent?.trim() ?? null);
+  const before = await current();
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    await page.keyboard.press(key);
+    const shown = await page
+      .waitForFunction((wanted) => document.querySelector('#viewer-title')?.textContent?.trim() === wanted, title, { timeout: 6000 })
+      .then(() => true)
+      .catch(() => false);
+    if (shown) return;
+    expect(await current()).toBe(before);
+  }
+  throw new Error(`the viewer never showed ${title}`);
+}
+
 /** Presses Tab until an element with this test id (or a grid cell, for 'cell') has the focus. */
 async function tabTo(page: Page, target: string, limit = 40): Promise<void> {
   for (let i = 0; i < limit; i += 1) {
@@ -89,8 +127,8 @@ async function tabTo(page: Page, target: string, limit = 40): Promise<void> {
  * Redis and SQLite: the grid and the list, the viewer, the upload tray, multi-select with the bulk
  * bar, a keyboard-only walk, the phone layout, an ended session; axe-core on every page; and
  * screenshots at 1440×900, 768×1024 and 390×844 in light and dark into test-output/web/.
- * Features the server does not have yet (search, sort, type, trash, bulk, archives, API keys,
- * webhooks, tus) must stay out of sight, not break.
+ * Features the server does not have yet (API keys, webhooks, tus) must stay out of sight, not
+ * break; the library API's (search, sort, type, trash, bulk, archives) are offered.
  */
 describe('web app as a media library (Chromium, real api and worker)', () => {
   let stack: TestStack;
@@ -115,6 +153,8 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
   }
 
   async function audit(page: Page, name: string): Promise<void> {
+    // Audited once the app has rendered the page (it boots after the document has loaded).
+    await page.locator('main h1, main [role="grid"], main [data-testid]').first().waitFor();
     const found = await axeViolations(page);
     if (found.length > 0) violations[name] = found;
   }
@@ -154,9 +194,8 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     expect(await tile(page, 'broken.jpg').locator('.status').innerText()).toContain('Failed');
     await tile(page, 'clip.mp4').getByTestId('video-badge').waitFor({ state: 'attached' });
 
-    // What this server does not have stays out of sight.
-    for (const id of ['search-input', 'sort-select', 'type-filter', 'nav-trash', 'bulk-download'])
-      expect(await page.getByTestId(id).count()).toBe(0);
+    // What this server has is offered (search, sort, type); what it does not have stays out of sight.
+    for (const id of ['search-input', 'sort-select', 'type-filter']) await page.getByTestId(id).first().waitFor({ state: 'attached' });
     await page.getByTestId('account-menu').click();
     expect(await page.getByTestId('nav-settings').count()).toBe(0);
     await page.keyboard.press('Escape');
@@ -243,9 +282,8 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     // Arrow keys in the library's order (newest first): → is older.
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => document.querySelector('#viewer-title')?.textContent?.trim() === 'view-02.jpg');
-    await page.keyboard.press('ArrowLeft');
-    await page.keyboard.press('ArrowLeft');
-    await page.waitForFunction(() => document.querySelector('#viewer-title')?.textContent?.trim() === 'view-04.jpg');
+    await pressUntilTitle(page, 'ArrowLeft', 'view-03.jpg');
+    await pressUntilTitle(page, 'ArrowLeft', 'view-04.jpg');
     // A swipe to the left is "next".
     const stage = page.locator('.stage');
     await stage.dispatchEvent('pointerdown', { pointerType: 'touch', clientX: 600, clientY: 400, isPrimary: true });
@@ -261,12 +299,10 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
 
     // Esc closes; the focus is on the tile of the job shown last.
     const shown = await viewer.getAttribute('data-job-id');
-    // The first Esc hides the download button's tooltip (Material's way), the next closes the viewer.
-    await page.keyboard.press('Escape');
-    if (await viewer.count()) await page.keyboard.press('Escape');
-    await viewer.waitFor({ state: 'detached' });
+    // The first Esc may only hide the download button's tooltip (Material's way); the next closes the viewer.
+    await closeViewerWithEscape(page);
     await page.waitForURL(/\/dashboard/);
-    expect((await activeTestId(page)).jobId).toBe(shown);
+    await page.waitForFunction((id) => document.activeElement?.getAttribute('data-job-id') === id, shown);
 
     // A deep link opens the viewer over the library; a failed job says why and can be retried.
     const brokenId = await tile(page, 'broken.jpg').getAttribute('data-job-id');
@@ -276,9 +312,8 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     // A retry cannot fix a damaged file: none offered, and what to do instead.
     expect(await page.getByTestId('viewer-retry').count()).toBe(0);
     expect(await page.getByTestId('viewer-advice').innerText()).toMatch(/upload the complete file again/i);
-    // Delete from the viewer (this server has no trash: confirmed first); it moves on to another job.
+    // Delete from the viewer (to the trash, with Undo: no confirmation); it moves on to another job.
     await page.getByTestId('viewer-delete').click();
-    await page.getByTestId('confirm-accept').click();
     await page.waitForFunction((id) => document.querySelector('[data-testid="viewer"]')?.getAttribute('data-job-id') !== id, brokenId);
     await page.keyboard.press('Escape');
     await tile(page, 'broken.jpg').waitFor({ state: 'detached' });
@@ -380,11 +415,9 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.keyboard.press('Escape');
     await page.getByTestId('bulk-bar').waitFor({ state: 'detached' });
 
-    // Select three, delete them with one confirmation.
+    // Select three, delete them in one go (to the trash, with Undo: no confirmation).
     for (const name of order.slice(0, 3)) await tile(page, name).getByTestId('select-toggle').click();
     await page.getByTestId('bulk-delete').click();
-    expect(await page.locator('mat-dialog-container').innerText()).toContain('Delete 3 jobs?');
-    await page.getByTestId('confirm-accept').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-tile"]').length === 5);
     await page.getByTestId('job-count').filter({ hasText: '5 jobs' }).waitFor();
     await page.reload();
@@ -399,16 +432,29 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'upload-files');
     const files = await photos(3, 'key');
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
-    await chooser.setFiles(files);
+    // Enter on the menu item opens the file chooser; on a busy machine a key can land while the menu
+    // is still opening, so Enter is pressed again (on the same focused item) until the chooser shows.
+    const chooser = page.waitForEvent('filechooser', { timeout: 60_000 });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await page.keyboard.press('Enter');
+      const shown = await Promise.race([chooser.then(() => true), page.waitForTimeout(5000).then(() => false)]);
+      if (shown) break;
+      if ((await activeTestId(page)).testId !== 'upload-files') {
+        // The menu closed without a chooser: open it again from its trigger.
+        await tabTo(page, 'choose-files');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'upload-files');
+      }
+    }
+    await (await chooser).setFiles(files);
     await waitForAllFinished(page, 3);
 
     await tabTo(page, 'cell');
-    expect((await activeTestId(page)).index).toBe('0');
+    await waitForActiveIndex(page, '0');
     await page.keyboard.press('ArrowRight');
-    expect((await activeTestId(page)).index).toBe('1');
+    await waitForActiveIndex(page, '1');
     await page.keyboard.press('Space');
-    expect(await page.locator('[data-index="1"]').getAttribute('aria-selected')).toBe('true');
+    await page.locator('[data-index="1"][aria-selected="true"]').waitFor();
     await page.keyboard.press('Shift+ArrowRight');
     await page.getByTestId('bulk-count').filter({ hasText: '2 selected' }).waitFor();
     await page.keyboard.press('Escape');
@@ -419,15 +465,13 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     expect(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="viewer"]'))).toBe(true);
     await page.keyboard.press('ArrowLeft');
     await page.waitForFunction(() => document.querySelector('[data-testid="viewer"]')?.getAttribute('data-job-id') !== null);
-    await page.keyboard.press('Escape');
-    await page.getByTestId('viewer').waitFor({ state: 'detached' });
+    await closeViewerWithEscape(page);
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-index') != null);
     const focused = await activeTestId(page);
     expect(focused.index).not.toBeNull();
 
+    // To the trash at once (Undo offered instead of a confirmation).
     await page.keyboard.press('Delete');
-    await page.getByTestId('confirm-cancel').waitFor();
-    await tabTo(page, 'confirm-accept', 5);
-    await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-tile"]').length === 2);
     expect(await page.locator(`[data-job-id="${focused.jobId}"]`).count()).toBe(0);
   });
@@ -475,8 +519,8 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.getByTestId('settings-unavailable').waitFor();
     await audit(page, 'settings (server without keys or webhooks)');
     await page.goto(`${stack.baseUrl}/trash`);
-    await page.getByTestId('jobs-empty').filter({ hasText: 'no trash' }).waitFor();
-    await audit(page, 'trash (server without one)');
+    await page.getByTestId('jobs-empty').waitFor();
+    await audit(page, 'trash (empty)');
 
     // The stored session ran out while the app was closed (a renewal is tried first).
     await page.evaluate(() => {

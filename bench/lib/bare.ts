@@ -1,5 +1,8 @@
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, execFile, fork } from 'node:child_process';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export interface BareResult {
   ms: number;
@@ -79,4 +82,42 @@ export class BareSharp {
   stop(): Promise<void> {
     return this.script.stop();
   }
+}
+
+/** One run of Debian's `vipsthumbnail` CLI: wall time and the CPU its processes spent. */
+export interface VipsThumbnailResult {
+  ms: number;
+  cpuMs: number;
+}
+
+/**
+ * A second baseline for the photo section: libvips' own command-line thumbnailer (Debian's
+ * libvips-tools) making the same square JPEG (cover crop at the centre, quality 82, metadata
+ * stripped) of the same files, `concurrency` processes each taking every n-th file. The CPU is
+ * what bash's `times` reports for its children, so it counts every vipsthumbnail process in full.
+ */
+export async function vipsThumbnail(
+  files: readonly string[],
+  concurrency: number,
+  size: number,
+  outDir: string,
+): Promise<VipsThumbnailResult> {
+  const slices = Array.from({ length: Math.min(concurrency, files.length) }, (_, slice) =>
+    files.filter((_file, index) => index % concurrency === slice),
+  );
+  const script = `vipsthumbnail "$@" --size ${size}x${size} --smartcrop centre -o '${outDir}/%s.jpg[Q=82,strip]' >/dev/null && times`;
+  const started = performance.now();
+  const outputs = await Promise.all(slices.map(async (slice) => (await run('bash', ['-c', script, 'bash', ...slice])).stdout));
+  const ms = performance.now() - started;
+  // `times`: the shell's user and system time, then its children's ("0m1.234s 0m0.056s").
+  const seconds = (text: string) => {
+    const [, minutes, secs] = /(\d+)m([\d.]+)s/.exec(text) ?? ['', '0', '0'];
+    return Number(minutes) * 60 + Number(secs);
+  };
+  const cpuMs = outputs.reduce((sum, output) => {
+    const children = output.trim().split('\n').at(-1) ?? '';
+    const [user, system] = children.trim().split(/\s+/);
+    return sum + (seconds(user) + seconds(system)) * 1000;
+  }, 0);
+  return { ms, cpuMs: Math.round(cpuMs) };
 }

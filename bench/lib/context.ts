@@ -36,6 +36,8 @@ export function benchEnv(extra: Record<string, string> = {}): Record<string, str
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     JWT_SECRET: randomBytes(48).toString('base64url'),
+    // Production asks for METRICS_TOKEN; the bench's stacks listen on loopback only.
+    METRICS_PUBLIC: 'true',
     BCRYPT_COST: '10',
     RATE_LIMIT_AUTH: '1000000000',
     RATE_LIMIT_UPLOADS: '1000000000',

@@ -36,6 +36,7 @@ function startProbe(): Promise<Probe> {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     JWT_SECRET: randomBytes(48).toString('base64url'),
+    METRICS_PUBLIC: 'true',
   });
 }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { TestStack } from '../../test/support/stack';
-import { BareSharp } from '../lib/bare';
+import { BareSharp, vipsThumbnail, VipsThumbnailResult } from '../lib/bare';
 import { CONCURRENCY, register, Row, startStack, stopStack, User } from '../lib/context';
 import { ffmpegBinary } from '../../test/support/ffmpeg';
 import { Clip, Photo, sourceOf, Tiny } from '../lib/media';
@@ -109,9 +109,16 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
       const workerAfter: number[] = [];
       let identical: { same: number; total: number } | undefined;
       const workerBefore = memoryOf(workerPid).rss;
+      const vips: VipsThumbnailResult[] = [];
+      const vipsOut = path.join(input.tmp, 'vipsthumbnail');
+      const hasVips = await new Promise<boolean>((resolve) =>
+        execFile('sh', ['-c', 'command -v vipsthumbnail'], (error) => resolve(!error)),
+      );
+      if (hasVips) fs.mkdirSync(vipsOut, { recursive: true });
       for (let round_ = 1; round_ <= input.repeats; round_ += 1) {
         const bareRun = await phase(`bare-${round_}`, () => bare!.run(files, CONCURRENCY));
         bareMs.push(bareRun.ms);
+        if (hasVips) vips.push(await vipsThumbnail(files, CONCURRENCY, 128, vipsOut)); // the bench's stack runs the default THUMBNAIL_SIZE
         const sampler = new RssSampler(workerPid, 20).start();
         const service = await phase(`images-${round_}`, () => uploadAndWait(base, photoUsers, photoSources, feed, PHOTO_USERS));
         workerPeaks.push(sampler.stop().peak);
@@ -154,6 +161,27 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
           pass: identical !== undefined && identical.same === identical.total,
         },
       );
+      // The second baseline: libvips' own CLI on the same files at the same concurrency (issue 15, target 6).
+      if (hasVips) {
+        const vipsMs = median(vips.map((run) => run.ms));
+        rows.push(
+          {
+            section: s1,
+            metric: `vipsthumbnail CLI (Debian libvips-tools, same files and concurrency; CPU ${median(vips.map((run) => run.cpuMs))} ms per run)`,
+            value: round((input.photos.length / vipsMs) * 1000, 2),
+            unit: 'images/s',
+          },
+          { section: s1, metric: 'service / vipsthumbnail CLI (medians)', value: round(vipsMs / median(serviceMs), 3), unit: '×' },
+          { section: s1, metric: 'bare sharp / vipsthumbnail CLI (medians)', value: round(vipsMs / median(bareMs), 3), unit: '×' },
+        );
+      } else {
+        rows.push({
+          section: s1,
+          metric: 'vipsthumbnail CLI: not installed (apt-get install libvips-tools): skipped',
+          value: '',
+          unit: '',
+        });
+      }
       const peak = Math.max(...workerPeaks);
       const growth = workerAfter[workerAfter.length - 1] - workerAfter[0];
       const s4 = '4 memory';

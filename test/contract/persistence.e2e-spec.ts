@@ -16,16 +16,20 @@ import {
   Job,
   JobDocument,
   JobSchema,
+  JOB_SORTS,
   JobsRepository,
+  ListPosition,
   MongoIdempotencyRecords,
   MongoJobsRepository,
+  SORT_DESCENDING,
+  sortKeyOf,
   sourcesOf,
   SqliteIdempotencyRecords,
   SqliteJobsRepository,
   TRANSITIONS,
   UNPROCESSED,
 } from '@app/jobs';
-import { JOB_STATUSES, JobStatus } from '@app/shared';
+import { FILE_TYPES, JOB_STATUSES, JobStatus } from '@app/shared';
 
 jest.setTimeout(120_000);
 
@@ -144,6 +148,25 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await users.findById(operator.id)).toEqual(operator);
     });
 
+    it('sets a role by email (the `admin` command) and lists the users holding it', async () => {
+      const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const user = {
+        id: newId(),
+        email: `grace-${newId()}@example.com`,
+        passwordHash: '$2b$10$hash',
+        role: 'user' as const,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await users.create(user);
+      expect(await users.setRole(`nobody-${user.email}`, 'admin')).toBeNull();
+      expect(await users.setRole(user.email, 'admin')).toMatchObject({ id: user.id, role: 'admin' });
+      expect((await users.findById(user.id))?.role).toBe('admin');
+      expect((await users.findByRole('admin')).map((found) => found.id)).toContain(user.id);
+      expect(await users.setRole(user.email, 'user')).toMatchObject({ id: user.id, role: 'user' });
+      expect((await users.findByRole('admin')).map((found) => found.id)).not.toContain(user.id);
+    });
+
     it('treats lookup values as plain strings, never as query operators', async () => {
       expect(await users.findByEmail({ $ne: null } as unknown as string)).toBeNull();
       expect(await users.findById({ $gt: '' } as unknown as string)).toBeNull();
@@ -227,12 +250,13 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
               .map((job) => job.id)
               .reverse();
             const seen: string[] = [];
-            let before: string | undefined;
+            let after: ListPosition | undefined;
             for (;;) {
-              const page = await jobs.list(userId, { limit, before, status: filter ?? undefined });
+              const page = await jobs.list(userId, { limit, after, status: filter ?? undefined });
               seen.push(...page.map((job) => job.id));
               if (page.length < limit) break;
-              before = page[page.length - 1].id;
+              const last = page[page.length - 1];
+              after = { key: sortKeyOf(last, 'newest'), id: last.id };
             }
             expect(seen).toEqual(expected);
             const counts = await jobs.countByStatus(userId);
@@ -242,6 +266,62 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
             for (const status of JOB_STATUSES) {
               expect(byType.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0)).toBe(everyone[status]);
             }
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+
+    it('lists in every order with ties broken by id, filtered by type, name (literally, any case) and trash, in pages that add up to the whole', async () => {
+      const names = ['a.jpg', 'A.JPG', 'b_1.png', 'b%1.png', 'Été.mov', 'été.mov', 'c\\d.gif', 'zz.webp'];
+      const base = Math.floor(Date.now() / 1000) * 1000;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.record({
+              name: fc.constantFrom(...names),
+              size: fc.constantFrom(10, 20, 30),
+              at: fc.constantFrom(0, 1000, 2000),
+              type: fc.constantFrom(...FILE_TYPES),
+              trashed: fc.boolean(),
+            }),
+            { maxLength: 20 },
+          ),
+          fc.constantFrom(...JOB_SORTS),
+          fc.integer({ min: 1, max: 6 }),
+          fc.option(fc.constantFrom(...FILE_TYPES)),
+          fc.option(fc.constantFrom('a', 'J', '_', '%', 'é', 'ÉTÉ', '\\', '.', 'x')),
+          fc.boolean(),
+          async (specs, sort, limit, type, search, trashed) => {
+            const userId = newId();
+            const mine = specs.map((spec) =>
+              makeJob(userId, {
+                originalFilename: spec.name,
+                fileSize: spec.size,
+                fileType: spec.type,
+                createdAt: new Date(base + spec.at),
+                deletedAt: spec.trashed ? new Date(base) : null,
+              }),
+            );
+            await jobs.insertMany([...mine, makeJob(newId(), { originalFilename: 'a.jpg' })]);
+            const direction = SORT_DESCENDING[sort] ? -1 : 1;
+            const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
+            const expected = mine
+              .filter((job) => (job.deletedAt !== null) === trashed)
+              .filter((job) => !type || job.fileType === type)
+              .filter((job) => !search || job.originalFilename.toLowerCase().includes(search.toLowerCase()))
+              .sort((a, b) => direction * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
+              .map((job) => job.id);
+            const seen: string[] = [];
+            let after: ListPosition | undefined;
+            for (let pages = 0; pages < 30; pages += 1) {
+              const page = await jobs.list(userId, { limit, after, sort, trashed, type: type ?? undefined, search: search ?? undefined });
+              seen.push(...page.map((job) => job.id));
+              if (page.length < limit) break;
+              const last = page[page.length - 1];
+              after = { key: sortKeyOf(last, sort), id: last.id };
+            }
+            expect(seen).toEqual(expected);
           },
         ),
         { numRuns: 100 },
@@ -340,6 +420,53 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await jobs.deleteOwned(job.id, job.userId)).toEqual(job);
       expect(await jobs.findById(job.id)).toBeNull();
       expect(await jobs.deleteOwned(job.id, job.userId)).toBeNull();
+    });
+
+    it('moves jobs to the trash and back for their owner only, lists the trash apart, and purges only what is still expired', async () => {
+      const userId = newId();
+      const t = (offset: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + offset);
+      const [a, b, c] = [makeJob(userId), makeJob(userId), makeJob(userId)];
+      await jobs.insertMany([a, b, c]);
+      expect(await jobs.trash(newId(), [a.id], t(0))).toEqual([]);
+      expect((await jobs.trash(userId, [a.id, b.id, newId()], t(0))).sort()).toEqual([a.id, b.id].sort());
+      expect(await jobs.trash(userId, [a.id], t(5000))).toEqual([]); // already there: its time stays
+      expect((await jobs.findById(a.id))!.deletedAt).toEqual(t(0));
+      expect((await jobs.list(userId, { limit: 10 })).map((job) => job.id)).toEqual([c.id]);
+      expect((await jobs.list(userId, { limit: 10, trashed: true })).map((job) => job.id)).toEqual([b.id, a.id]);
+      expect(await jobs.restore(newId(), [b.id])).toEqual([]);
+      expect(await jobs.restore(userId, [b.id, c.id])).toEqual([b.id]);
+      expect((await jobs.findById(b.id))!.deletedAt).toBeNull();
+
+      const expired = (await jobs.findTrashedBefore(t(1), 100_000)).map((job) => job.id);
+      expect(expired).toContain(a.id);
+      expect(expired).not.toContain(b.id);
+      expect(await jobs.deleteTrashed(a.id, t(-1))).toBeNull(); // not yet past that cutoff
+      expect(await jobs.deleteTrashed(b.id, t(1))).toBeNull(); // restored
+      expect(await jobs.deleteTrashed(a.id, t(1))).toMatchObject({ id: a.id, deletedAt: t(0) });
+      expect(await jobs.findById(a.id)).toBeNull();
+      expect(await jobs.deleteTrashed(a.id, t(1))).toBeNull();
+    });
+
+    it("finds many of a user's jobs by id, and counts and sums a user's jobs by status, type and trash", async () => {
+      const userId = newId();
+      const [a, b, c] = [
+        makeJob(userId, { status: 'completed', fileSize: 100 }),
+        makeJob(userId, { status: 'completed', fileSize: 20, fileType: 'video', deletedAt: new Date() }),
+        makeJob(userId, { status: 'failed', fileSize: 3 }),
+      ];
+      const theirs = makeJob(newId(), { fileSize: 1000 });
+      await jobs.insertMany([a, b, c, theirs]);
+      const found = await jobs.findOwnedMany(userId, [a.id, c.id, theirs.id, newId()]);
+      expect(found.sort((x, y) => x.id.localeCompare(y.id))).toEqual([a, c].sort((x, y) => x.id.localeCompare(y.id)));
+      expect(await jobs.findOwnedMany(userId, [])).toEqual([]);
+      const counts = await jobs.libraryCounts(userId);
+      const key = (row: { status: string; fileType: string; trashed: boolean }) => `${row.status}/${row.fileType}/${row.trashed}`;
+      expect(counts.map((row) => ({ ...row, key: key(row) })).sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+        { status: 'completed', fileType: 'image', trashed: false, count: 1, bytes: 100, key: 'completed/image/false' },
+        { status: 'completed', fileType: 'video', trashed: true, count: 1, bytes: 20, key: 'completed/video/true' },
+        { status: 'failed', fileType: 'image', trashed: false, count: 1, bytes: 3, key: 'failed/image/false' },
+      ]);
+      expect(await jobs.libraryCounts(newId())).toEqual([]);
     });
 
     it('finds unfinished jobs oldest first, optionally only those untouched since a time', async () => {

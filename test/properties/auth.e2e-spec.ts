@@ -2,7 +2,7 @@ import * as bcrypt from 'bcryptjs';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import * as path from 'node:path';
-import { AuthService, INVALID_CREDENTIALS, LoginThrottle } from '@app/auth';
+import { AuthService, DEFAULT_LOGIN_LIMITS, INVALID_CREDENTIALS, LoginThrottle } from '@app/auth';
 import type { AuthResult, UserView } from '@app/shared';
 import { request } from '../support/client';
 import { InProcessApi, startInProcessApi } from '../support/in-process';
@@ -31,8 +31,15 @@ describe('authentication properties (real api, SQLite, Redis)', () => {
   beforeAll(async () => {
     api = await startInProcessApi();
     db = new Database(path.join(api.dir, 'thumbs.db'), { readonly: true });
-    // Property 4 makes hundreds of failed logins from one address on purpose.
-    api.app.get(LoginThrottle).limits = { perEmail: 1000, perAddress: 100_000, windowSeconds: 60 };
+    // Property 4 makes hundreds of failed logins from one address on purpose (the rate-limit test restores the defaults).
+    api.app.get(LoginThrottle).limits = {
+      ...DEFAULT_LOGIN_LIMITS,
+      perEmailAndAddress: 1000,
+      perEmail: 1000,
+      perEmailDelayAfter: 1000,
+      perAddress: 100_000,
+      windowSeconds: 60,
+    };
   });
 
   afterAll(async () => {
@@ -77,7 +84,7 @@ describe('authentication properties (real api, SQLite, Redis)', () => {
         expect(claims.sub).toBe(registered.body.user.id);
         expect(claims.exp - claims.iat).toBe(3600);
         const identified = await api.app.get(AuthService).verifyToken(login.body.accessToken);
-        expect(identified).toEqual({ id: registered.body.user.id, email: registered.body.user.email });
+        expect(identified).toEqual({ id: registered.body.user.id, email: registered.body.user.email, role: 'user' });
       }),
       { numRuns: 100 },
     );
@@ -186,6 +193,7 @@ describe('authentication edges', () => {
   });
 
   it('rate limits repeated failed logins per email with 429 and Retry-After, for unknown emails too', async () => {
+    api.app.get(LoginThrottle).limits = DEFAULT_LOGIN_LIMITS;
     for (const email of [`victim-${Date.now()}@example.com`, `ghost-${Date.now()}@example.com`]) {
       if (email.startsWith('victim'))
         await request(api.baseUrl, 'POST', '/api/auth/register', { json: { email, password: 'right-password' } });

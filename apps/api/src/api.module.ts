@@ -5,13 +5,15 @@ import { AuthModule } from '@app/auth';
 import { AppConfig, CoreModule } from '@app/core';
 import { JobsModule } from '@app/jobs';
 import { StorageModule } from '@app/storage';
+import { WebhooksModule } from '@app/webhooks';
 import { AdminAccess } from './admin/admin-access';
 import { AdminController } from './admin/admin.controller';
+import { ArchivesController } from './archives/archives.controller';
 import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
-import { JobViewMapper } from './jobs/job-view.mapper';
+import { JobViewMapper } from '@app/jobs';
 import { JobsController } from './jobs/jobs.controller';
 import { IdempotencyInterceptor } from './upload/idempotency.interceptor';
 import { UploadController } from './upload/upload.controller';
@@ -21,6 +23,7 @@ import { rateLimitModule } from './http/rate-limit';
 import { ApiMetrics } from './observability/api-metrics';
 import { MetricsController } from './observability/metrics.controller';
 import { WebAppModule } from './web/web-app.module';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** The api process: REST, Socket.IO and the built web app on one port. No thumbnailing here. */
 @Module({})
@@ -33,6 +36,7 @@ export class ApiModule {
         StorageModule.forRoot(config.storage),
         AuthModule.forRoot(config.database),
         JobsModule.forRoot(config.database),
+        WebhooksModule.forRoot(config.database),
         TerminusModule,
         rateLimitModule,
         ...WebAppModule.forRoot(config.http.webRoot),
@@ -45,6 +49,8 @@ export class ApiModule {
         HealthController,
         MetricsController,
         AdminController,
+        WebhooksController,
+        ArchivesController,
       ],
       providers: [
         JobViewMapper,

@@ -48,6 +48,9 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
     }),
   );
   app.use(apiCompression());
+  // Before the dashboard: bull-board's own parser would answer bad JSON in its own shape; this one's
+  // errors (malformed: 400, too large: 413) reach the one error filter, on every route alike.
+  app.useBodyParser?.('json', { limit: '100kb' });
   mountQueueDashboard(app);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
@@ -67,7 +70,6 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
       transformOptions: { enableImplicitConversion: false },
     }),
   );
-  app.useBodyParser?.('json', { limit: '100kb' });
   app.disable?.('x-powered-by');
   app.enableShutdownHooks();
 

@@ -1,9 +1,15 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@app/core';
+import { runAdminCli } from './admin/admin-cli';
 import { createApiApp } from './bootstrap';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // `node dist/apps/api/main.js admin …` (`npm run admin -- …`): operator rights, then exit.
+  if (process.argv[2] === 'admin') {
+    process.exitCode = await runAdminCli(process.argv.slice(3), config);
+    return;
+  }
   const app = await createApiApp(config);
   await app.listen(config.port);
 }

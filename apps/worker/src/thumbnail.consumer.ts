@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { Job as BullJob, Worker } from 'bullmq';
 import { AppConfig, RedisConnections } from '@app/core';
-import { JobLifecycle, JobQueue, JobRecovery, JobRunner, THUMBNAIL_QUEUE, ThumbnailJobData } from '@app/jobs';
+import { JobLifecycle, JobQueue, JobRecovery, JobRunner, THUMBNAIL_QUEUE, ThumbnailJobData, TrashPurge } from '@app/jobs';
 import { MediaThumbnailer } from '@app/processors';
 
 /**
@@ -24,6 +24,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     private readonly lifecycle: JobLifecycle,
     private readonly recovery: JobRecovery,
     private readonly thumbnailer: MediaThumbnailer,
+    private readonly trash: TrashPurge,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -70,6 +71,11 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
       await this.recovery.sweep(Math.max(30_000, 3 * this.config.worker.sweepIntervalMs));
     } catch (error) {
       this.logger.warn(`Queue sweep failed: ${(error as Error).message}`);
+    }
+    try {
+      await this.trash.purge();
+    } catch (error) {
+      this.logger.warn(`Trash purge failed (the next sweep tries again): ${(error as Error).message}`);
     } finally {
       this.sweeping = false;
     }

@@ -1,9 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, CoreModule } from '@app/core';
-import { JobsModule } from '@app/jobs';
+import { UrlSigner } from '@app/auth';
+import { JobsModule, JobViewMapper } from '@app/jobs';
 import { ProcessorsModule } from '@app/processors';
 import { StorageModule } from '@app/storage';
+import { WebhookDispatcher, WebhooksModule } from '@app/webhooks';
 import { ThumbnailConsumer } from './thumbnail.consumer';
+import { WebhookConsumer } from './webhook.consumer';
 import { WorkerObservability } from './worker-observability';
 
 /** The worker process: queue consumer, thumbnailers, job lifecycle. No HTTP. */
@@ -17,8 +20,10 @@ export class WorkerModule {
         StorageModule.forRoot(config.storage),
         JobsModule.forRoot(config.database),
         ProcessorsModule,
+        WebhooksModule.forWorker(config.database),
       ],
-      providers: [ThumbnailConsumer, WorkerObservability],
+      // Webhooks: the dispatcher hears job ends from the lifecycle; the job JSON is the REST API's (signed URLs too).
+      providers: [ThumbnailConsumer, WorkerObservability, UrlSigner, JobViewMapper, WebhookDispatcher, WebhookConsumer],
     };
   }
 }

@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig, ConflictError, newId, UnauthorizedError } from '@app/core';
-import type { AuthResult, UserView } from '@app/shared';
+import { PASSWORD_MAX_BYTES, type AuthResult, type UserView } from '@app/shared';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
-import { normaliseEmail, toUserView, User } from './user';
+import { normaliseEmail, toUserView, User, UserRole } from './user';
 import { EmailTakenError, UsersRepository } from './users.repository';
 
 /** The authenticated caller, as carried by a verified access token. */
 export interface AuthUser {
   id: string;
   email: string;
+  /** Read from the database on every request, so a grant or revoke takes effect at once. Absent: `user`. */
+  role?: UserRole;
 }
 
 interface TokenPayload {
@@ -55,12 +57,16 @@ export class AuthService {
     const normalised = normaliseEmail(email);
     await this.throttle.assertAllowed(normalised, clientAddress);
     const user = await this.users.findByEmail(normalised);
-    const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstDecoy(password);
+    // bcrypt reads 72 bytes only: a longer password could never have been registered, and would
+    // otherwise sign in as its first 72 bytes. Refused like any wrong password, in the same time.
+    const registrable = Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES;
+    const valid =
+      user && registrable ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstDecoy(password);
     if (!user || !valid) {
       await this.throttle.recordFailure(normalised, clientAddress);
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
-    await this.throttle.recordSuccess(normalised);
+    await this.throttle.recordSuccess(normalised, clientAddress);
     return this.issue(user);
   }
 
@@ -93,7 +99,7 @@ export class AuthService {
   async userOf(payload: TokenPayload): Promise<AuthUser | null> {
     if (typeof payload?.sub !== 'string') return null;
     const user = await this.users.findById(payload.sub);
-    return user ? { id: user.id, email: user.email } : null;
+    return user ? { id: user.id, email: user.email, role: user.role } : null;
   }
 
   private async issue(user: User): Promise<AuthResult> {

@@ -9,3 +9,4 @@ export * from './auth.module';
 export * from './persistence/sqlite-users.repository';
 export * from './persistence/mongo-users.repository';
 export * from './persistence/migrations';
+export * from './operators';

@@ -1,4 +1,4 @@
-import type { User } from './user';
+import type { User, UserRole } from './user';
 
 /** Raised by `create` when the (normalised) email is already registered. */
 export class EmailTakenError extends Error {
@@ -14,4 +14,8 @@ export abstract class UsersRepository {
   abstract create(user: User): Promise<User>;
   abstract findByEmail(email: string): Promise<User | null>;
   abstract findById(id: string): Promise<User | null>;
+  /** Sets the role of the user with this (normalised) email; resolves the updated user, null when none has it. */
+  abstract setRole(email: string, role: UserRole): Promise<User | null>;
+  /** Users holding `role`, oldest first. */
+  abstract findByRole(role: UserRole): Promise<User[]>;
 }

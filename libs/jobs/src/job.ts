@@ -84,6 +84,13 @@ export const UNPROCESSED = {
   durationMs: null,
 } as const satisfies JobPatch;
 
+/** Storage keys of everything stored for a job: the original and whichever renditions it has. */
+export function fileKeysOf(job: Job): string[] {
+  return [job.originalKey, job.thumbnailKey, job.thumbnail2xKey, job.previewKey, job.animatedPreviewKey].filter(
+    (key): key is string => typeof key === 'string' && key !== '',
+  );
+}
+
 /** A named move of the lifecycle: the statuses it may start from, where it goes, and whether only the holder of the job's claim may make it. */
 export interface Move {
   from: readonly JobStatus[];

@@ -26,6 +26,9 @@ import { QueueDashboard } from './queue/queue-dashboard';
 import { VirusScanner } from './scanning/virus-scanner';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
+import { TrashPurge } from './library/trash-purge';
+import { JobLibrary } from './library/job-library';
+import { JobArchives } from './library/job-archives';
 
 /** Jobs: repository (adapter per DATABASE_URL), the lifecycle, the BullMQ queue with per-user FIFO, status events, the worker's run. */
 @Module({})
@@ -66,6 +69,9 @@ export class JobsModule {
         JobRunner,
         WorkerRegistry,
         DependencyProbes,
+        TrashPurge,
+        JobLibrary,
+        JobArchives,
       ],
       exports: [
         JobsRepository,
@@ -81,6 +87,9 @@ export class JobsModule {
         UploadIntake,
         WorkerRegistry,
         DependencyProbes,
+        TrashPurge,
+        JobLibrary,
+        JobArchives,
       ],
     };
   }

@@ -1,17 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
+import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE } from '@app/shared';
 import { StorageDriver } from '@app/storage';
 import type { StoredUpload } from './intake/upload-intake';
-import { Job, UNPROCESSED } from './job';
-import { JobsRepository } from './jobs.repository';
+import { fileKeysOf, Job, UNPROCESSED } from './job';
+import { JobSort, JobsRepository, sortKeyOf } from './jobs.repository';
+import { decodeCursor, encodeCursor } from './library/list-cursor';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
 import { ScanResult, VirusScanner } from './scanning/virus-scanner';
 
 export interface ListOptions {
   status?: JobStatus;
+  type?: FileType;
+  /** Part of the file name, any case; '' is no filter. */
+  q?: string;
+  sort?: JobSort;
   limit?: number;
   cursor?: string;
+  /** The trash instead of the library. */
+  trashed?: boolean;
 }
 
 /**
@@ -98,10 +105,21 @@ export class JobsService {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new InvalidInputError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
-    if (options.cursor !== undefined && !isId(options.cursor)) throw new InvalidInputError('cursor is not valid');
-    const rows = await this.jobs.list(userId, { status: options.status, limit: limit + 1, before: options.cursor });
+    const sort = options.sort ?? 'newest';
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, sort);
+    if (after === null) throw new InvalidInputError('cursor is not valid (pass nextCursor of the previous page, with the same sort)');
+    const rows = await this.jobs.list(userId, {
+      status: options.status,
+      type: options.type,
+      search: options.q || undefined,
+      sort,
+      trashed: options.trashed,
+      limit: limit + 1,
+      after,
+    });
     const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit ? encodeCursor(sort, { key: sortKeyOf(last, sort), id: last.id }) : null };
   }
 
   /** The user's job; 404 for a missing job and for anyone else's alike. */
@@ -120,17 +138,39 @@ export class JobsService {
     return queued;
   }
 
-  /** Removes the job, its original and its thumbnail. A running job's worker notices and cleans up. */
+  /**
+   * Moves the job to the trash: it leaves the library, its files stay, and it can be restored
+   * until TRASH_TTL has passed (then the workers' purge removes it with its files). A job still
+   * waiting or running goes on and finishes in the trash. A job already there stays as it is.
+   */
+  async trash(userId: string, jobId: string): Promise<void> {
+    const moved = isId(jobId) ? await this.jobs.trash(userId, [jobId], new Date()) : [];
+    if (moved.length === 0) await this.get(userId, jobId);
+  }
+
+  /** Takes the job out of the trash (a job not in it is answered as it is). */
+  async restore(userId: string, jobId: string): Promise<Job> {
+    const job = await this.get(userId, jobId);
+    if (job.deletedAt === null) return job;
+    await this.jobs.restore(userId, [job.id]);
+    return this.get(userId, jobId);
+  }
+
+  /** Removes the job and all its files at once (trash or not). A running job's worker notices and cleans up. */
   async delete(userId: string, jobId: string): Promise<Job> {
     const job = isId(jobId) ? await this.lifecycle.remove(userId, jobId) : null;
     if (!job) throw new NotFoundError('Job not found');
-    const keys = [job.originalKey, ...(job.thumbnailKey ? [job.thumbnailKey] : [])];
+    await this.deleteFiles(job);
+    return job;
+  }
+
+  /** Deletes a removed job's files; one that cannot be deleted is logged and left (it is no one's any more). */
+  async deleteFiles(job: Job): Promise<void> {
     await Promise.all(
-      keys.map((key) =>
+      fileKeysOf(job).map((key) =>
         this.storage.delete(key).catch((error: Error) => this.logger.warn(`Could not delete ${key} of job ${job.id}: ${error.message}`)),
       ),
     );
-    return job;
   }
 
   /** Looks a job up by id alone, for signed-URL access (the caller checks the signature against the owner). */

@@ -2,13 +2,13 @@ import { Controller, Delete, Get, HttpCode, Post, Req, Res, UseGuards } from '@n
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthService, AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
-import { NotFoundError } from '@app/core';
+import { AppConfig, NotFoundError } from '@app/core';
 import { ErrorDto } from '../http/error.dto';
 import { ADMIN_COOKIE, AdminAccess, bearerTokenOf } from './admin-access';
 
 /**
- * Opening the operators' queue dashboard (`/api/admin/queues`) from a browser: an admin (ADMIN_EMAILS)
- * exchanges their Bearer token for an HttpOnly cookie scoped to /api/admin. Everyone else gets 404.
+ * Opening the operators' queue dashboard (`/api/admin/queues`) from a browser: an admin (role `admin`,
+ * granted with `npm run admin -- grant <email>`) exchanges their Bearer token for an HttpOnly cookie scoped to /api/admin. Everyone else gets 404.
  */
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -18,6 +18,7 @@ export class AdminController {
   constructor(
     private readonly access: AdminAccess,
     private readonly auth: AuthService,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -40,7 +41,8 @@ export class AdminController {
     res.cookie(ADMIN_COOKIE, token, {
       httpOnly: true,
       sameSite: 'strict',
-      secure: req.secure,
+      // Production sits behind TLS, often a proxy that TRUST_PROXY does not name: Secure regardless.
+      secure: req.secure || this.config.env === 'production',
       path: '/api/admin',
       maxAge: this.auth.expiresInSeconds(token) * 1000,
     });

@@ -29,7 +29,11 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiBody({ type: CredentialsDto })
   @ApiCreatedResponse({ type: AuthResultDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid email, or a password shorter than 8 characters or longer than 72 bytes' })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description:
+      'Invalid email (also one holding invisible or text-direction characters), or a password shorter than 8 characters or longer than 72 bytes',
+  })
   @ApiConflictResponse({ type: ErrorDto, description: 'Email already registered' })
   register(@Body() body: CredentialsDto): Promise<AuthResultDto> {
     return this.auth.register(body.email, body.password);
@@ -42,10 +46,14 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: AuthResultDto })
-  @ApiUnauthorizedResponse({ type: ErrorDto, description: '`Invalid email or password`, whichever of the two is wrong' })
+  @ApiUnauthorizedResponse({
+    type: ErrorDto,
+    description: '`Invalid email or password`, whichever of the two is wrong (a password past 72 bytes is always wrong)',
+  })
   @ApiTooManyRequestsResponse({
     type: ErrorDto,
-    description: 'Too many failed attempts for this email or from this address; see Retry-After',
+    description:
+      'Too many failed attempts for this email from this address (5 in 15 minutes), from this address (50), or for this email from anywhere (100: addresses that failed for it); see Retry-After',
   })
   login(@Body() body: LoginDto, @Ip() ip: string): Promise<AuthResultDto> {
     return this.auth.login(body.email, body.password, ip);

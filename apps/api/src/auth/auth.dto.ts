@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength, registerDecorator, ValidationOptions } from 'class-validator';
+import { hasInvisibleCharacters } from '@app/auth';
 import { AuthResult, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, UserView } from '@app/shared';
 
 /** Surrounding spaces (a pasted address) are not part of an email. */
@@ -18,12 +19,25 @@ function MaxUtf8Bytes(max: number, options?: ValidationOptions) {
     });
 }
 
+/** Refuses bidi controls and invisible characters (an address that could pass for another). */
+function Visible(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'visible',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must not contain invisible or text-direction characters`, ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && !hasInvisibleCharacters(value) },
+    });
+}
+
 export class CredentialsDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @Trim()
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be a valid email address' })
+  @Visible()
   email!: string;
 
   @ApiProperty({

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import {
   DEFAULT_PAGE_SIZE,
   FILE_TYPES,
@@ -19,6 +19,7 @@ import {
   ThumbnailPosition,
   UploadResult,
 } from '@app/shared';
+import { BULK_ACTIONS, BulkAction, BulkResult, BulkSkipReason, JOB_SORTS, JobSort, LibraryStats, MAX_BULK_IDS } from '@app/jobs';
 
 export class JobDto implements JobView {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -67,7 +68,11 @@ export class JobDto implements JobView {
 
 export class JobPageDto implements JobPage {
   @ApiProperty({ type: [JobDto] }) items!: JobDto[];
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next (older) page; null on the last page' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` (with the same sort) for the next page; null on the last page',
+  })
   nextCursor!: string | null;
 }
 
@@ -101,9 +106,105 @@ export class ListJobsQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
+  @ApiPropertyOptional({ enum: FILE_TYPES, description: 'Only images or only videos' })
+  @IsOptional()
+  @IsIn(FILE_TYPES)
+  type?: FileType;
+
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: 'Only jobs whose file name contains this, any case (taken literally: % and _ are plain characters)',
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional({
+    enum: JOB_SORTS,
+    default: 'newest',
+    description: 'newest/oldest: upload time; name: file name, any case, A→Z; size: largest first. Ties go by id.',
+  })
+  @IsOptional()
+  @IsIn(JOB_SORTS)
+  sort?: JobSort;
+
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page (opaque; only valid with the same sort)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
   cursor?: string;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'true: the trash (deleted jobs, restorable until TRASH_TTL) instead of the library' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => queryBoolean(value))
+  @IsBoolean({ message: 'trashed must be true or false' })
+  trashed?: boolean;
+}
+
+export class DeleteJobQueryDto {
+  @ApiPropertyOptional({ type: Boolean, description: 'true: remove the job and its files at once instead of moving it to the trash' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => queryBoolean(value))
+  @IsBoolean({ message: 'permanent must be true or false' })
+  permanent?: boolean;
+}
+
+/** A query-string flag: exactly `true` or `false`; anything else is left for the validator to refuse. */
+function queryBoolean(value: unknown): unknown {
+  return value === 'true' ? true : value === 'false' ? false : value;
+}
+
+export class StatusCountsDto implements Record<JobStatus, number> {
+  @ApiProperty() pending!: number;
+  @ApiProperty() queued!: number;
+  @ApiProperty() processing!: number;
+  @ApiProperty() completed!: number;
+  @ApiProperty() failed!: number;
+}
+
+export class TypeCountsDto implements Record<FileType, number> {
+  @ApiProperty() image!: number;
+  @ApiProperty() video!: number;
+}
+
+export class JobStatsDto implements LibraryStats {
+  @ApiProperty({ description: 'Jobs in the library (the trash not counted)' }) total!: number;
+  @ApiProperty({ type: StatusCountsDto, description: 'Library jobs by status' }) byStatus!: StatusCountsDto;
+  @ApiProperty({ type: TypeCountsDto, description: 'Library jobs by file type' }) byType!: TypeCountsDto;
+  @ApiProperty({ description: 'Bytes of originals kept, the trash included (its files are kept until it is purged)' }) bytes!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'USER_QUOTA_BYTES; null when there is no quota' }) quotaBytes!: number | null;
+  @ApiProperty({ description: 'Jobs in the trash' }) trashed!: number;
+}
+
+export class BulkRequestDto {
+  @ApiProperty({ enum: BULK_ACTIONS, description: 'delete: to the trash; restore: out of it; retry: failed jobs queued again' })
+  @IsIn(BULK_ACTIONS)
+  action!: BulkAction;
+
+  @ApiProperty({ type: [String], minItems: 1, maxItems: MAX_BULK_IDS, description: 'Job ids (duplicates count once)' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BULK_IDS)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  ids!: string[];
+}
+
+export class BulkSkippedDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({
+    enum: ['not_found', 'not_failed', 'changed'],
+    description: "not_found: no such job or someone else's; not_failed: only failed jobs are retried; changed: it moved meanwhile",
+  })
+  reason!: BulkSkipReason;
+}
+
+export class BulkResultDto implements BulkResult {
+  @ApiProperty({
+    type: [String],
+    description: 'Ids now as asked (already in the trash counts as deleted, not in it as restored), in the order given',
+  })
+  done!: string[];
+  @ApiProperty({ type: [BulkSkippedDto] }) skipped!: BulkSkippedDto[];
 }

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -14,10 +14,10 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AuthUser, CurrentUser, JwtAuthGuard } from '@app/auth';
-import { JobsService } from '@app/jobs';
+import { JobLibrary, JobsService } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
-import { JobDto, JobPageDto, ListJobsQueryDto } from './job.dto';
-import { JobViewMapper } from './job-view.mapper';
+import { BulkRequestDto, BulkResultDto, DeleteJobQueryDto, JobDto, JobPageDto, JobStatsDto, ListJobsQueryDto } from './job.dto';
+import { JobViewMapper } from '@app/jobs';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -28,15 +28,36 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly views: JobViewMapper,
+    private readonly library: JobLibrary,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's jobs, newest first, a page at a time" })
+  @ApiOperation({ summary: "The caller's jobs (or their trash): filtered by status, type and name, in the chosen order, a page at a time" })
   @ApiOkResponse({ type: JobPageDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListJobsQueryDto): Promise<JobPageDto> {
     const page = await this.jobs.list(user.id, query);
     return { items: page.items.map((job) => this.views.toView(job)), nextCursor: page.nextCursor };
+  }
+
+  // Before `:id`, which would take "stats" for an id.
+  @Get('stats')
+  @ApiOperation({ summary: "Counts of the caller's library by status and type, bytes kept, the quota and the trash" })
+  @ApiOkResponse({ type: JobStatsDto })
+  stats(@CurrentUser() user: AuthUser): Promise<JobStatsDto> {
+    return this.library.stats(user.id);
+  }
+
+  @Post('bulk')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'One action on many of the caller’s jobs: delete (to the trash), restore, retry',
+    description: "Each id is acted on or skipped with a reason; others' and missing ids are skipped as not_found.",
+  })
+  @ApiOkResponse({ type: BulkResultDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  bulk(@CurrentUser() user: AuthUser, @Body() body: BulkRequestDto, @Req() req: Request): Promise<BulkResultDto> {
+    return this.library.bulk(user.id, body.action, body.ids, requestIdOf(req));
   }
 
   @Get(':id')
@@ -59,14 +80,29 @@ export class JobsController {
     return this.views.toView(await this.jobs.retry(user.id, id, requestIdOf(req)));
   }
 
+  @Post(':id/restore')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Take a job out of the trash' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: JobDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  async restore(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<JobDto> {
+    return this.views.toView(await this.jobs.restore(user.id, id));
+  }
+
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a job with its original file and thumbnail' })
+  @ApiOperation({
+    summary: 'Move a job to the trash (restorable until TRASH_TTL), or with permanent=true delete it and its files at once',
+    description: 'A job still waiting or running when trashed goes on and finishes in the trash.',
+  })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
+  @ApiBadRequestResponse({ type: ErrorDto })
   @ApiNotFoundResponse({ type: ErrorDto })
-  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
-    await this.jobs.delete(user.id, id);
+  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string, @Query() query: DeleteJobQueryDto): Promise<void> {
+    if (query.permanent) await this.jobs.delete(user.id, id);
+    else await this.jobs.trash(user.id, id);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Server, Socket } from 'socket.io';
 import { AuthService, AuthUser } from '@app/auth';
 import { JobEvents, JobStatusMessage } from '@app/jobs';
 import { SOCKET_EVENTS, SOCKET_UNAUTHORIZED } from '@app/shared';
-import { JobViewMapper } from '../jobs/job-view.mapper';
+import { JobViewMapper } from '@app/jobs';
 
 interface SocketState {
   user: AuthUser;

@@ -25,7 +25,7 @@ import { JobsService, StoredUpload } from '@app/jobs';
 import type { Rejected } from '@app/shared';
 import { ErrorDto } from '../http/error.dto';
 import { UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
-import { JobViewMapper } from '../jobs/job-view.mapper';
+import { JobViewMapper } from '@app/jobs';
 import { requestIdOf } from '../jobs/jobs.controller';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import type { ReceivedFile } from './intake-storage.engine';

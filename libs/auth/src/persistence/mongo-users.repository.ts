@@ -83,6 +83,28 @@ export class MongoUsersRepository extends UsersRepository implements OnModuleIni
       ),
     );
   }
+
+  async setRole(email: string, role: UserRole): Promise<User | null> {
+    return this.mongo.guard(async () =>
+      toUser(
+        await this.users
+          .findOneAndUpdate({ email: { $eq: email } }, { $set: { role, updatedAt: new Date() } }, { new: true })
+          .lean()
+          .exec(),
+      ),
+    );
+  }
+
+  async findByRole(role: UserRole): Promise<User[]> {
+    return this.mongo.guard(async () => {
+      const docs = await this.users
+        .find({ role: { $eq: role } })
+        .sort({ createdAt: 1, _id: 1 })
+        .lean()
+        .exec();
+      return docs.map((doc) => toUser(doc)!);
+    });
+  }
 }
 
 function toUser(doc: UserDocument | null): User | null {

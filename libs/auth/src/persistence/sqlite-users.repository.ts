@@ -49,6 +49,16 @@ export class SqliteUsersRepository extends UsersRepository implements OnModuleIn
   async findById(id: string): Promise<User | null> {
     return toUser(await this.sqlite.get<UserRow>('SELECT * FROM users WHERE id = ?', String(id)));
   }
+
+  async setRole(email: string, role: UserRole): Promise<User | null> {
+    const changed = await this.sqlite.execute('UPDATE users SET role = ?, updated_at = ? WHERE email = ?', role, Date.now(), String(email));
+    return changed === 0 ? null : this.findByEmail(email);
+  }
+
+  async findByRole(role: UserRole): Promise<User[]> {
+    const rows = await this.sqlite.all<UserRow>('SELECT * FROM users WHERE role = ? ORDER BY created_at, id', role);
+    return rows.map((row) => toUser(row)!);
+  }
 }
 
 function toUser(row: UserRow | undefined): User | null {

@@ -17,6 +17,8 @@ export abstract class AppConfig {
   abstract readonly thumbnails: ThumbnailConfig;
   abstract readonly worker: WorkerConfig;
   abstract readonly http: HttpConfig;
+  abstract readonly webhooks: WebhookConfig;
+  abstract readonly library: LibraryConfig;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -52,7 +54,6 @@ export interface AuthConfig {
   /** Lifetime of the signed thumbnail and download URLs. */
   signedUrlTtlSeconds: number;
   bcryptCost: number;
-  adminEmails: readonly string[];
 }
 
 export interface UploadConfig {
@@ -98,10 +99,30 @@ export interface HttpConfig {
   corsOrigins: readonly string[];
   /** When set, /metrics requires `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** METRICS_PUBLIC=true: /metrics without a token in production, chosen on purpose. */
+  metricsPublic: boolean;
   /** Requests per minute: sign-in and registration per client address, uploads per user. */
   rateLimits: { authPerMinute: number; uploadsPerMinute: number };
   /** Express "trust proxy" setting, so rate limits see the client's address behind a proxy. */
   trustProxy: string | number | boolean;
   /** Folder of the built web app served at `/`; empty when it is not built. */
   webRoot: string;
+}
+
+export interface WebhookConfig {
+  /** Deliver to addresses that are loopback, private, link-local or cloud metadata (off: refused, against SSRF). */
+  allowPrivate: boolean;
+  /** How long one delivery attempt waits for an answer. */
+  timeoutMs: number;
+  /** First retry delay; each retry doubles it (BullMQ exponential backoff). */
+  retryBaseMs: number;
+  /** Attempts per event and webhook, the first included. */
+  maxAttempts: number;
+}
+
+export interface LibraryConfig {
+  /** How long a job stays in the trash (restorable) before it and its files are purged. */
+  trashTtlSeconds: number;
+  /** Bytes of originals one user may keep; null: no quota. */
+  userQuotaBytes: number | null;
 }

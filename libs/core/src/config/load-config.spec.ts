@@ -47,9 +47,21 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('short-secret');
     }
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }, dir);
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), METRICS_TOKEN: 'm' }, dir);
     expect(config.auth.jwtSecretSource).toBe('env');
     expect(fs.existsSync(path.join(dir, 'data', 'jwt-secret'))).toBe(false);
+  });
+
+  it('requires METRICS_TOKEN in production unless METRICS_PUBLIC=true says /metrics is public on purpose', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) };
+    expect(() => loadConfig(production, dir)).toThrow(/METRICS_TOKEN is required when NODE_ENV=production.*METRICS_PUBLIC=true/s);
+    expect(loadConfig({ ...production, METRICS_TOKEN: 'scrape-me' }, dir).http).toMatchObject({
+      metricsToken: 'scrape-me',
+      metricsPublic: false,
+    });
+    expect(loadConfig({ ...production, METRICS_PUBLIC: 'true' }, dir).http).toMatchObject({ metricsToken: undefined, metricsPublic: true });
+    expect(() => loadConfig({ ...production, METRICS_PUBLIC: 'yes please' }, dir)).toThrow(/METRICS_PUBLIC/);
+    expect(loadConfig({}, dir).http.metricsPublic).toBe(false);
   });
 
   it.each([
@@ -90,6 +102,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ THUMBNAIL_POSITION: 'entropy' }, dir).thumbnails.position).toBe('entropy');
   });
 
+  it('refuses private webhook targets by default; retries span 24 h (WEBHOOK_*)', () => {
+    const { webhooks } = loadConfig({}, dir);
+    expect(webhooks).toEqual({ allowPrivate: false, timeoutMs: 10000, retryBaseMs: 5274, maxAttempts: 15 });
+    // The retries are retryBaseMs × 2^(n-1) apart: the last attempt comes 24 h (± 0.1 %) after the first.
+    const span = webhooks.retryBaseMs * (2 ** (webhooks.maxAttempts - 1) - 1);
+    expect(Math.abs(span - 24 * 3600 * 1000)).toBeLessThan(24 * 3600);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '1500' }, dir).webhooks).toMatchObject({
+      allowPrivate: true,
+      timeoutMs: 1500,
+    });
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'maybe' }, dir)).toThrow(/WEBHOOK_ALLOW_PRIVATE must be true or false/);
+  });
+
   it('reports every bad variable at once', () => {
     try {
       loadConfig({ PORT: 'x', THUMBNAIL_SIZE: 'y' }, dir);
@@ -106,7 +131,6 @@ describe('loadConfig', () => {
         STORAGE_URL: 's3://thumbs-bucket?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
         JWT_EXPIRES_IN: '15m',
         CORS_ORIGINS: 'https://a.example, https://b.example',
-        ADMIN_EMAILS: 'Ops@Example.com',
       },
       dir,
     );
@@ -120,7 +144,6 @@ describe('loadConfig', () => {
     });
     expect(config.auth.jwtExpiresInSeconds).toBe(900);
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
-    expect(config.auth.adminEmails).toEqual(['ops@example.com']);
   });
 
   it('hides credentials of a bad URL in its message', () => {

@@ -71,7 +71,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       jwtExpiresInSeconds: read('JWT_EXPIRES_IN', '1h', parseDurationSeconds),
       signedUrlTtlSeconds: read('SIGNED_URL_TTL', '1h', parseDurationSeconds),
       bcryptCost: read('BCRYPT_COST', '12', (raw) => parseInteger(raw, { min: 10, max: 15 })),
-      adminEmails: read('ADMIN_EMAILS', '', (raw) => parseList(raw).map((email) => email.toLowerCase())),
     },
     upload: {
       maxFileBytes: read('MAX_UPLOAD_BYTES', '104857600', (raw) => parseInteger(raw, { min: 1 })),
@@ -119,6 +118,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         }),
       ),
       metricsToken: read('METRICS_TOKEN', '', (raw) => raw || undefined),
+      metricsPublic: read('METRICS_PUBLIC', 'false', parseBoolean),
       rateLimits: {
         authPerMinute: read('RATE_LIMIT_AUTH', '30', (raw) => parseInteger(raw, { min: 1 })),
         uploadsPerMinute: read('RATE_LIMIT_UPLOADS', '120', (raw) => parseInteger(raw, { min: 1 })),
@@ -130,8 +130,26 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       }),
       webRoot: read('WEB_ROOT', 'dist/apps/web/browser', (raw) => path.resolve(cwd, raw)),
     },
+    webhooks: {
+      allowPrivate: read('WEBHOOK_ALLOW_PRIVATE', 'false', parseBoolean),
+      timeoutMs: read('WEBHOOK_TIMEOUT_MS', '10000', (raw) => parseInteger(raw, { min: 100, max: 120_000 })),
+      // 14 retries, 5274 ms × 1, 2, 4 … 8192 apart: the 15th and last attempt comes 24 h after the first.
+      retryBaseMs: read('WEBHOOK_RETRY_BASE_MS', '5274', (raw) => parseInteger(raw, { min: 10 })),
+      maxAttempts: read('WEBHOOK_MAX_ATTEMPTS', '15', (raw) => parseInteger(raw, { min: 1, max: 30 })),
+    },
+    library: {
+      trashTtlSeconds: read('TRASH_TTL', '7d', parseDurationSeconds),
+      userQuotaBytes: read('USER_QUOTA_BYTES', '0', (raw) => parseInteger(raw, { min: 0 }) || null),
+    },
   };
 
+  // /metrics lists users' activity and the service's insides: in production only by choice.
+  if (nodeEnv === 'production' && !config.http.metricsToken && config.http.metricsPublic === false) {
+    problems.push(
+      "METRICS_TOKEN is required when NODE_ENV=production: /metrics (the api's and each worker's) then asks for " +
+        '"Authorization: Bearer <METRICS_TOKEN>". Set METRICS_PUBLIC=true instead to serve it to anyone on purpose.',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }

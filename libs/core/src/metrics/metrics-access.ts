@@ -8,8 +8,9 @@ export function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * Whether a scraper may read `/metrics` (the api's and a worker's): always while no METRICS_TOKEN
- * is set, else only with `Authorization: Bearer <METRICS_TOKEN>`.
+ * Whether a scraper may read `/metrics` (the api's and a worker's): with METRICS_TOKEN set, only
+ * with `Authorization: Bearer <METRICS_TOKEN>`; without it, anyone (outside production, or in
+ * production with METRICS_PUBLIC=true: the config loader refuses production with neither).
  */
 export function mayScrapeMetrics(authorization: string | undefined, metricsToken: string | undefined): boolean {
   return !metricsToken || sameSecret(authorization ?? '', `Bearer ${metricsToken}`);

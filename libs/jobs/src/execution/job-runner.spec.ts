@@ -16,7 +16,12 @@ import { UploadIntake } from '../intake/upload-intake';
 import { THUMBNAIL_QUEUE } from '../queue/job-queue';
 import { JobRunner, Thumbnailer } from './job-runner';
 
-const TIMEOUT_MS = 150;
+/**
+ * The limit, and jobs well inside or well past it: a job planned for a quarter of the limit still
+ * ends inside it on a busy two-core machine (spawning, the JPEG and the database write take their
+ * time there), and one planned past it cannot finish before the limit.
+ */
+const TIMEOUT_MS = 600;
 
 /**
  * Property 38 against the real runner, queue (BullMQ on Redis), SQLite and disk storage: the
@@ -106,7 +111,7 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
 
   // Feature: thumbnail-generation-system, Property 38: a job over the time limit is failed and its resources released.
   it('Property 38: job timeout handling (Requirements 10.5)', async () => {
-    const duration = fc.integer({ min: 10, max: 450 }).filter((ms) => Math.abs(ms - TIMEOUT_MS) > 60);
+    const duration = fc.oneof(fc.integer({ min: 10, max: TIMEOUT_MS / 4 }), fc.integer({ min: TIMEOUT_MS * 1.25, max: TIMEOUT_MS * 1.5 }));
     await fc.assert(
       fc.asyncProperty(duration, async (ms) => {
         const { status, errorMessage, child } = await runOne(ms);
@@ -126,7 +131,7 @@ describe('JobRunner time limit (real Redis, SQLite, storage)', () => {
         for (let i = 0; i < 100 && runner.activeCount > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
         expect(runner.activeCount).toBe(0);
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   }, 180_000);
 });

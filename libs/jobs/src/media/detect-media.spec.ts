@@ -74,6 +74,24 @@ describe('detectMedia', () => {
     });
   });
 
+  it('takes a file that starts with a PNG, JPEG or GIF signature followed by garbage as that (damaged) format', async () => {
+    const signatures: [string, Buffer][] = [
+      ['png', pngHead.subarray(0, 8)],
+      ['jpeg', Buffer.from([0xff, 0xd8, 0xff])],
+      ['gif', Buffer.from('GIF89a', 'latin1')],
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...signatures),
+        fc.uint8Array({ minLength: 16, maxLength: 2048 }),
+        async ([kind, signature], garbage) => {
+          await expect(detectMedia(Buffer.concat([signature, Buffer.from(garbage)]))).resolves.toEqual({ accepted: true, kind });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('accepts nothing that does not start with an accepted signature', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 600 }), async (bytes) => {
@@ -206,13 +224,16 @@ describe('sanitiseFilename', () => {
         expect(clean.length).toBeGreaterThan(0);
         expect(clean.length).toBeLessThanOrEqual(255);
         // eslint-disable-next-line no-control-regex -- control characters are exactly what a clean name must not hold
-        expect(clean).not.toMatch(/[/\\\u0000-\u001f\u007f]/);
+        expect(clean).not.toMatch(/[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b\u202a-\u202e\u2066-\u2069\ufeff]/);
         expect(['.', '..']).not.toContain(clean);
       }),
       { numRuns: 1000 },
     );
     expect(sanitiseFilename('C:\\Users\\me\\Pictures\\cat.jpg')).toBe('cat.jpg');
     expect(sanitiseFilename('../../etc/passwd')).toBe('passwd');
+    expect(sanitiseFilename('one\u2028two\u2029three\r\nfour\u0085.jpg')).toBe('one two three  four .jpg');
+    expect(sanitiseFilename('in\u200bvis\ufeffi\u00adble\u061c\u202egpj.exe')).toBe('invisiblegpj.exe');
+    expect(sanitiseFilename('family 👨\u200d👩\u200d👧.jpg')).toBe('family 👨\u200d👩\u200d👧.jpg');
     expect(sanitiseFilename(`${'a'.repeat(300)}.jpeg`)).toMatch(/^a{250}\.jpeg$/);
   });
 });

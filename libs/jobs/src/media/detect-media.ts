@@ -66,13 +66,31 @@ export type Detection = { accepted: true; kind: MediaKind } | { accepted: false;
 export async function detectMedia(head: Buffer): Promise<Detection> {
   const refuse = (description: string | null): Detection => ({ accepted: false, description });
   if (/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/i.test(head.subarray(0, 512).toString('latin1'))) return refuse('an SVG image');
-  const found = head.length === 0 ? undefined : await fileTypeFromBuffer(head);
-  if (!found) return refuse(null);
+  const found = head.length === 0 ? undefined : await fileTypeFromBuffer(head).catch(() => undefined);
+  if (!found) {
+    // file-type reads past some signatures (a PNG's chunks) and gives up where they are damaged. A
+    // file that starts with an accepted format's own signature is that format, damaged: it is taken,
+    // and its job fails saying so, which tells the user more than "not a supported image".
+    const damaged = signatureKind(head);
+    return damaged ? { accepted: true, kind: damaged } : refuse(null);
+  }
   let kind: MediaKind | undefined = KIND_BY_EXTENSION[found.ext];
   if (kind === 'heic' && listsBrand(head, ['avif', 'avis'])) kind = 'avif';
   if (kind === 'bmp' && !hasDibHeader(head)) return refuse(null);
   if (kind) return { accepted: true, kind };
   return refuse(DESCRIPTIONS[found.ext] ?? `a .${found.ext} file (${found.mime})`);
+}
+
+/** The signatures that alone say which accepted image a file is (the whole PNG signature, JPEG's SOI and marker, GIF's version). */
+const SIGNATURE_KINDS: readonly [Buffer, MediaKind][] = [
+  [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), 'png'],
+  [Buffer.from([0xff, 0xd8, 0xff]), 'jpeg'],
+  [Buffer.from('GIF87a', 'latin1'), 'gif'],
+  [Buffer.from('GIF89a', 'latin1'), 'gif'],
+];
+
+function signatureKind(head: Buffer): MediaKind | undefined {
+  return SIGNATURE_KINDS.find(([signature]) => head.subarray(0, signature.length).equals(signature))?.[1];
 }
 
 /** Whether an ISO BMFF `ftyp` box lists one of `brands` among its compatible brands. */
@@ -187,16 +205,21 @@ export function extensionOf(filename: string): string {
   return dot > 0 ? base.slice(dot).toLowerCase() : '';
 }
 
+/** Line breaks of any kind (U+2028/U+2029 break JavaScript strings and log lines) and tabs: a space each. */
+const LINE_BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
 /**
- * The name shown to the user: the client's basename, stripped of control characters and
- * path parts and capped in length. It is only ever data: files are stored under generated keys.
+ * Invisible characters: other controls, and format characters (bidi overrides and isolates,
+ * marks, zero-width spaces, the BOM, soft hyphens) except the joiners emoji and some scripts need.
+ */
+const INVISIBLE = /\p{Cc}|(?![\u200c\u200d])\p{Cf}/gu;
+
+/**
+ * The name shown to the user: the client's basename, with line breaks turned into spaces,
+ * invisible and direction-changing characters removed, path parts dropped and the length capped.
+ * It is only ever data: files are stored under generated keys.
  */
 export function sanitiseFilename(filename: string): string {
-  const base = (filename.split(/[\\/]/).pop() ?? '')
-    .normalize('NFC')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .trim();
+  const base = (filename.split(/[\\/]/).pop() ?? '').normalize('NFC').replace(LINE_BREAKS, ' ').replace(INVISIBLE, '').trim();
   const name = base === '' || base === '.' || base === '..' ? 'file' : base;
   if (name.length <= 255) return name;
   const extension = extensionOf(name);

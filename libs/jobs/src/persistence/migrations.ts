@@ -1,4 +1,5 @@
 import type { MongoMigration, SqliteMigration } from '@app/core';
+import { nameKeyOf } from '../jobs.repository';
 
 /**
  * The schema of the jobs lib (tables `jobs`, `idempotency_keys`), one migration per change, in
@@ -57,6 +58,35 @@ ALTER TABLE jobs ADD COLUMN content_hash TEXT;
 ALTER TABLE jobs ADD COLUMN position TEXT NOT NULL DEFAULT 'centre' CHECK (position IN ('centre', 'attention', 'entropy'));
 ALTER TABLE jobs ADD COLUMN deleted_at INTEGER;`,
   },
+  {
+    // The trash: listing a user's (newest first) and the purge's look-up of the oldest, over trashed rows only.
+    id: 'jobs/0003-trash',
+    up: `
+CREATE INDEX jobs_trash_user_id_id ON jobs (user_id, id) WHERE deleted_at IS NOT NULL;
+CREATE INDEX jobs_trash_deleted_at ON jobs (deleted_at) WHERE deleted_at IS NOT NULL;`,
+  },
+  {
+    // The library's search and orders: name_key (the lower-cased name, filled in here by the same
+    // function that fills it on insert, so names beyond ASCII sort alike) and one index per order
+    // over the library's rows, each ending with the id tie-break; newest also with status or type.
+    // (user_id, id) now serves only the previous release's id-ordered list; it stays while both may run (rolling update).
+    id: 'jobs/0004-library-search-sort',
+    up: (db) => {
+      db.exec("ALTER TABLE jobs ADD COLUMN name_key TEXT NOT NULL DEFAULT ''");
+      const update = db.prepare('UPDATE jobs SET name_key = ? WHERE id = ?');
+      // all(), not iterate(): the connection cannot write while a statement is still reading.
+      const rows = db.prepare('SELECT id, original_filename FROM jobs').all() as { id: string; original_filename: string }[];
+      for (const row of rows) {
+        update.run(nameKeyOf(row.original_filename), row.id);
+      }
+      db.exec(`
+CREATE INDEX jobs_library_created ON jobs (user_id, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_status_created ON jobs (user_id, status, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_type_created ON jobs (user_id, file_type, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_name ON jobs (user_id, name_key, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_size ON jobs (user_id, file_size, id) WHERE deleted_at IS NULL;`);
+    },
+  },
 ];
 
 /** Backfills and data changes of collections `jobs` and `idempotency_keys`; their indexes follow the schemas. */
@@ -81,6 +111,16 @@ export const JOBS_MONGO_MIGRATIONS: readonly MongoMigration[] = [
       for (const [field, value] of Object.entries(fields)) {
         await connection.collection('jobs').updateMany({ [field]: { $exists: false } }, { $set: { [field]: value } });
       }
+    },
+  },
+  {
+    // nameKey, the lower-cased name searched and ordered by, for documents from before it ($toLower
+    // lower-cases ASCII only: names beyond it sort as they are until renamed; new documents get the full lower-casing).
+    id: 'jobs/0004-library-search-sort',
+    up: async (connection) => {
+      await connection
+        .collection('jobs')
+        .updateMany({ nameKey: { $exists: false } }, [{ $set: { nameKey: { $toLower: '$originalFilename' } } }]);
     },
   },
 ];

@@ -5,7 +5,7 @@ import { MongoDatabase } from '@app/core';
 import { FILE_TYPES, JOB_ERROR_CODES, JOB_STATUSES, JobErrorCode, JobStatus, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import type { Job } from '../job';
 import { IDEMPOTENCY_TTL_MS } from '../idempotency/idempotency.records';
-import { JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
+import { JobSort, JobsRepository, LibraryCount, ListQuery, nameKeyOf, SORT_DESCENDING, TransitionRequest } from '../jobs.repository';
 import { JOBS_MONGO_MIGRATIONS } from './migrations';
 
 @Schema({ collection: 'jobs', versionKey: false })
@@ -38,7 +38,17 @@ export class JobDocument {
   @Prop({ type: Date, default: null }) startedAt!: Date | null;
   @Prop({ type: Date, default: null }) completedAt!: Date | null;
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
+  /** The lower-cased name, searched and ordered by (derived from originalFilename; not a field of Job). */
+  @Prop({ type: String, default: '' }) nameKey!: string;
 }
+
+/** The field each order sorts by (then by _id in the same direction). */
+const SORT_FIELDS: Readonly<Record<JobSort, 'createdAt' | 'nameKey' | 'fileSize'>> = {
+  newest: 'createdAt',
+  oldest: 'createdAt',
+  name: 'nameKey',
+  size: 'fileSize',
+};
 
 export const JobSchema = SchemaFactory.createForClass(JobDocument);
 // Listing a user’s jobs newest first, with and without a status filter (ids sort by time), and the sweep’s
@@ -46,6 +56,14 @@ export const JobSchema = SchemaFactory.createForClass(JobDocument);
 JobSchema.index({ userId: 1, _id: -1 });
 JobSchema.index({ userId: 1, status: 1, _id: -1 });
 JobSchema.index({ status: 1, _id: 1 });
+// The library's orders and filters (deletedAt: null for the library, set for the trash), each ending with the _id tie-break.
+JobSchema.index({ userId: 1, deletedAt: 1, createdAt: -1, _id: -1 });
+JobSchema.index({ userId: 1, deletedAt: 1, status: 1, createdAt: -1, _id: -1 });
+JobSchema.index({ userId: 1, deletedAt: 1, fileType: 1, createdAt: -1, _id: -1 });
+JobSchema.index({ userId: 1, deletedAt: 1, nameKey: 1, _id: 1 });
+JobSchema.index({ userId: 1, deletedAt: 1, fileSize: -1, _id: -1 });
+// The purge: the oldest in the trash first.
+JobSchema.index({ deletedAt: 1 }, { partialFilterExpression: { deletedAt: { $type: 'date' } } });
 
 @Schema({ collection: 'idempotency_keys', versionKey: false })
 export class IdempotencyKeyDocument {
@@ -99,11 +117,28 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
   }
 
   async list(userId: string, query: ListQuery): Promise<Job[]> {
-    const filter: QueryFilter<JobDocument> = { userId: { $eq: userId } };
+    const filter: QueryFilter<JobDocument> = { userId: { $eq: userId }, deletedAt: query.trashed ? { $ne: null } : { $eq: null } };
     if (query.status) filter.status = { $eq: query.status };
-    if (query.before) filter._id = { $lt: query.before };
+    if (query.type) filter.fileType = { $eq: query.type };
+    if (query.search) filter.nameKey = { $regex: escapeRegex(nameKeyOf(query.search)) };
+    const sort = query.sort ?? 'newest';
+    const field = SORT_FIELDS[sort];
+    const descending = SORT_DESCENDING[sort];
+    if (query.after) {
+      const key = field === 'createdAt' ? new Date(query.after.key) : query.after.key;
+      const beyond = descending ? '$lt' : '$gt';
+      filter.$or = [{ [field]: { [beyond]: key } }, { [field]: { $eq: key }, _id: { [beyond]: query.after.id } }];
+    }
+    const order = descending ? -1 : 1;
     return this.mongo.guard(async () =>
-      (await this.jobs.find(filter).sort({ _id: -1 }).limit(query.limit).lean().exec()).map((doc) => toJob(doc)!),
+      (
+        await this.jobs
+          .find(filter)
+          .sort({ [field]: order, _id: order })
+          .limit(query.limit)
+          .lean()
+          .exec()
+      ).map((doc) => toJob(doc)!),
     );
   }
 
@@ -147,6 +182,38 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
     );
   }
 
+  async trash(userId: string, ids: readonly string[], at: Date): Promise<string[]> {
+    return this.setDeletedAt(userId, ids, { $eq: null }, at);
+  }
+
+  async restore(userId: string, ids: readonly string[]): Promise<string[]> {
+    return this.setDeletedAt(userId, ids, { $ne: null }, null);
+  }
+
+  async findTrashedBefore(cutoff: Date, limit: number): Promise<Job[]> {
+    return this.mongo.guard(async () =>
+      (
+        await this.jobs
+          .find({ deletedAt: { $ne: null, $lt: cutoff } })
+          .sort({ deletedAt: 1 })
+          .limit(limit)
+          .lean()
+          .exec()
+      ).map((doc) => toJob(doc)!),
+    );
+  }
+
+  async deleteTrashed(id: string, cutoff: Date): Promise<Job | null> {
+    return this.mongo.guard(async () =>
+      toJob(
+        await this.jobs
+          .findOneAndDelete({ _id: { $eq: id }, deletedAt: { $ne: null, $lt: cutoff } })
+          .lean()
+          .exec(),
+      ),
+    );
+  }
+
   async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
     const filter: QueryFilter<JobDocument> = { status: { $in: ['pending', 'queued', 'processing'] } };
     if (options.updatedBefore) filter.updatedAt = { $lt: options.updatedBefore };
@@ -160,6 +227,36 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
           .exec()
       ).map((doc) => toJob(doc)!),
     );
+  }
+
+  async findOwnedMany(userId: string, ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    return this.mongo.guard(async () =>
+      (
+        await this.jobs
+          .find({ _id: { $in: ids.map(String) }, userId: { $eq: userId } })
+          .lean()
+          .exec()
+      ).map((doc) => toJob(doc)!),
+    );
+  }
+
+  async libraryCounts(userId: string): Promise<LibraryCount[]> {
+    const rows = await this.mongo.guard(() =>
+      this.jobs
+        .aggregate<{ _id: { status: JobStatus; fileType: Job['fileType']; trashed: boolean }; count: number; bytes: number }>([
+          { $match: { userId: { $eq: userId } } },
+          {
+            $group: {
+              _id: { status: '$status', fileType: '$fileType', trashed: { $ne: [{ $ifNull: ['$deletedAt', null] }, null] } },
+              count: { $sum: 1 },
+              bytes: { $sum: '$fileSize' },
+            },
+          },
+        ])
+        .exec(),
+    );
+    return rows.map((row) => ({ ...row._id, count: row.count, bytes: row.bytes }));
   }
 
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
@@ -188,6 +285,30 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
     return rows.map((row) => ({ status: row._id.status, fileType: row._id.fileType, count: row.n }));
   }
 
+  /** Sets `deletedAt` on each listed job of the user whose `deletedAt` matches `when`; each document moves atomically on its own. */
+  private setDeletedAt(
+    userId: string,
+    ids: readonly string[],
+    when: { $eq: null } | { $ne: null },
+    deletedAt: Date | null,
+  ): Promise<string[]> {
+    return this.mongo.guard(async () => {
+      const moved: string[] = [];
+      for (const id of ids) {
+        const doc = await this.jobs
+          .findOneAndUpdate(
+            { _id: { $eq: id }, userId: { $eq: userId }, deletedAt: when },
+            { $set: { deletedAt } },
+            { returnDocument: 'after', projection: { _id: 1 } },
+          )
+          .lean()
+          .exec();
+        if (doc) moved.push(doc._id);
+      }
+      return moved;
+    });
+  }
+
   async ping(): Promise<void> {
     await this.mongo.guard(async () => {
       const db = this.jobs.db.db;
@@ -208,11 +329,16 @@ function transitionQuery(request: TransitionRequest): { filter: QueryFilter<JobD
 
 function toDocument(job: Job): JobDocument {
   const { id, ...rest } = job;
-  return { _id: id, ...rest };
+  return { _id: id, ...rest, nameKey: nameKeyOf(job.originalFilename) };
 }
 
 function toJob(doc: JobDocument | null): Job | null {
   if (!doc) return null;
-  const { _id, ...rest } = doc;
+  const { _id, nameKey: _nameKey, ...rest } = doc;
   return { id: _id, ...rest };
+}
+
+/** `text` matched literally inside a regular expression. */
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

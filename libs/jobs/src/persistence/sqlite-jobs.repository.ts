@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { SqliteDatabase } from '@app/core';
 import { JOB_STATUSES, JobStatus } from '@app/shared';
 import type { Job } from '../job';
-import { JobsRepository, ListQuery, TransitionRequest } from '../jobs.repository';
+import { JobSort, JobsRepository, LibraryCount, ListQuery, nameKeyOf, SORT_DESCENDING, TransitionRequest } from '../jobs.repository';
 import { JOBS_SQLITE_MIGRATIONS } from './migrations';
 
 /** Every field of a job and the column it is stored in; times are stored as milliseconds since the epoch. */
@@ -39,7 +39,11 @@ const COLUMNS = {
 
 const FIELDS = Object.keys(COLUMNS) as (keyof Job)[];
 const TIME_FIELDS: ReadonlySet<keyof Job> = new Set(['createdAt', 'updatedAt', 'startedAt', 'completedAt', 'deletedAt']);
-const INSERT = `INSERT INTO jobs (${FIELDS.map((field) => COLUMNS[field]).join(', ')}) VALUES (${FIELDS.map((field) => `@${COLUMNS[field]}`).join(', ')})`;
+// name_key: the lower-cased name, searched and ordered by (derived, so not a field of Job).
+const INSERT = `INSERT INTO jobs (${FIELDS.map((field) => COLUMNS[field]).join(', ')}, name_key) VALUES (${FIELDS.map((field) => `@${COLUMNS[field]}`).join(', ')}, @name_key)`;
+
+/** The column each order sorts by (then by id in the same direction). */
+const SORT_COLUMNS: Readonly<Record<JobSort, string>> = { newest: 'created_at', oldest: 'created_at', name: 'name_key', size: 'file_size' };
 
 type SqlValue = string | number | null;
 type JobRow = Record<string, SqlValue>;
@@ -71,18 +75,36 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   }
 
   async list(userId: string, query: ListQuery): Promise<Job[]> {
-    const where = ['user_id = ?'];
+    // `deleted_at IS NULL` written out so the library's partial indexes apply (jobs/0004).
+    const where = ['user_id = ?', query.trashed ? 'deleted_at IS NOT NULL' : 'deleted_at IS NULL'];
     const params: SqlValue[] = [String(userId)];
     if (query.status) {
       where.push('status = ?');
       params.push(query.status);
     }
-    if (query.before) {
-      where.push('id < ?');
-      params.push(query.before);
+    if (query.type) {
+      where.push('file_type = ?');
+      params.push(query.type);
+    }
+    if (query.search) {
+      where.push("name_key LIKE ? ESCAPE '\\'");
+      params.push(`%${escapeLike(nameKeyOf(query.search))}%`);
+    }
+    const sort = query.sort ?? 'newest';
+    const column = SORT_COLUMNS[sort];
+    const [direction, beyond] = SORT_DESCENDING[sort] ? ['DESC', '<'] : ['ASC', '>'];
+    if (query.after) {
+      // A row value, which SQLite turns into one seek into the order's index (an OR of the two cases would scan from the top).
+      where.push(`(${column}, id) ${beyond} (?, ?)`);
+      params.push(query.after.key, query.after.id);
     }
     params.push(query.limit);
-    return toJobs(await this.sqlite.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, ...params));
+    return toJobs(
+      await this.sqlite.all<JobRow>(
+        `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY ${column} ${direction}, id ${direction} LIMIT ?`,
+        ...params,
+      ),
+    );
   }
 
   async transition(id: string, request: TransitionRequest): Promise<Job | null> {
@@ -100,6 +122,47 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return toJob(await this.sqlite.get<JobRow>('DELETE FROM jobs WHERE id = ? AND user_id = ? RETURNING *', String(id), String(userId)));
   }
 
+  async trash(userId: string, ids: readonly string[], at: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sqlite.all<{ id: string }>(
+      `UPDATE jobs SET deleted_at = ? WHERE user_id = ? AND id IN (${ids.map(() => '?').join(', ')}) AND deleted_at IS NULL RETURNING id`,
+      at.getTime(),
+      String(userId),
+      ...ids.map(String),
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async restore(userId: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sqlite.all<{ id: string }>(
+      `UPDATE jobs SET deleted_at = NULL WHERE user_id = ? AND id IN (${ids.map(() => '?').join(', ')}) AND deleted_at IS NOT NULL RETURNING id`,
+      String(userId),
+      ...ids.map(String),
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async findTrashedBefore(cutoff: Date, limit: number): Promise<Job[]> {
+    return toJobs(
+      await this.sqlite.all<JobRow>(
+        'SELECT * FROM jobs WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at ASC LIMIT ?',
+        cutoff.getTime(),
+        limit,
+      ),
+    );
+  }
+
+  async deleteTrashed(id: string, cutoff: Date): Promise<Job | null> {
+    return toJob(
+      await this.sqlite.get<JobRow>(
+        'DELETE FROM jobs WHERE id = ? AND deleted_at IS NOT NULL AND deleted_at < ? RETURNING *',
+        String(id),
+        cutoff.getTime(),
+      ),
+    );
+  }
+
   async findUnfinished(options: { updatedBefore?: Date; limit?: number } = {}): Promise<Job[]> {
     const params: SqlValue[] = [];
     let sql = "SELECT * FROM jobs WHERE status IN ('pending', 'queued', 'processing')";
@@ -110,6 +173,26 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     sql += ' ORDER BY id ASC LIMIT ?';
     params.push(options.limit ?? 100_000);
     return toJobs(await this.sqlite.all<JobRow>(sql, ...params));
+  }
+
+  async findOwnedMany(userId: string, ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    return toJobs(
+      await this.sqlite.all<JobRow>(
+        `SELECT * FROM jobs WHERE user_id = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+        String(userId),
+        ...ids.map(String),
+      ),
+    );
+  }
+
+  async libraryCounts(userId: string): Promise<LibraryCount[]> {
+    const rows = await this.sqlite.all<{ status: JobStatus; fileType: Job['fileType']; trashed: number; count: number; bytes: number }>(
+      `SELECT status, file_type AS fileType, deleted_at IS NOT NULL AS trashed, COUNT(*) AS count, SUM(file_size) AS bytes
+       FROM jobs WHERE user_id = ? GROUP BY status, file_type, deleted_at IS NOT NULL`,
+      String(userId),
+    );
+    return rows.map((row) => ({ ...row, trashed: row.trashed === 1 }));
   }
 
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
@@ -155,12 +238,17 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 }
 
 function toRow(job: Job): JobRow {
-  const row: JobRow = {};
+  const row: JobRow = { name_key: nameKeyOf(job.originalFilename) };
   for (const field of FIELDS) {
     const value = job[field];
     row[COLUMNS[field]] = value instanceof Date ? value.getTime() : value;
   }
   return row;
+}
+
+/** `text` matched literally by LIKE … ESCAPE '\\'. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function toJobs(rows: JobRow[]): Job[] {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SignedResource, UrlSigner } from '@app/auth';
-import type { Job, JobStatusMessage } from '@app/jobs';
+import type { JobStatusMessage } from '../events/job-events';
+import type { Job } from '../job';
 import { isRetryable, JobStatusEvent, JobView } from '@app/shared';
 
 const ROUTES: Record<SignedResource, string> = { thumbnail: '/api/thumbnails', download: '/api/download' };
