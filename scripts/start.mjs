@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Starts thumbs on one machine: builds what is out of date, makes sure Redis answers (starting a
 // private redis-server under ./data when none does and one is installed), then runs the api
-// (which serves the web app) and one worker until Ctrl-C.
+// (which serves the web app) and one worker until Ctrl-C, restarting either when it crashes
+// (scripts/supervisor.mjs: backoff from 1 s to 30 s, giving up after 5 fast crashes in a row).
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Supervisor } from './supervisor.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -14,12 +16,19 @@ const require = (await import('node:module')).createRequire(import.meta.url);
 
 const redisUrl = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
 const dataDir = path.resolve(process.env.DATA_DIR || './data');
-const children = [];
 let stopping = false;
 
 function say(message) {
   process.stdout.write(`[thumbs] ${message}\n`);
 }
+
+const supervisor = new Supervisor({
+  say,
+  onGiveUp: (name, message) => {
+    process.stderr.write(`\nthumbs stopped: ${message}.\n`);
+    void shutdown(1);
+  },
+});
 
 function newest(dir, filter) {
   if (!fs.existsSync(dir)) return 0;
@@ -119,7 +128,7 @@ async function ensureRedis() {
       stdio: 'ignore',
     },
   );
-  children.push({ name: 'redis-server', child: redis, last: true });
+  supervisor.adopt('redis-server', redis, { last: true });
   for (let i = 0; i < 50; i += 1) {
     if (await answers(host, port)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -128,42 +137,28 @@ async function ensureRedis() {
   await shutdown(1);
 }
 
-function run(name, script) {
-  const child = spawn(process.execPath, [script], { stdio: 'inherit', env: process.env });
-  children.push({ name, child });
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${name} exited (${signal ?? code}); stopping`);
-    void shutdown(code || 1);
-  });
-}
-
 async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
-  const stop = async (entries) =>
-    Promise.all(
-      entries.map(
-        ({ child }) =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', resolve);
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-          }),
-      ),
-    );
-  await stop(children.filter((entry) => !entry.last));
-  await stop(children.filter((entry) => entry.last));
+  await supervisor.stop();
   process.exit(code);
 }
 
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+function signalled(signal) {
+  if (!stopping) {
+    say(`${signal}: stopping everything`);
+    return void shutdown(0);
+  }
+  say(`${signal} again: killing what is left`);
+  supervisor.killAll();
+}
+
+process.on('SIGINT', () => signalled('SIGINT'));
+process.on('SIGTERM', () => signalled('SIGTERM'));
 
 build();
 await ensureRedis();
-run('api', 'dist/apps/api/main.js');
-run('worker', 'dist/apps/worker/main.js');
+supervisor.add('api', process.execPath, ['dist/apps/api/main.js'], { env: process.env });
+supervisor.add('worker', process.execPath, ['dist/apps/worker/main.js'], { env: process.env });
 const port = process.env.PORT || 3000;
 say(`starting on http://localhost:${port} (API docs: http://localhost:${port}/api/docs). Ctrl-C stops everything.`);

@@ -3,7 +3,8 @@
 // need programs npm cannot install: Chromium for the browser tests, ffmpeg (with its encoders, to
 // make the test videos), heif-enc (libheif-examples, to make the test HEIC files; the service
 // itself decodes HEIC with libheif-js from npm) and redis-server (tests that kill and restart a
-// Redis of their own).
+// Redis of their own) and clamd (clamav-daemon: the virus-scanning test starts one on its own
+// one-line signature file).
 // On Debian or Ubuntu the missing ones are installed with apt-get when this user may (root, or
 // sudo without a password); elsewhere this says what to install, and the tests that need a
 // missing program fail naming it.
@@ -21,6 +22,7 @@ const wanted = [
   { apt: 'ffmpeg', present: () => (process.env.FFMPEG_PATH ? fs.existsSync(process.env.FFMPEG_PATH) : onPath('ffmpeg')) },
   { apt: 'libheif-examples', present: () => onPath('heif-enc') },
   { apt: 'redis-server', present: () => onPath('redis-server') },
+  { apt: 'clamav-daemon', present: () => fs.existsSync(process.env.CLAMD_PATH || '/usr/sbin/clamd') },
   // `npm run bench` (its prebench runs this with --bench) also compares with libvips' own CLI.
   { apt: 'libvips-tools', present: () => onPath('vipsthumbnail'), bench: true },
 ];

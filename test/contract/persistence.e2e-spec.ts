@@ -29,16 +29,19 @@ import { DatabaseConfig, DatabaseModule, newId, ServiceUnavailableError } from '
 import {
   IdempotencyKeyDocument,
   IdempotencyKeySchema,
+  IdempotencyRecords,
   Job,
   JobDocument,
   JobSchema,
   JOB_SORTS,
   JobsRepository,
   ListPosition,
+  MongoIdempotencyRecords,
   MongoJobsRepository,
   SORT_DESCENDING,
   sortKeyOf,
   sourcesOf,
+  SqliteIdempotencyRecords,
   SqliteJobsRepository,
   TRANSITIONS,
   UNPROCESSED,
@@ -89,6 +92,7 @@ async function compile(config: DatabaseConfig): Promise<TestingModule> {
       { provide: JobsRepository, useClass: mongo ? MongoJobsRepository : SqliteJobsRepository },
       { provide: RefreshTokensRepository, useClass: mongo ? MongoRefreshTokensRepository : SqliteRefreshTokensRepository },
       { provide: ApiKeysRepository, useClass: mongo ? MongoApiKeysRepository : SqliteApiKeysRepository },
+      { provide: IdempotencyRecords, useClass: mongo ? MongoIdempotencyRecords : SqliteIdempotencyRecords },
     ],
   }).compile();
   // Migrations and indexes are the adapters' own business at start: nothing here builds them.
@@ -129,6 +133,7 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
   let jobs: JobsRepository;
   let refreshTokens: RefreshTokensRepository;
   let apiKeys: ApiKeysRepository;
+  let records: IdempotencyRecords;
   let databaseConfig: DatabaseConfig;
 
   beforeAll(async () => {
@@ -137,6 +142,7 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
     users = module.get(UsersRepository);
     jobs = module.get(JobsRepository);
     refreshTokens = module.get(RefreshTokensRepository);
+    records = module.get(IdempotencyRecords);
     apiKeys = module.get(ApiKeysRepository);
   });
 
@@ -624,21 +630,20 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(untouched).not.toContain(fresh.id);
     });
 
-    it('keeps idempotency keys per user: claim, in progress, done with the response, release', async () => {
+    it('keeps idempotency responses per user for 24 h, the first one kept winning', async () => {
       const userId = newId();
       const now = new Date();
-      expect(await jobs.claimIdempotencyKey(userId, 'k', now)).toEqual({ state: 'claimed' });
-      expect(await jobs.claimIdempotencyKey(userId, 'k', now)).toEqual({ state: 'in-progress' });
-      expect(await jobs.claimIdempotencyKey(newId(), 'k', now)).toEqual({ state: 'claimed' });
-      await jobs.completeIdempotencyKey(userId, 'k', '{"jobs":[]}');
-      expect(await jobs.claimIdempotencyKey(userId, 'k', now)).toEqual({ state: 'done', response: '{"jobs":[]}' });
-      await jobs.releaseIdempotencyKey(userId, 'k'); // a finished key is not released
-      expect((await jobs.claimIdempotencyKey(userId, 'k', now)).state).toBe('done');
-      expect(await jobs.claimIdempotencyKey(userId, 'r', now)).toEqual({ state: 'claimed' });
-      await jobs.releaseIdempotencyKey(userId, 'r');
-      expect(await jobs.claimIdempotencyKey(userId, 'r', now)).toEqual({ state: 'claimed' });
-      // After 24 hours a key may be used afresh.
-      expect(await jobs.claimIdempotencyKey(userId, 'k', new Date(now.getTime() + 25 * 3600 * 1000))).toEqual({ state: 'claimed' });
+      expect(await records.findResponse(userId, 'k', now)).toBeNull();
+      await records.saveResponse(userId, 'k', '{"jobs":[1]}', now);
+      expect(await records.findResponse(userId, 'k', now)).toBe('{"jobs":[1]}');
+      expect(await records.findResponse(newId(), 'k', now)).toBeNull();
+      await records.saveResponse(userId, 'k', '{"jobs":[2]}', now);
+      expect(await records.findResponse(userId, 'k', now)).toBe('{"jobs":[1]}');
+      // After 24 hours the response is gone and the key may be used afresh.
+      const later = new Date(now.getTime() + 25 * 3600 * 1000);
+      expect(await records.findResponse(userId, 'k', later)).toBeNull();
+      await records.saveResponse(userId, 'k', '{"jobs":[3]}', later);
+      expect(await records.findResponse(userId, 'k', later)).toBe('{"jobs":[3]}');
     });
 
     it('sums a user’s original bytes, and finds their jobs by content hash (not trashed ones), oldest first', async () => {

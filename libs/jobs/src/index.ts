@@ -25,3 +25,8 @@ export * from './library/trash-purge';
 export * from './library/list-cursor';
 export * from './library/job-library';
 export * from './library/job-archives';
+export * from './idempotency/idempotency';
+export * from './idempotency/idempotency.records';
+export * from './idempotency/sqlite-idempotency.records';
+export * from './idempotency/mongo-idempotency.records';
+export * from './scanning/virus-scanner';

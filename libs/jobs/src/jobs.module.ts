@@ -6,6 +6,10 @@ import { JobEvents } from './events/job-events';
 import { JobRunner } from './execution/job-runner';
 import { RenditionBackfill } from './execution/rendition-backfill';
 import { UploadIntake } from './intake/upload-intake';
+import { Idempotency } from './idempotency/idempotency';
+import { IdempotencyRecords } from './idempotency/idempotency.records';
+import { MongoIdempotencyRecords } from './idempotency/mongo-idempotency.records';
+import { SqliteIdempotencyRecords } from './idempotency/sqlite-idempotency.records';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
@@ -20,6 +24,7 @@ import {
 import { SqliteJobsRepository } from './persistence/sqlite-jobs.repository';
 import { JobQueue, THUMBNAIL_QUEUE } from './queue/job-queue';
 import { QueueDashboard } from './queue/queue-dashboard';
+import { VirusScanner } from './scanning/virus-scanner';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
 import { TrashPurge } from './library/trash-purge';
@@ -52,6 +57,8 @@ export class JobsModule {
       ],
       providers: [
         { provide: JobsRepository, useClass: database.kind === 'mongo' ? MongoJobsRepository : SqliteJobsRepository },
+        { provide: IdempotencyRecords, useClass: database.kind === 'mongo' ? MongoIdempotencyRecords : SqliteIdempotencyRecords },
+        Idempotency,
         JobEvents,
         JobQueue,
         JobLifecycle,
@@ -59,6 +66,7 @@ export class JobsModule {
         QueueDashboard,
         JobsService,
         UploadIntake,
+        VirusScanner,
         JobRunner,
         RenditionBackfill,
         WorkerRegistry,
@@ -69,6 +77,8 @@ export class JobsModule {
       ],
       exports: [
         JobsRepository,
+        IdempotencyRecords,
+        Idempotency,
         JobsService,
         JobLifecycle,
         JobRecovery,

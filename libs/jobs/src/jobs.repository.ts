@@ -62,8 +62,6 @@ export interface TransitionRequest {
   now?: Date;
 }
 
-export type IdempotencyClaim = { state: 'claimed' } | { state: 'in-progress' } | { state: 'done'; response: string };
-
 /**
  * Persistence port for jobs; adapters: SQLite and MongoDB. Every status change is one atomic
  * compare-and-set (`transition`), so two workers can never both move the same job and a finished
@@ -106,11 +104,6 @@ export abstract class JobsRepository {
   /** Number of all jobs by status and file type (for metrics). */
   abstract countByStatusAndType(): Promise<{ status: JobStatus; fileType: FileType; count: number }[]>;
 
-  /** Reserves an Idempotency-Key for a user, or reports the state of an earlier use of it. */
-  abstract claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim>;
-  abstract completeIdempotencyKey(userId: string, key: string, response: string): Promise<void>;
-  abstract releaseIdempotencyKey(userId: string, key: string): Promise<void>;
-
   abstract ping(): Promise<void>;
   /** Bytes of originals the user keeps (every job of theirs, the trash too): what USER_QUOTA_BYTES limits. */
   abstract originalBytes(userId: string): Promise<number>;
@@ -125,6 +118,3 @@ export abstract class JobsRepository {
     return this.transition(id, { from: ['completed'], to: 'completed', set });
   }
 }
-
-/** Idempotency keys are kept this long. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

@@ -7,6 +7,7 @@ import { fileKeysOf, Job, UNPROCESSED } from './job';
 import { JobSort, JobsRepository, sortKeyOf } from './jobs.repository';
 import { decodeCursor, encodeCursor } from './library/list-cursor';
 import { JobLifecycle } from './lifecycle/job-lifecycle';
+import { ScanResult, VirusScanner } from './scanning/virus-scanner';
 
 export interface CreateOptions {
   /** Crop of the square renditions; THUMBNAIL_POSITION when absent. */
@@ -45,6 +46,7 @@ export class JobsService {
     private readonly lifecycle: JobLifecycle,
     private readonly storage: StorageDriver,
     private readonly config: AppConfig,
+    private readonly scanner: VirusScanner,
   ) {}
 
   /** Per user, one request at a time between the last checks and the insert (this process). */
@@ -154,8 +156,9 @@ export class JobsService {
   ): Promise<Job[]> {
     if (uploads.length === 0) return [];
     const position = options.position ?? this.config.thumbnails.position;
+    const scans = await this.scanAll(uploads);
     const now = new Date();
-    const jobs: Job[] = uploads.map((upload) => ({
+    const jobs: Job[] = uploads.map((upload, index) => ({
       id: upload.jobId,
       userId,
       originalFilename: upload.originalFilename,
@@ -175,6 +178,7 @@ export class JobsService {
       startedAt: null,
       completedAt: null,
       deletedAt: null,
+      ...infectedFields(scans[index], now),
     }));
     try {
       await this.jobs.insertMany(jobs);
@@ -182,7 +186,31 @@ export class JobsService {
       await this.discardUploads(uploads);
       throw error;
     }
-    return this.lifecycle.enqueueSoon(userId, jobs);
+    // An infected original is failed at once and its file deleted; only the clean ones are queued.
+    const infected = uploads.filter((_, index) => scans[index].infected);
+    await Promise.all(infected.map((upload) => this.storage.delete(upload.key).catch(() => undefined)));
+    const queued = await this.lifecycle.enqueueSoon(
+      userId,
+      jobs.filter((job) => job.status === 'pending'),
+    );
+    const byId = new Map(queued.map((job) => [job.id, job]));
+    return jobs.map((job) => byId.get(job.id) ?? job);
+  }
+
+  /** With CLAMAV_URL: every stored original through clamd. clamd down fails the whole upload (503) and removes its files. */
+  private async scanAll(uploads: readonly StoredUpload[]): Promise<ScanResult[]> {
+    if (!this.scanner.enabled) return uploads.map(() => ({ infected: false }));
+    try {
+      const results: ScanResult[] = [];
+      for (const upload of uploads) results.push(await this.scanner.scanStored(upload.key));
+      for (const [index, result] of results.entries()) {
+        if (result.infected) this.logger.warn(`Infected upload ${uploads[index].jobId}: ${result.signature}`);
+      }
+      return results;
+    } catch (error) {
+      await Promise.all(uploads.map((upload) => this.storage.delete(upload.key).catch(() => undefined)));
+      throw error;
+    }
   }
 
   /** Removes stored uploads that will not become jobs (a request refused after its files arrived). */
@@ -269,4 +297,15 @@ export class JobsService {
   findById(jobId: string): Promise<Job | null> {
     return isId(jobId) ? this.jobs.findById(jobId) : Promise.resolve(null);
   }
+}
+
+/** The fields of a job whose original a scan found infected: failed at once, naming the signature. */
+function infectedFields(scan: ScanResult, now: Date): Partial<Job> {
+  if (!scan.infected) return {};
+  return {
+    status: 'failed',
+    errorCode: 'infected',
+    errorMessage: `The file contains malware (${scan.signature}); it was deleted.`,
+    completedAt: now,
+  };
 }

@@ -38,6 +38,7 @@ export const JOB_ERROR_CODES = [
   'missing_original',
   'internal',
   'abandoned',
+  'infected',
 ] as const;
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
@@ -49,6 +50,7 @@ export const PERMANENT_ERROR_CODES: readonly JobErrorCode[] = [
   'no_video_stream',
   'too_many_pixels',
   'missing_original',
+  'infected',
 ];
 
 export function isJobErrorCode(value: unknown): value is JobErrorCode {

@@ -1,12 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { DependencyProbes, ProbeResult, WorkerRegistry } from '@app/jobs';
+import { DependencyProbes, JobsRepository, ProbeResult, WorkerRegistry } from '@app/jobs';
 
 /**
  * Readiness of the api (`/api/health`): its database, Redis and storage, each up or down with
- * the reason (503 when any is down); plus the live workers and the ffmpeg they use, which is
- * reported but does not fail the check (uploads queue up until a worker runs).
+ * the reason (503 when any is down); plus the live workers and the ffmpeg they use. No live worker
+ * (no heartbeat in Redis) is down only while jobs wait (pending, queued or processing): the service
+ * then takes uploads that nothing will process, which is degraded; with nothing waiting it is ok.
  * Liveness (`/api/health/live`): the process answers.
  */
 @ApiTags('health')
@@ -17,13 +18,18 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     private readonly probes: DependencyProbes,
     private readonly workers: WorkerRegistry,
+    private readonly jobs: JobsRepository,
   ) {}
 
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the api and what it depends on' })
   @ApiOkResponse({ description: '`{ status: "ok", details }`' })
-  @ApiServiceUnavailableResponse({ description: '`{ status: "error", error, details }` naming what is down' })
+  @ApiServiceUnavailableResponse({
+    description:
+      '`{ status: "error", error, details }` naming what is down; `workers` is down (`count: 0`, `waiting`) when no worker ' +
+      'has a heartbeat while jobs are pending, queued or processing',
+  })
   check(): Promise<HealthCheckResult> {
     return this.health.check([
       async () => this.result('database', await this.probes.database()),
@@ -40,21 +46,28 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Reported, never down: without a worker, uploads wait in the queue. */
+  /** Down when no worker runs while jobs wait: they would wait forever. Up otherwise, with the tools the workers use. */
   private async liveWorkers() {
     const session = this.indicator.check('workers');
+    let live;
     try {
-      const live = await this.workers.list();
-      const tools = [...new Set(live.map((worker) => JSON.stringify(worker.tools)))].map((json) => JSON.parse(json) as unknown);
-      return session.up({
-        count: live.length,
-        ...(live.length === 0 ? { message: 'No worker is running: uploads wait in the queue until one starts.' } : {}),
-        media: tools.length === 1 ? tools[0] : tools,
-      });
+      live = await this.workers.list();
     } catch (error) {
       // Redis being down is reported by its own check.
       return session.up({ count: null, message: (error as Error).message });
     }
+    if (live.length === 0) {
+      const counts = await this.jobs.countByStatus().catch(() => null);
+      const waiting = counts ? counts.pending + counts.queued + counts.processing : null;
+      if (waiting) return session.down({ count: 0, waiting, message: `No worker is running: ${waiting} job(s) wait until one starts.` });
+      return session.up({
+        count: 0,
+        waiting: waiting ?? undefined,
+        message: 'No worker is running: uploads wait in the queue until one starts.',
+      });
+    }
+    const tools = [...new Set(live.map((worker) => JSON.stringify(worker.tools)))].map((json) => JSON.parse(json) as unknown);
+    return session.up({ count: live.length, media: tools.length === 1 ? tools[0] : tools });
   }
 
   private result(key: string, probe: ProbeResult) {

@@ -16,6 +16,7 @@ export class ApiMetrics {
   private readonly uploads;
   private readonly uploadBytes;
   private readonly rejections;
+  private readonly idleTimeouts;
 
   constructor(
     metrics: MetricsRegistry,
@@ -43,6 +44,11 @@ export class ApiMetrics {
       name: 'thumbs_upload_rejections_total',
       help: 'Uploaded files rejected, by reason',
       labelNames: ['code'],
+    });
+
+    this.idleTimeouts = metrics.counter({
+      name: 'thumbs_upload_idle_timeouts_total',
+      help: 'Uploads aborted because their body brought no byte for UPLOAD_IDLE_TIMEOUT_MS',
     });
 
     const jobsGauge: Gauge<'status' | 'file_type'> = metrics.gauge({
@@ -78,6 +84,10 @@ export class ApiMetrics {
 
   recordRejection(code: RejectionCode): void {
     this.rejections.inc({ code });
+  }
+
+  recordIdleTimeout(): void {
+    this.idleTimeouts.inc();
   }
 
   /** Express middleware timing every request, labelled with its route pattern (not the raw path). */

@@ -10,6 +10,7 @@ import {
   ApiHeader,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiRequestTimeoutResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -71,6 +72,10 @@ export class UploadController {
     description: 'No file was acceptable (`rejected` lists why), or `position` is not one of centre, attention, entropy',
   })
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })
+  @ApiRequestTimeoutResponse({
+    type: ErrorDto,
+    description: 'The body brought no byte for UPLOAD_IDLE_TIMEOUT_MS (default 30 s); nothing of it is kept',
+  })
   @ApiConflictResponse({ type: ErrorDto, description: 'The same Idempotency-Key is still being processed' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many uploads by this user in the last minute; see Retry-After' })

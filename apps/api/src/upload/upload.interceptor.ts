@@ -1,11 +1,12 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, RequestTimeoutException } from '@nestjs/common';
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { Observable } from 'rxjs';
 import { AppConfig, InvalidInputError, PayloadTooLargeError } from '@app/core';
 import { formatBytes, JobsRepository, UploadIntake } from '@app/jobs';
 import { StorageDriver } from '@app/storage';
-import { IntakeStorageEngine } from './intake-storage.engine';
+import { ApiMetrics } from '../observability/api-metrics';
+import { discardWrites, IntakeStorageEngine } from './intake-storage.engine';
 
 /** Multipart overhead allowed on top of the files themselves (headers, boundaries, small fields). */
 const MULTIPART_OVERHEAD = 1024 * 1024;
@@ -21,8 +22,9 @@ export class UploadInterceptor implements NestInterceptor {
   constructor(
     private readonly config: AppConfig,
     private readonly jobs: JobsRepository,
+    private readonly metrics: ApiMetrics,
     intake: UploadIntake,
-    storage: StorageDriver,
+    private readonly storage: StorageDriver,
   ) {
     const { maxFilesPerRequest } = config.upload;
     this.parse = multer({
@@ -48,11 +50,72 @@ export class UploadInterceptor implements NestInterceptor {
     }
     // Fail fast with 503 instead of receiving the whole upload first.
     await this.jobs.ping();
-    await new Promise<void>((resolve, reject) =>
-      this.parse(req, res, (error?: unknown) => (error ? reject(toDomainError(error, maxFilesPerRequest)) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => {
+      const idle = watchIdleBody(req, this.config.upload.idleTimeoutMs, () => {
+        // multer's own request-failure path destroys the part being written (the intake then removes
+        // its temporary file); the answer waits until that and the files already stored are gone.
+        this.metrics.recordIdleTimeout();
+        const seconds = this.config.upload.idleTimeoutMs / 1000;
+        res.setHeader('Connection', 'close');
+        req.emit('error', new UploadIdleError(seconds));
+        const timeout = new RequestTimeoutException(
+          `No bytes of the upload arrived for ${seconds} s: the upload was aborted. Send it again.`,
+        );
+        void discardWrites(req, this.storage).finally(() => reject(timeout));
+      });
+      this.parse(req, res, (error?: unknown) => {
+        idle.stop();
+        if (error) reject(toDomainError(error, maxFilesPerRequest));
+        else resolve();
+      });
+      idle.start();
+    });
     return next.handle();
   }
+}
+
+class UploadIdleError extends Error {
+  constructor(seconds: number) {
+    super(`upload body idle for ${seconds} s`);
+  }
+}
+
+/**
+ * Calls `onIdle` once when the request body brings no byte for `idleMs`. Time while the body is
+ * paused by back-pressure (storage slower than the client) does not count: that wait is ours.
+ * Started after multer has piped the request, so observing 'data' loses nothing.
+ */
+function watchIdleBody(req: Request, idleMs: number, onIdle: () => void): { start(): void; stop(): void } {
+  let lastByteAt = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const onData = () => {
+    lastByteAt = Date.now();
+  };
+  const stop = () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    req.off('data', onData);
+  };
+  const check = () => {
+    const quietMs = Date.now() - lastByteAt;
+    if (req.readableFlowing === false) lastByteAt = Date.now();
+    else if (quietMs >= idleMs) {
+      stop();
+      return onIdle();
+    }
+    timer = setTimeout(check, Math.max(idleMs - (Date.now() - lastByteAt), 10));
+  };
+  return {
+    start() {
+      if (stopped || req.readableEnded || req.destroyed) return;
+      lastByteAt = Date.now();
+      req.on('data', onData);
+      timer = setTimeout(check, idleMs);
+    },
+    stop,
+  };
 }
 
 function toDomainError(error: unknown, maxFiles: number): Error {

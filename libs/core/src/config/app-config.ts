@@ -65,6 +65,10 @@ export interface UploadConfig {
   userQuotaBytes: number;
   /** How long an unfinished resumable (tus) upload is kept before it is removed (TUS_EXPIRY). */
   tusExpirySeconds: number;
+  /** An upload whose body brings no byte for this long is aborted with 408 (UPLOAD_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+  /** clamd to scan every original with before its job is queued (CLAMAV_URL, tcp://host:port); null: no scanning. */
+  clamav: { host: string; port: number } | null;
 }
 
 export interface ThumbnailConfig {

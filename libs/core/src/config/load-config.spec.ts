@@ -19,7 +19,15 @@ describe('loadConfig', () => {
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.storage).toEqual({ driver: 'file', url: 'file:./data/files', root: path.join(dir, 'data/files') });
     expect(config.auth.jwtExpiresInSeconds).toBe(3600);
-    expect(config.upload).toEqual({ maxFileBytes: 104857600, maxFilesPerRequest: 20, userQuotaBytes: 0, tusExpirySeconds: 86400 });
+    expect(config.upload).toEqual({
+      maxFileBytes: 104857600,
+      maxFilesPerRequest: 20,
+      userQuotaBytes: 0,
+      tusExpirySeconds: 86400,
+      idleTimeoutMs: 30000,
+      clamav: null,
+    });
+    expect(loadConfig({ CLAMAV_URL: 'tcp://clamd:3310' }, dir).upload.clamav).toEqual({ host: 'clamd', port: 3310 });
     expect(config.thumbnails.size).toBe(128);
     expect(config.thumbnails.previewSize).toBe(1440);
     expect(config.thumbnails.position).toBe('centre');
@@ -69,6 +77,9 @@ describe('loadConfig', () => {
     ['MAX_UPLOAD_BYTES', '-1'],
     ['MAX_UPLOAD_BYTES', '10MB'],
     ['MAX_FILES_PER_UPLOAD', '0'],
+    ['UPLOAD_IDLE_TIMEOUT_MS', '0'],
+    ['UPLOAD_IDLE_TIMEOUT_MS', '30s'],
+    ['CLAMAV_URL', 'http://clamd:3310'],
     ['THUMBNAIL_SIZE', '8'],
     ['PREVIEW_SIZE', '32'],
     ['PREVIEW_SIZE', '-1'],

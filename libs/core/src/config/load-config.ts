@@ -78,6 +78,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxFilesPerRequest: read('MAX_FILES_PER_UPLOAD', '20', (raw) => parseInteger(raw, { min: 1, max: 1000 })),
       userQuotaBytes: read('USER_QUOTA_BYTES', '0', (raw) => parseInteger(raw, { min: 0 })),
       tusExpirySeconds: read('TUS_EXPIRY', '24h', parseDurationSeconds),
+      idleTimeoutMs: read('UPLOAD_IDLE_TIMEOUT_MS', '30000', (raw) => parseInteger(raw, { min: 100, max: 3_600_000 })),
+      clamav: read('CLAMAV_URL', '', (raw) => {
+        if (raw.trim() === '') return null;
+        const url = new URL(raw.trim());
+        if (url.protocol !== 'tcp:' || !url.hostname) throw new Error(`must be tcp://host:port (clamd), got "${raw}"`);
+        return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 3310) };
+      }),
     },
     thumbnails: {
       size: read('THUMBNAIL_SIZE', '128', (raw) => parseInteger(raw, { min: 16, max: 2048 })),

@@ -1,20 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel, Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { QueryFilter, Model, UpdateQuery } from 'mongoose';
-import { isDuplicateKeyError, MongoDatabase } from '@app/core';
+import { MongoDatabase } from '@app/core';
 import { FILE_TYPES, JOB_ERROR_CODES, JOB_STATUSES, JobErrorCode, JobStatus, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import type { Job } from '../job';
-import {
-  IDEMPOTENCY_TTL_MS,
-  IdempotencyClaim,
-  JobSort,
-  JobsRepository,
-  LibraryCount,
-  ListQuery,
-  nameKeyOf,
-  SORT_DESCENDING,
-  TransitionRequest,
-} from '../jobs.repository';
+import { IDEMPOTENCY_TTL_MS } from '../idempotency/idempotency.records';
+import { JobSort, JobsRepository, LibraryCount, ListQuery, nameKeyOf, SORT_DESCENDING, TransitionRequest } from '../jobs.repository';
 import { JOBS_MONGO_MIGRATIONS } from './migrations';
 
 @Schema({ collection: 'jobs', versionKey: false })
@@ -328,38 +319,6 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
         .exec(),
     );
     return rows.map((row) => ({ status: row._id.status, fileType: row._id.fileType, count: row.n }));
-  }
-
-  async claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
-    return this.mongo.guard(async () => {
-      try {
-        await this.keys.create({ userId, key, response: null, createdAt: now });
-        return { state: 'claimed' } as const;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-      }
-      const existing = await this.keys
-        .findOne({ userId: { $eq: userId }, key: { $eq: key } })
-        .lean()
-        .exec();
-      if (existing && existing.createdAt.getTime() < now.getTime() - IDEMPOTENCY_TTL_MS) {
-        // Expired but not yet swept by the TTL monitor: take it over.
-        const taken = await this.keys
-          .findOneAndUpdate({ _id: existing._id, createdAt: existing.createdAt }, { $set: { response: null, createdAt: now } })
-          .lean()
-          .exec();
-        if (taken) return { state: 'claimed' } as const;
-      }
-      return existing?.response ? ({ state: 'done', response: existing.response } as const) : ({ state: 'in-progress' } as const);
-    });
-  }
-
-  async completeIdempotencyKey(userId: string, key: string, response: string): Promise<void> {
-    await this.mongo.guard(() => this.keys.updateOne({ userId: { $eq: userId }, key: { $eq: key } }, { $set: { response } }).exec());
-  }
-
-  async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
-    await this.mongo.guard(() => this.keys.deleteOne({ userId: { $eq: userId }, key: { $eq: key }, response: null }).exec());
   }
 
   /** Sets `deletedAt` on each listed job of the user whose `deletedAt` matches `when`; each document moves atomically on its own. */

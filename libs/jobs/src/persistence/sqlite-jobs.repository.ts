@@ -2,17 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { SqliteDatabase } from '@app/core';
 import { JOB_STATUSES, JobStatus } from '@app/shared';
 import type { Job } from '../job';
-import {
-  IDEMPOTENCY_TTL_MS,
-  IdempotencyClaim,
-  JobSort,
-  JobsRepository,
-  LibraryCount,
-  ListQuery,
-  nameKeyOf,
-  SORT_DESCENDING,
-  TransitionRequest,
-} from '../jobs.repository';
+import { JobSort, JobsRepository, LibraryCount, ListQuery, nameKeyOf, SORT_DESCENDING, TransitionRequest } from '../jobs.repository';
 import { JOBS_SQLITE_MIGRATIONS } from './migrations';
 
 /** Every field of a job and the column it is stored in; times are stored as milliseconds since the epoch. */
@@ -250,31 +240,6 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 
   countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
     return this.sqlite.all('SELECT status, file_type AS fileType, COUNT(*) AS count FROM jobs GROUP BY status, file_type');
-  }
-
-  claimIdempotencyKey(userId: string, key: string, now: Date): Promise<IdempotencyClaim> {
-    return this.sqlite.transaction(
-      (): IdempotencyClaim => {
-        this.sqlite.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(now.getTime() - IDEMPOTENCY_TTL_MS);
-        const inserted = this.sqlite
-          .prepare('INSERT INTO idempotency_keys (user_id, key, response, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT DO NOTHING')
-          .run(userId, key, now.getTime());
-        if (inserted.changes === 1) return { state: 'claimed' };
-        const row = this.sqlite.prepare('SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ?').get(userId, key) as
-          | { response: string | null }
-          | undefined;
-        return row?.response ? { state: 'done', response: row.response } : { state: 'in-progress' };
-      },
-      { immediate: true },
-    );
-  }
-
-  async completeIdempotencyKey(userId: string, key: string, response: string): Promise<void> {
-    await this.sqlite.execute('UPDATE idempotency_keys SET response = ? WHERE user_id = ? AND key = ?', response, userId, key);
-  }
-
-  async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
-    await this.sqlite.execute('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL', userId, key);
   }
 
   ping(): Promise<void> {

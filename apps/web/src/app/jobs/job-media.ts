@@ -58,6 +58,7 @@ const ADVICE: Readonly<Record<string, string>> = {
   missing_original: 'Retrying will not help: the uploaded file is gone from storage. Upload it again.',
   no_video_stream: 'Retrying will not help: this file has no picture to take a frame from. Upload a different file.',
   too_many_pixels: 'Retrying will not help: the picture is larger than this server accepts. Upload a smaller version.',
+  infected: 'Retrying will not help: the virus scanner found malware in this file, and it was deleted.',
 };
 
 /** What to do about a failure that a retry cannot fix; null when a retry can help. */

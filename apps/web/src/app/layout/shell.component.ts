@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, ElementRef, inject, viewChild } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, viewChild } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
@@ -11,6 +11,7 @@ import { AuthService } from '../auth/auth.service';
 import { ServerFeatures } from '../http/server-features';
 import { ConnectionIndicatorComponent } from '../realtime/connection-indicator.component';
 import { LiveConnection } from '../realtime/live-connection';
+import { WorkerHealth } from '../realtime/worker-health';
 import { carriesFiles, FileDropDirective } from '../upload/file-drop.directive';
 import { pickedFromDrop, pickedFromInput } from '../upload/picked-files';
 import { UploadPicker } from '../upload/upload-picker';
@@ -50,6 +51,7 @@ import { UploadTrayComponent } from '../upload/upload-tray.component';
 })
 export class ShellComponent {
   readonly live = inject(LiveConnection);
+  readonly workerHealth = inject(WorkerHealth);
   readonly features = inject(ServerFeatures);
   readonly drop = inject(FileDropDirective);
   private readonly auth = inject(AuthService);
@@ -63,6 +65,7 @@ export class ShellComponent {
   readonly hasUploads = computed(() => this.queue.items().length > 0);
 
   constructor() {
+    this.workerHealth.watch(inject(DestroyRef));
     inject(UploadPicker)
       .requests$.pipe(takeUntilDestroyed())
       .subscribe((what) => (what === 'files' ? this.chooseFiles() : this.chooseFolder()));

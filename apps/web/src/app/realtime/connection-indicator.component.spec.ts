@@ -41,4 +41,19 @@ describe('ConnectionIndicatorComponent', () => {
     byTestId<HTMLButtonElement>(fixture, 'reconnect-button').click();
     expect(asked).toBe(1);
   });
+
+  it('says that no worker is running and jobs will wait while the server reports it and the connection is up', async () => {
+    await show('connected');
+    expect(queryTestId(fixture, 'no-worker')).toBeNull();
+    fixture.componentRef.setInput('workersDown', true);
+    await fixture.whenStable();
+    expect(text(byTestId<HTMLElement>(fixture, 'no-worker'))).toBe('No worker is running: jobs will wait');
+    expect(byTestId<HTMLElement>(fixture, 'no-worker').getAttribute('role')).toBe('status');
+    await show('reconnecting');
+    expect(queryTestId(fixture, 'no-worker')).toBeNull();
+    await show('connected');
+    fixture.componentRef.setInput('workersDown', false);
+    await fixture.whenStable();
+    expect(queryTestId(fixture, 'no-worker')).toBeNull();
+  });
 });

@@ -9,7 +9,13 @@ const TEXT: Record<ConnectionState, { label: string; description: string }> = {
   offline: { label: 'Offline', description: 'Live updates: offline. Statuses will not change until reconnected.' },
 };
 
-/** A dot and a word for the live connection, announced politely when it changes. */
+/** What the indicator says while connected but the server reports no worker running while jobs wait. */
+export const NO_WORKER_TEXT = 'No worker is running: jobs will wait';
+
+/**
+ * A dot and a word for the live connection, announced politely when it changes; and, while the
+ * server reports no worker running with jobs waiting, that they will wait.
+ */
 @Component({
   selector: 'app-connection-indicator',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -26,6 +32,9 @@ const TEXT: Record<ConnectionState, { label: string; description: string }> = {
       <span class="dot" aria-hidden="true"></span>
       <span class="label" aria-hidden="true">{{ label() }}</span>
     </span>
+    @if (noWorker()) {
+      <span class="no-worker" role="status" data-testid="no-worker" [matTooltip]="noWorkerDescription">{{ noWorkerText }}</span>
+    }
     @if (offline()) {
       <button mat-button type="button" class="reconnect" data-testid="reconnect-button" (click)="reconnect.emit()">Reconnect</button>
     }
@@ -59,6 +68,13 @@ const TEXT: Record<ConnectionState, { label: string; description: string }> = {
       background: var(--app-status-queued);
       animation: pulse 1.2s ease-in-out infinite;
     }
+    .no-worker {
+      padding: 4px 12px;
+      border-radius: var(--mat-sys-corner-full);
+      background: var(--mat-sys-error-container);
+      color: var(--mat-sys-on-error-container);
+      font: var(--mat-sys-label-large);
+    }
     @keyframes pulse {
       50% {
         opacity: 0.3;
@@ -68,7 +84,14 @@ const TEXT: Record<ConnectionState, { label: string; description: string }> = {
 })
 export class ConnectionIndicatorComponent {
   readonly state = input.required<ConnectionState>();
+  /** The server says no worker is running while jobs wait (WorkerHealth). */
+  readonly workersDown = input(false);
   readonly reconnect = output<void>();
+
+  readonly noWorkerText = NO_WORKER_TEXT;
+  readonly noWorkerDescription = 'The server has no worker running: uploaded files wait in the queue until one starts.';
+  /** Shown only while connected: offline or reconnecting already says more than this. */
+  readonly noWorker = computed(() => this.workersDown() && this.state() === 'connected');
 
   readonly label = computed(() => TEXT[this.state()].label);
   readonly description = computed(() => TEXT[this.state()].description);

@@ -1,0 +1,80 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ApiClient } from './support/client';
+import { media } from './support/media';
+import { CLOSING, part, rawUpload } from './support/raw-upload';
+import { TestStack } from './support/stack';
+
+jest.setTimeout(120_000);
+
+const IDLE_MS = 3000;
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((entry) => (entry.isFile() ? [entry.name] : []));
+}
+
+async function idleTimeouts(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(/^thumbs_upload_idle_timeouts_total (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('slow upload bodies (built api, SQLite, disk storage)', () => {
+  let stack: TestStack;
+  let user: ApiClient;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 0, env: { UPLOAD_IDLE_TIMEOUT_MS: String(IDLE_MS) } });
+    user = await ApiClient.register(stack.baseUrl);
+  });
+  afterAll(() => stack?.stop());
+
+  it('aborts a body that stalls with 408 in the error shape, removes what it wrote and counts it', async () => {
+    const before = await idleTimeouts(stack.baseUrl);
+    expect(before).toBe(0);
+    const complete = part('complete.jpg', (await media.jpeg()).data);
+    // A JPEG's first bytes (what the intake sniffs) and more than the sniffing window after them.
+    const stalled = Buffer.concat([(await media.jpeg()).data, Buffer.alloc(64 * 1024, 0x5a)]);
+    const started = Date.now();
+    let stalledAt = 0;
+    let writtenWhileStalled: string[] = [];
+    const answer = await rawUpload(stack.baseUrl, user.token, complete.length + 100_000, async (socket) => {
+      // One whole file, then the start of another (past the sniffing window), then nothing.
+      socket.write(complete);
+      socket.write(part('stalled.jpg', stalled.subarray(0, 32 * 1024)).subarray(0, -2));
+      stalledAt = Date.now();
+      // While it stalls, the first file is stored and the second is being written to a temporary file.
+      const deadline = Date.now() + IDLE_MS - 500;
+      while (filesUnder(path.join(stack.dir, 'files')).length < 2 && Date.now() < deadline) await pause(20);
+      writtenWhileStalled = filesUnder(path.join(stack.dir, 'files'));
+    });
+    expect(writtenWhileStalled).toHaveLength(2);
+    expect(writtenWhileStalled.some((name) => name.endsWith('.part'))).toBe(true);
+    expect(answer.status).toBe(408);
+    expect(answer.body).toEqual({ statusCode: 408, error: 'Request Timeout', message: expect.stringMatching(/no bytes .* 3 s/i) });
+    expect(answer.closedAt - stalledAt).toBeGreaterThanOrEqual(IDLE_MS - 300);
+    expect(answer.closedAt - started).toBeLessThan(30_000);
+    // Neither the stored file nor the part being written is left, temporary or not.
+    expect(filesUnder(path.join(stack.dir, 'files'))).toEqual([]);
+    expect((await user.list()).body.items).toEqual([]);
+    expect(await idleTimeouts(stack.baseUrl)).toBe(before + 1);
+  });
+
+  it('lets a body that trickles (a chunk within every idle period) run longer than the timeout and succeed', async () => {
+    const body = Buffer.concat([part('trickled.jpg', (await media.jpeg()).data), CLOSING]);
+    const chunks = 6;
+    const size = Math.ceil(body.length / chunks);
+    const started = Date.now();
+    const answer = await rawUpload(stack.baseUrl, user.token, body.length, async (socket) => {
+      for (let i = 0; i < chunks; i += 1) {
+        socket.write(body.subarray(i * size, (i + 1) * size));
+        if (i < chunks - 1) await pause(IDLE_MS / 2);
+      }
+    });
+    expect(Date.now() - started).toBeGreaterThan(IDLE_MS * 2);
+    expect(answer.status).toBe(201);
+    expect((answer.body.jobs as unknown[]).length).toBe(1);
+    expect(await idleTimeouts(stack.baseUrl)).toBe(1);
+  });
+});

@@ -1,0 +1,102 @@
+import { launchChromium, openPage, PASSWORD, signIn } from './support/browser';
+import { ApiClient } from './support/client';
+import { media } from './support/media';
+import { TestStack } from './support/stack';
+
+jest.setTimeout(180_000);
+
+interface Health {
+  status: string;
+  details: Record<string, Record<string, unknown>>;
+}
+
+async function health(stack: TestStack): Promise<{ status: number; body: Health }> {
+  const response = await fetch(`${stack.baseUrl}/api/health`);
+  return { status: response.status, body: (await response.json()) as Health };
+}
+
+async function waitForHealth(stack: TestStack, status: number, timeoutMs = 60_000): Promise<Health> {
+  const deadline = Date.now() + timeoutMs;
+  let last: { status: number; body: Health } | undefined;
+  while (Date.now() < deadline) {
+    last = await health(stack);
+    if (last.status === status) return last.body;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`health did not answer ${status} within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+describe('health without a worker (built api and workers, Redis, SQLite)', () => {
+  it('is ok with no worker while nothing waits, 503 "workers down" while jobs wait, ok again once a worker runs', async () => {
+    const stack = await TestStack.start({ workers: 0 });
+    try {
+      const idle = await health(stack);
+      expect(idle.status).toBe(200);
+      expect(idle.body.details.workers).toMatchObject({ status: 'up', count: 0 });
+
+      const user = await ApiClient.register(stack.baseUrl);
+      const [job] = await user.uploadOk([await media.jpeg()]);
+      const degraded = await health(stack);
+      expect(degraded.status).toBe(503);
+      expect(degraded.body.status).toBe('error');
+      expect(degraded.body.details.workers).toMatchObject({ status: 'down', count: 0, waiting: 1 });
+      expect(degraded.body.details.workers.message).toMatch(/no worker is running/i);
+      // What is up stays up: only the workers are named.
+      expect(degraded.body.details.database.status).toBe('up');
+      expect(degraded.body.details.redis.status).toBe('up');
+
+      await stack.startWorker();
+      const ok = await waitForHealth(stack, 200);
+      expect(ok.details.workers).toMatchObject({ status: 'up', count: 1 });
+      expect((await user.waitFor(job.id)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('turns 503 once a SIGKILLed worker’s heartbeat has expired while its job still shows processing', async () => {
+    const stack = await TestStack.start({ workers: 1 });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const [slow] = await user.uploadOk([await media.slowPng()]);
+      await user.waitFor(slow.id, ['processing']);
+      expect((await health(stack)).status).toBe(200);
+      const [worker] = stack.workers;
+      worker.kill('SIGKILL');
+      await worker.exited;
+      // The heartbeat lives 15 s after the last renewal.
+      const down = await waitForHealth(stack, 503, 45_000);
+      expect(down.details.workers).toMatchObject({ status: 'down', count: 0, waiting: 1 });
+      expect((await user.job(slow.id)).body.status).toBe('processing');
+      await stack.startWorker();
+      await waitForHealth(stack, 200);
+      expect((await user.waitFor(slow.id, ['completed', 'failed'], 90_000)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('says "No worker is running: jobs will wait" in the web app while that lasts (headless Chromium)', async () => {
+    const stack = await TestStack.start({ workers: 0 });
+    const browser = await launchChromium();
+    try {
+      const email = `no-worker-${Date.now()}@example.com`;
+      const user = await ApiClient.register(stack.baseUrl, email, PASSWORD);
+      const [job] = await user.uploadOk([await media.jpeg()]);
+      const { page, context } = await openPage(browser);
+      await signIn(page, stack.baseUrl, email);
+      const notice = page.getByTestId('no-worker');
+      await notice.waitFor({ timeout: 45_000 });
+      expect(await notice.textContent()).toContain('No worker is running: jobs will wait');
+      expect(await page.locator('[data-testid="connection-indicator"]').getAttribute('data-state')).toBe('connected');
+      await stack.startWorker();
+      expect((await user.waitFor(job.id, ['completed', 'failed'], 60_000)).status).toBe('completed');
+      // The next check (every 30 s) finds the worker.
+      await notice.waitFor({ state: 'detached', timeout: 60_000 });
+      await context.close();
+    } finally {
+      await browser.close();
+      await stack.stop();
+    }
+  });
+});
