@@ -238,14 +238,18 @@ describe('renditions (api + worker, Redis, SQLite, disk)', () => {
     expect(originals()).toEqual(before);
   });
 
-  it('removes the original and every rendition when the job is deleted', async () => {
+  it('keeps every file while the job is in the trash and removes the original and every rendition when it is deleted for good', async () => {
     const bob = await ApiClient.register(stack.baseUrl);
     const [clip] = smallVideos(['clip.mp4']);
     const [job] = await bob.uploadOk([{ name: clip.name, type: clip.type, data: clip.data }]);
     await bob.waitFor(job.id, ['completed'], 90_000);
     expect(files(job.id)).toHaveLength(4);
     expect(fs.existsSync(path.join(stack.dir, 'files', 'uploads', job.id))).toBe(true);
+    // To the trash first: its files stay (restorable) …
     expect((await bob.remove(job.id)).status).toBe(204);
+    expect(files(job.id)).toHaveLength(4);
+    // … and deleting it for good removes the original and every rendition.
+    expect((await bob.request('DELETE', `/api/jobs/${job.id}?permanent=true`)).status).toBe(204);
     expect(files(job.id)).toEqual([]);
     expect(fs.existsSync(path.join(stack.dir, 'files', 'uploads', job.id))).toBe(false);
   });
