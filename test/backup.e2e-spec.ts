@@ -29,6 +29,7 @@ describe('backup and restore (npm run backup / restore on the built bundle, runn
   let backupDir: string;
   let manifest: BackupManifest;
   let completedInBackup: { id: string; thumbnail_key: string }[];
+  let unfinishedInBackup: { id: string }[];
   let uploadsDuringBackup = 0;
 
   beforeAll(async () => {
@@ -65,6 +66,9 @@ describe('backup and restore (npm run backup / restore on the built bundle, runn
       completedInBackup = db
         .prepare("SELECT id, thumbnail_key FROM jobs WHERE status = 'completed' ORDER BY id")
         .all() as typeof completedInBackup;
+      unfinishedInBackup = db
+        .prepare("SELECT id FROM jobs WHERE status IN ('pending', 'queued', 'processing')")
+        .all() as typeof unfinishedInBackup;
     } finally {
       db.close();
     }
@@ -103,9 +107,9 @@ describe('backup and restore (npm run backup / restore on the built bundle, runn
     }
   });
 
-  it('restores into an empty data folder; a new api on it serves every completed job with identical thumbnail bytes', async () => {
+  it('restores into an empty data folder; a new api on it serves every completed job with identical thumbnail bytes, a new worker finishes the rest', async () => {
     const dir = tempDir('restored');
-    const env = { ...testEnv(dir, uniquePrefix(`backup-${process.pid}`)), PORT: String(await freePort()) };
+    const env = { ...testEnv(dir, uniquePrefix(`backup-${process.pid}`)), LOG_LEVEL: 'info', PORT: String(await freePort()) };
     const restored = await backupCli(env, 'restore', backupDir).done;
     expect(restored).toMatchObject({ code: 0, stderr: '' });
     expect(restored.stdout).toMatch(new RegExp(`verified: database and ${manifest.files!.length} file\\(s\\) match the manifest`));
@@ -128,6 +132,16 @@ describe('backup and restore (npm run backup / restore on the built bundle, runn
         // The same bytes the running service serves for this job.
         const original = await user.fetchBytes((await user.job(job.id)).body.thumbnailUrl!);
         expect(onRestored.data.equals(original.data)).toBe(true);
+      }
+
+      // Jobs the snapshot caught queued or processing are finished by a worker started on the restored folder.
+      const unfinished = unfinishedInBackup.map((job) => job.id);
+      const worker = new ChildApp('worker', env);
+      try {
+        await worker.waitForLine(/consuming/, 60_000);
+        for (const id of unfinished) expect((await restoredUser.waitFor(id, ['completed', 'failed'], 120_000)).status).toBe('completed');
+      } finally {
+        await worker.stop();
       }
     } finally {
       await api.stop();
