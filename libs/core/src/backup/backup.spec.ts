@@ -33,12 +33,13 @@ describe('runBackup / runRestore', () => {
     const db = new Database(path.join(data, 'thumbs.db'));
     db.pragma('journal_mode = WAL');
     db.exec(
-      'CREATE TABLE jobs (id TEXT, original_key TEXT NOT NULL, thumbnail_key TEXT); CREATE TABLE schema_migrations (id TEXT, applied_at INTEGER)',
+      // name_key: a *_key column that is not a storage key (the library's lower-cased file name).
+      'CREATE TABLE jobs (id TEXT, original_key TEXT NOT NULL, thumbnail_key TEXT, name_key TEXT); CREATE TABLE schema_migrations (id TEXT, applied_at INTEGER)',
     );
     db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run('jobs/0001-init', 1);
-    db.prepare('INSERT INTO jobs VALUES (?, ?, ?)').run('a', 'uploads/a', 'processed/a/thumb.jpg');
+    db.prepare('INSERT INTO jobs VALUES (?, ?, ?, ?)').run('a', 'uploads/a', 'processed/a/thumb.jpg', 'photo.jpg');
     // Job b was deleted (its file removed) between the snapshot and the copy: its row names a file that is gone.
-    db.prepare('INSERT INTO jobs VALUES (?, ?, ?)').run('b', 'uploads/b', null);
+    db.prepare('INSERT INTO jobs VALUES (?, ?, ?, ?)').run('b', 'uploads/b', null, 'logo.png');
     db.close();
     write(path.join(data, 'files/uploads/a'), 'original a');
     write(path.join(data, 'files/processed/a/thumb.jpg'), 'thumb a');

@@ -43,8 +43,10 @@ export interface BackupOptions {
   secretInEnv: boolean;
 }
 
-/** The stored-file columns of the jobs table: every `*_key` column but the idempotency key's. */
+/** Columns of the jobs table that may hold storage keys (`original_key`, `thumbnail_key`, `preview_key`…). */
 const KEY_COLUMN = /_key$/;
+/** What a storage key looks like (StorageKeys: `uploads/<id>`, `processed/<id>/…`); other `*_key` columns (`name_key`) are not files. */
+const STORAGE_KEY = /^(uploads|processed)\//;
 
 /**
  * A consistent backup of a running service into `target` (absent or empty): first the SQLite
@@ -171,7 +173,10 @@ function readSnapshot(file: string): { migrations: string[]; keys: Set<string> }
         .filter((n) => KEY_COLUMN.test(n));
       if (columns.length > 0) {
         for (const row of db.prepare(`SELECT ${columns.join(', ')} FROM jobs`).iterate() as Iterable<Record<string, unknown>>) {
-          for (const column of columns) if (typeof row[column] === 'string' && row[column] !== '') keys.add(row[column]);
+          for (const column of columns) {
+            const value = row[column];
+            if (typeof value === 'string' && STORAGE_KEY.test(value)) keys.add(value);
+          }
         }
       }
     }
