@@ -1,9 +1,16 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@app/core';
 import { runAdminCli } from './admin/admin-cli';
+import { runBackupCli } from './backup/backup-cli';
 import { createApiApp } from './bootstrap';
 
 async function main(): Promise<void> {
+  // `node dist/apps/api/main.js backup|restore <dir>` (`npm run backup|restore -- <dir>`), then exit.
+  const command = process.argv[2];
+  if (command === 'backup' || command === 'restore') {
+    process.exitCode = await runBackupCli(command, process.argv.slice(3));
+    return;
+  }
   const config = loadConfig();
   // `node dist/apps/api/main.js admin …` (`npm run admin -- …`): operator rights, then exit.
   if (process.argv[2] === 'admin') {

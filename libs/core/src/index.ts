@@ -13,3 +13,5 @@ export * from './database/mongo-database';
 export * from './database/migrations';
 export * from './metrics/metrics-registry';
 export * from './metrics/metrics-access';
+export * from './backup/backup';
+export * from './backup/restore';
