@@ -283,8 +283,7 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
       expect(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="viewer"]'))).toBe(true);
     }
     // Arrow keys in the library's order (newest first): → is older.
-    await page.keyboard.press('ArrowRight');
-    await page.waitForFunction(() => document.querySelector('#viewer-title')?.textContent?.trim() === 'view-02.jpg');
+    await pressUntilTitle(page, 'ArrowRight', 'view-02.jpg');
     await pressUntilTitle(page, 'ArrowLeft', 'view-03.jpg');
     await pressUntilTitle(page, 'ArrowLeft', 'view-04.jpg');
     // A swipe to the left is "next".
@@ -321,6 +320,12 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.keyboard.press('Escape');
     await tile(page, 'broken.jpg').waitFor({ state: 'detached' });
     expect(await tiles(page).count()).toBe(4);
+    // In the trash it can still be restored; once deleted for good, its link says it is gone.
+    const permanent = await page.evaluate(async (id) => {
+      const { token } = JSON.parse(localStorage.getItem('thumbs.session')!) as { token: string };
+      return (await fetch(`/api/jobs/${id}?permanent=true`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status;
+    }, brokenId);
+    expect(permanent).toBe(204);
     await page.goto(`${stack.baseUrl}/jobs/${brokenId}`);
     await page.getByTestId('viewer-gone').waitFor();
   });
@@ -361,7 +366,10 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     // Cancel all.
     gate = new Promise<void>((resolve) => (release = resolve));
     await page.getByTestId('file-input').setInputFiles(await photos(4, 'cancel'));
+    // The picked files join the tray once read; then Cancel all stops every one of them.
+    await page.locator('[data-testid="upload-item"]').nth(3).waitFor();
     await page.getByTestId('upload-cancel-all').click();
+    await page.locator('[data-testid="upload-item"][data-state="cancelled"]').nth(3).waitFor();
     expect(await page.locator('[data-testid="upload-item"][data-state="cancelled"]').count()).toBe(4);
     release();
     await page.getByTestId('clear-finished').click();
@@ -532,11 +540,22 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.getByTestId('jobs-empty').waitFor();
     await audit(page, 'trash (empty)');
 
-    // The stored session ran out while the app was closed (a renewal is tried first).
-    await page.evaluate(() => {
-      const session = JSON.parse(localStorage.getItem('thumbs.session')!) as { expiresAt: number };
-      localStorage.setItem('thumbs.session', JSON.stringify({ ...session, expiresAt: Date.now() - 1000 }));
+    const expireAccessToken = () =>
+      page.evaluate(() => {
+        const session = JSON.parse(localStorage.getItem('thumbs.session')!) as { expiresAt: number };
+        localStorage.setItem('thumbs.session', JSON.stringify({ ...session, expiresAt: Date.now() - 1000 }));
+      });
+    // An access token that ran out while the app was closed is renewed with the refresh cookie: the user stays.
+    await expireAccessToken();
+    await page.goto(`${stack.baseUrl}/dashboard?view=list`);
+    await page.waitForFunction(() => {
+      const raw = localStorage.getItem('thumbs.session');
+      return raw !== null && (JSON.parse(raw) as { expiresAt: number }).expiresAt > Date.now();
     });
+    expect(page.url()).toMatch(/\/dashboard\?view=list/);
+    // Without the refresh cookie (signed out elsewhere, or it expired too) the session has ended.
+    await page.context().clearCookies();
+    await expireAccessToken();
     await page.goto(`${stack.baseUrl}/dashboard?view=list`);
     await page.waitForURL(/\/login\?/);
     expect(await page.getByTestId('login-notice').innerText()).toMatch(/session has ended/i);
