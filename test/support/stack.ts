@@ -99,7 +99,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `url` until it answers 2xx; fails at once if `app` exits meanwhile. */
+/**
+ * Polls the api's health `url` until the api itself is up: 2xx, or 503 with only `workers` down
+ * (jobs wait and no worker runs yet: the api is ready, the deployment is not, and a test may start
+ * its workers after its api). Fails at once if `app` exits meanwhile.
+ */
 export async function waitForHealthy(url: string, app: ChildApp, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -107,6 +111,10 @@ export async function waitForHealthy(url: string, app: ChildApp, timeoutMs = 20_
     try {
       const response = await fetch(url);
       if (response.ok) return;
+      if (response.status === 503) {
+        const body = (await response.json()) as { error?: Record<string, unknown> };
+        if (Object.keys(body.error ?? {}).join() === 'workers') return;
+      }
     } catch {
       // not listening yet
     }
