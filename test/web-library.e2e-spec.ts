@@ -298,7 +298,9 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
       await page.keyboard.press('Tab');
       expect(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="viewer"]'))).toBe(true);
     }
-    // Arrow keys in the library's order (newest first): → is older.
+    // Arrow keys in the library's order (newest first): → is older. From a button of the viewer (a
+    // field or a player keeps its arrow keys for itself).
+    await page.getByTestId('viewer-download').focus();
     await pressUntilTitle(page, 'ArrowRight', 'view-02.jpg');
     await pressUntilTitle(page, 'ArrowLeft', 'view-03.jpg');
     await pressUntilTitle(page, 'ArrowLeft', 'view-04.jpg');

@@ -77,7 +77,8 @@ describe('detectMedia', () => {
   it('takes a file that starts with a PNG, JPEG or GIF signature followed by garbage as that (damaged) format', async () => {
     const signatures: [string, Buffer][] = [
       ['png', pngHead.subarray(0, 8)],
-      ['jpeg', Buffer.from([0xff, 0xd8, 0xff])],
+      // SOI and an APP0 marker, as real JPEGs start (FF D8 FF F7 would be JPEG-LS, another format).
+      ['jpeg', Buffer.from([0xff, 0xd8, 0xff, 0xe0])],
       ['gif', Buffer.from('GIF89a', 'latin1')],
     ];
     await fc.assert(
