@@ -98,21 +98,29 @@ async function closeViewerWithEscape(page: Page): Promise<void> {
 /**
  * Presses an arrow key in the viewer until it shows `title`. A key pressed while the viewer is
  * still rendering the previous job can be lost on a busy machine; the key is pressed again only
- * while the title has not changed, so a key that moves two jobs at once still fails the test.
+ * while neither the title nor the address has changed (a key that was taken but is slow to render
+ * has already changed the address), so a key that moves two jobs at once still fails the test.
  */
 async function pressUntilTitle(page: Page, key: string, title: string): Promise<void> {
   const current = () => page.evaluate(() => document.querySelector('#viewer-title')?.textContent?.trim() ?? null);
-  const before = await current();
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    await page.keyboard.press(key);
-    const shown = await page
-      .waitForFunction((wanted) => document.querySelector('#viewer-title')?.textContent?.trim() === wanted, title, { timeout: 6000 })
+  const shows = (timeout: number) =>
+    page
+      .waitForFunction((wanted) => document.querySelector('#viewer-title')?.textContent?.trim() === wanted, title, { timeout })
       .then(() => true)
       .catch(() => false);
-    if (shown) return;
+  const before = await current();
+  const address = page.url();
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    await page.keyboard.press(key);
+    if (await shows(10_000)) return;
+    if (page.url() !== address) {
+      // Taken and navigated: the viewer is still rendering it.
+      if (await shows(30_000)) return;
+      break;
+    }
     expect(await current()).toBe(before);
   }
-  throw new Error(`the viewer never showed ${title}`);
+  throw new Error(`the viewer never showed ${title} (it shows ${await current()})`);
 }
 
 /** Presses Tab until an element with this test id (or a grid cell, for 'cell') has the focus. */
