@@ -10,8 +10,12 @@ const WEB_ROOT = Symbol('WEB_ROOT');
 
 /** Paths that belong to the api, Socket.IO and metrics, never to the web app. */
 const NOT_WEB = /^\/(api|socket\.io|metrics)(\/|$)/;
-/** Bundles whose names carry a content hash (`chunk-ABCD1234.js`), possibly with a `.br`/`.gz` suffix. */
-const HASHED = /[.-][A-Z0-9]{8,}\.(js|css|woff2?|svg|png)(\.br|\.gz)?$/i;
+/**
+ * Bundles whose names carry a content hash, possibly with a `.br`/`.gz` suffix: esbuild's
+ * (`styles-5YX6QQAO.css`) or, for chunks merged by Rollup (`NG_BUILD_OPTIMIZE_CHUNKS`), base64url
+ * ones (`chunk-DJgS-q1I.js`, `chunk-B_75BM5q.js`).
+ */
+const HASHED = /-[\w-]{8}\.(js|css|woff2?|svg|png)(\.br|\.gz)?$/;
 
 /**
  * The production build of the web app at `/`. Each text asset is served as the brotli or gzip file

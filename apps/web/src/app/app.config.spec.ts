@@ -1,10 +1,13 @@
-import { ApplicationRef } from '@angular/core';
+import { ApplicationRef, EnvironmentInjector } from '@angular/core';
 import { bootstrapApplication } from '@angular/platform-browser';
 import { Router } from '@angular/router';
 import { Socket } from 'ngx-socket-io';
+import { firstValueFrom } from 'rxjs';
 import { AppComponent } from './app.component';
 import { appConfig } from './app.config';
 import { JobSocket } from './realtime/job-socket';
+import { LazyJobSocket } from './realtime/lazy-job-socket';
+import { createSocketIoJobSocket } from './realtime/socket-io-loader';
 import { SocketIoJobSocket } from './realtime/socket-io-job-socket';
 
 // The real configuration, bootstrapped as main.ts does (nothing connects while signed out).
@@ -32,8 +35,16 @@ describe('appConfig', () => {
     expect(document.querySelector('[data-testid="login-submit"]')).not.toBeNull();
     expect(document.querySelector('mat-icon svg')).not.toBeNull();
 
-    expect(app.injector.get(JobSocket)).toBeInstanceOf(SocketIoJobSocket);
-    const socket = app.injector.get(Socket);
+    // Socket.IO's client is loaded with the first connection, i.e. after signing in.
+    const socket = app.injector.get(JobSocket);
+    expect(socket).toBeInstanceOf(LazyJobSocket);
+    expect(await firstValueFrom(socket.state$)).toBe('offline');
+  });
+
+  it('has the lazy chunk make a Socket.IO adapter on /socket.io that does not connect by itself', () => {
+    const adapter = createSocketIoJobSocket(app.injector.get(EnvironmentInjector));
+    expect(adapter).toBeInstanceOf(SocketIoJobSocket);
+    const socket = (adapter as unknown as { socket: Socket }).socket;
     expect(socket.ioSocket.io.opts.path).toBe('/socket.io');
     expect(socket.active).toBe(false);
   });

@@ -5,7 +5,7 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatIconModule } from '@angular/material/icon';
 import { MatInputModule } from '@angular/material/input';
-import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
+import { MatProgressSpinner } from '@angular/material/progress-spinner';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@app/shared';
 import type { Credentials } from './auth-api.service';
 import { maxUtf8Bytes } from './utf8-bytes.validator';
@@ -23,7 +23,7 @@ const EMAIL_MAX_LENGTH = 254;
 @Component({
   selector: 'app-auth-form',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [ReactiveFormsModule, MatFormFieldModule, MatInputModule, MatButtonModule, MatIconModule, MatProgressSpinnerModule],
+  imports: [ReactiveFormsModule, MatFormFieldModule, MatInputModule, MatButtonModule, MatIconModule, MatProgressSpinner],
   templateUrl: './auth-form.component.html',
   styleUrl: './auth-form.component.scss',
 })

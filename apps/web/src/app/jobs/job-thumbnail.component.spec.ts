@@ -30,8 +30,9 @@ describe('JobThumbnailComponent', () => {
     expect(img?.alt).toBe('Thumbnail of a.png');
   });
 
-  it('shows a spinner while processing and the kind of file before', () => {
+  it('shows a spinner while processing and the kind of file before', async () => {
     const host = show(aJob({ status: 'processing' }));
+    await fixture.whenStable(); // the spinner's chunk (@defer)
     expect(host.querySelector('mat-progress-spinner')).not.toBeNull();
     expect(
       show(aJob({ status: 'queued', fileType: 'video' }))

@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
 import { MatIconModule } from '@angular/material/icon';
-import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
+import { MatProgressSpinner } from '@angular/material/progress-spinner';
 import type { JobView } from '@app/shared';
 import { jobMedia, thumbnailSrcset } from './job-media';
 import { thumbhashBackground } from './thumbhash-placeholder';
@@ -12,7 +12,7 @@ import { thumbhashBackground } from './thumbhash-placeholder';
 @Component({
   selector: 'app-job-thumbnail',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatIconModule, MatProgressSpinnerModule],
+  imports: [MatIconModule, MatProgressSpinner],
   host: { '[style.background-image]': 'placeholder()' },
   template: `
     @if (src(); as url) {
@@ -30,7 +30,9 @@ import { thumbhashBackground } from './thumbhash-placeholder';
     } @else {
       <div class="placeholder" aria-hidden="true">
         @if (processing()) {
-          <mat-progress-spinner mode="indeterminate" diameter="32" />
+          @defer (on immediate) {
+            <mat-progress-spinner mode="indeterminate" diameter="32" />
+          }
         } @else {
           <mat-icon [svgIcon]="placeholderIcon()" />
         }

@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, input, output, signal } from '@angular/core';
 import { MatIconModule } from '@angular/material/icon';
-import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
+import { MatProgressSpinner } from '@angular/material/progress-spinner';
 import type { JobView } from '@app/shared';
 import { jobMedia, thumbnailSrcset } from '../jobs/job-media';
 import { JOB_STATUS_TEXT } from '../jobs/job-status-text';
@@ -18,7 +18,7 @@ import { formatClock } from '../ui/format-duration';
 @Component({
   selector: 'app-job-tile',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatIconModule, MatProgressSpinnerModule],
+  imports: [MatIconModule, MatProgressSpinner],
   host: {
     role: 'gridcell',
     'data-testid': 'job-tile',
@@ -53,7 +53,10 @@ import { formatClock } from '../ui/format-duration';
       } @else {
         <div class="placeholder" aria-hidden="true">
           @if (processing()) {
-            <mat-progress-spinner mode="indeterminate" diameter="32" />
+            <!-- Its chunk only once something is processing: most first screens show none. -->
+            @defer (on immediate) {
+              <mat-progress-spinner mode="indeterminate" diameter="32" />
+            }
           } @else {
             <mat-icon [svgIcon]="placeholderIcon()" />
           }
