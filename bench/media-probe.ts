@@ -7,11 +7,22 @@
 import 'reflect-metadata';
 import sharp from 'sharp';
 import { loadConfig } from '@app/core';
-import { ImageThumbnailer, MediaTools, ProcessorsModule, THUMBNAIL_JPEG, VideoThumbnailer } from '@app/processors';
+import {
+  ImageDecoder,
+  ImageThumbnailer,
+  makeRenditions,
+  MediaTools,
+  PREVIEW_WEBP,
+  ProcessorsModule,
+  THUMBNAIL_JPEG,
+  VideoThumbnailer,
+  type DecodedPicture,
+} from '@app/processors';
 
 export type ProbeTask =
   | { kind: 'thumbnail-alone'; files: string[] }
   | { kind: 'renditions'; files: string[]; previewSize: number }
+  | { kind: 'rendition-steps'; files: string[]; previewSize: number }
   | { kind: 'video'; files: string[]; animated: boolean }
   | { kind: 'rss' };
 
@@ -20,6 +31,20 @@ export interface ProbeResult {
   cpuMs: number;
   peakRssBytes: number;
   rssAfterBytes: number;
+  /** rendition-steps: CPU per step, summed over the files. */
+  steps?: RenditionSteps;
+}
+
+/** CPU (ms) of each step of the renditions, summed over the files of a rendition-steps task. */
+export interface RenditionSteps {
+  /** Decoding (shrink-on-load) to the size the squares alone need, as with PREVIEW_SIZE=0. */
+  decodeForSquares: number;
+  /** Decoding (shrink-on-load) to the preview size. */
+  decodeForPreview: number;
+  /** From the preview-size buffer: the 2× square crop, the 1× square, both JPEGs and the ThumbHash. */
+  squares: number;
+  /** From the same buffer: the preview, resized and WebP-encoded. */
+  previewWebp: number;
 }
 
 const config = loadConfig(process.env);
@@ -44,13 +69,57 @@ function thumbnailAlone(file: string): Promise<Buffer> {
     .toBuffer();
 }
 
+async function cpuOf<T>(work: () => Promise<T>): Promise<[number, T]> {
+  const before = process.cpuUsage();
+  const value = await work();
+  const used = process.cpuUsage(before);
+  return [(used.user + used.system) / 1000, value];
+}
+
+/**
+ * The renditions of each file one step at a time, with the worker's own decoder and rendition
+ * maker: decode for the squares alone, decode for the preview, then from that buffer the squares
+ * (with the ThumbHash) and the WebP preview.
+ */
+async function renditionSteps(files: string[], previewSize: number): Promise<RenditionSteps> {
+  const decoder = new ImageDecoder(tools);
+  const timeoutSeconds = 300;
+  const decode = (file: string, preview: number) =>
+    decoder.decodeFile(file, {
+      sizes: { thumbnailSize: size, previewSize: preview },
+      maxInputPixels: config.thumbnails.maxInputPixels,
+      timeoutSeconds,
+    });
+  const steps: RenditionSteps = { decodeForSquares: 0, decodeForPreview: 0, squares: 0, previewWebp: 0 };
+  for (const file of files) {
+    steps.decodeForSquares += (await cpuOf(() => decode(file, 0)))[0];
+    const [decodeMs, picture] = await cpuOf<DecodedPicture>(() => decode(file, previewSize));
+    steps.decodeForPreview += decodeMs;
+    steps.squares += (
+      await cpuOf(() => makeRenditions(picture, { thumbnailSize: size, previewSize: 0, position: 'centre' }, timeoutSeconds))
+    )[0];
+    const raw = { width: picture.width, height: picture.height, channels: 3 as const };
+    steps.previewWebp += (
+      await cpuOf(() =>
+        sharp(picture.pixels, { raw })
+          .resize(previewSize, previewSize, { fit: 'inside', withoutEnlargement: true })
+          .webp(PREVIEW_WEBP)
+          .toBuffer(),
+      )
+    )[0];
+  }
+  return steps;
+}
+
 async function run(task: ProbeTask): Promise<ProbeResult> {
   tools ??= await MediaTools.resolve({ searchPath: process.env.PATH ?? '' });
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
   const cpu = process.cpuUsage();
   const started = performance.now();
+  let steps: RenditionSteps | undefined;
   try {
+    if (task.kind === 'rendition-steps') steps = await renditionSteps(task.files, task.previewSize);
     if (task.kind === 'thumbnail-alone') for (const file of task.files) await thumbnailAlone(file);
     if (task.kind === 'renditions') {
       const images = new ImageThumbnailer(config, tools);
@@ -73,6 +142,7 @@ async function run(task: ProbeTask): Promise<ProbeResult> {
     cpuMs: (used.user + used.system) / 1000,
     peakRssBytes: Math.max(peak, process.memoryUsage.rss()),
     rssAfterBytes: process.memoryUsage.rss(),
+    steps,
   };
 }
 

@@ -6,7 +6,8 @@
  *   npm run bench                     everything (≈ 3–4 minutes on 2 cores, plus the first build)
  *   npm run bench -- --only=tiny,data sections by name: images (1, worker half of 4), tiny (2), video (3),
  *                                     two (6), data (api half of 4, and 5), media (7), web (8: the web app in
- *                                     Chromium); pipeline = the first four
+ *                                     Chromium); pipeline = the first four; renditions = the renditions
+ *                                     part of 7 alone
  *   npm run bench -- --no-video --repeats=1
  *   npm run bench -- --profile        also CPU-profile the api and workers per phase (bench-output/profiles/)
  */
@@ -96,7 +97,10 @@ async function main(): Promise<void> {
   try {
     log('generating media');
     const tg = performance.now();
-    const photos = options.only.has('images') || options.only.has('two') || options.only.has('media') ? await generatePhotos(tmp) : [];
+    const photos =
+      options.only.has('images') || options.only.has('two') || options.only.has('media') || options.only.has('renditions')
+        ? await generatePhotos(tmp)
+        : [];
     const tinyDir = path.join(tmp, 'tiny');
     fs.mkdirSync(tinyDir);
     const tiny = await generateTinyImages(tinyDir, options.tiny);
@@ -110,7 +114,8 @@ async function main(): Promise<void> {
     const sections = new Set(['images', 'tiny', 'video', 'two'].filter((name) => options.only.has(name)));
     if (sections.size > 0) await pipelineSections({ tmp, photos, tiny, clips, repeats: options.repeats, sections, profileDir }, rows, raw);
     if (options.only.has('data')) await dataSections(tiny, 200, rows, raw);
-    if (options.only.has('media')) await mediaSection({ tmp, photos, repeats: options.repeats }, rows, raw);
+    if (options.only.has('media') || options.only.has('renditions'))
+      await mediaSection({ tmp, photos, repeats: options.repeats, renditionsOnly: !options.only.has('media') }, rows, raw);
     if (options.only.has('web')) await webSection(tiny, rows, raw);
   } finally {
     await cleanup();

@@ -27,6 +27,8 @@ import type { ProbeResult, ProbeTask } from '../media-probe';
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const SECTION = '7 media';
+/** A smaller preview measured beside the default 1440, to show what the preview size costs. */
+const SMALLER_PREVIEW = 1080;
 
 /** bench/media-probe.ts in a process of its own: one task at a time, so its CPU time is the task's. */
 type Probe = ForkedScript<{ task: ProbeTask }, ProbeResult>;
@@ -54,7 +56,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 export async function mediaSection(
-  input: { tmp: string; photos: Photo[]; repeats: number },
+  input: { tmp: string; photos: Photo[]; repeats: number; renditionsOnly?: boolean },
   rows: Row[],
   raw: Record<string, unknown>,
 ): Promise<void> {
@@ -73,21 +75,32 @@ export async function mediaSection(
       const alone: number[] = [];
       const all: number[] = [];
       const noPreview: number[] = [];
+      const smaller: number[] = [];
       for (let r = 0; r < rounds; r++) {
         alone.push((await probe.ask({ task: { kind: 'thumbnail-alone', files } })).cpuMs);
         all.push((await probe.ask({ task: { kind: 'renditions', files, previewSize: 1440 } })).cpuMs);
         noPreview.push((await probe.ask({ task: { kind: 'renditions', files, previewSize: 0 } })).cpuMs);
+        smaller.push((await probe.ask({ task: { kind: 'renditions', files, previewSize: SMALLER_PREVIEW } })).cpuMs);
         log(
-          `media: round ${r + 1}: CPU thumbnail alone ${round(alone[r])} ms, renditions ${round(all[r])} ms, without preview ${round(noPreview[r])} ms`,
+          `media: round ${r + 1}: CPU thumbnail alone ${round(alone[r])} ms, renditions ${round(all[r])} ms, without preview ${round(noPreview[r])} ms, preview ${SMALLER_PREVIEW} ${round(smaller[r])} ms`,
         );
       }
-      figures.renditionsCpuMs = { alone, all, noPreview };
+      // Where the CPU goes, step by step (after the rounds, so it does not disturb them).
+      const steps = (await probe.ask({ task: { kind: 'rendition-steps', files, previewSize: 1440 } })).steps!;
+      figures.renditionsCpuMs = { alone, all, noPreview, smaller, smallerPreviewSize: SMALLER_PREVIEW, steps };
       const ratio = median(all) / median(alone);
       const ratioNoPreview = median(noPreview) / median(alone);
+      const ratioSmaller = median(smaller) / median(alone);
       rows.push(
         {
           section: SECTION,
-          metric: `CPU for ${files.length} photos, medians of ${rounds} interleaved rounds: thumbnail alone ${round(median(alone))} ms; every rendition ${round(median(all))} ms; PREVIEW_SIZE=0 ${round(median(noPreview))} ms`,
+          metric: `CPU for ${files.length} photos, medians of ${rounds} interleaved rounds: thumbnail alone ${round(median(alone))} ms; every rendition ${round(median(all))} ms; PREVIEW_SIZE=0 ${round(median(noPreview))} ms; PREVIEW_SIZE=${SMALLER_PREVIEW} ${round(median(smaller))} ms`,
+          value: '',
+          unit: '',
+        },
+        {
+          section: SECTION,
+          metric: `steps of every rendition, CPU summed over the photos (one pass): decode for the squares alone ${round(steps.decodeForSquares)} ms; decode for the 1440 preview ${round(steps.decodeForPreview)} ms; from that buffer the squares, JPEGs and ThumbHash ${round(steps.squares)} ms, the WebP preview ${round(steps.previewWebp)} ms`,
           value: '',
           unit: '',
         },
@@ -107,11 +120,19 @@ export async function mediaSection(
           target: '≤ 1.8',
           pass: ratioNoPreview <= 1.8,
         },
+        {
+          section: SECTION,
+          metric: `every rendition with PREVIEW_SIZE=${SMALLER_PREVIEW} / thumbnail alone, CPU (for comparison; the default stays 1440)`,
+          value: round(ratioSmaller, 2),
+          unit: '×',
+        },
       );
     } finally {
       await probe.stop();
     }
   }
+
+  if (input.renditionsOnly) return;
 
   // ── HEIC ──────────────────────────────────────────────────────────────────────────────────
   if (!(await onPath('heif-enc')) || !(await onPath('heif-convert'))) {

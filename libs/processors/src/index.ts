@@ -15,4 +15,6 @@ export type {
 } from './media-tools/media-tools';
 export { RENDITION_NAMES } from './renditions/renditions';
 export type { DecoderName, Rendition, RenditionName, RenditionRequest, Renditions } from './renditions/renditions';
-export { PREVIEW_WEBP, THUMBNAIL_JPEG } from './renditions/rendition-maker';
+export { makeRenditions, PREVIEW_WEBP, THUMBNAIL_JPEG } from './renditions/rendition-maker';
+export type { DecodedPicture } from './renditions/rendition-maker';
+export { ImageDecoder } from './image/image-decoder';

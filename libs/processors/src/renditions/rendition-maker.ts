@@ -13,8 +13,13 @@ export const THUMBNAIL_JPEG: JpegOptions = { quality: 82, progressive: false, ch
  * rendition together even so.
  */
 export const PREVIEW_WEBP: WebpOptions = { quality: 75, effort: 0, smartSubsample: false };
-/** ThumbHash encodes at most 100×100 pixels. */
-const THUMBHASH_EDGE = 100;
+/**
+ * The ThumbHash is computed from the thumbnail shrunk to 32×32 (the library takes up to 100×100).
+ * Its encoder is plain JavaScript with a cost that grows with the pixels: 3.2 ms at 100×100,
+ * 0.13 ms at 32×32, for a hash of the same few low-frequency coefficients: over the 16 bench
+ * photos the placeholders decoded from both differ by at most 4/255 per channel (mean 0.5).
+ */
+const THUMBHASH_EDGE = 32;
 
 /**
  * A picture decoded once, at the size every rendition can be made from: sRGB, 3 channels, 8 bits,
