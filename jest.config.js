@@ -31,7 +31,10 @@ const node = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
-  moduleNameMapper: { '^@app/(shared|core|auth|jobs|processors|storage|webhooks)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@app/(shared|core|auth|jobs|processors|storage|webhooks)$': '<rootDir>/libs/$1/src',
+    '^@test/support/(.*)$': '<rootDir>/test/support/$1',
+  },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

@@ -19,7 +19,7 @@ import {
   withGifFrameSize,
   withGifScreen,
   withJpegDimensions,
-} from '../../../../test/support/image-fixtures';
+} from '@test/support/image-fixtures';
 import { ImageThumbnailer } from './image-thumbnailer';
 
 /** Files a user should get a clear, short reason for, and files that only look dangerous. */

@@ -23,7 +23,7 @@ import {
   withExtraneousBytes,
   withJpegIccProfile,
   withPngIccProfile,
-} from '../../../../test/support/image-fixtures';
+} from '@test/support/image-fixtures';
 import { ImageThumbnailer } from './image-thumbnailer';
 
 /** Real-world files: orientation, colour management, bit depths, transparency, animation, size. */

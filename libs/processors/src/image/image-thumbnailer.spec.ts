@@ -10,7 +10,7 @@ import {
   RASTER_FORMATS,
   type RasterFormat,
   type TempDir,
-} from '../../../../test/support/image-fixtures';
+} from '@test/support/image-fixtures';
 import { ImageThumbnailer } from './image-thumbnailer';
 
 /** The contract's two image properties, over generated images of every format and channel count. */

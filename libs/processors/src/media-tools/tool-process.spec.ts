@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { childProcesses, waitFor } from '../../../../test/support/video-fixtures';
+import { childProcesses, waitFor } from '@test/support/video-fixtures';
 import { runTool, ToolOutputLimitError } from './tool-process';
 
 class Stop extends Error {}

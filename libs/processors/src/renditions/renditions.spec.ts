@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
 import { loadConfig, UnprocessableMediaError } from '@app/core';
-import { ffmpegBinary } from '../../../../test/support/ffmpeg';
-import { cachedFixture } from '../../../../test/support/fixture-cache';
-import { withHeifTransforms } from '../../../../test/support/heif-fixtures';
+import { ffmpegBinary } from '@test/support/ffmpeg';
+import { cachedFixture } from '@test/support/fixture-cache';
+import { withHeifTransforms } from '@test/support/heif-fixtures';
 import {
   type Channels,
   colourDistance,
@@ -24,8 +24,8 @@ import {
   type TempDir,
   toSharp,
   truncate,
-} from '../../../../test/support/image-fixtures';
-import { listEncoders, PALETTE, runFfmpeg, segmentsGraph } from '../../../../test/support/video-fixtures';
+} from '@test/support/image-fixtures';
+import { listEncoders, PALETTE, runFfmpeg, segmentsGraph } from '@test/support/video-fixtures';
 import { ImageThumbnailer } from '../image/image-thumbnailer';
 import { MediaThumbnailer } from '../media-thumbnailer';
 import { MediaTools } from '../media-tools/media-tools';

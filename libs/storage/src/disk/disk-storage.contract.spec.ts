@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeStorageContract } from '../storage.contract';
+import { describeStorageContract } from '@test/support/storage-contract';
 import { DiskStorageDriver } from './disk-storage.driver';
 
 describeStorageContract('DiskStorageDriver', () => {

@@ -6,7 +6,7 @@ import { StorageKeys } from '../storage-keys';
 import { InvalidKeyError } from '../storage.driver';
 import { DiskStorageDriver } from './disk-storage.driver';
 
-/** Disk-only behaviour; what every driver must do is in ../storage.contract.ts (disk-storage.contract.spec.ts). */
+/** Disk-only behaviour; what every driver must do is in test/support/storage-contract.ts (disk-storage.contract.spec.ts). */
 describe('DiskStorageDriver', () => {
   let base: string;
   let root: string;

@@ -3,8 +3,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { StorageKeys } from './storage-keys';
-import { InvalidKeyError, ObjectNotFoundError, ObjectTooLargeError, StorageDriver } from './storage.driver';
+import { InvalidKeyError, ObjectNotFoundError, ObjectTooLargeError, StorageDriver, StorageKeys } from '@app/storage';
 
 /** One fresh, empty store for one test, with a view of what really lies in its backing store. */
 export interface ContractSubject {
