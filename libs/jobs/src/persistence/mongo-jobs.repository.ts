@@ -117,8 +117,8 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
     );
   }
 
-  async insertMany(jobs: readonly Job[]): Promise<void> {
-    await this.mongo.guard(() => this.jobs.insertMany(jobs.map(toDocument), { ordered: true }));
+  async insertMany(jobs: Iterable<Job>): Promise<void> {
+    await this.mongo.guard(() => this.jobs.insertMany(Array.from(jobs, toDocument), { ordered: true }));
   }
 
   async findById(id: string): Promise<Job | null> {
