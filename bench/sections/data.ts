@@ -15,6 +15,8 @@ const GiB = 1024 * MiB;
 const ROWS = 1_000_000;
 /** How deep the deep pages are, as a share of the rows a filter keeps. */
 const DEEP_SHARE = 0.9;
+/** At most this long per measured query: one that scans a million rows would otherwise hold the run for many minutes. */
+const LIST_BUDGET_MS = 15_000;
 const SORTS: readonly JobSort[] = ['newest', 'oldest', 'name', 'size'];
 /** The library's filters measured under every order: none, a tenth (failed), none at all (processing), a twentieth (video). */
 const FILTERS: readonly { label: string; query: string; where: string }[] = [
@@ -209,12 +211,18 @@ async function uploadLatencies(base: string, user: User, sources: UploadSource[]
   return summary(latencies);
 }
 
+/** `count` timed GETs after 10 untimed ones, or as many as fit in LIST_BUDGET_MS (a query that scans takes seconds each). */
 async function listLatencies(base: string, user: User, path_: string, count: number): Promise<ReturnType<typeof summary>> {
   const latencies: number[] = [];
-  for (let i = 0; i < count + 10; i += 1) {
-    const { status, ms } = await getJson<JobPage>(base, path_, user.token);
+  const started = performance.now();
+  for (let i = 0; i < count + 10 && performance.now() - started < LIST_BUDGET_MS; i += 1) {
+    // The first of a series may meet a kept-alive connection the api closed while idle (the insert takes minutes): once more.
+    const { status, ms } = await getJson<JobPage>(base, path_, user.token).catch((error: Error) => {
+      if (i > 0) throw error;
+      return getJson<JobPage>(base, path_, user.token);
+    });
     if (status !== 200) throw new Error(`GET ${path_}: ${status}`);
-    if (i >= 10) latencies.push(ms);
+    if (i >= 10 || ms > 1000) latencies.push(ms);
   }
   return summary(latencies);
 }
@@ -226,6 +234,8 @@ async function listLatencies(base: string, user: User, path_: string, count: num
 export async function insertJobs(file: string, userId: string, count: number): Promise<void> {
   const database = new SqliteDatabase(file);
   try {
+    // Room for the indexes' pages in memory (256 MiB) while they are filled: a 2 MiB cache spills them to disk over and over.
+    database.db.pragma('cache_size = -262144');
     const repository = new SqliteJobsRepository(database);
     repository.onModuleInit();
     await repository.insertMany(generateJobs(userId, count));

@@ -64,6 +64,12 @@ JobSchema.index({ userId: 1, deletedAt: 1, status: 1, createdAt: -1, _id: -1 });
 JobSchema.index({ userId: 1, deletedAt: 1, fileType: 1, createdAt: -1, _id: -1 });
 JobSchema.index({ userId: 1, deletedAt: 1, nameKey: 1, _id: 1 });
 JobSchema.index({ userId: 1, deletedAt: 1, fileSize: -1, _id: -1 });
+// The status and type filters under the name and size orders too (newest/oldest have theirs above), so no
+// filter under any order sorts in memory or walks past rows it drops (docs/capacity.md; written, not run here).
+JobSchema.index({ userId: 1, deletedAt: 1, status: 1, nameKey: 1, _id: 1 });
+JobSchema.index({ userId: 1, deletedAt: 1, status: 1, fileSize: -1, _id: -1 });
+JobSchema.index({ userId: 1, deletedAt: 1, fileType: 1, nameKey: 1, _id: 1 });
+JobSchema.index({ userId: 1, deletedAt: 1, fileType: 1, fileSize: -1, _id: -1 });
 // The purge: the oldest in the trash first.
 JobSchema.index({ deletedAt: 1 }, { partialFilterExpression: { deletedAt: { $type: 'date' } } });
 
