@@ -168,7 +168,28 @@ describe('SQLite schema migrations', () => {
       expect(byId.get(failed.id)).toMatchObject({ ...added, errorCode: null, retryable: true });
       const db = new Database(file, { readonly: true });
       expect(db.prepare('SELECT role FROM users WHERE id = ?').get(user.id)).toEqual({ role: 'user' });
+      // The kept counts (jobs/0005) and the name index (jobs/0006) were filled from the rows there were.
+      expect(
+        db
+          .prepare('SELECT status, file_type, trashed, count, bytes FROM job_counts WHERE user_id = ? AND count > 0 ORDER BY status')
+          .all(user.id),
+      ).toEqual([
+        { status: 'completed', file_type: 'image', trashed: 0, count: 2, bytes: 1234 * 2 },
+        { status: 'failed', file_type: 'image', trashed: 0, count: 1, bytes: 1234 },
+      ]);
+      const named = (text: string) =>
+        db
+          .prepare(
+            'SELECT job_id FROM job_names WHERE seq IN (SELECT rowid FROM job_names_fts WHERE job_names_fts MATCH ?) ORDER BY job_id',
+          )
+          .all(`"${text}"`);
+      expect(named('omplete')).toEqual([{ job_id: completed.id }]);
+      expect(named('.jpg')).toEqual([completed.id, failed.id, queued.id].sort().map((id) => ({ job_id: id })));
       db.close();
+      const stats = await request<{ total: number; byStatus: Record<string, number> }>(baseUrl, 'GET', '/api/jobs/stats', {
+        headers: { authorization: `Bearer ${login.body.accessToken}` },
+      });
+      expect(stats.body).toMatchObject({ total: 3, byStatus: { completed: 2, failed: 1, queued: 0 }, bytes: 1234 * 3 });
 
       // New rows go into the upgraded tables and through the pipeline.
       const [job] = await client.uploadOk([{ name: 'new.jpg', data: fs.readFileSync(original), type: 'image/jpeg' }]);

@@ -405,7 +405,7 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
           fc.constantFrom(...JOB_SORTS),
           fc.integer({ min: 1, max: 6 }),
           fc.option(fc.constantFrom(...FILE_TYPES)),
-          fc.option(fc.constantFrom('a', 'J', '_', '%', 'é', 'ÉTÉ', '\\', '.', 'x')),
+          fc.option(fc.constantFrom('a', 'J', '_', '%', 'é', 'ÉTÉ', '\\', '.', 'x', 'JPG', 'b_1', 'b%1', '.mov', 'c\\d', 'zzz')),
           fc.boolean(),
           async (specs, sort, limit, type, search, trashed) => {
             const userId = newId();
@@ -613,6 +613,122 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
         { status: 'failed', fileType: 'image', trashed: false, count: 1, bytes: 3, key: 'failed/image/false' },
       ]);
       expect(await jobs.libraryCounts(newId())).toEqual([]);
+    });
+
+    it('keeps its counts and sums equal to the rows through any inserts, transitions, trash, restores and deletes', async () => {
+      const operation = fc.oneof(
+        fc.record({
+          op: fc.constant('insert' as const),
+          status: fc.constantFrom(...JOB_STATUSES),
+          type: fc.constantFrom(...FILE_TYPES),
+          size: fc.integer({ min: 0, max: 5000 }),
+          trashed: fc.boolean(),
+        }),
+        fc.record({ op: fc.constant('transition' as const), pick: fc.nat(), to: fc.constantFrom(...JOB_STATUSES) }),
+        fc.record({
+          op: fc.constant('transitionMany' as const),
+          picks: fc.array(fc.nat(), { maxLength: 4 }),
+          to: fc.constantFrom(...JOB_STATUSES),
+        }),
+        fc.record({
+          op: fc.constantFrom('trash' as const, 'restore' as const, 'delete' as const, 'purge' as const),
+          picks: fc.array(fc.nat(), { maxLength: 4 }),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(operation, { maxLength: 30 }), async (operations) => {
+          const userId = newId();
+          const ids: string[] = [];
+          const pick = (n: number) => ids[n % ids.length];
+          for (const step of operations) {
+            if (step.op === 'insert') {
+              const job = makeJob(userId, {
+                status: step.status,
+                fileType: step.type,
+                fileSize: step.size,
+                deletedAt: step.trashed ? new Date(Date.now() - 60_000) : null,
+              });
+              // Another user's job beside each: counts are per user.
+              await jobs.insertMany([job, makeJob(newId(), { fileSize: 7 })]);
+              ids.push(job.id);
+              continue;
+            }
+            if (ids.length === 0) continue;
+            if (step.op === 'transition') await jobs.transition(pick(step.pick), { from: [...JOB_STATUSES], to: step.to });
+            else if (step.op === 'transitionMany') {
+              await jobs.transitionMany([...new Set(step.picks.map(pick))], { from: [...JOB_STATUSES], to: step.to });
+            } else if (step.op === 'trash') await jobs.trash(userId, [...new Set(step.picks.map(pick))], new Date(Date.now() - 60_000));
+            else if (step.op === 'restore') await jobs.restore(userId, [...new Set(step.picks.map(pick))]);
+            else if (step.op === 'delete') for (const id of new Set(step.picks.map(pick))) await jobs.deleteOwned(id, userId);
+            else for (const id of new Set(step.picks.map(pick))) await jobs.deleteTrashed(id, new Date());
+          }
+          // The real count: the rows there are, grouped as the counts are.
+          const rows = await jobs.findOwnedMany(userId, ids);
+          const expected = new Map<
+            string,
+            { status: JobStatus; fileType: Job['fileType']; trashed: boolean; count: number; bytes: number }
+          >();
+          const byStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0]));
+          for (const job of rows) {
+            const trashed = job.deletedAt !== null;
+            const key = `${job.status}/${job.fileType}/${trashed}`;
+            const row = expected.get(key) ?? { status: job.status, fileType: job.fileType, trashed, count: 0, bytes: 0 };
+            row.count += 1;
+            row.bytes += job.fileSize;
+            expected.set(key, row);
+            byStatus[job.status] += 1;
+          }
+          const key = (row: { status: string; fileType: string; trashed: boolean }) => `${row.status}/${row.fileType}/${row.trashed}`;
+          const sorted = <T extends { status: string; fileType: string; trashed: boolean }>(list: T[]) =>
+            [...list].sort((x, y) => key(x).localeCompare(key(y)));
+          expect(sorted(await jobs.libraryCounts(userId))).toEqual(sorted([...expected.values()]));
+          expect(await jobs.originalBytes(userId)).toBe(rows.reduce((sum, job) => sum + job.fileSize, 0));
+          expect(await jobs.countByStatus(userId)).toEqual(byStatus);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('finds names by substring beyond the first rows of every order, the same as matching row by row', async () => {
+      const userId = newId();
+      const base = Date.now() - 10_000_000;
+      // 2,500 names, a few of them with a rare part far down every order, and some in the trash.
+      const mine = Array.from({ length: 2500 }, (_, i) =>
+        makeJob(userId, {
+          originalFilename: i % 499 === 7 ? `Rare-Näme_${i}.JPG` : `img_${String(i).padStart(5, '0')}.jpg`,
+          fileSize: (i * 7919) % 3000,
+          fileType: i % 3 === 0 ? 'video' : 'image',
+          status: i % 4 === 0 ? 'failed' : 'completed',
+          createdAt: new Date(base + i * 1000),
+          deletedAt: i % 11 === 0 ? new Date(base) : null,
+        }),
+      );
+      await jobs.insertMany([...mine, makeJob(newId(), { originalFilename: 'rare-näme_1.jpg' })]);
+      const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
+      for (const search of ['RARE-NÄME', 'e_1', 'näm', 'img_0249', 'img_00', '%', 'zzz']) {
+        for (const sort of JOB_SORTS) {
+          for (const filter of [{}, { status: 'failed' as const }, { type: 'video' as const }, { trashed: true }]) {
+            const direction = SORT_DESCENDING[sort] ? -1 : 1;
+            const expected = mine
+              .filter((job) => (job.deletedAt !== null) === 'trashed' in filter)
+              .filter((job) => !('status' in filter) || job.status === filter.status)
+              .filter((job) => !('type' in filter) || job.fileType === filter.type)
+              .filter((job) => job.originalFilename.toLowerCase().includes(search.toLowerCase()))
+              .sort((a, b) => direction * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
+              .map((job) => job.id);
+            const seen: string[] = [];
+            let after: ListPosition | undefined;
+            for (let pages = 0; pages < 200; pages += 1) {
+              const page = await jobs.list(userId, { limit: 7, after, sort, search, ...filter });
+              seen.push(...page.map((job) => job.id));
+              if (page.length < 7) break;
+              const last = page[page.length - 1];
+              after = { key: sortKeyOf(last, sort), id: last.id };
+            }
+            expect({ search, sort, filter, ids: seen }).toEqual({ search, sort, filter, ids: expected });
+          }
+        }
+      }
     });
 
     it('finds unfinished jobs oldest first, optionally only those untouched since a time', async () => {

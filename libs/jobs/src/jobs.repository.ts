@@ -68,7 +68,7 @@ export interface TransitionRequest {
  * job never moves back.
  */
 export abstract class JobsRepository {
-  abstract insertMany(jobs: readonly Job[]): Promise<void>;
+  abstract insertMany(jobs: Iterable<Job>): Promise<void>;
   abstract findById(id: string): Promise<Job | null>;
   /** The job, only if `userId` owns it. */
   abstract findOwned(id: string, userId: string): Promise<Job | null>;

@@ -87,6 +87,92 @@ CREATE INDEX jobs_library_name ON jobs (user_id, name_key, id) WHERE deleted_at 
 CREATE INDEX jobs_library_size ON jobs (user_id, file_size, id) WHERE deleted_at IS NULL;`);
     },
   },
+  {
+    // A million jobs per user (docs/capacity.md): stats from kept counters, and each order under each filter from an index.
+    //
+    // job_counts: per user, status, type and trashed-or-not, how many jobs and their bytes, kept by
+    // triggers in the same statement (so the same transaction) as every insert, transition, trash,
+    // restore and delete; filled here from the rows there are. Zero rows stay (as count 0).
+    //
+    // The status and type filters under the name and size orders (newest/oldest had theirs in 0004),
+    // the trash under every order (it had only id order), and the duplicate check's look-up by
+    // content hash, which scanned the user's rows on every upload.
+    id: 'jobs/0005-counts-indexes',
+    up: `
+CREATE TABLE job_counts (
+  user_id   TEXT NOT NULL,
+  status    TEXT NOT NULL,
+  file_type TEXT NOT NULL,
+  trashed   INTEGER NOT NULL,
+  count     INTEGER NOT NULL,
+  bytes     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, status, file_type, trashed)
+) WITHOUT ROWID;
+INSERT INTO job_counts (user_id, status, file_type, trashed, count, bytes)
+  SELECT user_id, status, file_type, deleted_at IS NOT NULL, COUNT(*), SUM(file_size) FROM jobs GROUP BY 1, 2, 3, 4;
+CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN
+  INSERT INTO job_counts (user_id, status, file_type, trashed, count, bytes)
+    VALUES (new.user_id, new.status, new.file_type, new.deleted_at IS NOT NULL, 1, new.file_size)
+    ON CONFLICT (user_id, status, file_type, trashed) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_counts SET count = count - 1, bytes = bytes - old.file_size
+    WHERE user_id = old.user_id AND status = old.status AND file_type = old.file_type AND trashed = (old.deleted_at IS NOT NULL);
+END;
+CREATE TRIGGER jobs_count_update AFTER UPDATE OF user_id, status, file_type, file_size, deleted_at ON jobs
+  WHEN old.user_id IS NOT new.user_id OR old.status IS NOT new.status OR old.file_type IS NOT new.file_type
+    OR old.file_size IS NOT new.file_size OR (old.deleted_at IS NULL) IS NOT (new.deleted_at IS NULL)
+BEGIN
+  UPDATE job_counts SET count = count - 1, bytes = bytes - old.file_size
+    WHERE user_id = old.user_id AND status = old.status AND file_type = old.file_type AND trashed = (old.deleted_at IS NOT NULL);
+  INSERT INTO job_counts (user_id, status, file_type, trashed, count, bytes)
+    VALUES (new.user_id, new.status, new.file_type, new.deleted_at IS NOT NULL, 1, new.file_size)
+    ON CONFLICT (user_id, status, file_type, trashed) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes;
+END;
+CREATE INDEX jobs_library_status_name ON jobs (user_id, status, name_key, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_status_size ON jobs (user_id, status, file_size, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_type_name ON jobs (user_id, file_type, name_key, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_type_size ON jobs (user_id, file_type, file_size, id) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_library_content_hash ON jobs (user_id, content_hash) WHERE deleted_at IS NULL;
+CREATE INDEX jobs_trash_created ON jobs (user_id, created_at, id) WHERE deleted_at IS NOT NULL;
+CREATE INDEX jobs_trash_name ON jobs (user_id, name_key, id) WHERE deleted_at IS NOT NULL;
+CREATE INDEX jobs_trash_size ON jobs (user_id, file_size, id) WHERE deleted_at IS NOT NULL;`,
+  },
+  {
+    // Name search (q=) of three characters or more through an FTS5 trigram index of name_key
+    // (case-sensitive over the already lower-cased key: the same substring match as LIKE on it).
+    // jobs has no integer rowid (WITHOUT ROWID), so job_names gives each job one for the index,
+    // and triggers keep both in step with jobs in the same statement; filled here from the rows there are.
+    id: 'jobs/0006-name-search',
+    up: `
+CREATE TABLE job_names (
+  seq    INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  name   TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE job_names_fts USING fts5(name, content = 'job_names', content_rowid = 'seq', tokenize = 'trigram case_sensitive 1');
+INSERT INTO job_names (job_id, name) SELECT id, name_key FROM jobs ORDER BY id;
+INSERT INTO job_names_fts (job_names_fts) VALUES ('rebuild');
+CREATE TRIGGER job_names_insert AFTER INSERT ON job_names BEGIN
+  INSERT INTO job_names_fts (rowid, name) VALUES (new.seq, new.name);
+END;
+CREATE TRIGGER job_names_delete AFTER DELETE ON job_names BEGIN
+  INSERT INTO job_names_fts (job_names_fts, rowid, name) VALUES ('delete', old.seq, old.name);
+END;
+CREATE TRIGGER job_names_update AFTER UPDATE OF name ON job_names BEGIN
+  INSERT INTO job_names_fts (job_names_fts, rowid, name) VALUES ('delete', old.seq, old.name);
+  INSERT INTO job_names_fts (rowid, name) VALUES (new.seq, new.name);
+END;
+CREATE TRIGGER jobs_name_insert AFTER INSERT ON jobs BEGIN
+  INSERT INTO job_names (job_id, name) VALUES (new.id, new.name_key);
+END;
+CREATE TRIGGER jobs_name_delete AFTER DELETE ON jobs BEGIN
+  DELETE FROM job_names WHERE job_id = old.id;
+END;
+CREATE TRIGGER jobs_name_update AFTER UPDATE OF id, name_key ON jobs WHEN old.id IS NOT new.id OR old.name_key IS NOT new.name_key BEGIN
+  UPDATE job_names SET job_id = new.id, name = new.name_key WHERE job_id = old.id;
+END;`,
+  },
 ];
 
 /** Backfills and data changes of collections `jobs` and `idempotency_keys`; their indexes follow the schemas. */

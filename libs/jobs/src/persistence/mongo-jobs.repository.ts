@@ -64,6 +64,12 @@ JobSchema.index({ userId: 1, deletedAt: 1, status: 1, createdAt: -1, _id: -1 });
 JobSchema.index({ userId: 1, deletedAt: 1, fileType: 1, createdAt: -1, _id: -1 });
 JobSchema.index({ userId: 1, deletedAt: 1, nameKey: 1, _id: 1 });
 JobSchema.index({ userId: 1, deletedAt: 1, fileSize: -1, _id: -1 });
+// The status and type filters under the name and size orders too (newest/oldest have theirs above), so no
+// filter under any order sorts in memory or walks past rows it drops (docs/capacity.md; written, not run here).
+JobSchema.index({ userId: 1, deletedAt: 1, status: 1, nameKey: 1, _id: 1 });
+JobSchema.index({ userId: 1, deletedAt: 1, status: 1, fileSize: -1, _id: -1 });
+JobSchema.index({ userId: 1, deletedAt: 1, fileType: 1, nameKey: 1, _id: 1 });
+JobSchema.index({ userId: 1, deletedAt: 1, fileType: 1, fileSize: -1, _id: -1 });
 // The purge: the oldest in the trash first.
 JobSchema.index({ deletedAt: 1 }, { partialFilterExpression: { deletedAt: { $type: 'date' } } });
 
@@ -117,8 +123,8 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
     );
   }
 
-  async insertMany(jobs: readonly Job[]): Promise<void> {
-    await this.mongo.guard(() => this.jobs.insertMany(jobs.map(toDocument), { ordered: true }));
+  async insertMany(jobs: Iterable<Job>): Promise<void> {
+    await this.mongo.guard(() => this.jobs.insertMany(Array.from(jobs, toDocument), { ordered: true }));
   }
 
   async findById(id: string): Promise<Job | null> {

@@ -45,6 +45,11 @@ const INSERT = `INSERT INTO jobs (${FIELDS.map((field) => COLUMNS[field]).join('
 /** The column each order sorts by (then by id in the same direction). */
 const SORT_COLUMNS: Readonly<Record<JobSort, string>> = { newest: 'created_at', oldest: 'created_at', name: 'name_key', size: 'file_size' };
 
+/** How many rows of an order a name search looks through before it asks the name index instead (see `list`). */
+const SEARCH_PROBE_ROWS = 2000;
+/** The name index holds trigrams: a search of fewer characters is matched row by row. */
+const TRIGRAM = 3;
+
 type SqlValue = string | number | null;
 type JobRow = Record<string, SqlValue>;
 
@@ -58,7 +63,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     this.sqlite.migrate('jobs', JOBS_SQLITE_MIGRATIONS);
   }
 
-  async insertMany(jobs: readonly Job[]): Promise<void> {
+  async insertMany(jobs: Iterable<Job>): Promise<void> {
     await this.sqlite.transaction(() => {
       const insert = this.sqlite.prepare(INSERT);
       for (const job of jobs) insert.run(toRow(job));
@@ -74,8 +79,15 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return toJob(await this.sqlite.get<JobRow>('SELECT * FROM jobs WHERE id = ? AND user_id = ?', String(id), String(userId)));
   }
 
+  /**
+   * A page of the user's library or trash under one order. A name search of three characters or
+   * more first looks through the first SEARCH_PROBE_ROWS rows of the order (a common name fills
+   * the page there); failing that, it takes the name index's matches (job_names_fts, jobs/0006) and
+   * orders those alone, so neither a common nor a rare name walks the whole library. Shorter ones
+   * are matched row by row in the order.
+   */
   async list(userId: string, query: ListQuery): Promise<Job[]> {
-    // `deleted_at IS NULL` written out so the library's partial indexes apply (jobs/0004).
+    // `deleted_at IS NULL` written out so the library's partial indexes apply (jobs/0004, 0005).
     const where = ['user_id = ?', query.trashed ? 'deleted_at IS NOT NULL' : 'deleted_at IS NULL'];
     const params: SqlValue[] = [String(userId)];
     if (query.status) {
@@ -86,10 +98,6 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
       where.push('file_type = ?');
       params.push(query.type);
     }
-    if (query.search) {
-      where.push("name_key LIKE ? ESCAPE '\\'");
-      params.push(`%${escapeLike(nameKeyOf(query.search))}%`);
-    }
     const sort = query.sort ?? 'newest';
     const column = SORT_COLUMNS[sort];
     const [direction, beyond] = SORT_DESCENDING[sort] ? ['DESC', '<'] : ['ASC', '>'];
@@ -98,11 +106,48 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
       where.push(`(${column}, id) ${beyond} (?, ?)`);
       params.push(query.after.key, query.after.id);
     }
-    params.push(query.limit);
+    const order = `${column} ${direction}, id ${direction}`;
+    if (query.search === undefined || query.search === '') {
+      return toJobs(
+        await this.sqlite.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`, ...params, query.limit),
+      );
+    }
+    const term = nameKeyOf(query.search);
+    const pattern = `%${escapeLike(term)}%`;
+    const matching = `${where.join(' AND ')} AND name_key LIKE ? ESCAPE '\\'`;
+    if ([...term].length < TRIGRAM) {
+      return toJobs(
+        await this.sqlite.all<JobRow>(`SELECT * FROM jobs WHERE ${matching} ORDER BY ${order} LIMIT ?`, ...params, pattern, query.limit),
+      );
+    }
+    const probe = await this.sqlite.all<{ id: string; hit: number }>(
+      `SELECT id, name_key LIKE ? ESCAPE '\\' AS hit FROM jobs WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`,
+      pattern,
+      ...params,
+      SEARCH_PROBE_ROWS,
+    );
+    const hits = probe.filter((row) => row.hit === 1).slice(0, query.limit);
+    if (hits.length === query.limit || probe.length < SEARCH_PROBE_ROWS) {
+      if (hits.length === 0) return [];
+      const found = new Map<string, JobRow>(
+        (
+          await this.sqlite.all<JobRow>(`SELECT * FROM jobs WHERE id IN (${hits.map(() => '?').join(', ')})`, ...hits.map((row) => row.id))
+        ).map((row) => [row.id as string, row]),
+      );
+      // Rows deleted between the two reads are left out.
+      return toJobs(hits.flatMap((row) => (found.has(row.id) ? [found.get(row.id)!] : [])));
+    }
+    // CROSS JOIN: the matches drive (looked up in jobs by id), never a walk of an order's index probing them.
     return toJobs(
       await this.sqlite.all<JobRow>(
-        `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY ${column} ${direction}, id ${direction} LIMIT ?`,
+        `WITH matches AS MATERIALIZED (
+           SELECT job_id FROM job_names WHERE seq IN (SELECT rowid FROM job_names_fts WHERE job_names_fts MATCH ?)
+         )
+         SELECT jobs.* FROM matches CROSS JOIN jobs ON jobs.id = matches.job_id WHERE ${matching} ORDER BY ${order} LIMIT ?`,
+        `"${term.replace(/"/g, '""')}"`,
         ...params,
+        pattern,
+        query.limit,
       ),
     );
   }
@@ -118,9 +163,10 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     return (await this.sqlite.all<{ id: string }>(`${sql} RETURNING id`, ...params)).map((row) => row.id);
   }
 
+  // The counts and sums below read job_counts, kept by triggers on jobs (jobs/0005): a few rows per user, never a scan of the jobs.
   async originalBytes(userId: string): Promise<number> {
     const row = await this.sqlite.get<{ bytes: number | null }>(
-      'SELECT SUM(file_size) AS bytes FROM jobs WHERE user_id = ?',
+      'SELECT SUM(bytes) AS bytes FROM job_counts WHERE user_id = ?',
       String(userId),
     );
     return row?.bytes ?? 0;
@@ -207,8 +253,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
 
   async libraryCounts(userId: string): Promise<LibraryCount[]> {
     const rows = await this.sqlite.all<{ status: JobStatus; fileType: Job['fileType']; trashed: number; count: number; bytes: number }>(
-      `SELECT status, file_type AS fileType, deleted_at IS NOT NULL AS trashed, COUNT(*) AS count, SUM(file_size) AS bytes
-       FROM jobs WHERE user_id = ? GROUP BY status, file_type, deleted_at IS NOT NULL`,
+      'SELECT status, file_type AS fileType, trashed, count, bytes FROM job_counts WHERE user_id = ? AND count > 0',
       String(userId),
     );
     return rows.map((row) => ({ ...row, trashed: row.trashed === 1 }));
@@ -229,17 +274,19 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
   async countByStatus(userId?: string): Promise<Record<JobStatus, number>> {
     const rows = userId
       ? await this.sqlite.all<{ status: JobStatus; n: number }>(
-          'SELECT status, COUNT(*) AS n FROM jobs WHERE user_id = ? GROUP BY status',
-          userId,
+          'SELECT status, SUM(count) AS n FROM job_counts WHERE user_id = ? GROUP BY status',
+          String(userId),
         )
-      : await this.sqlite.all<{ status: JobStatus; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status');
+      : await this.sqlite.all<{ status: JobStatus; n: number }>('SELECT status, SUM(count) AS n FROM job_counts GROUP BY status');
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
     for (const row of rows) counts[row.status] = row.n;
     return counts;
   }
 
   countByStatusAndType(): Promise<{ status: JobStatus; fileType: Job['fileType']; count: number }[]> {
-    return this.sqlite.all('SELECT status, file_type AS fileType, COUNT(*) AS count FROM jobs GROUP BY status, file_type');
+    return this.sqlite.all(
+      'SELECT status, file_type AS fileType, SUM(count) AS count FROM job_counts GROUP BY status, file_type HAVING SUM(count) > 0',
+    );
   }
 
   ping(): Promise<void> {
