@@ -31,7 +31,11 @@ const node = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
-  moduleNameMapper: { '^@app/(shared|core|auth|jobs|processors|storage|webhooks)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@app/(shared|core|auth|jobs|processors|storage|webhooks)$': '<rootDir>/libs/$1/src',
+    // A lib's adapters, for the contract suites and tests that build them by hand (never application code).
+    '^@app/(auth|jobs|storage|webhooks)/adapters$': '<rootDir>/libs/$1/src/adapters',
+  },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

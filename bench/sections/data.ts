@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { newId, SqliteDatabase } from '@app/core';
-import { Job, SqliteJobsRepository, UNPROCESSED } from '@app/jobs';
+import { Job, UNPROCESSED } from '@app/jobs';
+import { SqliteJobsRepository } from '@app/jobs/adapters';
 import type { JobPage } from '@app/shared';
 import { StorageKeys } from '@app/storage';
 import { register, Row, startStack, stopStack, User } from '../lib/context';

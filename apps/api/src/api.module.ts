@@ -14,7 +14,7 @@ import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
-import { JobViewMapper } from '@app/jobs';
+import { FilesService, JobViewMapper } from '@app/jobs';
 import { JobsController } from './jobs/jobs.controller';
 import { IdempotencyInterceptor } from './upload/idempotency.interceptor';
 import { UploadController } from './upload/upload.controller';
@@ -59,6 +59,7 @@ export class ApiModule {
       ],
       providers: [
         JobViewMapper,
+        FilesService,
         JobsGateway,
         ApiMetrics,
         AdminAccess,

@@ -297,6 +297,22 @@ export class JobsService {
   findById(jobId: string): Promise<Job | null> {
     return isId(jobId) ? this.jobs.findById(jobId) : Promise.resolve(null);
   }
+
+  /** Resolves when the database can take a write now; a 503 error otherwise (so a doomed upload fails before its body). */
+  ready(): Promise<void> {
+    return this.jobs.ping();
+  }
+
+  /** Jobs of every user still waiting for a worker: pending, queued or processing. */
+  async countWaiting(): Promise<number> {
+    const counts = await this.jobs.countByStatus();
+    return counts.pending + counts.queued + counts.processing;
+  }
+
+  /** Every job, counted by status and file type (for metrics). */
+  countByStatusAndType(): Promise<{ status: JobStatus; fileType: FileType; count: number }[]> {
+    return this.jobs.countByStatusAndType();
+  }
 }
 
 /** The fields of a job whose original a scan found infected: failed at once, naming the signature. */
