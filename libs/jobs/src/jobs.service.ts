@@ -1,8 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE, Rejected, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
+import {
+  DEFAULT_PAGE_SIZE,
+  FileType,
+  formatBytes,
+  JobStatus,
+  MAX_PAGE_SIZE,
+  Rejected,
+  THUMBNAIL_POSITIONS,
+  ThumbnailPosition,
+} from '@app/shared';
 import { StorageDriver, StorageKeys } from '@app/storage';
-import { formatBytes, type StoredUpload } from './intake/upload-intake';
+import type { StoredUpload } from './intake/upload-intake';
 import { fileKeysOf, Job, UNPROCESSED } from './job';
 import { JobSort, JobsRepository, sortKeyOf } from './jobs.repository';
 import { decodeCursor, encodeCursor } from './library/list-cursor';
