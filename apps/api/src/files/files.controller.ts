@@ -55,14 +55,8 @@ export class FilesController {
     '0190a7e2-…-….jpg',
     ['image/jpeg'],
   )
-  async thumbnail(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('thumbnails', filename, query, user, req, res);
+  async thumbnail(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('thumbnails', filename, req, res);
   }
 
   @Get('download/:filename')
@@ -72,14 +66,8 @@ export class FilesController {
     '0190a7e2-…-….jpg',
     ['image/jpeg'],
   )
-  async download(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('download', filename, query, user, req, res);
+  async download(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('download', filename, req, res);
   }
 
   @Get('previews/:filename')
@@ -89,14 +77,8 @@ export class FilesController {
     '0190a7e2-…-….webp',
     ['image/webp'],
   )
-  async preview(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('previews', filename, query, user, req, res);
+  async preview(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('previews', filename, req, res);
   }
 
   @Get('animated-previews/:filename')
@@ -106,14 +88,8 @@ export class FilesController {
     '0190a7e2-…-….webp',
     ['image/webp'],
   )
-  async animatedPreview(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('animated-previews', filename, query, user, req, res);
+  async animatedPreview(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('animated-previews', filename, req, res);
   }
 
   @Get('originals/:filename')
@@ -161,15 +137,9 @@ export class FilesController {
     });
   }
 
-  private async send(
-    route: string,
-    filename: string,
-    query: Record<string, unknown>,
-    user: AuthUser | undefined,
-    req: Request,
-    res: Response,
-  ): Promise<void> {
-    const file = await this.files.find(route, filename, accessOf(user, query));
+  /** A rendition of a file route: the file named in the path, for the request's user or signature. */
+  private async send(route: string, filename: string, req: Request, res: Response): Promise<void> {
+    const file = await this.files.find(route, filename, accessOf(req.user as AuthUser | undefined, req.query));
     if (file.resource === 'original') throw new NotFoundError('Not found');
     cacheHeaders(res, file);
     if (file.resource === 'download') res.setHeader('Content-Disposition', contentDisposition(file.job.originalFilename));
