@@ -113,7 +113,7 @@ export class FilesController {
     cacheHeaders(res, file);
     res.setHeader('Content-Security-Policy', 'sandbox');
     res.setHeader('Accept-Ranges', 'bytes');
-    if (req.fresh) {
+    if (notModified(req, file)) {
       res.status(304).end();
       return;
     }
@@ -143,7 +143,7 @@ export class FilesController {
     if (file.resource === 'original') throw new NotFoundError('Not found');
     cacheHeaders(res, file);
     if (file.resource === 'download') res.setHeader('Content-Disposition', contentDisposition(file.job.originalFilename));
-    if (req.fresh) {
+    if (notModified(req, file)) {
       res.status(304).end();
       return;
     }
@@ -155,6 +155,15 @@ export class FilesController {
 
 function accessOf(user: AuthUser | undefined, query: Record<string, unknown>): FileAccess {
   return { userId: user?.id, exp: query.exp, sig: query.sig };
+}
+
+/**
+ * Whether the client's copy is the file's (`If-None-Match` is its ETag): 304. Not Express's
+ * `req.fresh`: it answers stale to any request with `Cache-Control: no-cache`, which fetch() adds
+ * to every request that sets `If-None-Match` itself, so such clients would never get their 304.
+ */
+function notModified(req: Request, file: ServedFile): boolean {
+  return req.headers['if-none-match'] === file.etag;
 }
 
 /** The file's ETag and caching rule, nosniff, and Vary on the token. */
