@@ -34,6 +34,8 @@ const node = {
   moduleNameMapper: {
     '^@app/(shared|core|auth|jobs|processors|storage|webhooks)$': '<rootDir>/libs/$1/src',
     '^@test/support/(.*)$': '<rootDir>/test/support/$1',
+    // A lib's adapters, for the contract suites and tests that build them by hand (never application code).
+    '^@app/(auth|jobs|storage|webhooks)/adapters$': '<rootDir>/libs/$1/src/adapters',
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { formatBytes } from '@app/jobs';
-import type { Rejected, UploadResult } from '@app/shared';
+import { formatBytes, type Rejected, type UploadResult } from '@app/shared';
 import { ApiClient, Response, UploadFile } from './support/client';
 import { TestStack } from './support/stack';
 

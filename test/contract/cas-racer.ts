@@ -2,7 +2,7 @@
 // SQLite file through the real adapter, waits for the start signal, then tries to claim the job.
 import 'reflect-metadata';
 import { SqliteDatabase } from '@app/core';
-import { SqliteJobsRepository } from '@app/jobs';
+import { SqliteJobsRepository } from '@app/jobs/adapters';
 
 async function main(): Promise<void> {
   const [file, jobId, startAt, name] = process.argv.slice(2);

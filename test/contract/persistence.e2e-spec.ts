@@ -7,45 +7,34 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { ApiKeysRepository, EmailTakenError, RefreshTokensRepository, UsersRepository } from '@app/auth';
 import {
   ApiKeyDocument,
   ApiKeySchema,
-  ApiKeysRepository,
-  EmailTakenError,
   MongoApiKeysRepository,
   MongoRefreshTokensRepository,
   MongoUsersRepository,
   RefreshTokenDocument,
   RefreshTokenSchema,
-  RefreshTokensRepository,
   SqliteApiKeysRepository,
   SqliteRefreshTokensRepository,
   SqliteUsersRepository,
   UserDocument,
   UserSchema,
-  UsersRepository,
-} from '@app/auth';
+} from '@app/auth/adapters';
 import { DatabaseConfig, DatabaseModule, newId, ServiceUnavailableError } from '@app/core';
+import { Job, JOB_SORTS, JobsRepository, ListPosition, SORT_DESCENDING, sortKeyOf, sourcesOf, TRANSITIONS, UNPROCESSED } from '@app/jobs';
 import {
   IdempotencyKeyDocument,
   IdempotencyKeySchema,
   IdempotencyRecords,
-  Job,
   JobDocument,
   JobSchema,
-  JOB_SORTS,
-  JobsRepository,
-  ListPosition,
   MongoIdempotencyRecords,
   MongoJobsRepository,
-  SORT_DESCENDING,
-  sortKeyOf,
-  sourcesOf,
   SqliteIdempotencyRecords,
   SqliteJobsRepository,
-  TRANSITIONS,
-  UNPROCESSED,
-} from '@app/jobs';
+} from '@app/jobs/adapters';
 import { FILE_TYPES, JOB_STATUSES, JobStatus } from '@app/shared';
 
 jest.setTimeout(120_000);

@@ -4,17 +4,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatabaseConfig, DatabaseModule, newId } from '@app/core';
+import { Delivery, Webhook, WebhooksRepository } from '@app/webhooks';
 import {
-  Delivery,
   MongoWebhooksRepository,
   SqliteWebhooksRepository,
-  Webhook,
   WebhookDeliveryDocument,
   WebhookDeliverySchema,
   WebhookDocument,
   WebhookSchema,
-  WebhooksRepository,
-} from '@app/webhooks';
+} from '@app/webhooks/adapters';
 
 jest.setTimeout(120_000);
 

@@ -3,9 +3,9 @@
 // as the api and workers do at start, and prints the migrations it applied itself.
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { AUTH_SQLITE_MIGRATIONS } from '@app/auth';
+import { AUTH_SQLITE_MIGRATIONS } from '@app/auth/adapters';
 import { SqliteDatabase } from '@app/core';
-import { JOBS_SQLITE_MIGRATIONS } from '@app/jobs';
+import { JOBS_SQLITE_MIGRATIONS } from '@app/jobs/adapters';
 
 async function main(): Promise<void> {
   const [file, startAt] = process.argv.slice(2);

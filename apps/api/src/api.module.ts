@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule } from '@app/auth';
-import { AppConfig, CoreModule } from '@app/core';
+import { AppConfig, CoreModule, MetricsHttpModule } from '@app/core';
 import { JobsModule } from '@app/jobs';
 import { StorageModule } from '@app/storage';
 import { WebhooksModule } from '@app/webhooks';
@@ -14,7 +14,7 @@ import { AuthController } from './auth/auth.controller';
 import { FilesController } from './files/files.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
-import { JobViewMapper } from '@app/jobs';
+import { FilesService, JobViewMapper } from '@app/jobs';
 import { JobsController } from './jobs/jobs.controller';
 import { IdempotencyInterceptor } from './upload/idempotency.interceptor';
 import { UploadController } from './upload/upload.controller';
@@ -24,7 +24,6 @@ import { TusUploads } from './upload/tus/tus-uploads.service';
 import { JobsGateway } from './realtime/jobs.gateway';
 import { rateLimitModule } from './http/rate-limit';
 import { ApiMetrics } from './observability/api-metrics';
-import { MetricsController } from './observability/metrics.controller';
 import { WebAppModule } from './web/web-app.module';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
@@ -41,6 +40,7 @@ export class ApiModule {
         JobsModule.forRoot(config.database),
         WebhooksModule.forRoot(config.database),
         TerminusModule,
+        MetricsHttpModule,
         rateLimitModule,
         ...WebAppModule.forRoot(config.http.webRoot),
       ],
@@ -51,7 +51,6 @@ export class ApiModule {
         JobsController,
         FilesController,
         HealthController,
-        MetricsController,
         AdminController,
         WebhooksController,
         ArchivesController,
@@ -59,6 +58,7 @@ export class ApiModule {
       ],
       providers: [
         JobViewMapper,
+        FilesService,
         JobsGateway,
         ApiMetrics,
         AdminAccess,

@@ -1,18 +1,17 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import type { Gauge } from 'prom-client';
-import { AppConfig, mayScrapeMetrics, MetricsRegistry, newId } from '@app/core';
-import { DependencyProbes, JobRunner, WorkerInfo, WorkerRegistry } from '@app/jobs';
+import { AppConfig, MetricsRegistry, newId } from '@app/core';
+import { JobRunner, WorkerInfo, WorkerRegistry } from '@app/jobs';
 import { MediaTools } from '@app/processors';
 
 const HEARTBEAT_MS = 5000;
 
 /**
  * What a worker tells the outside: a heartbeat in Redis (so the api can report live workers and
- * their ffmpeg), and, when WORKER_METRICS_PORT is set, `/metrics` (Prometheus: wait and processing
- * time histograms, outcomes, failures by reason, running jobs) and `/health` (its database, Redis,
- * storage and ffmpeg) on that port.
+ * their ffmpeg), and its metrics (wait and processing time histograms, outcomes, failures by reason,
+ * running jobs), served with `/health` on WORKER_METRICS_PORT by MetricsHttpModule and
+ * WorkerHealthController (see main.ts).
  */
 @Injectable()
 export class WorkerObservability implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -20,14 +19,12 @@ export class WorkerObservability implements OnApplicationBootstrap, BeforeApplic
   private readonly id = `${os.hostname()}-${process.pid}-${newId().slice(-6)}`;
   private readonly startedAt = new Date().toISOString();
   private heartbeat?: NodeJS.Timeout;
-  private server?: http.Server;
 
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: MetricsRegistry,
     private readonly runner: JobRunner,
     private readonly registry: WorkerRegistry,
-    private readonly probes: DependencyProbes,
     private readonly tools: MediaTools,
   ) {}
 
@@ -36,13 +33,11 @@ export class WorkerObservability implements OnApplicationBootstrap, BeforeApplic
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
-    if (this.config.worker.metricsPort > 0) await this.listen(this.config.worker.metricsPort);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
     await this.registry.withdraw(this.id).catch(() => undefined);
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   private instrument(): void {
@@ -97,33 +92,5 @@ export class WorkerObservability implements OnApplicationBootstrap, BeforeApplic
       tools: { ...this.tools.describe() },
     };
     await this.registry.announce(info).catch((error: Error) => this.logger.warn(`Heartbeat not sent: ${error.message}`));
-  }
-
-  private listen(port: number): Promise<void> {
-    this.server = http.createServer((req, res) => void this.answer(req, res));
-    return new Promise((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, () => {
-        this.logger.log(`Metrics and health on :${port} (/metrics, /health)`);
-        resolve();
-      });
-    });
-  }
-
-  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    try {
-      if (req.method === 'GET' && req.url === '/metrics' && mayScrapeMetrics(req.headers.authorization, this.config.http.metricsToken)) {
-        const body = await this.metrics.metrics();
-        res.writeHead(200, { 'Content-Type': this.metrics.contentType }).end(body);
-      } else if (req.method === 'GET' && req.url === '/health') {
-        const details = { ...(await this.probes.all()), ffmpeg: { status: 'up', ...this.tools.describe() } };
-        const ok = Object.values(details).every((probe) => probe.status === 'up');
-        res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'error', details }));
-      } else {
-        res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"statusCode":404,"error":"Not Found","message":"Not found"}');
-      }
-    } catch (error) {
-      res.writeHead(500).end(String((error as Error).message));
-    }
   }
 }

@@ -15,3 +15,4 @@ export * from './metrics/metrics-registry';
 export * from './metrics/metrics-access';
 export * from './backup/backup';
 export * from './backup/restore';
+export * from './http/metrics-http.module';

@@ -76,8 +76,6 @@ export class JobsModule {
         JobArchives,
       ],
       exports: [
-        JobsRepository,
-        IdempotencyRecords,
         Idempotency,
         JobsService,
         JobLifecycle,

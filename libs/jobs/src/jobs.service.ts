@@ -1,8 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, ConflictError, InvalidInputError, isId, NotFoundError } from '@app/core';
-import { DEFAULT_PAGE_SIZE, FileType, JobStatus, MAX_PAGE_SIZE, Rejected, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
+import {
+  DEFAULT_PAGE_SIZE,
+  FileType,
+  formatBytes,
+  JobStatus,
+  MAX_PAGE_SIZE,
+  Rejected,
+  THUMBNAIL_POSITIONS,
+  ThumbnailPosition,
+} from '@app/shared';
 import { StorageDriver, StorageKeys } from '@app/storage';
-import { formatBytes, type StoredUpload } from './intake/upload-intake';
+import type { StoredUpload } from './intake/upload-intake';
 import { fileKeysOf, Job, UNPROCESSED } from './job';
 import { JobSort, JobsRepository, sortKeyOf } from './jobs.repository';
 import { decodeCursor, encodeCursor } from './library/list-cursor';
@@ -296,6 +305,22 @@ export class JobsService {
   /** Looks a job up by id alone, for signed-URL access (the caller checks the signature against the owner). */
   findById(jobId: string): Promise<Job | null> {
     return isId(jobId) ? this.jobs.findById(jobId) : Promise.resolve(null);
+  }
+
+  /** Resolves when the database can take a write now; a 503 error otherwise (so a doomed upload fails before its body). */
+  ready(): Promise<void> {
+    return this.jobs.ping();
+  }
+
+  /** Jobs of every user still waiting for a worker: pending, queued or processing. */
+  async countWaiting(): Promise<number> {
+    const counts = await this.jobs.countByStatus();
+    return counts.pending + counts.queued + counts.processing;
+  }
+
+  /** Every job, counted by status and file type (for metrics). */
+  countByStatusAndType(): Promise<{ status: JobStatus; fileType: FileType; count: number }[]> {
+    return this.jobs.countByStatusAndType();
   }
 }
 

@@ -4,3 +4,4 @@ export * from './events';
 export * from './errors';
 export * from './media';
 export * from './api-key';
+export * from './format-bytes';

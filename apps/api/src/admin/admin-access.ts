@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { ExtractJwt } from 'passport-jwt';
 import { AuthService, AuthUser } from '@app/auth';
+import { cookieOf } from '../http/cookies';
 
 /** Cookie that lets an admin's browser open the queue dashboard (HttpOnly, SameSite=Strict, path /api/admin). */
 export const ADMIN_COOKIE = 'thumbs_admin';
@@ -28,12 +29,4 @@ export class AdminAccess {
     const user = await this.auth.verifyToken(token);
     return user && this.isAdmin(user) ? user : null;
   }
-}
-
-function cookieOf(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
 }

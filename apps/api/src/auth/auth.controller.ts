@@ -20,21 +20,12 @@ import { AppConfig, UnauthorizedError } from '@app/core';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ErrorDto } from '../http/error.dto';
 import { API_KEY_SECURITY } from '../http/api-key-security';
+import { cookieOf } from '../http/cookies';
 import { AuthResultDto, CredentialsDto, LoginDto, UserDto } from './auth.dto';
 
 /** The refresh cookie: HttpOnly (no script reads it), SameSite=Strict (no other site sends it), only sent to /api/auth. */
 export const REFRESH_COOKIE = 'thumbs_refresh';
 const REFRESH_COOKIE_PATH = '/api/auth';
-
-function refreshCookieOf(req: Request): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === REFRESH_COOKIE) return part.slice(index + 1).trim();
-  }
-  return undefined;
-}
 
 @ApiTags('auth')
 @Controller('auth')
@@ -98,7 +89,7 @@ export class AuthController {
   @ApiOkResponse({ type: AuthResultDto, description: 'Same shape as login; the cookie holds the next refresh token' })
   @ApiUnauthorizedResponse({ type: ErrorDto, description: 'No cookie, or an unknown, expired, revoked or reused refresh token' })
   async refresh(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<AuthResultDto> {
-    const presented = refreshCookieOf(req);
+    const presented = cookieOf(req, REFRESH_COOKIE);
     if (!presented) throw new UnauthorizedError('No session to refresh: sign in.');
     try {
       const { result, refresh } = await this.sessions.refresh(presented);
@@ -116,7 +107,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign out: revokes the session of the refresh cookie and clears it' })
   @ApiNoContentResponse({ description: 'Signed out (also when there was no session)' })
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    await this.sessions.end(refreshCookieOf(req));
+    await this.sessions.end(cookieOf(req, REFRESH_COOKIE));
     this.clearCookie(res);
   }
 

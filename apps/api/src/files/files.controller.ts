@@ -14,20 +14,11 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { AuthUser, CurrentUser, OptionalJwtAuthGuard, SignedResource, UrlSigner } from '@app/auth';
-import { AppConfig, isId, NotFoundError } from '@app/core';
-import { Job, JobsService } from '@app/jobs';
-import { ByteRange, StorageDriver, StoredObject } from '@app/storage';
+import { AuthUser, CurrentUser, OptionalJwtAuthGuard } from '@app/auth';
+import { NotFoundError } from '@app/core';
+import { FileAccess, FilesService, ServedFile } from '@app/jobs';
+import type { ByteRange } from '@app/storage';
 import { ErrorDto } from '../http/error.dto';
-import { keyOf, parseFileName } from '@app/jobs';
-
-const CONTENT_TYPES: Record<Exclude<SignedResource, 'original'>, string> = {
-  thumbnail: 'image/jpeg',
-  thumbnail2x: 'image/jpeg',
-  download: 'image/jpeg',
-  preview: 'image/webp',
-  animatedPreview: 'image/webp',
-};
 
 /** Swagger for a file route: a token or the signed URL's `exp` and `sig`; the file or the same 404. */
 function FileRoute(summary: string, ok: string, example: string, produces: string[]): MethodDecorator {
@@ -55,12 +46,7 @@ function FileRoute(summary: string, ok: string, example: string, produces: strin
 @Controller()
 @UseGuards(OptionalJwtAuthGuard)
 export class FilesController {
-  constructor(
-    private readonly jobs: JobsService,
-    private readonly signer: UrlSigner,
-    private readonly storage: StorageDriver,
-    private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly files: FilesService) {}
 
   @Get('thumbnails/:filename')
   @FileRoute(
@@ -69,14 +55,8 @@ export class FilesController {
     '0190a7e2-…-….jpg',
     ['image/jpeg'],
   )
-  async thumbnail(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('thumbnails', filename, query, user, req, res);
+  async thumbnail(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('thumbnails', filename, req, res);
   }
 
   @Get('download/:filename')
@@ -86,14 +66,8 @@ export class FilesController {
     '0190a7e2-…-….jpg',
     ['image/jpeg'],
   )
-  async download(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('download', filename, query, user, req, res);
+  async download(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('download', filename, req, res);
   }
 
   @Get('previews/:filename')
@@ -103,14 +77,8 @@ export class FilesController {
     '0190a7e2-…-….webp',
     ['image/webp'],
   )
-  async preview(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('previews', filename, query, user, req, res);
+  async preview(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('previews', filename, req, res);
   }
 
   @Get('animated-previews/:filename')
@@ -120,14 +88,8 @@ export class FilesController {
     '0190a7e2-…-….webp',
     ['image/webp'],
   )
-  async animatedPreview(
-    @Param('filename') filename: string,
-    @Query() query: Record<string, unknown>,
-    @CurrentUser() user: AuthUser | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.send('animated-previews', filename, query, user, req, res);
+  async animatedPreview(@Param('filename') filename: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.send('animated-previews', filename, req, res);
   }
 
   @Get('originals/:filename')
@@ -147,114 +109,84 @@ export class FilesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const found = await this.find('originals', filename, query, user);
-    const { job, key, stat } = found;
-    const etag = `"${job.id}-o-${stat.size}"`;
-    this.cacheHeaders(res, etag, user, query);
-    // no-transform: never compressed on the way (some originals, BMP and TIFF, have compressible types; a range must stay the stored bytes).
-    res.setHeader('Cache-Control', `${String(res.getHeader('Cache-Control'))}, no-transform`);
+    const file = await this.files.find('originals', filename, accessOf(user, query));
+    cacheHeaders(res, file);
     res.setHeader('Content-Security-Policy', 'sandbox');
     res.setHeader('Accept-Ranges', 'bytes');
-    if (req.headers['if-none-match'] === etag) {
+    if (notModified(req, file)) {
       res.status(304).end();
       return;
     }
-    const range = this.rangeOf(req, stat.size, etag);
+    const range = rangeOf(req, file);
     if (range === 'unsatisfiable') {
-      res.status(416).setHeader('Content-Range', `bytes */${stat.size}`);
+      res.status(416).setHeader('Content-Range', `bytes */${file.size}`);
       res.setHeader('Cache-Control', 'no-store');
-      res.json({ statusCode: 416, error: 'Range Not Satisfiable', message: `The range is outside the file (${stat.size} bytes).` });
+      res.json({ statusCode: 416, error: 'Range Not Satisfiable', message: `The range is outside the file (${file.size} bytes).` });
       return;
     }
-    res.setHeader('Content-Type', job.mimeType);
+    res.setHeader('Content-Type', file.contentType);
     if (range) {
-      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${stat.size}`);
+      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
       res.setHeader('Content-Length', String(range.end - range.start + 1));
     } else {
-      res.status(200).setHeader('Content-Length', String(stat.size));
+      res.status(200).setHeader('Content-Length', String(file.size));
     }
-    await pipeline(await this.storage.read(key, range ?? undefined), res).catch((error: NodeJS.ErrnoException) => {
+    await pipeline(await this.files.read(file, range ?? undefined), res).catch((error: NodeJS.ErrnoException) => {
       // A <video> tag drops connections whenever it seeks: not an error worth a log line.
       if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
     });
   }
 
-  private async send(
-    route: string,
-    filename: string,
-    query: Record<string, unknown>,
-    user: AuthUser | undefined,
-    req: Request,
-    res: Response,
-  ): Promise<void> {
-    const { job, resource, stat, key } = await this.find(route, filename, query, user);
-    if (resource === 'original') throw new NotFoundError('Not found');
-    // The thumbnail keeps its ETag of before the renditions (clients have it cached); the others name themselves.
-    const tag = resource === 'thumbnail' || resource === 'download' ? '' : `${resource}-`;
-    const etag = `"${job.id}-${tag}${stat.size}-${(job.completedAt ?? stat.modifiedAt).getTime().toString(36)}"`;
-    this.cacheHeaders(res, etag, user, query);
-    if (resource === 'download') res.setHeader('Content-Disposition', contentDisposition(job.originalFilename));
-    if (req.headers['if-none-match'] === etag) {
+  /** A rendition of a file route: the file named in the path, for the request's user or signature. */
+  private async send(route: string, filename: string, req: Request, res: Response): Promise<void> {
+    const file = await this.files.find(route, filename, accessOf(req.user as AuthUser | undefined, req.query));
+    if (file.resource === 'original') throw new NotFoundError('Not found');
+    cacheHeaders(res, file);
+    if (file.resource === 'download') res.setHeader('Content-Disposition', contentDisposition(file.job.originalFilename));
+    if (notModified(req, file)) {
       res.status(304).end();
       return;
     }
-    res.status(200).setHeader('Content-Type', CONTENT_TYPES[resource]);
-    res.setHeader('Content-Length', String(stat.size));
-    await pipeline(await this.storage.read(key), res);
+    res.status(200).setHeader('Content-Type', file.contentType);
+    res.setHeader('Content-Length', String(file.size));
+    await pipeline(await this.files.read(file), res);
   }
+}
 
-  /** ETag, private immutable caching for as long as the signature (or a token's URL) lasts, nosniff. */
-  private cacheHeaders(res: Response, etag: string, user: AuthUser | undefined, query: Record<string, unknown>): void {
-    const maxAge = user ? this.config.auth.signedUrlTtlSeconds : Math.max(0, Number(query.exp) - Math.floor(Date.now() / 1000));
-    res.setHeader('ETag', etag);
-    res.setHeader('Cache-Control', `private, max-age=${maxAge}, immutable`);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Vary', 'Authorization');
-  }
+function accessOf(user: AuthUser | undefined, query: Record<string, unknown>): FileAccess {
+  return { userId: user?.id, exp: query.exp, sig: query.sig };
+}
 
-  /**
-   * The one byte range asked for, null for the whole file (no `Range`, a malformed one, several
-   * ranges, or an `If-Range` that no longer matches: RFC 9110 lets a server send the whole file),
-   * or 'unsatisfiable'.
-   */
-  private rangeOf(req: Request, size: number, etag: string): ByteRange | null | 'unsatisfiable' {
-    if (!req.headers.range) return null;
-    const ifRange = req.headers['if-range'];
-    if (ifRange !== undefined && ifRange !== etag) return null;
-    const ranges = req.range(size, { combine: true });
-    if (ranges === -1) return 'unsatisfiable';
-    if (ranges === undefined || ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return null;
-    return { start: ranges[0].start, end: ranges[0].end };
-  }
+/**
+ * Whether the client's copy is the file's (`If-None-Match` is its ETag): 304. Not Express's
+ * `req.fresh`: it answers stale to any request with `Cache-Control: no-cache`, which fetch() adds
+ * to every request that sets `If-None-Match` itself, so such clients would never get their 304.
+ */
+function notModified(req: Request, file: ServedFile): boolean {
+  return req.headers['if-none-match'] === file.etag;
+}
 
-  /** The job and stored object behind a file name of a route, for its owner or a valid signature; 404 otherwise. */
-  private async find(
-    route: string,
-    filename: string,
-    query: Record<string, unknown>,
-    user: AuthUser | undefined,
-  ): Promise<{ job: Job; resource: SignedResource; key: string; stat: StoredObject }> {
-    const parsed = parseFileName(route, filename);
-    const job = parsed ? await this.authorised(parsed.resource, parsed.jobId, query, user) : null;
-    const key = job && parsed ? keyOf(job, parsed.resource) : null;
-    const stat = key ? await this.storage.stat(key) : null;
-    if (!parsed || !job || !key || !stat) throw new NotFoundError('Not found');
-    return { job, resource: parsed.resource, key, stat };
-  }
+/** The file's ETag and caching rule, nosniff, and Vary on the token. */
+function cacheHeaders(res: Response, file: ServedFile): void {
+  res.setHeader('ETag', file.etag);
+  res.setHeader('Cache-Control', file.cacheControl);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Vary', 'Authorization');
+}
 
-  private async authorised(
-    resource: SignedResource,
-    jobId: string,
-    query: Record<string, unknown>,
-    user: AuthUser | undefined,
-  ): Promise<Job | null> {
-    if (!isId(jobId)) return null;
-    const job = await this.jobs.findById(jobId);
-    // The original exists from the upload on; renditions only once the job completed.
-    if (!job || (resource !== 'original' && job.status !== 'completed')) return null;
-    if (user && user.id === job.userId) return job;
-    return this.signer.verify(resource, job.id, job.userId, query.exp, query.sig) ? job : null;
-  }
+/**
+ * The one byte range asked for, null for the whole file (no `Range`, a malformed one, several
+ * ranges, or an `If-Range` that no longer matches: RFC 9110 lets a server send the whole file),
+ * or 'unsatisfiable'.
+ */
+function rangeOf(req: Request, file: ServedFile): ByteRange | null | 'unsatisfiable' {
+  if (!req.headers.range) return null;
+  const ifRange = req.headers['if-range'];
+  if (ifRange !== undefined && ifRange !== file.etag) return null;
+  const ranges = req.range(file.size, { combine: true });
+  if (ranges === -1) return 'unsatisfiable';
+  if (ranges === undefined || ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return null;
+  return { start: ranges[0].start, end: ranges[0].end };
 }
 
 /** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987). */

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { DependencyProbes, JobsRepository, ProbeResult, WorkerRegistry } from '@app/jobs';
+import { DependencyProbes, JobsService, ProbeResult, WorkerRegistry } from '@app/jobs';
 
 /**
  * Readiness of the api (`/api/health`): its database, Redis and storage, each up or down with
@@ -18,7 +18,7 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     private readonly probes: DependencyProbes,
     private readonly workers: WorkerRegistry,
-    private readonly jobs: JobsRepository,
+    private readonly jobs: JobsService,
   ) {}
 
   @Get()
@@ -57,8 +57,7 @@ export class HealthController {
       return session.up({ count: null, message: (error as Error).message });
     }
     if (live.length === 0) {
-      const counts = await this.jobs.countByStatus().catch(() => null);
-      const waiting = counts ? counts.pending + counts.queued + counts.processing : null;
+      const waiting = await this.jobs.countWaiting().catch(() => null);
       if (waiting) return session.down({ count: 0, waiting, message: `No worker is running: ${waiting} job(s) wait until one starts.` });
       return session.up({
         count: 0,

@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { DomainError, DomainErrorKind, ServiceUnavailableError, TooManyRequestsError } from '@app/core';
 import type { ApiErrorBody } from '@app/shared';
 import { InvalidKeyError, ObjectNotFoundError } from '@app/storage';
+import { requestIdOf } from './request-id';
 
 const STATUS_OF: Record<DomainErrorKind, number> = {
   invalid: HttpStatus.BAD_REQUEST,
@@ -88,7 +89,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
         retryAfter: 5,
       };
     }
-    this.logger.error({ err: exception, method: req.method, path: req.path, requestId: (req as { id?: unknown }).id }, 'Unhandled error');
+    this.logger.error({ err: exception, method: req.method, path: req.path, requestId: requestIdOf(req) }, 'Unhandled error');
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
   }
 }

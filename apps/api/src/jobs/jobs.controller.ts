@@ -18,6 +18,7 @@ import { assertScope, AuthUser, CurrentUser, JwtAuthGuard, RequiresScope, ScopeC
 import { JobLibrary, JobsService } from '@app/jobs';
 import { API_KEY_SECURITY } from '../http/api-key-security';
 import { ErrorDto } from '../http/error.dto';
+import { requestIdOf } from '../http/request-id';
 import { BulkRequestDto, BulkResultDto, DeleteJobQueryDto, JobDto, JobPageDto, JobStatsDto, ListJobsQueryDto } from './job.dto';
 import { JobViewMapper } from '@app/jobs';
 
@@ -114,10 +115,4 @@ export class JobsController {
     if (query.permanent) await this.jobs.delete(user.id, id);
     else await this.jobs.trash(user.id, id);
   }
-}
-
-/** The request id pino-http gave this request (from X-Request-Id or generated). */
-export function requestIdOf(req: Request): string | null {
-  const id = (req as Request & { id?: unknown }).id;
-  return typeof id === 'string' ? id : null;
 }

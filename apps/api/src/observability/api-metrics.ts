@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { MetricsRegistry } from '@app/core';
-import { JobQueue, JobsRepository, WorkerRegistry } from '@app/jobs';
+import { JobQueue, JobsService, WorkerRegistry } from '@app/jobs';
 import type { FileType, RejectionCode } from '@app/shared';
 import type { Gauge } from 'prom-client';
 
@@ -20,7 +20,7 @@ export class ApiMetrics {
 
   constructor(
     metrics: MetricsRegistry,
-    private readonly jobs: JobsRepository,
+    private readonly jobs: JobsService,
     private readonly queue: JobQueue,
     private readonly workers: WorkerRegistry,
   ) {

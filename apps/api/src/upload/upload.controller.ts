@@ -28,7 +28,7 @@ import type { Rejected } from '@app/shared';
 import { ErrorDto } from '../http/error.dto';
 import { UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
 import { JobViewMapper } from '@app/jobs';
-import { requestIdOf } from '../jobs/jobs.controller';
+import { requestIdOf } from '../http/request-id';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import type { ReceivedFile } from './intake-storage.engine';
 import { UploadInterceptor } from './upload.interceptor';

@@ -3,7 +3,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { Observable } from 'rxjs';
 import { AppConfig, InvalidInputError, PayloadTooLargeError } from '@app/core';
-import { formatBytes, JobsRepository, UploadIntake } from '@app/jobs';
+import { JobsService, UploadIntake } from '@app/jobs';
+import { formatBytes } from '@app/shared';
 import { StorageDriver } from '@app/storage';
 import { ApiMetrics } from '../observability/api-metrics';
 import { discardWrites, IntakeStorageEngine } from './intake-storage.engine';
@@ -21,7 +22,7 @@ export class UploadInterceptor implements NestInterceptor {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly jobs: JobsRepository,
+    private readonly jobs: JobsService,
     private readonly metrics: ApiMetrics,
     intake: UploadIntake,
     private readonly storage: StorageDriver,
@@ -49,7 +50,7 @@ export class UploadInterceptor implements NestInterceptor {
       throw new InvalidInputError('Send files as multipart/form-data in the field "files".');
     }
     // Fail fast with 503 instead of receiving the whole upload first.
-    await this.jobs.ping();
+    await this.jobs.ready();
     await new Promise<void>((resolve, reject) => {
       const idle = watchIdleBody(req, this.config.upload.idleTimeoutMs, () => {
         // multer's own request-failure path destroys the part being written (the intake then removes

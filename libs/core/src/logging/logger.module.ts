@@ -42,7 +42,7 @@ export function loggerModule(config: AppConfig, app: 'api' | 'worker') {
           url: req.url?.split('?')[0],
         }),
       },
-      autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/metrics' },
+      autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/health' || req.url === '/metrics' },
       transport: pretty ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
       stream: destination,
     },

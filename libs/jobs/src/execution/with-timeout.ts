@@ -1,34 +1,26 @@
 import { JobTimeoutError } from '@app/core';
 
 /**
- * Runs `work` with an AbortSignal that fires after `ms` (or when `stop` fires); rejects with
- * JobTimeoutError (or `stop`'s reason) at that moment without waiting for `work`, which must stop
- * what it started (kill ffmpeg, stop sharp) when the signal fires.
+ * Runs `work` with an AbortSignal that fires after `ms` (AbortSignal.timeout) or when `stop` fires
+ * (AbortSignal.any); rejects with JobTimeoutError (or `stop`'s reason) at that moment without
+ * waiting for `work`, which must stop what it started (kill ffmpeg, stop sharp) when the signal fires.
  */
 export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>, stop?: AbortSignal): Promise<T> {
-  const controller = new AbortController();
+  const timeout = AbortSignal.timeout(ms);
+  const signal = stop ? AbortSignal.any([stop, timeout]) : timeout;
+  // An AbortSignal's reason is whatever was passed to abort(): for `stop` always an Error (HandBackError…).
+  const reason = (): Error => (stop?.aborted ? (stop.reason as Error) : new JobTimeoutError(ms));
+  if (signal.aborted) return Promise.reject(reason());
   return new Promise<T>((resolve, reject) => {
-    const settle = () => {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', onStop);
-    };
-    const abort = (reason: Error) => {
-      settle();
-      controller.abort(reason);
-      reject(reason);
-    };
-    // An AbortSignal's reason is whatever was passed to abort(): here always an Error (HandBackError…).
-    const onStop = () => abort(stop!.reason as Error);
-    const timer = setTimeout(() => abort(new JobTimeoutError(ms)), ms);
-    if (stop?.aborted) return abort(stop.reason as Error);
-    stop?.addEventListener('abort', onStop, { once: true });
-    work(controller.signal).then(
+    const onAbort = () => reject(reason());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work(signal).then(
       (value) => {
-        settle();
+        signal.removeEventListener('abort', onAbort);
         resolve(value);
       },
       (error: Error) => {
-        settle();
+        signal.removeEventListener('abort', onAbort);
         reject(error);
       },
     );

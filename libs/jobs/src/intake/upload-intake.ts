@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppConfig, newId } from '@app/core';
-import type { AcceptedMedia, Rejected, ThumbnailPosition } from '@app/shared';
+import { type AcceptedMedia, formatBytes, type Rejected, type ThumbnailPosition } from '@app/shared';
 import { ByteLimit, ObjectTooLargeError, StorageDriver, StorageKeys } from '@app/storage';
 import { JobsRepository } from '../jobs.repository';
 import { classifyUpload, sanitiseFilename, SNIFF_BYTES } from '../media/detect-media';
@@ -149,15 +149,4 @@ function drain(source: Readable): void {
     source.on('data', () => undefined);
     source.resume();
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : +value.toFixed(1)} ${units[unit]}`;
 }

@@ -24,7 +24,7 @@ import { InvalidInputError } from '@app/core';
 import { REJECTION_CODES, RejectionCode } from '@app/shared';
 import { ErrorDto } from '../../http/error.dto';
 import { RateLimitGuard } from '../../http/rate-limit';
-import { requestIdOf } from '../../jobs/jobs.controller';
+import { requestIdOf } from '../../http/request-id';
 import { JOB_ID_HEADER, TUS_ID, TusUploads } from './tus-uploads.service';
 
 /** A refused file: the api's error shape and the multipart route's `Rejected` in one body. */

@@ -31,7 +31,7 @@ describe('JobRowComponent', () => {
   it('shows name, kind and size', () => {
     const row = show(aJob({ originalFilename: 'holiday.mov', fileType: 'video', fileSize: 5 * 1024 * 1024 }));
     expect(text(row.querySelector('.name'))).toBe('holiday.mov');
-    expect(text(row.querySelector('.meta'))).toMatch(/^Video · 5\.0 MB · /);
+    expect(text(row.querySelector('.meta'))).toMatch(/^Video · 5 MiB · /);
   });
 
   it('offers download only when completed, retry only when failed, delete always', () => {

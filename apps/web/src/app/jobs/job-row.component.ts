@@ -2,8 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, input, output } from '@an
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import type { JobView } from '@app/shared';
-import { formatBytes } from '../ui/format-bytes';
+import { formatBytes, type JobView } from '@app/shared';
 import { canRetry, failureAdvice } from './job-media';
 import { JobThumbnailComponent } from './job-thumbnail.component';
 import { StatusBadgeComponent } from './status-badge.component';

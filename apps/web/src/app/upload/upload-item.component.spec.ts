@@ -58,7 +58,7 @@ describe('UploadItemComponent', () => {
   it('names the file, its size and folder, and labels its buttons with the file name', () => {
     let host = show({ state: 'waiting', folderPath: 'Holiday/Day 1' });
     expect(text(host)).toContain('clip.mp4');
-    expect(text(host)).toContain('2.0 KB');
+    expect(text(host)).toContain('2 KiB');
     expect(text(host)).toContain('Holiday/Day 1');
     host = show({ state: 'failed', message: 'Cannot reach the server.' });
     expect(queryTestId(host, 'upload-retry')?.getAttribute('aria-label')).toBe('Upload clip.mp4 again');

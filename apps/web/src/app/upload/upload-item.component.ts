@@ -4,8 +4,7 @@ import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { RouterLink } from '@angular/router';
-import type { JobView } from '@app/shared';
-import { formatBytes } from '../ui/format-bytes';
+import { formatBytes, type JobView } from '@app/shared';
 import { isFinished, UploadItem } from './upload-item';
 
 /**

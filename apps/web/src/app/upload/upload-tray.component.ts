@@ -4,11 +4,10 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import { formatBytes } from '../ui/format-bytes';
 import { formatDuration } from '../ui/format-duration';
 import { UploadItemComponent } from './upload-item.component';
 import type { UploadItem } from './upload-item';
-import type { JobView } from '@app/shared';
+import { formatBytes, type JobView } from '@app/shared';
 import { UploadQueue } from './upload-queue';
 
 /** Rows of the tray, pixels (fixed: the list is virtualised for folders of thousands). */

@@ -18,13 +18,12 @@ import { MatProgressSpinnerModule } from '@angular/material/progress-spinner';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { Title } from '@angular/platform-browser';
 import { Router } from '@angular/router';
-import type { JobView } from '@app/shared';
+import { formatBytes, type JobView } from '@app/shared';
 import { canRetry, failureAdvice, jobMedia } from '../jobs/job-media';
 import { JOB_STATUS_TEXT } from '../jobs/job-status-text';
 import { JobsStore } from '../jobs/jobs.store';
 import { StatusBadgeComponent } from '../jobs/status-badge.component';
 import { LibraryActions } from '../library/library-actions';
-import { formatBytes } from '../ui/format-bytes';
 import { formatClock } from '../ui/format-duration';
 
 /** A horizontal swipe at least this long (and longer than it is tall) goes to the next or previous job. */
