@@ -14,28 +14,49 @@ const MIGRATION_LOCK_WAIT_MS = 60_000;
 /** Prepared statements kept per connection; past this the oldest is dropped (SQL built for n ids varies). */
 const MAX_CACHED_STATEMENTS = 256;
 
+/**
+ * How long one attempt may wait for the write lock inside SQLite. better-sqlite3 is synchronous, so
+ * this wait blocks the event loop: it stays a few milliseconds, and longer waits happen between
+ * attempts, off the loop (see `SqliteDatabase.run`).
+ */
+export const SQLITE_SYNC_BUSY_MS = 5;
+
+/** Pause between attempts: doubles from the first to the last, with jitter so processes do not retry in step. */
+const RETRY_FIRST_MS = 2;
+const RETRY_MAX_MS = 50;
+
+/** Another connection holds the lock (SQLITE_BUSY and its extended codes: _SNAPSHOT, _RECOVERY, _TIMEOUT). */
+const BUSY_CODE = /^SQLITE_BUSY/;
+
 /** SQLite error codes that mean "the database cannot be used right now", not "your query is wrong". */
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|NOTADB|CORRUPT|PROTOCOL)/;
 
 /**
  * The embedded database: one better-sqlite3 handle per process, in WAL mode so the api and the
- * worker processes can read while the other writes; writers wait up to `busyTimeoutMs` for the lock.
- * Each lib's adapters bring their tables up to date with `migrate` before first use.
+ * worker processes can read while the other writes; writers wait up to `busyTimeoutMs` in all for
+ * the lock, in short synchronous attempts with asynchronous pauses between them, so a process
+ * holding the lock never freezes this one's event loop. Each lib's adapters bring their tables up
+ * to date with `migrate` before first use.
  */
 export class SqliteDatabase {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly logger = new Logger('Migrations');
+  /** Settles when the last call that met the lock is done retrying (see `run`). */
+  private lockWaiters: Promise<void> = Promise.resolve();
 
   constructor(
     readonly file: string,
     private readonly busyTimeoutMs = 3000,
   ) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Opening waits the whole timeout at once (switching a new file to WAL takes its lock): this is
+    // start-up, before any request; afterwards each attempt waits SQLITE_SYNC_BUSY_MS at most.
     this.db = new Database(file, { timeout: busyTimeoutMs });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    this.db.pragma(`busy_timeout = ${SQLITE_SYNC_BUSY_MS}`);
   }
 
   /**
@@ -47,10 +68,11 @@ export class SqliteDatabase {
    */
   migrate(lib: string, migrations: readonly SqliteMigration[]): string[] {
     checkMigrations(lib, migrations);
-    if (pendingMigrations(migrations, this.appliedMigrations()).length === 0) return [];
     const applied: { id: string; ms: number }[] = [];
+    // Synchronous on purpose: adapters migrate at start-up (onModuleInit), before any request.
     this.db.pragma(`busy_timeout = ${MIGRATION_LOCK_WAIT_MS}`);
     try {
+      if (pendingMigrations(migrations, this.appliedMigrations()).length === 0) return [];
       this.guard(() =>
         this.db
           .transaction(() => {
@@ -66,7 +88,7 @@ export class SqliteDatabase {
           .immediate(),
       );
     } finally {
-      this.db.pragma(`busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`);
+      this.db.pragma(`busy_timeout = ${SQLITE_SYNC_BUSY_MS}`);
     }
     if (applied.length > 0) {
       // Statements compiled before the change may name columns that moved; compile them afresh.
@@ -103,9 +125,51 @@ export class SqliteDatabase {
    * Runs `work` (better-sqlite3 calls: one statement, or one transaction) and resolves with its
    * result; "database unavailable" failures reject with ServiceUnavailableError. Every adapter
    * call goes through here.
+   *
+   * While another connection holds the lock, an attempt fails with SQLITE_BUSY after at most
+   * SQLITE_SYNC_BUSY_MS; `work` is then run again after a pause (setTimeout, 2 ms doubling to 50 ms,
+   * jittered) until `waitMs` (the busy timeout) has passed since the first attempt. Calls that met
+   * the lock retry one at a time, in order (the others wait their turn without trying), so a crowd
+   * of waiting requests costs the event loop one short attempt per pause, not one each. Retrying is
+   * safe because a busy failure leaves nothing applied: a single statement did not run, and a
+   * transaction (better-sqlite3's `transaction`, which rolls back whatever failed inside it,
+   * COMMIT included) is retried whole from its BEGIN. If a transaction is still open after the
+   * failure (one begun by hand), nothing is retried.
    */
-  run<T>(work: () => T): Promise<T> {
-    return new Promise((resolve) => resolve(this.guard(work)));
+  async run<T>(work: () => T, waitMs = this.busyTimeoutMs): Promise<T> {
+    const deadline = performance.now() + waitMs;
+    const attempt = (): { ok: true; value: T } | { ok: false; error: unknown } => {
+      try {
+        return { ok: true, value: work() };
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'string' && BUSY_CODE.test(code) && !this.db.inTransaction) return { ok: false, error };
+        return this.guard(() => rethrow(error));
+      }
+    };
+    let outcome = attempt();
+    if (outcome.ok) return outcome.value;
+    // Busy: wait for the calls that met the lock before this one, then retry with backoff.
+    const before = this.lockWaiters;
+    let done!: () => void;
+    this.lockWaiters = new Promise<void>((resolve) => (done = resolve));
+    try {
+      const left = deadline - performance.now();
+      if (left > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([before, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+        clearTimeout(timer);
+      }
+      for (let pause = RETRY_FIRST_MS; ; pause = Math.min(pause * 2, RETRY_MAX_MS)) {
+        outcome = attempt();
+        if (outcome.ok) return outcome.value;
+        const left = deadline - performance.now();
+        if (left <= 0) return this.guard(() => rethrow((outcome as { error: unknown }).error));
+        await delay(Math.min(left, pause / 2 + Math.random() * pause));
+      }
+    } finally {
+      done();
+    }
   }
 
   /** The first row of a query (`run` of a prepared statement's `get`). */
@@ -150,14 +214,9 @@ export class SqliteDatabase {
    */
   ping(timeoutMs = 250): Promise<void> {
     return this.run(() => {
-      this.prepare(`PRAGMA busy_timeout = ${Math.trunc(timeoutMs)}`).get();
-      try {
-        this.prepare('BEGIN IMMEDIATE').run();
-        this.prepare('ROLLBACK').run();
-      } finally {
-        this.prepare(`PRAGMA busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`).get();
-      }
-    });
+      this.prepare('BEGIN IMMEDIATE').run();
+      this.prepare('ROLLBACK').run();
+    }, timeoutMs);
   }
 
   close(): void {
@@ -171,3 +230,9 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   id         TEXT PRIMARY KEY,
   applied_at INTEGER NOT NULL
 ) WITHOUT ROWID;`;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function rethrow(error: unknown): never {
+  throw error;
+}
