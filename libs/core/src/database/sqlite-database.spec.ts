@@ -214,6 +214,34 @@ describe('SqliteDatabase while another connection holds the write lock', () => {
     }
   });
 
+  it('keeps the order of the calls: none overtakes one that waits for the lock, not even once the lock is free', async () => {
+    const lock = holdLock(200);
+    const first = database.execute("INSERT INTO things (id, n) VALUES ('a', 1)");
+    // Made while the insert waits: a read, which WAL would let through at once (it needs no lock)…
+    const read = database.all<{ id: string }>('SELECT id FROM things ORDER BY rowid');
+    // …and a write made the moment the other connection lets go, before the insert's next try.
+    const later = lock.released.then(() => database.execute("INSERT INTO things (id, n) VALUES ('b', 2)"));
+    await expect(first).resolves.toBe(1);
+    await expect(later).resolves.toBe(1);
+    // The read ran after the insert made before it, and the later insert after both.
+    await expect(read).resolves.toEqual([{ id: 'other' }, { id: 'a' }]);
+    expect(database.db.prepare('SELECT id FROM things ORDER BY rowid').all()).toEqual([{ id: 'other' }, { id: 'a' }, { id: 'b' }]);
+  });
+
+  it('a call behind one that waits leaves the line when its own time is up, without running; the line goes on', async () => {
+    const lock = holdLock(400);
+    const write = database.execute("INSERT INTO things (id, n) VALUES ('a', 1)");
+    const ping = database.ping(100);
+    const read = database.all<{ id: string }>('SELECT id FROM things ORDER BY rowid');
+    const { error, maxGap } = await maxTickGap(ping);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    // It gave up at its own 100 ms, long before the lock was free.
+    expect(performance.now() - lock.since).toBeLessThan(350);
+    expect(maxGap).toBeLessThan(200);
+    await expect(write).resolves.toBe(1);
+    await expect(read).resolves.toEqual([{ id: 'other' }, { id: 'a' }]);
+  });
+
   it('does not retry what is not a lock conflict', async () => {
     // Compared by message: better-sqlite3's SqliteError is not always an Error of the test's realm under Jest.
     const failure = await database.execute("INSERT INTO no_such_table (id) VALUES ('x')").then(

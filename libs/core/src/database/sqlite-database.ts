@@ -42,8 +42,8 @@ export class SqliteDatabase {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly logger = new Logger('Migrations');
-  /** Settles when the last call that met the lock is done retrying (see `run`). */
-  private lockWaiters: Promise<void> = Promise.resolve();
+  /** Calls waiting for the lock, in the order they were made (see `run`). */
+  private readonly waiting: WaitingCall[] = [];
 
   constructor(
     readonly file: string,
@@ -127,48 +127,94 @@ export class SqliteDatabase {
    * call goes through here.
    *
    * While another connection holds the lock, an attempt fails with SQLITE_BUSY after at most
-   * SQLITE_SYNC_BUSY_MS; `work` is then run again after a pause (setTimeout, 2 ms doubling to 50 ms,
-   * jittered) until `waitMs` (the busy timeout) has passed since the first attempt. Calls that met
-   * the lock retry one at a time, in order (the others wait their turn without trying), so a crowd
-   * of waiting requests costs the event loop one short attempt per pause, not one each. Retrying is
-   * safe because a busy failure leaves nothing applied: a single statement did not run, and a
-   * transaction (better-sqlite3's `transaction`, which rolls back whatever failed inside it,
+   * SQLITE_SYNC_BUSY_MS; the call then waits in line (`waiting`) and is run again after a pause
+   * (setTimeout, 2 ms doubling to 50 ms, jittered) until `waitMs` (the busy timeout) has passed
+   * since it was made, then rejects with ServiceUnavailableError.
+   *
+   * Calls take effect in the order they were made, as they did when the wait blocked the process:
+   * while any call waits for the lock, every new call (a read too) joins the line behind it instead
+   * of trying first, and only the call at the front tries again. Without that, a call that met the
+   * lock was overtaken by later ones that did not (a read missing an earlier write, two writes
+   * landing the other way round). It also keeps a crowd of waiting requests down to one short
+   * attempt per pause. A call still in line when its time is up rejects without trying.
+   *
+   * Retrying is safe because a busy failure leaves nothing applied: a single statement did not run,
+   * and a transaction (better-sqlite3's `transaction`, which rolls back whatever failed inside it,
    * COMMIT included) is retried whole from its BEGIN. If a transaction is still open after the
    * failure (one begun by hand), nothing is retried.
    */
-  async run<T>(work: () => T, waitMs = this.busyTimeoutMs): Promise<T> {
+  run<T>(work: () => T, waitMs = this.busyTimeoutMs): Promise<T> {
     const deadline = performance.now() + waitMs;
-    const attempt = (): { ok: true; value: T } | { ok: false; error: unknown } => {
-      try {
-        return { ok: true, value: work() };
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (typeof code === 'string' && BUSY_CODE.test(code) && !this.db.inTransaction) return { ok: false, error };
-        return this.guard(() => rethrow(error));
-      }
-    };
-    let outcome = attempt();
-    if (outcome.ok) return outcome.value;
-    // Busy: wait for the calls that met the lock before this one, then retry with backoff.
-    const before = this.lockWaiters;
-    let done!: () => void;
-    this.lockWaiters = new Promise<void>((resolve) => (done = resolve));
+    if (this.waiting.length === 0) {
+      const outcome = this.attempt(work);
+      if (outcome.done) return outcome.failed ? Promise.reject(outcome.error) : Promise.resolve(outcome.value);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const call: WaitingCall = { work, deadline, resolve: resolve as (value: unknown) => void, reject };
+      this.waiting.push(call);
+      // Only the front call tries again; one behind it whose time runs out leaves the line.
+      call.expiry = setTimeout(() => {
+        const index = this.waiting.indexOf(call);
+        if (index <= 0) return;
+        this.waiting.splice(index, 1);
+        reject(this.unavailable(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })));
+      }, waitMs);
+      // The first in line met the lock just now: wait a pause. Otherwise the front call is already retrying.
+      if (this.waiting.length === 1) this.retryLater(RETRY_FIRST_MS);
+    });
+  }
+
+  /** One synchronous try of `work`; `done: false` when another connection holds the lock. */
+  private attempt<T>(work: () => T): Attempt<T> {
     try {
-      const left = deadline - performance.now();
-      if (left > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([before, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
-        clearTimeout(timer);
+      return { done: true, failed: false, value: work() };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && BUSY_CODE.test(code) && !this.db.inTransaction) return { done: false, error };
+      return { done: true, failed: true, error: this.unavailable(error) };
+    }
+  }
+
+  /** Tries the calls in line, front first, after a pause of about `pause` ms (jittered, doubling up to RETRY_MAX_MS). */
+  private retryLater(pause: number): void {
+    const front = this.waiting[0];
+    if (!front) return;
+    const left = front.deadline - performance.now();
+    setTimeout(() => this.drain(pause), Math.max(0, Math.min(left, pause / 2 + Math.random() * pause)));
+  }
+
+  /** Runs the calls in line in order until one meets the lock again (then pauses) or the line is empty. */
+  private drain(pause: number): void {
+    while (this.waiting.length > 0) {
+      const call = this.waiting[0];
+      const outcome = this.attempt(call.work);
+      if (!outcome.done) {
+        if (performance.now() < call.deadline) return this.retryLater(Math.min(pause * 2, RETRY_MAX_MS));
+        this.settle(call);
+        call.reject(this.unavailable(outcome.error));
+        // The lock is still held: the next in line waits a pause too.
+        return this.retryLater(pause);
       }
-      for (let pause = RETRY_FIRST_MS; ; pause = Math.min(pause * 2, RETRY_MAX_MS)) {
-        outcome = attempt();
-        if (outcome.ok) return outcome.value;
-        const left = deadline - performance.now();
-        if (left <= 0) return this.guard(() => rethrow((outcome as { error: unknown }).error));
-        await delay(Math.min(left, pause / 2 + Math.random() * pause));
-      }
-    } finally {
-      done();
+      this.settle(call);
+      if (outcome.failed) call.reject(outcome.error);
+      else call.resolve(outcome.value);
+      // The next call tries at once: the lock was free a moment ago.
+      pause = RETRY_FIRST_MS;
+    }
+  }
+
+  private settle(call: WaitingCall): void {
+    this.waiting.shift();
+    clearTimeout(call.expiry);
+  }
+
+  /** `error` as `guard` turns it (ServiceUnavailableError for "database unavailable" codes). */
+  private unavailable(error: unknown): Error {
+    try {
+      return this.guard(() => rethrow(error));
+    } catch (converted) {
+      // better-sqlite3 throws SqliteError, an Error (though not always of this realm under Jest: no instanceof).
+      return converted as Error;
     }
   }
 
@@ -231,7 +277,17 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at INTEGER NOT NULL
 ) WITHOUT ROWID;`;
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+type Attempt<T> = { done: true; failed: false; value: T } | { done: true; failed: true; error: Error } | { done: false; error: unknown };
+
+/** A call waiting in line for the write lock. */
+interface WaitingCall {
+  work: () => unknown;
+  /** performance.now() past which it answers 503. */
+  deadline: number;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  expiry?: NodeJS.Timeout;
+}
 
 function rethrow(error: unknown): never {
   throw error;
