@@ -153,12 +153,15 @@ export class SqliteDatabase {
       const call: WaitingCall = { work, deadline, resolve: resolve as (value: unknown) => void, reject };
       this.waiting.push(call);
       // Only the front call tries again; one behind it whose time runs out leaves the line.
-      call.expiry = setTimeout(() => {
-        const index = this.waiting.indexOf(call);
-        if (index <= 0) return;
-        this.waiting.splice(index, 1);
-        reject(this.unavailable(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })));
-      }, waitMs);
+      call.expiry = setTimeout(
+        () => {
+          const index = this.waiting.indexOf(call);
+          if (index <= 0) return;
+          this.waiting.splice(index, 1);
+          reject(this.unavailable(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })));
+        },
+        Math.max(0, deadline - performance.now()),
+      );
       // The first in line met the lock just now: wait a pause. Otherwise the front call is already retrying.
       if (this.waiting.length === 1) this.retryLater(RETRY_FIRST_MS);
     });
