@@ -165,11 +165,11 @@ describe('web app end to end (Chromium)', () => {
     // Another grey: the same content again would be refused as a duplicate.
     const slow2 = await media.slowPng('slow.png', '#7f7f7f');
     // Two slow files of one user: the second waits for the first, so it runs while the api is away.
-    await page.getByTestId('file-input').setInputFiles([
-      { name: 'first.png', mimeType: 'image/png', buffer: slow.data },
-      { name: 'second.png', mimeType: 'image/png', buffer: slow2.data },
-    ]);
+    // One after the other: picked together they go up in parallel, and the user's queue takes them
+    // in the order their uploads finish, which is either.
+    await page.getByTestId('file-input').setInputFiles([{ name: 'first.png', mimeType: 'image/png', buffer: slow.data }]);
     await row(page, 'first.png').and(page.locator('[data-status="processing"]')).waitFor({ timeout: 60_000 });
+    await page.getByTestId('file-input').setInputFiles([{ name: 'second.png', mimeType: 'image/png', buffer: slow2.data }]);
     await row(page, 'second.png').and(page.locator('[data-status="queued"]')).waitFor({ timeout: 60_000 });
     // The api goes away (a restart, a deploy): the page notices; the worker carries on meanwhile.
     await stack.api!.stop();

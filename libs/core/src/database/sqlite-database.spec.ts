@@ -1,6 +1,8 @@
+import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ServiceUnavailableError } from '../errors/domain-errors';
 import { SqliteDatabase, SqliteMigration } from './sqlite-database';
 
 describe('SqliteDatabase.migrate', () => {
@@ -81,5 +83,172 @@ describe('SqliteDatabase.migrate', () => {
     database.migrate('things', [...base, { id: 'things/0009-newer', up: 'CREATE TABLE newer (id TEXT)' }]);
     expect(database.migrate('things', base)).toEqual([]);
     expect(database.appliedMigrations().has('things/0009-newer')).toBe(true);
+  });
+});
+
+describe('SqliteDatabase while another connection holds the write lock', () => {
+  let dir: string;
+  let file: string;
+  let database: SqliteDatabase;
+  let other: Database.Database;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-busy-'));
+    file = path.join(dir, 'b.db');
+    database = new SqliteDatabase(file);
+    database.db.exec('CREATE TABLE things (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+    // A second connection to the same file, as the worker process has: it holds the lock between
+    // turns of this event loop, so the loop must stay free for it to let go.
+    other = new Database(file, { timeout: 0 });
+  });
+
+  afterEach(() => {
+    if (other.inTransaction) other.prepare('ROLLBACK').run();
+    other.close();
+    database.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Takes the write lock on the other connection and lets go after `ms`. */
+  const holdLock = (ms: number) => {
+    other.prepare('BEGIN IMMEDIATE').run();
+    other.prepare("INSERT INTO things (id, n) VALUES ('other', 0)").run();
+    const released = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        other.prepare('COMMIT').run();
+        resolve();
+      }, ms),
+    );
+    return { released, since: performance.now() };
+  };
+
+  /** The longest gap between ticks of a 10 ms interval while `promise` settles. */
+  const maxTickGap = async <T>(promise: Promise<T>) => {
+    let last = performance.now();
+    let max = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      max = Math.max(max, now - last);
+      last = now;
+    }, 10);
+    try {
+      const settled = await promise.then(
+        (value) => ({ value, error: undefined as unknown }),
+        (error: unknown) => ({ value: undefined, error }),
+      );
+      return { ...settled, maxGap: Math.max(max, performance.now() - last) };
+    } finally {
+      clearInterval(timer);
+    }
+  };
+
+  it('waits for the lock off the event loop, and the write then succeeds', async () => {
+    const lock = holdLock(1000);
+    const { value, error, maxGap } = await maxTickGap(database.execute("INSERT INTO things (id, n) VALUES ('mine', 1)"));
+    expect(error).toBeUndefined();
+    expect(value).toBe(1);
+    // The write went through after the other connection let go, not past it.
+    expect(performance.now() - lock.since).toBeGreaterThanOrEqual(900);
+    // The lock was held ~1 s; with the old 3 s synchronous busy timeout the loop stopped for all of it.
+    expect(maxGap).toBeLessThan(400);
+    await lock.released;
+    expect(database.db.prepare('SELECT id FROM things ORDER BY id').all()).toEqual([{ id: 'mine' }, { id: 'other' }]);
+  });
+
+  it.each([
+    ['BEGIN IMMEDIATE: retried until it gets the lock, the work runs once', true],
+    ['deferred: the work ran, its first write met the lock, all rolled back and run again', false],
+  ])('retries a transaction whole and applies it exactly once (%s)', async (_, immediate) => {
+    const lock = holdLock(1000);
+    let runs = 0;
+    const transaction = database.transaction(
+      () => {
+        runs++;
+        const count = (database.prepare('SELECT COUNT(*) AS n FROM things').get() as { n: number }).n;
+        database.prepare('INSERT INTO things (id, n) VALUES (?, ?)').run('a', count);
+        database.prepare('INSERT INTO things (id, n) VALUES (?, ?)').run('b', count);
+        return count;
+      },
+      { immediate },
+    );
+    const { value, error, maxGap } = await maxTickGap(transaction);
+    expect(error).toBeUndefined();
+    expect(maxGap).toBeLessThan(400);
+    // The read that counts ran after the other connection's row was committed.
+    expect(value).toBe(1);
+    if (immediate) expect(runs).toBe(1);
+    else expect(runs).toBeGreaterThanOrEqual(2);
+    await lock.released;
+    expect(database.db.prepare('SELECT id, n FROM things ORDER BY id').all()).toEqual([
+      { id: 'a', n: 1 },
+      { id: 'b', n: 1 },
+      { id: 'other', n: 0 },
+    ]);
+  });
+
+  it('answers ServiceUnavailableError after the busy timeout, having applied nothing, without freezing the loop', async () => {
+    const impatient = new SqliteDatabase(file, 300);
+    try {
+      const lock = holdLock(1500);
+      const writes = Promise.allSettled([
+        impatient.execute("INSERT INTO things (id, n) VALUES ('x', 1)"),
+        impatient.transaction(() => {
+          impatient.prepare("INSERT INTO things (id, n) VALUES ('y', 1)").run();
+          impatient.prepare("INSERT INTO things (id, n) VALUES ('z', 1)").run();
+        }),
+        impatient.ping(100),
+      ]);
+      const { value, maxGap } = await maxTickGap(writes);
+      for (const outcome of value!) {
+        expect(outcome.status).toBe('rejected');
+        expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ServiceUnavailableError);
+      }
+      expect(performance.now() - lock.since).toBeLessThan(1400);
+      expect(maxGap).toBeLessThan(400);
+      expect(impatient.db.inTransaction).toBe(false);
+      await lock.released;
+      expect(database.db.prepare('SELECT id FROM things ORDER BY id').all()).toEqual([{ id: 'other' }]);
+      await impatient.ping();
+    } finally {
+      impatient.close();
+    }
+  });
+
+  it('keeps the order of the calls: none overtakes one that waits for the lock, not even once the lock is free', async () => {
+    const lock = holdLock(200);
+    const first = database.execute("INSERT INTO things (id, n) VALUES ('a', 1)");
+    // Made while the insert waits: a read, which WAL would let through at once (it needs no lock)…
+    const read = database.all<{ id: string }>('SELECT id FROM things ORDER BY rowid');
+    // …and a write made the moment the other connection lets go, before the insert's next try.
+    const later = lock.released.then(() => database.execute("INSERT INTO things (id, n) VALUES ('b', 2)"));
+    await expect(first).resolves.toBe(1);
+    await expect(later).resolves.toBe(1);
+    // The read ran after the insert made before it, and the later insert after both.
+    await expect(read).resolves.toEqual([{ id: 'other' }, { id: 'a' }]);
+    expect(database.db.prepare('SELECT id FROM things ORDER BY rowid').all()).toEqual([{ id: 'other' }, { id: 'a' }, { id: 'b' }]);
+  });
+
+  it('a call behind one that waits leaves the line when its own time is up, without running; the line goes on', async () => {
+    const lock = holdLock(400);
+    const write = database.execute("INSERT INTO things (id, n) VALUES ('a', 1)");
+    const ping = database.ping(100);
+    const read = database.all<{ id: string }>('SELECT id FROM things ORDER BY rowid');
+    const { error, maxGap } = await maxTickGap(ping);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    // It gave up at its own 100 ms, long before the lock was free.
+    expect(performance.now() - lock.since).toBeLessThan(350);
+    expect(maxGap).toBeLessThan(200);
+    await expect(write).resolves.toBe(1);
+    await expect(read).resolves.toEqual([{ id: 'other' }, { id: 'a' }]);
+  });
+
+  it('does not retry what is not a lock conflict', async () => {
+    // Compared by message: better-sqlite3's SqliteError is not always an Error of the test's realm under Jest.
+    const failure = await database.execute("INSERT INTO no_such_table (id) VALUES ('x')").then(
+      () => null,
+      (error: unknown) => error as { message?: string; code?: string },
+    );
+    expect(failure?.message).toMatch(/no such table/);
+    expect(failure?.code).toBe('SQLITE_ERROR');
   });
 });
