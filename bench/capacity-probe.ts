@@ -5,6 +5,9 @@
  * users at once) and then photos (2000×1500 JPEG), and reports per job: Redis commands by name and
  * bytes in and out, CPU by process (api, worker, redis-server), bytes each process wrote to disk
  * (/proc/<pid>/io: the SQLite WAL and the stored files).
+ *
+ * THUMBS_PROFILE_DIR=<dir> also CPU-profiles the api and the worker during the tiny burst
+ * (bench/profile-preload.js; summarise with bench/profile-summary.ts). `--tiny-only` skips the photos.
  */
 import IORedis from 'ioredis';
 import * as fs from 'node:fs';
@@ -14,6 +17,8 @@ import { ApiClient, type UploadFile } from '../test/support/client';
 import { PrivateRedis } from '../test/support/private-redis';
 import { TestStack } from '../test/support/stack';
 import { cpuMsOf } from './lib/proc';
+
+const PROFILE_DIR = process.env.THUMBS_PROFILE_DIR;
 
 interface Snapshot {
   commands: Map<string, number>;
@@ -71,7 +76,11 @@ async function measure(
   users: ApiClient[],
   files: UploadFile[],
   perRequest: number,
+  profile = false,
 ) {
+  // SIGWINCH starts, then stops and writes, a CPU profile (bench/profile-preload.js).
+  const signal = () => profile && PROFILE_DIR && [pids.api, pids.worker].forEach((pid) => process.kill(pid, 'SIGWINCH'));
+  signal();
   const before = await snapshot(redis, pids);
   const already = (await Promise.all(users.map((user) => user.list('?limit=200')))).reduce((sum, page) => sum + page.body.items.length, 0);
   await Promise.all(
@@ -83,6 +92,7 @@ async function measure(
   await waitAllFinished(users, already + jobs);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const after = await snapshot(redis, pids);
+  signal();
   const perJob = (value: number) => Math.round((value / jobs) * 100) / 100;
   const commands = [...after.commands.entries()]
     .map(([name, calls]) => [name, perJob(calls - (before.commands.get(name) ?? 0))] as const)
@@ -104,7 +114,10 @@ async function measure(
 async function main(): Promise<void> {
   for (const app of ['api', 'worker']) buildIfStale(app, { quiet: true, announce: (text) => process.stderr.write(`${text}…\n`) });
   const privateRedis = await PrivateRedis.start();
-  const stack = await TestStack.start({ workers: 1, env: { REDIS_URL: privateRedis.url } });
+  const profiling: Record<string, string> = PROFILE_DIR
+    ? { NODE_OPTIONS: `-r ${require.resolve('./profile-preload.js')}`, THUMBS_PROFILE_DIR: PROFILE_DIR }
+    : {};
+  const stack = await TestStack.start({ workers: 1, env: { REDIS_URL: privateRedis.url, ...profiling } });
   const redis = new IORedis(privateRedis.url);
   try {
     const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
@@ -125,10 +138,12 @@ async function main(): Promise<void> {
       .toBuffer();
     const photos = Array.from({ length: 10 }, (_, i) => ({ name: `photo-${i}.jpg`, data: photo }));
     await measure('warm-up', stack, redis, pids, users, tiny.slice(0, 10), 10);
-    const results = [
-      await measure('tiny 64×64 JPEG, 10 per request', stack, redis, pids, users, tiny, 10),
-      await measure(`photo 2000×1500 JPEG (${Math.round(photo.length / 1024)} KiB), 1 per request`, stack, redis, pids, users, photos, 1),
-    ];
+    const results = [await measure('tiny 64×64 JPEG, 10 per request', stack, redis, pids, users, tiny, 10, true)];
+    if (!process.argv.includes('--tiny-only')) {
+      results.push(
+        await measure(`photo 2000×1500 JPEG (${Math.round(photo.length / 1024)} KiB), 1 per request`, stack, redis, pids, users, photos, 1),
+      );
+    }
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } finally {
     redis.disconnect();

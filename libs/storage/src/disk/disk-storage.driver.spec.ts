@@ -29,6 +29,22 @@ describe('DiskStorageDriver', () => {
     expect(fs.existsSync(root)).toBe(true);
   });
 
+  it('stores into a folder it made before, after that folder was removed here or by another process', async () => {
+    const jobId = '0190a7e2-0000-7000-8000-000000000003';
+    const folder = path.join(root, 'processed', jobId);
+    const [thumbnail, twice] = [StorageKeys.rendition(jobId, 'thumbnail'), StorageKeys.rendition(jobId, 'thumbnail2x')];
+    await Promise.all([storage.put(thumbnail, Buffer.from('one')), storage.put(twice, Buffer.from('two'))]);
+    await storage.delete(thumbnail);
+    await storage.delete(twice);
+    expect(fs.existsSync(folder)).toBe(false);
+    await storage.put(thumbnail, Buffer.from('three'));
+    // Removed behind the driver's back (another process's delete).
+    fs.rmSync(folder, { recursive: true });
+    await storage.put(twice, Buffer.from('four'));
+    expect(fs.readFileSync(path.join(folder, path.basename(twice)), 'utf8')).toBe('four');
+    expect(fs.readdirSync(path.join(root, '.tmp'))).toEqual([]);
+  });
+
   it('refuses every key that could reach outside its root', async () => {
     const hostile = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 64 }),

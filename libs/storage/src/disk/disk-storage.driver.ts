@@ -18,6 +18,9 @@ import { FileSink } from './file-sink';
 
 const TEMP_DIR = '.tmp';
 
+/** Folders remembered as made (see `folderOf`); past this the oldest is forgotten. */
+const MAX_KNOWN_FOLDERS = 1024;
+
 /**
  * Local-disk driver (`STORAGE_URL=file:<dir>`). Writes go to a temporary file in the root and are
  * renamed into place, so a reader never sees half an object. Every key is checked twice: by its
@@ -27,6 +30,8 @@ export class DiskStorageDriver extends StorageDriver {
   readonly kind = 'file' as const;
   private readonly root: string;
   private ready?: Promise<void>;
+  /** Object folders this driver has made (or found), each as the promise of making it, oldest first. */
+  private readonly folders = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     super();
@@ -49,8 +54,7 @@ export class DiskStorageDriver extends StorageDriver {
         await pipeline(body, sink);
         size = sink.bytes;
       }
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.rename(temp, file);
+      await this.moveIntoPlace(temp, file);
     } catch (error) {
       await fs.rm(temp, { force: true });
       throw error;
@@ -93,6 +97,7 @@ export class DiskStorageDriver extends StorageDriver {
       } catch {
         break;
       }
+      this.folders.delete(dir);
       dir = path.dirname(dir);
     }
   }
@@ -121,6 +126,37 @@ export class DiskStorageDriver extends StorageDriver {
     const file = path.resolve(this.root, key);
     if (!file.startsWith(this.root + path.sep)) throw new InvalidKeyError(key);
     return file;
+  }
+
+  /**
+   * Renames a written temporary file to `file`, making its folder first. A job's renditions share a
+   * folder (and a user's originals theirs), so the folder is made once and remembered: one
+   * `mkdir -p` per folder instead of one per object (two system calls each when it exists, ≈ 0.1 ms
+   * of the worker's CPU per tiny job under load). A folder removed since (by `delete`, here or in
+   * another process) makes the rename fail with ENOENT: it is then made again.
+   */
+  private async moveIntoPlace(temp: string, file: string): Promise<void> {
+    const dir = path.dirname(file);
+    await this.folderOf(dir);
+    try {
+      await fs.rename(temp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.folders.delete(dir);
+      await this.folderOf(dir);
+      await fs.rename(temp, file);
+    }
+  }
+
+  private folderOf(dir: string): Promise<void> {
+    let made = this.folders.get(dir);
+    if (!made) {
+      made = fs.mkdir(dir, { recursive: true }).then(() => undefined);
+      this.folders.set(dir, made);
+      made.catch(() => this.folders.delete(dir));
+      if (this.folders.size > MAX_KNOWN_FOLDERS) this.folders.delete(this.folders.keys().next().value!);
+    }
+    return made;
   }
 
   private ensureRoot(): Promise<void> {
