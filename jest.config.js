@@ -53,6 +53,9 @@ module.exports = {
       ...node,
       displayName: 'integration',
       rootDir: __dirname,
+      // Each suite sets its own (jest.setTimeout); this is the floor for one that forgets, so that
+      // it does not depend on a timeout left by the suite before it in the same worker.
+      testTimeout: 120_000,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
     },

@@ -27,6 +27,8 @@ function thumbs(args: string[], env: Record<string, string>): Promise<Ran> {
   });
 }
 
+jest.setTimeout(300_000);
+
 /**
  * The command-line client (apps/cli) end to end: its own processes against the built api and a
  * worker on real Redis and SQLite: sign in with a password (an API key is made and kept), upload a
