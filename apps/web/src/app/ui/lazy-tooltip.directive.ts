@@ -58,8 +58,11 @@ export class LazyTooltipDirective {
       tooltip.message = this.appTooltip() ?? '';
       tooltip.ngAfterViewInit();
       this.tooltip = tooltip;
-      // The event that loaded it came before its listeners: show it now if it is still wanted.
-      if (element.matches(':hover') || element.matches(':focus-visible')) tooltip.show();
+      // The event that loaded it came before its listeners: show it now if it is still wanted, but
+      // not over the menu this element has opened meanwhile (its overlay, newer, would take the
+      // Escape meant for the menu).
+      const wanted = element.matches(':hover') || element.matches(':focus-visible');
+      if (wanted && element.getAttribute('aria-expanded') !== 'true') tooltip.show();
     });
   }
 
