@@ -1,8 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
 import { MatIconModule } from '@angular/material/icon';
-import { MatTooltipModule } from '@angular/material/tooltip';
 import type { JobStatus } from '@app/shared';
 import { JOB_STATUS_TEXT } from './job-status-text';
+import { LazyTooltipDirective } from '../ui/lazy-tooltip.directive';
 
 const ICON: Readonly<Record<JobStatus, string>> = {
   pending: 'schedule',
@@ -16,14 +16,14 @@ const ICON: Readonly<Record<JobStatus, string>> = {
 @Component({
   selector: 'app-status-badge',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatIconModule, MatTooltipModule],
+  imports: [MatIconModule, LazyTooltipDirective],
   template: `
     <span
       class="badge"
       data-testid="status-badge"
       [attr.data-status]="status()"
       [class]="statusClass()"
-      [matTooltip]="description()"
+      [appTooltip]="description()"
       [attr.aria-label]="ariaLabel()"
       role="img"
     >

@@ -3,7 +3,7 @@ import { provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
-import { byTestId, text } from '../../testing/dom';
+import { byTestId, queryTestId, text } from '../../testing/dom';
 import { FakeJobSocket, provideFakeJobSocket } from '../../testing/fake-job-socket';
 import { BlankPageComponent } from '../../testing/routes';
 import { storeSession } from '../../testing/session';
@@ -37,10 +37,24 @@ describe('ShellComponent', () => {
     harness = await RouterTestingHarness.create('/dashboard');
   });
 
+  /** Waits (a few change detections) for what a `@defer` block loads. */
+  async function until(done: () => boolean): Promise<void> {
+    for (let i = 0; i < 50 && !done(); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await harness.fixture.whenStable();
+    }
+    expect(done()).toBe(true);
+  }
+
+  /** Presses the account stand-in; the menu loads and opens. */
+  async function openAccountMenu(): Promise<void> {
+    byTestId<HTMLButtonElement>(harness.fixture.nativeElement as HTMLElement, 'account-menu').click();
+    await until(() => queryTestId(document.body, 'logout-button') !== null);
+  }
+
   it('shows who is signed in and the live connection as it changes', async () => {
     const page = harness.fixture.nativeElement as HTMLElement;
-    byTestId<HTMLButtonElement>(page, 'account-menu').click();
-    await harness.fixture.whenStable();
+    await openAccountMenu();
     expect(text(byTestId(document.body, 'user-email'))).toBe('ada@example.com');
     expect(byTestId(page, 'account-menu').getAttribute('aria-label')).toBe('Account: ada@example.com');
     expect(byTestId(page, 'connection-indicator').dataset['state']).toBe('reconnecting');
@@ -56,14 +70,27 @@ describe('ShellComponent', () => {
   });
 
   it('signs out: session gone, socket closed, back to /login', async () => {
-    byTestId<HTMLButtonElement>(harness.fixture.nativeElement as HTMLElement, 'account-menu').click();
-    await harness.fixture.whenStable();
+    await openAccountMenu();
     byTestId<HTMLButtonElement>(document.body, 'logout-button').click();
     await harness.fixture.whenStable();
     expect(TestBed.inject(AuthService).isSignedIn()).toBe(false);
     expect(localStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
     expect(socket.currentState).toBe('offline');
     expect(TestBed.inject(Router).url).toBe('/login');
+  });
+
+  it('loads the menus on the first press of their buttons and opens them at once, first item focused', async () => {
+    const page = harness.fixture.nativeElement as HTMLElement;
+    const standIn = byTestId<HTMLButtonElement>(page, 'choose-files');
+    expect(standIn.getAttribute('aria-haspopup')).toBe('menu');
+    expect(queryTestId(document.body, 'upload-files')).toBeNull();
+    standIn.focus();
+    // A click made with Enter or Space (detail 0), before the menu exists.
+    standIn.dispatchEvent(new MouseEvent('click', { bubbles: true, detail: 0 }));
+    await until(() => queryTestId(document.body, 'upload-files') !== null);
+    expect(byTestId(page, 'choose-files')).not.toBe(standIn);
+    expect(byTestId(page, 'choose-files').getAttribute('aria-expanded')).toBe('true');
+    expect(document.activeElement).toBe(byTestId(document.body, 'upload-files'));
   });
 
   it('lets keyboard users skip the toolbar', () => {

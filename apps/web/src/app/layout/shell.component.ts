@@ -1,10 +1,8 @@
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, viewChild } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, signal, viewChild } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
-import { MatMenuModule } from '@angular/material/menu';
 import { MatToolbarModule } from '@angular/material/toolbar';
-import { MatTooltipModule } from '@angular/material/tooltip';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { ACCEPTED_EXTENSIONS } from '@app/shared';
 import { AuthService } from '../auth/auth.service';
@@ -17,6 +15,10 @@ import { pickedFromDrop, pickedFromInput } from '../upload/picked-files';
 import { UploadPicker } from '../upload/upload-picker';
 import { UploadQueue } from '../upload/upload-queue';
 import { UploadTrayComponent } from '../upload/upload-tray.component';
+import { LazyTooltipDirective } from '../ui/lazy-tooltip.directive';
+import { AccountMenuComponent } from './account-menu.component';
+import { MenuArrival, pressedWith } from './menu-arrival';
+import { UploadMenuComponent } from './upload-menu.component';
 
 /**
  * The frame of the signed-in pages: the toolbar (name, Library and Trash, the live connection,
@@ -34,10 +36,11 @@ import { UploadTrayComponent } from '../upload/upload-tray.component';
     MatToolbarModule,
     MatButtonModule,
     MatIconModule,
-    MatMenuModule,
-    MatTooltipModule,
+    LazyTooltipDirective,
     ConnectionIndicatorComponent,
     UploadTrayComponent,
+    UploadMenuComponent,
+    AccountMenuComponent,
   ],
   providers: [UploadQueue, UploadPicker],
   hostDirectives: [FileDropDirective],
@@ -45,6 +48,9 @@ import { UploadTrayComponent } from '../upload/upload-tray.component';
     // A file dropped outside the window's drop target would make the browser leave the app to show it.
     '(document:dragover)': 'keepDropsInApp($event)',
     '(document:drop)': 'keepDropsInApp($event)',
+    // Here rather than on the stand-ins: with the menu's code prefetched, a stand-in is replaced
+    // (and its own listeners gone) before its click would reach them.
+    '(click)': 'standInPressed($event)',
   },
   templateUrl: './shell.component.html',
   styleUrl: './shell.component.scss',
@@ -63,6 +69,9 @@ export class ShellComponent {
   readonly accept = ACCEPTED_EXTENSIONS.join(',');
   readonly settings = computed(() => this.features.apiKeys() || this.features.webhooks());
   readonly hasUploads = computed(() => this.queue.items().length > 0);
+  /** What happened on the menus' stand-in buttons before the menus were loaded. */
+  readonly uploadArrival = signal<MenuArrival>(null);
+  readonly accountArrival = signal<MenuArrival>(null);
 
   constructor() {
     this.workerHealth.watch(inject(DestroyRef));
@@ -85,6 +94,14 @@ export class ShellComponent {
     // Cleared so that picking the same file again fires `change` again.
     input.value = '';
     this.queue.add(files, skipped);
+  }
+
+  /** A menu's stand-in button pressed: the menu, once loaded, opens at once. */
+  standInPressed(event: MouseEvent): void {
+    const target = event.target instanceof Element ? event.target : null;
+    const which = target?.closest('[data-stand-in]')?.getAttribute('data-stand-in');
+    if (which === 'upload') this.uploadArrival.set(pressedWith(event));
+    else if (which === 'account') this.accountArrival.set(pressedWith(event));
   }
 
   signOut(): void {

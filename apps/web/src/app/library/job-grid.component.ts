@@ -85,20 +85,23 @@ interface GridRow {
       >
         @for (job of row.jobs; track job.id; let c = $index) {
           @if (view() === 'list') {
-            <app-job-row
-              role="gridcell"
-              [attr.data-index]="row.first + c"
-              [attr.tabindex]="row.first + c === activeIndex() ? 0 : -1"
-              [attr.aria-selected]="selected().has(job.id)"
-              [job]="job"
-              [busy]="busy().has(job.id)"
-              [selected]="selected().has(job.id)"
-              (check)="check(job, $event)"
-              (activate)="click(job, $event)"
-              (retry)="retry.emit(job)"
-              (remove)="remove.emit([job])"
-              (thumbnailFailed)="store.thumbnailFailed(job)"
-            />
+            <!-- The list's rows load when the list is first chosen. -->
+            @defer (on immediate) {
+              <app-job-row
+                role="gridcell"
+                [attr.data-index]="row.first + c"
+                [attr.tabindex]="row.first + c === activeIndex() ? 0 : -1"
+                [attr.aria-selected]="selected().has(job.id)"
+                [job]="job"
+                [busy]="busy().has(job.id)"
+                [selected]="selected().has(job.id)"
+                (check)="check(job, $event)"
+                (activate)="click(job, $event)"
+                (retry)="retry.emit(job)"
+                (remove)="remove.emit([job])"
+                (thumbnailFailed)="store.thumbnailFailed(job)"
+              />
+            }
           } @else {
             <app-job-tile
               [attr.data-index]="row.first + c"

@@ -2,7 +2,6 @@ import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, input
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
-import { MatTooltipModule } from '@angular/material/tooltip';
 import type { JobStatus } from '@app/shared';
 import { debounceTime, distinctUntilChanged, map, Subject } from 'rxjs';
 import type { JobQuery, JobSort } from '../jobs/job-query';
@@ -10,6 +9,7 @@ import { MAX_SEARCH_LENGTH } from '../jobs/job-query';
 import type { JobStats } from '../jobs/jobs-api.service';
 import { StatusFilterComponent } from '../jobs/status-filter.component';
 import type { LibraryView } from './job-grid.component';
+import { LazyTooltipDirective } from '../ui/lazy-tooltip.directive';
 
 /** Typing pauses this long before the search is sent. */
 export const SEARCH_DEBOUNCE_MS = 300;
@@ -37,7 +37,7 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
 @Component({
   selector: 'app-library-toolbar',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, MatIconModule, MatTooltipModule, StatusFilterComponent],
+  imports: [MatButtonModule, MatIconModule, LazyTooltipDirective, StatusFilterComponent],
   template: `
     <div class="top">
       <div class="title">
@@ -83,7 +83,7 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
             type="button"
             data-testid="view-grid"
             aria-label="Grid"
-            matTooltip="Grid"
+            appTooltip="Grid"
             [attr.aria-pressed]="view() === 'grid'"
             (click)="viewChange.emit('grid')"
           >
@@ -94,7 +94,7 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
             type="button"
             data-testid="view-list"
             aria-label="List"
-            matTooltip="List"
+            appTooltip="List"
             [attr.aria-pressed]="view() === 'list'"
             (click)="viewChange.emit('list')"
           >
@@ -106,7 +106,7 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
           type="button"
           data-testid="refresh-button"
           aria-label="Refresh the list"
-          matTooltip="Refresh"
+          appTooltip="Refresh"
           [disabled]="loading()"
           (click)="refresh.emit()"
         >

@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
-import { MatTooltipModule } from '@angular/material/tooltip';
 import type { ConnectionState } from './connection-state';
+import { LazyTooltipDirective } from '../ui/lazy-tooltip.directive';
 
 const TEXT: Record<ConnectionState, { label: string; description: string }> = {
   connected: { label: 'Live', description: 'Live updates: connected. Statuses change as they happen.' },
@@ -19,7 +19,7 @@ export const NO_WORKER_TEXT = 'No worker is running: jobs will wait';
 @Component({
   selector: 'app-connection-indicator',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, MatTooltipModule],
+  imports: [MatButtonModule, LazyTooltipDirective],
   template: `
     <span
       class="indicator"
@@ -27,13 +27,13 @@ export const NO_WORKER_TEXT = 'No worker is running: jobs will wait';
       data-testid="connection-indicator"
       [attr.data-state]="state()"
       [attr.aria-label]="description()"
-      [matTooltip]="description()"
+      [appTooltip]="description()"
     >
       <span class="dot" aria-hidden="true"></span>
       <span class="label" aria-hidden="true">{{ label() }}</span>
     </span>
     @if (noWorker()) {
-      <span class="no-worker" role="status" data-testid="no-worker" [matTooltip]="noWorkerDescription">{{ noWorkerText }}</span>
+      <span class="no-worker" role="status" data-testid="no-worker" [appTooltip]="noWorkerDescription">{{ noWorkerText }}</span>
     }
     @if (offline()) {
       <button mat-button type="button" class="reconnect" data-testid="reconnect-button" (click)="reconnect.emit()">Reconnect</button>
