@@ -1,6 +1,6 @@
 /**
  * Is the worker's RSS growth over photo runs a leak or the allocator? (issue 15)
- * `node -r @swc-node/register bench/worker-memory.ts [--rounds 20] [--minutes 3.5]`
+ * `node -r @swc-node/register bench/worker-memory.ts [--rounds 25] [--minutes 3.5] [--variants default,arena2,jemalloc]`
  *
  * Starts the built api and, one after another, one worker per variant (default glibc malloc;
  * MALLOC_ARENA_MAX=2; jemalloc through LD_PRELOAD when installed), pushes the bench's photo set
@@ -22,10 +22,10 @@ import { buildIfStale } from '../test/support/global-setup';
 import { freePort } from '../test/support/stack';
 import { register, startStack, stopStack, User } from './lib/context';
 import { generatePhotos, sourceOf } from './lib/media';
-import { upload, UploadSource } from './lib/multipart';
-import { MemoryBreakdown, memoryBreakdownOf, MiB, slope } from './lib/proc';
+import { agent, upload, UploadSource } from './lib/multipart';
+import { cpuMsOf, MemoryBreakdown, memoryBreakdownOf, MiB, RssSampler, slope } from './lib/proc';
 import { StatusFeed } from './lib/status-feed';
-import { log, now, round, sleep } from './lib/util';
+import { log, median, now, round, sleep } from './lib/util';
 
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 const USERS = 4;
@@ -35,13 +35,16 @@ function argument(name: string, fallback: number): number {
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 }
 
+/** One round: the worker's memory 1.5 s after its last job, its peak RSS (sampled every 20 ms), the round's wall time and the worker's CPU time in it. */
+type Sample = MemoryBreakdown & { ms: number; cpuMs: number; peak: number };
+
 interface Variant {
   name: string;
   env: Record<string, string>;
 }
 
 async function main(): Promise<void> {
-  const rounds = argument('rounds', 20);
+  const rounds = argument('rounds', 25);
   const minutes = argument('minutes', 3.5);
   for (const app of ['api', 'worker']) buildIfStale(app, { quiet: true, announce: (text) => log(`${text}…`) });
   const variants: Variant[] = [
@@ -51,10 +54,16 @@ async function main(): Promise<void> {
   if (fs.existsSync(JEMALLOC)) variants.push({ name: 'jemalloc (LD_PRELOAD)', env: { LD_PRELOAD: JEMALLOC, VIPS_CONCURRENCY: '1' } });
   else log(`${JEMALLOC} not found (apt-get install libjemalloc2): no jemalloc variant`);
 
+  const only = process.argv.indexOf('--variants');
+  if (only >= 0) {
+    const wanted = new Set(process.argv[only + 1].split(','));
+    variants.splice(0, variants.length, ...variants.filter((_, index) => wanted.has(['default', 'arena2', 'jemalloc'][index])));
+  }
+
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-memory-'));
   const stack = await startStack({ workers: 0 });
   const feed = new StatusFeed();
-  const results: { variant: string; env: Record<string, string>; samples: (MemoryBreakdown & { ms: number })[] }[] = [];
+  const results: { variant: string; env: Record<string, string>; samples: Sample[] }[] = [];
   try {
     log('generating the photo set');
     const photos = await generatePhotos(tmp);
@@ -68,20 +77,27 @@ async function main(): Promise<void> {
       const port = await freePort();
       const worker = await stack.startWorker({ WORKER_METRICS_PORT: String(port), ...variant.env });
       const metricsUrl = `http://127.0.0.1:${port}/metrics`;
-      const samples: (MemoryBreakdown & { ms: number })[] = [];
+      const samples: Sample[] = [];
       const start = await memoryBreakdownOf(worker.pid, metricsUrl);
       log(`${variant.name}: worker ${worker.pid} started, RSS ${round(start.rss / MiB)} MiB`);
       const deadline = now() + minutes * 60_000;
       for (let round_ = 1; round_ <= rounds && now() < deadline; round_ += 1) {
+        // Rounds leave the upload connections idle longer than the api's keep-alive timeout: open new ones
+        // rather than race the server closing them (ECONNRESET).
+        for (const sockets of Object.values(agent.freeSockets)) sockets?.forEach((socket) => socket.destroy());
         const t0 = now();
+        const cpu0 = cpuMsOf(worker.pid);
+        const sampler = new RssSampler(worker.pid, 20).start();
         const jobIds = await uploadAll(stack.baseUrl, users, sources);
         await feed.waitCompleted(jobIds);
         const ms = now() - t0;
+        const cpuMs = Math.round(cpuMsOf(worker.pid) - cpu0);
+        const peak = sampler.stop().peak;
         await sleep(1500);
-        const sample = { ...(await memoryBreakdownOf(worker.pid, metricsUrl)), ms: Math.round(ms) };
+        const sample = { ...(await memoryBreakdownOf(worker.pid, metricsUrl)), ms: Math.round(ms), cpuMs, peak };
         samples.push(sample);
         log(
-          `${variant.name} round ${round_}: ${Math.round(ms)} ms; RSS ${round(sample.rss / MiB)} (anon ${round(sample.anon / MiB)}, file ${round(sample.file / MiB)}), heap ${round(sample.heapUsed / MiB)}/${round(sample.heapTotal / MiB)}, external ${round(sample.external / MiB)} MiB`,
+          `${variant.name} round ${round_}: ${Math.round(ms)} ms, worker CPU ${cpuMs} ms, peak RSS ${round(peak / MiB)} MiB; RSS ${round(sample.rss / MiB)} (anon ${round(sample.anon / MiB)}, file ${round(sample.file / MiB)}), heap ${round(sample.heapUsed / MiB)}/${round(sample.heapTotal / MiB)}, external ${round(sample.external / MiB)} MiB`,
         );
         // Free the disk (each round stores ≈ 170 MiB of originals); deleting is the api's work.
         await Promise.all(
@@ -101,16 +117,26 @@ async function main(): Promise<void> {
     feed.close();
     await stopStack(stack);
     fs.rmSync(tmp, { recursive: true, force: true });
+    report(results);
   }
+}
+
+/** The samples as JSON on stdout, and per variant the trend and the slopes over the second half of the rounds on stderr. */
+function report(results: { variant: string; env: Record<string, string>; samples: Sample[] }[]): void {
   process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), cores: os.availableParallelism(), results }, null, 2)}\n`);
   for (const { variant, samples } of results) {
-    const mib = (key: keyof MemoryBreakdown) => samples.map((sample) => round(sample[key] / MiB));
-    const half = samples.slice(Math.floor(samples.length / 2));
-    const perRound = (key: keyof MemoryBreakdown) => round(slope(half.map((sample) => sample[key] / MiB)), 2);
+    // Native: anonymous memory that is neither V8's heap nor external (Buffers): libvips' and malloc's.
+    const series = samples.map((sample) => ({ ...sample, native: sample.anon - sample.heapTotal - sample.external }));
+    type Key = keyof (typeof series)[number];
+    const mib = (key: Key) => series.map((sample) => round(sample[key] / MiB));
+    const half = series.slice(Math.floor(series.length / 2));
+    const perRound = (key: Key) => round(slope(half.map((sample) => sample[key] / MiB)), 2);
     log(
-      `${variant} (${samples.length} rounds): RSS ${mib('rss').join(' → ')} MiB; max ${Math.max(...mib('rss'))}; ` +
-        `second-half slope per round: RSS ${perRound('rss')}, anon ${perRound('anon')}, heap used ${perRound('heapUsed')}, external ${perRound('external')} MiB; ` +
-        `heap used ${mib('heapUsed')[0]} → ${mib('heapUsed').at(-1)}, external ${mib('external')[0]} → ${mib('external').at(-1)} MiB`,
+      `${variant} (${samples.length} rounds): RSS ${mib('rss').join(' → ')} MiB; ` +
+        `median of the second half: RSS ${median(half.map((sample) => round(sample.rss / MiB)))}, native ${median(half.map((sample) => round(sample.native / MiB)))} MiB; peak RSS ${Math.max(...mib('peak'))}; ` +
+        `second-half slope per round: RSS ${perRound('rss')}, native ${perRound('native')}, heap used ${perRound('heapUsed')}, external ${perRound('external')} MiB; ` +
+        `native ${mib('native').join(' → ')} MiB; heap used ${mib('heapUsed')[0]} → ${mib('heapUsed').at(-1)} MiB; ` +
+        `worker CPU per round, median ${median(samples.map((sample) => sample.cpuMs))} ms; wall ${median(samples.map((sample) => sample.ms))} ms`,
     );
   }
 }

@@ -163,6 +163,9 @@ process.on('SIGTERM', () => signalled('SIGTERM'));
 build();
 await ensureRedis();
 supervisor.add('api', process.execPath, ['dist/apps/api/main.js'], { env: process.env });
-supervisor.add('worker', process.execPath, ['dist/apps/worker/main.js'], { env: process.env });
+// glibc's malloc with two arenas, as the Docker image runs the worker (docs/deploy.md#memory); the
+// environment can override either.
+const workerEnv = { MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1', ...process.env };
+supervisor.add('worker', process.execPath, ['dist/apps/worker/main.js'], { env: workerEnv });
 const port = process.env.PORT || 3000;
 say(`starting on http://localhost:${port} (API docs: http://localhost:${port}/api/docs). Ctrl-C stops everything.`);
