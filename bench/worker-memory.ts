@@ -19,8 +19,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildIfStale } from '../test/support/global-setup';
-import { freePort } from '../test/support/stack';
-import { register, startStack, stopStack, User } from './lib/context';
+import { freePort, TestStack } from '../test/support/stack';
+import { benchEnv, register, User } from './lib/context';
 import { generatePhotos, sourceOf } from './lib/media';
 import { agent, upload, UploadSource } from './lib/multipart';
 import { cpuMsOf, MemoryBreakdown, memoryBreakdownOf, MiB, RssSampler, slope } from './lib/proc';
@@ -39,6 +39,8 @@ function argument(name: string, fallback: number): number {
 type Sample = MemoryBreakdown & { ms: number; cpuMs: number; peak: number };
 
 interface Variant {
+  /** What --variants names it by. */
+  key: string;
   name: string;
   env: Record<string, string>;
 }
@@ -48,20 +50,25 @@ async function main(): Promise<void> {
   const minutes = argument('minutes', 3.5);
   for (const app of ['api', 'worker']) buildIfStale(app, { quiet: true, announce: (text) => log(`${text}…`) });
   const variants: Variant[] = [
-    { name: 'glibc malloc (default)', env: {} },
-    { name: 'glibc, MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1' } },
+    { key: 'default', name: 'glibc malloc (default)', env: {} },
+    { key: 'arena2', name: 'glibc, MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1' } },
   ];
-  if (fs.existsSync(JEMALLOC)) variants.push({ name: 'jemalloc (LD_PRELOAD)', env: { LD_PRELOAD: JEMALLOC, VIPS_CONCURRENCY: '1' } });
+  if (fs.existsSync(JEMALLOC))
+    variants.push({ key: 'jemalloc', name: 'jemalloc (LD_PRELOAD)', env: { LD_PRELOAD: JEMALLOC, VIPS_CONCURRENCY: '1' } });
   else log(`${JEMALLOC} not found (apt-get install libjemalloc2): no jemalloc variant`);
 
   const only = process.argv.indexOf('--variants');
   if (only >= 0) {
     const wanted = new Set(process.argv[only + 1].split(','));
-    variants.splice(0, variants.length, ...variants.filter((_, index) => wanted.has(['default', 'arena2', 'jemalloc'][index])));
+    variants.splice(0, variants.length, ...variants.filter((variant) => wanted.has(variant.key)));
   }
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-memory-'));
-  const stack = await startStack({ workers: 0 });
+  // The bench's environment without its allocator settings: each variant brings its own.
+  const env = benchEnv();
+  delete env.MALLOC_ARENA_MAX;
+  delete env.VIPS_CONCURRENCY;
+  const stack = await TestStack.start({ workers: 0, env });
   const feed = new StatusFeed();
   const results: { variant: string; env: Record<string, string>; samples: Sample[] }[] = [];
   try {
@@ -115,7 +122,7 @@ async function main(): Promise<void> {
     }
   } finally {
     feed.close();
-    await stopStack(stack);
+    await stack.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
     report(results);
   }
