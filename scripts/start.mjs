@@ -162,7 +162,10 @@ process.on('SIGTERM', () => signalled('SIGTERM'));
 
 build();
 await ensureRedis();
-supervisor.add('api', process.execPath, ['dist/apps/api/main.js'], { env: process.env });
-supervisor.add('worker', process.execPath, ['dist/apps/worker/main.js'], { env: process.env });
+// glibc's malloc with two arenas and sharp's one libvips thread per image, as the Docker image runs
+// both (docs/deploy.md#memory); the environment can override either.
+const env = { MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1', ...process.env };
+supervisor.add('api', process.execPath, ['dist/apps/api/main.js'], { env });
+supervisor.add('worker', process.execPath, ['dist/apps/worker/main.js'], { env });
 const port = process.env.PORT || 3000;
 say(`starting on http://localhost:${port} (API docs: http://localhost:${port}/api/docs). Ctrl-C stops everything.`);

@@ -250,6 +250,11 @@ describe('deployment: Dockerfile', () => {
     expect(final.raw('ENV')).toContain('NODE_ENV=production');
   });
 
+  it("runs glibc's malloc with two arenas and sharp's one libvips thread per image (docs/deploy.md#memory)", () => {
+    expect(final.raw('ENV')).toMatch(/\bMALLOC_ARENA_MAX=2\b/);
+    expect(final.raw('ENV')).toMatch(/\bVIPS_CONCURRENCY=1\b/);
+  });
+
   it('copies only what exists and what .dockerignore lets into the build context, and sets no secret', () => {
     expect(dockerignore[0]).toBe('*'); // an allow-list
     const allowed = dockerignore.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));

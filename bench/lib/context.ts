@@ -28,7 +28,7 @@ export const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY) || os.availabl
 
 /**
  * Environment of every process the bench starts: production mode and log level, production queue
- * timings, rate limits out of the way, and (from TestStack) a unique Redis prefix and a temporary
+ * timings and allocator settings, rate limits out of the way, and (from TestStack) a unique Redis prefix and a temporary
  * data folder (SQLite, files, secret) removed afterwards.
  */
 export function benchEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -44,6 +44,10 @@ export function benchEnv(extra: Record<string, string> = {}): Record<string, str
     WORKER_CONCURRENCY: String(CONCURRENCY),
     JOB_LOCK_MS: '30000',
     QUEUE_SWEEP_MS: '10000',
+    // glibc's malloc as the Docker image and `npm start` configure it (docs/deploy.md#memory): two
+    // arenas, and sharp's one libvips thread per image kept. bare sharp runs with the same.
+    MALLOC_ARENA_MAX: '2',
+    VIPS_CONCURRENCY: '1',
     ...extra,
   };
 }

@@ -75,3 +75,59 @@ export class CpuMeter {
     return { wallMs: Math.round(performance.now() - this.startedAt), cpuMs };
   }
 }
+
+/**
+ * What a process's resident memory is made of, in bytes: VmRSS split into anonymous (malloc'd and
+ * V8 memory) and file-backed (mapped code and libraries) from /proc/<pid>/status, and, when the
+ * process serves prom-client's default metrics at `metricsUrl`, V8's heap (used, total) and the
+ * external memory V8 is told about (Buffers and ArrayBuffers, including sharp's output buffers).
+ * What is anonymous but neither heap nor external is native memory: libvips' and the allocator's.
+ */
+export interface MemoryBreakdown {
+  rss: number;
+  anon: number;
+  file: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+export async function memoryBreakdownOf(pid: number, metricsUrl?: string): Promise<MemoryBreakdown> {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  const result: MemoryBreakdown = {
+    rss: kib('VmRSS'),
+    anon: kib('RssAnon'),
+    file: kib('RssFile'),
+    heapUsed: Number.NaN,
+    heapTotal: Number.NaN,
+    external: Number.NaN,
+  };
+  if (metricsUrl) {
+    try {
+      const text = await (await fetch(metricsUrl)).text();
+      const metric = (name: string): number => Number(new RegExp(`^${name} ([\\d.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+      result.heapUsed = metric('nodejs_heap_size_used_bytes');
+      result.heapTotal = metric('nodejs_heap_size_total_bytes');
+      result.external = metric('nodejs_external_memory_bytes');
+    } catch {
+      // no metrics: the /proc figures alone
+    }
+  }
+  return result;
+}
+
+/** Least-squares slope of `values` against their index (per step). */
+export function slope(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) return Number.NaN;
+  const meanX = (n - 1) / 2;
+  const meanY = values.reduce((sum, value) => sum + value, 0) / n;
+  let num = 0;
+  let den = 0;
+  values.forEach((value, index) => {
+    num += (index - meanX) * (value - meanY);
+    den += (index - meanX) ** 2;
+  });
+  return num / den;
+}
