@@ -26,7 +26,7 @@ RUN npm ci || npm install
 COPY tsconfig.json nest-cli.json angular.json ./
 COPY libs libs
 COPY apps apps
-COPY scripts/compress-web.mjs scripts/
+COPY scripts/build-web.mjs scripts/compress-web.mjs scripts/
 RUN npx nest build api && npx nest build worker
 RUN npm run build:web
 

@@ -57,12 +57,7 @@ function build() {
     const web = (name) => !name.endsWith('.spec.ts');
     if (mtime('dist/apps/web/browser/index.html') <= Math.max(newest('apps/web/src', web), newest('libs/shared/src', ts))) {
       say('building the web app…');
-      // As `npm run build:web`: chunks merged by Rollup after esbuild (fewer, better-compressed files).
-      execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], {
-        stdio: 'inherit',
-        env: { ...process.env, NG_BUILD_OPTIMIZE_CHUNKS: '1' },
-      });
-      execFileSync(process.execPath, ['scripts/compress-web.mjs'], { stdio: 'inherit' });
+      execFileSync(process.execPath, ['scripts/build-web.mjs'], { stdio: 'inherit' });
     }
   }
 }

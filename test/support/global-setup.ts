@@ -63,14 +63,7 @@ export function buildWebIfStale(): void {
   );
   if (built > sources) return;
   process.stdout.write('\nBuilding the web app for the browser tests…\n');
-  // As `npm run build:web`: chunks merged by Rollup after esbuild (fewer, better-compressed files).
-  execFileSync(process.execPath, [require.resolve('@angular/cli/bin/ng.js'), 'build', 'web'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    env: { ...process.env, NG_BUILD_OPTIMIZE_CHUNKS: '1' },
-  });
-  // What `npm run build:web` does next: the brotli and gzip copies the api serves.
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/compress-web.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-web.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Whether dist/apps/<app>/main.js is missing or older than a source file of the app or of libs/. */
