@@ -55,6 +55,11 @@ const tile = (page: Page, name: string): Locator =>
   page.locator('[data-testid="job-tile"]', { has: page.locator(`.name:text-is("${name}")`) });
 const tiles = (page: Page): Locator => page.getByTestId('job-tile');
 
+/** The names on the grid's tiles, in the library's order. */
+function tileNames(page: Page): Promise<string[]> {
+  return tiles(page).evaluateAll((cells: PageElement[]) => cells.map((cell) => cell.querySelector('.name')?.textContent?.trim() ?? ''));
+}
+
 async function waitForAllFinished(page: Page, count: number): Promise<void> {
   await page.waitForFunction(
     (expected) => {
@@ -95,11 +100,7 @@ async function closeViewerWithEscape(page: Page): Promise<void> {
   await viewer.waitFor({ state: 'detached' });
 }
 
-/**
- * Presses an arrow key in the viewer once and waits for it to show `title`. Once only: pressing
- * again when the first key seemed lost moved two jobs on a loaded machine (the first navigation
- * was merely slow), so a slow key is waited for (generously) rather than repeated.
- */
+/** Presses an arrow key in the viewer once and waits (generously: a loaded machine is slow) for it to show `title`. */
 async function pressForTitle(page: Page, key: string, title: string): Promise<void> {
   await page.keyboard.press(key);
   await page
@@ -262,19 +263,25 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
       .getByTestId('file-input')
       .setInputFiles([...(await photos(4, 'view')), { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: media.brokenJpeg().data }]);
     await waitForAllFinished(page, 5);
+    // The library's order (newest first) is the order the server made the jobs in, and the files go
+    // up three at a time: read it rather than assume the order the files were picked in. The viewer
+    // starts on a photo with a job on each side.
+    const order = await tileNames(page);
+    const at = [1, 2, 3].find((index) => order[index] !== 'broken.jpg')!;
+    const start = order[at];
 
-    await tile(page, 'view-03.jpg').click();
+    await tile(page, start).click();
     await page.waitForURL(/\/jobs\//);
     const viewer = page.getByTestId('viewer');
     await viewer.waitFor();
     expect(await viewer.getAttribute('role')).toBe('dialog');
-    expect(await page.locator('#viewer-title').innerText()).toBe('view-03.jpg');
+    expect(await page.locator('#viewer-title').innerText()).toBe(start);
     const image = page.getByTestId('viewer-image');
     await page.waitForFunction(
       (img) => (img as unknown as LoadedImage).complete && (img as unknown as LoadedImage).naturalWidth > 0,
       await image.elementHandle(),
     );
-    expect(await page.title()).toBe('view-03.jpg · Thumbs');
+    expect(await page.title()).toBe(`${start} · Thumbs`);
     expect(await page.getByTestId('viewer-details').innerText()).toMatch(/Image \(image\/jpeg\)/);
     await audit(page, 'viewer');
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
@@ -296,18 +303,18 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     // Arrow keys in the library's order (newest first): → is older. From a button of the viewer (a
     // field or a player keeps its arrow keys for itself).
     await page.getByTestId('viewer-download').focus();
-    await pressForTitle(page, 'ArrowRight', 'view-02.jpg');
-    await pressForTitle(page, 'ArrowLeft', 'view-03.jpg');
-    await pressForTitle(page, 'ArrowLeft', 'view-04.jpg');
+    await pressForTitle(page, 'ArrowRight', order[at + 1]);
+    await pressForTitle(page, 'ArrowLeft', start);
+    await pressForTitle(page, 'ArrowLeft', order[at - 1]);
     // A swipe to the left is "next".
     const stage = page.locator('.stage');
     await stage.dispatchEvent('pointerdown', { pointerType: 'touch', clientX: 600, clientY: 400, isPrimary: true });
     await stage.dispatchEvent('pointerup', { pointerType: 'touch', clientX: 300, clientY: 410, isPrimary: true });
-    await page.waitForFunction(() => document.querySelector('#viewer-title')?.textContent?.trim() === 'view-03.jpg');
+    await page.waitForFunction((wanted) => document.querySelector('#viewer-title')?.textContent?.trim() === wanted, start);
 
     // Download the thumbnail from the viewer.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('viewer-download').click()]);
-    expect(download.suggestedFilename()).toBe('view-03-thumb.jpg');
+    expect(download.suggestedFilename()).toBe(start.replace(/\.jpg$/, '-thumb.jpg'));
     const saved = path.join(WEB_OUTPUT, 'viewer-download.jpg');
     await download.saveAs(saved);
     expect(await sharp(saved).metadata()).toMatchObject({ format: 'jpeg', width: 128, height: 128 });
@@ -409,9 +416,7 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await signUp(page, stack.baseUrl, 'select');
     await page.getByTestId('file-input').setInputFiles(await photos(8, 'sel'));
     await waitForAllFinished(page, 8);
-    const order = await tiles(page).evaluateAll((cells: PageElement[]) =>
-      cells.map((cell) => cell.querySelector('.name')?.textContent?.trim() ?? ''),
-    );
+    const order = await tileNames(page);
 
     await tile(page, order[0]).getByTestId('select-toggle').click();
     await tile(page, order[3]).click({ modifiers: ['Shift'] });

@@ -93,6 +93,19 @@ describe('ShellComponent', () => {
     expect(document.activeElement).toBe(byTestId(document.body, 'upload-files'));
   });
 
+  it('opens a menu loaded by Enter on its stand-in, with no click from the key (the menu may arrive before it)', async () => {
+    const page = harness.fixture.nativeElement as HTMLElement;
+    const standIn = byTestId<HTMLButtonElement>(page, 'choose-files');
+    standIn.focus();
+    const enter = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true });
+    standIn.dispatchEvent(enter);
+    // The browser makes no click of a key whose keydown was prevented.
+    expect(enter.defaultPrevented).toBe(true);
+    await until(() => queryTestId(document.body, 'upload-files') !== null);
+    expect(byTestId(page, 'choose-files').getAttribute('aria-expanded')).toBe('true');
+    expect(document.activeElement).toBe(byTestId(document.body, 'upload-files'));
+  });
+
   it('lets keyboard users skip the toolbar', () => {
     const skip = (harness.fixture.nativeElement as HTMLElement).querySelector<HTMLAnchorElement>('.skip-link');
     expect(skip?.getAttribute('href')).toBe('#main');

@@ -51,6 +51,7 @@ import { UploadMenuComponent } from './upload-menu.component';
     // Here rather than on the stand-ins: with the menu's code prefetched, a stand-in is replaced
     // (and its own listeners gone) before its click would reach them.
     '(click)': 'standInPressed($event)',
+    '(keydown)': 'standInKey($event)',
   },
   templateUrl: './shell.component.html',
   styleUrl: './shell.component.scss',
@@ -96,12 +97,27 @@ export class ShellComponent {
     this.queue.add(files, skipped);
   }
 
-  /** A menu's stand-in button pressed: the menu, once loaded, opens at once. */
+  /** A menu's stand-in button clicked: the menu, once loaded, opens at once. */
   standInPressed(event: MouseEvent): void {
+    this.arrived(event, pressedWith(event));
+  }
+
+  /**
+   * Enter or Space on a stand-in: taken at the key, not at the click the browser would make of it
+   * later (Enter's comes with the character, Space's on key up). The menu's code can arrive in
+   * between on a busy machine; that click then went to whatever had the focus once the stand-in
+   * was gone, and the menu never opened.
+   */
+  standInKey(event: KeyboardEvent): void {
+    if ((event.key === 'Enter' || event.key === ' ') && this.arrived(event, 'keyboard')) event.preventDefault();
+  }
+
+  private arrived(event: Event, how: Exclude<MenuArrival, null>): boolean {
     const target = event.target instanceof Element ? event.target : null;
     const which = target?.closest('[data-stand-in]')?.getAttribute('data-stand-in');
-    if (which === 'upload') this.uploadArrival.set(pressedWith(event));
-    else if (which === 'account') this.accountArrival.set(pressedWith(event));
+    if (which === 'upload') this.uploadArrival.set(how);
+    else if (which === 'account') this.accountArrival.set(how);
+    return which === 'upload' || which === 'account';
   }
 
   signOut(): void {
