@@ -25,6 +25,18 @@ export interface FrameRequest {
   signal: AbortSignal;
 }
 
+/** Frames taken in one decoding pass: the first at or after `seconds`, then each at or after `step` seconds later than the one before it was due. */
+export interface SeriesRequest extends FrameRequest {
+  count: number;
+  step: number;
+}
+
+export interface ExtractedSeries {
+  /** The frames as PNG, in order: fewer than asked for when the stream ended (or broke) first. */
+  pngs: Buffer[];
+  stderr: string;
+}
+
 export interface ExtractedFrame {
   /** The frame as PNG, or null when the stream has no frame at or after the time asked for. */
   png: Buffer | null;
@@ -72,9 +84,29 @@ const DECODER_THREADS = 2;
 export class FrameExtractor {
   constructor(private readonly tools: MediaTools) {}
 
-  extract(request: FrameRequest): Promise<ExtractedFrame> {
+  async extract(request: FrameRequest): Promise<ExtractedFrame> {
+    const { data, stderr } = await this.run(request, 1, []);
+    return { png: data.length > 0 ? data : null, stderr };
+  }
+
+  /**
+   * `count` frames `step` seconds apart from one ffmpeg run that decodes the stretch once (a
+   * `select` filter ahead of the others picks the frames, so only those are scaled and encoded):
+   * cheaper than one seek per frame where the keyframes are far apart, since every exact seek
+   * decodes again from its keyframe. ffmpeg writes the PNGs one after the other; they are split
+   * at their IEND chunks. The byte cap applies to each frame.
+   */
+  async extractSeries(request: SeriesRequest): Promise<ExtractedSeries> {
+    const count = Math.max(1, Math.floor(request.count));
+    // After an input seek the filters' `t` counts from the seek point.
+    const select = `select='gte(t,${request.step.toFixed(6)}*selected_n)'`;
+    const { data, stderr } = await this.run({ ...request, maxBytes: request.maxBytes * count }, count, [select]);
+    return { pngs: splitPngs(data), stderr };
+  }
+
+  private run(request: FrameRequest, frames: number, leadingFilters: readonly string[]): Promise<{ data: Buffer; stderr: string }> {
     const { signal } = request;
-    return new Promise<ExtractedFrame>((resolve, reject) => {
+    return new Promise<{ data: Buffer; stderr: string }>((resolve, reject) => {
       if (signal.aborted) {
         reject(abortReason(signal));
         return;
@@ -95,7 +127,7 @@ export class FrameExtractor {
       // into the sink: resolve only once both have happened.
       const resolveWhenDone = (): void => {
         if (ended === undefined || !finished) return;
-        settle(() => resolve({ png: received > 0 ? Buffer.concat(chunks) : null, stderr: ended ?? '' }));
+        settle(() => resolve({ data: Buffer.concat(chunks), stderr: ended ?? '' }));
       };
 
       // emitClose: false, because fluent-ffmpeg treats the target's 'close' as a failure ("Output
@@ -141,8 +173,10 @@ export class FrameExtractor {
           '-dn',
           '-filter_threads',
           '1',
+          // Each frame picked goes out as it is (no frames duplicated or dropped to a rate).
+          ...(frames > 1 ? ['-fps_mode', 'passthrough'] : []),
           '-frames:v',
-          '1',
+          String(frames),
           '-c:v',
           'png',
           '-compression_level',
@@ -151,7 +185,8 @@ export class FrameExtractor {
           'image2pipe',
         ])
         .output(sink, { end: true });
-      if (request.filters.length > 0) command.videoFilters([...request.filters]);
+      const filters = [...leadingFilters, ...request.filters];
+      if (filters.length > 0) command.videoFilters(filters);
 
       function onAbort(): void {
         // Before ffmpeg is spawned (fluent-ffmpeg first checks the build's formats), 'start' kills it.
@@ -180,6 +215,36 @@ export class FrameExtractor {
       command.run();
     });
   }
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * PNG files written one after the other, split by walking their chunks (length, type, data, CRC)
+ * to each IEND. What does not parse (a last frame cut short) is left out.
+ */
+export function splitPngs(data: Buffer): Buffer[] {
+  const pngs: Buffer[] = [];
+  let start = 0;
+  while (start + PNG_SIGNATURE.length <= data.length && data.subarray(start, start + PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) {
+    let offset = start + PNG_SIGNATURE.length;
+    let end = -1;
+    while (offset + 12 <= data.length) {
+      const length = data.readUInt32BE(offset);
+      const type = data.toString('latin1', offset + 4, offset + 8);
+      const next = offset + 12 + length;
+      if (next > data.length) break;
+      offset = next;
+      if (type === 'IEND') {
+        end = next;
+        break;
+      }
+    }
+    if (end < 0) break;
+    pngs.push(data.subarray(start, end));
+    start = end;
+  }
+  return pngs;
 }
 
 /** Seconds as ffmpeg reads them, to the microsecond. */
