@@ -432,10 +432,11 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
   );
 
   // 8 s: one decoding pass for all frames (one keyframe in all, as short camera clips have); 20 s:
-  // a seek per frame.
+  // an exact seek per frame; 32 s: the keyframe before each sample (one input each in one run).
   it.each([
     [10, 250],
     [25, 5],
+    [40, 5],
   ])('an animated preview shows frames from across the clip, in order (%d frames a colour, keyframe every %d)', async (frames, gop) => {
     const colours = ['red', 'lime', 'blue', 'yellow', 'cyan', 'magenta', 'white', 'orange'] as const;
     expect(colours.length * frames < SEQUENTIAL_SAMPLING_SECONDS * 10).toBe(frames === 10);

@@ -6,7 +6,7 @@ import { abortReason } from '../media-tools/tool-process';
 import { cropPosition } from '../renditions/rendition-maker';
 import type { Rendition } from '../renditions/renditions';
 import type { ProbedStream } from './ffprobe';
-import { FfmpegError, FrameExtractor } from './frame-extractor';
+import { FfmpegError, FrameExtractor, type FrameRequest } from './frame-extractor';
 import { frameShape } from './frame-filters';
 import type { VideoSpan } from './frame-times';
 
@@ -44,8 +44,8 @@ export interface AnimatedPreviewRequest {
 /**
  * A looping animated WebP of ANIMATED_FRAMES frames spread evenly across a clip, (2×THUMBNAIL_SIZE)²
  * cover-cropped like the thumbnail. A short clip is decoded once for all of them
- * (SEQUENTIAL_SAMPLING_SECONDS); otherwise each frame is one input-seeking ffmpeg run (`-ss` before
- * `-i`), so a 10-minute clip costs eight seeks, not a decode of ten minutes (KEYFRAME_SAMPLING_SECONDS).
+ * (SEQUENTIAL_SAMPLING_SECONDS); otherwise each frame comes from an input seek (`-ss` before `-i`),
+ * so a 10-minute clip costs eight seeks, not a decode of ten minutes (KEYFRAME_SAMPLING_SECONDS).
  * The frames are shaped like the thumbnail's (scaling, colour and tone mapping, rotation) and sharp
  * crops and assembles them (libwebp merges identical neighbours, so a still clip gives one frame).
  * A failure here (a sample past a damaged part) leaves the clip without an animated preview rather
@@ -75,57 +75,48 @@ export class AnimatedPreviewMaker {
   }
 
   /**
-   * A short clip in one pass when that gives every frame; otherwise (and for longer clips) one
-   * ffmpeg run per sample (FrameExtractor, one decoder thread), one after the other: a sample that
-   * yields nothing (a seek past the last keyframe of an imprecisely seekable MPEG-TS, a damaged
-   * stretch) is skipped without losing the others, and a job's CPU stays at one decoder at a time.
+   * The frames from one ffmpeg run: a short clip decoded once through (SEQUENTIAL_SAMPLING_SECONDS),
+   * a longer one with a seek per sample, each its own input of the same run. When that run gives
+   * fewer frames than asked (a seek past the last keyframe of an imprecisely seekable MPEG-TS, a
+   * damaged stretch), one run per sample, one after the other: a sample that yields nothing is
+   * skipped without losing the others. One decoder thread throughout, so that a job's CPU stays at
+   * one decoder at a time.
    */
   private async frames(request: AnimatedPreviewRequest): Promise<Buffer[]> {
     const { span, stream } = request;
-    const shape = frameShape(
-      stream,
-      { thumbnailSize: request.thumbnailSize, previewSize: 0 },
-      this.tools.capabilities,
-      request.decoder !== undefined,
-    );
-    if (span.duration < SEQUENTIAL_SAMPLING_SECONDS) {
-      const series = await this.extractor
-        .extractSeries({
-          file: request.file,
-          streamIndex: stream.index,
-          seconds: span.start + span.duration / (2 * ANIMATED_FRAMES),
-          step: span.duration / ANIMATED_FRAMES,
-          count: ANIMATED_FRAMES,
-          decoder: request.decoder,
-          threads: 1,
-          signal: request.signal,
-          ...shape,
-        })
-        .catch((error: Error) => {
-          if (request.signal.aborted) throw error;
-          return { pngs: [] };
-        });
-      if (series.pngs.length === ANIMATED_FRAMES) return series.pngs;
-    }
+    const base: FrameRequest = {
+      file: request.file,
+      streamIndex: stream.index,
+      seconds: span.start + span.duration / (2 * ANIMATED_FRAMES),
+      decoder: request.decoder,
+      keyframesOnly: span.duration >= KEYFRAME_SAMPLING_SECONDS,
+      threads: 1,
+      signal: request.signal,
+      ...frameShape(
+        stream,
+        { thumbnailSize: request.thumbnailSize, previewSize: 0 },
+        this.tools.capabilities,
+        request.decoder !== undefined,
+      ),
+    };
+    const times = Array.from({ length: ANIMATED_FRAMES }, (_, i) => span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES);
+    const together =
+      span.duration < SEQUENTIAL_SAMPLING_SECONDS
+        ? this.extractor.extractSeries({ ...base, step: span.duration / ANIMATED_FRAMES, count: ANIMATED_FRAMES })
+        : this.extractor.extractAt(base, times);
+    const { pngs } = await together.catch((error: Error) => {
+      if (request.signal.aborted) throw error;
+      return { pngs: [] };
+    });
+    if (pngs.length === ANIMATED_FRAMES) return pngs;
+
     const frames: Buffer[] = [];
     let lastProblem = '';
-    for (let i = 0; i < ANIMATED_FRAMES; i++) {
-      const seconds = span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES;
-      const frame = await this.extractor
-        .extract({
-          file: request.file,
-          streamIndex: stream.index,
-          seconds,
-          decoder: request.decoder,
-          keyframesOnly: span.duration >= KEYFRAME_SAMPLING_SECONDS,
-          threads: 1,
-          signal: request.signal,
-          ...shape,
-        })
-        .catch((error: Error) => {
-          if (request.signal.aborted) throw error;
-          return { png: null, stderr: error instanceof FfmpegError ? error.stderr : error.message };
-        });
+    for (const seconds of times) {
+      const frame = await this.extractor.extract({ ...base, seconds }).catch((error: Error) => {
+        if (request.signal.aborted) throw error;
+        return { png: null, stderr: error instanceof FfmpegError ? error.stderr : error.message };
+      });
       if (frame.png) frames.push(frame.png);
       else lastProblem = frame.stderr.trim().split('\n')[0] || `no frame at ${seconds.toFixed(2)} s`;
     }
