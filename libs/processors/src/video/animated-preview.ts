@@ -5,7 +5,7 @@ import type { MediaTools } from '../media-tools/media-tools';
 import { abortReason } from '../media-tools/tool-process';
 import { cropPosition } from '../renditions/rendition-maker';
 import type { Rendition } from '../renditions/renditions';
-import type { ProbedStream } from './ffprobe';
+import { Ffprobe, type ProbedStream } from './ffprobe';
 import { FfmpegError, FrameExtractor, type FrameRequest } from './frame-extractor';
 import { frameShape } from './frame-filters';
 import type { VideoSpan } from './frame-times';
@@ -20,17 +20,15 @@ const FRAME_DELAY_MS = 500;
  */
 const KEYFRAME_SAMPLING_SECONDS = 32;
 /**
- * Clips shorter than this are sampled in one decoding pass (FrameExtractor.extractSeries): eight
- * exact seeks decode from the keyframe before each sample, which in a clip with one keyframe
- * every few seconds (or one in all, as cameras and screen recorders write short clips) is the
- * clip several times over, plus eight ffmpeg starts. Measured on 1080p30 H.264, CPU seconds for
- * the eight frames, seeks / one pass: 10 s with a keyframe a second 1.01 / 0.65, with one
- * keyframe in 10 s 2.26 / 0.57; 30 s with a keyframe a second 0.84 / 1.34 (where seeking wins).
+ * Where the keyframes of a shorter clip cannot be read (MPEG-TS), clips shorter than this are
+ * sampled in one decoding pass and longer ones with a seek per sample (see `sampling`).
  */
 export const SEQUENTIAL_SAMPLING_SECONDS = 15;
 
 export interface AnimatedPreviewRequest {
   file: string;
+  /** The file's start time as ffprobe reports it (times in `span` count from it). */
+  origin: number;
   stream: ProbedStream;
   span: VideoSpan;
   thumbnailSize: number;
@@ -55,9 +53,11 @@ export class AnimatedPreviewMaker {
   private readonly logger = new Logger(AnimatedPreviewMaker.name);
 
   private readonly extractor: FrameExtractor;
+  private readonly ffprobe: Ffprobe;
 
   constructor(private readonly tools: MediaTools) {
     this.extractor = new FrameExtractor(tools);
+    this.ffprobe = new Ffprobe(tools);
   }
 
   async make(request: AnimatedPreviewRequest): Promise<Rendition | null> {
@@ -101,7 +101,7 @@ export class AnimatedPreviewMaker {
     };
     const times = Array.from({ length: ANIMATED_FRAMES }, (_, i) => span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES);
     const together =
-      span.duration < SEQUENTIAL_SAMPLING_SECONDS
+      (await this.sampling(request, times)) === 'pass'
         ? this.extractor.extractSeries({ ...base, step: span.duration / ANIMATED_FRAMES, count: ANIMATED_FRAMES })
         : this.extractor.extractAt(base, times);
     const { pngs } = await together.catch((error: Error) => {
@@ -124,6 +124,26 @@ export class AnimatedPreviewMaker {
     return frames;
   }
 
+  /**
+   * One decoding pass or a seek per sample, whichever decodes less. A long clip is sampled at its
+   * keyframes (one frame decoded per sample, KEYFRAME_SAMPLING_SECONDS). A shorter one: an exact
+   * seek decodes from the keyframe before its sample, a pass from the keyframe before the first
+   * sample to the last; where the keyframes are known (read without decoding), the smaller of the
+   * two. Either way can lose badly: with one keyframe in a 10 s 1080p30 clip eight seeks took 1.75 s
+   * of CPU and a pass 0.57 s; with one a second in a 30 s clip, seeks 0.46 s and a pass 1.37 s.
+   */
+  private async sampling(request: AnimatedPreviewRequest, times: readonly number[]): Promise<'pass' | 'seeks'> {
+    const { span } = request;
+    if (span.duration >= KEYFRAME_SAMPLING_SECONDS) return 'seeks';
+    const keyframes = await this.ffprobe
+      .keyframesBefore(request.file, request.stream.index, times, request.origin, request.signal)
+      .catch((error: Error) => {
+        if (request.signal.aborted) throw error;
+        return undefined;
+      });
+    return chooseSampling(times, keyframes, span.duration);
+  }
+
   private async assemble(frames: Buffer[], request: AnimatedPreviewRequest): Promise<Rendition> {
     const edge = 2 * request.thumbnailSize;
     const squares = await Promise.all(
@@ -143,4 +163,18 @@ export class AnimatedPreviewMaker {
       .toBuffer();
     return { data, contentType: 'image/webp', width: edge, height: edge };
   }
+}
+
+/**
+ * A pass when it decodes no more than the seeks would (each seek from the keyframe before its
+ * sample; the pass from the keyframe before the first sample to the last sample), given the
+ * keyframes before each sample; without them, a pass for a clip under SEQUENTIAL_SAMPLING_SECONDS.
+ */
+export function chooseSampling(times: readonly number[], keyframes: readonly number[] | undefined, duration: number): 'pass' | 'seeks' {
+  if (!keyframes || keyframes.length !== times.length || times.length === 0) {
+    return duration < SEQUENTIAL_SAMPLING_SECONDS ? 'pass' : 'seeks';
+  }
+  const seeks = times.reduce((sum, time, i) => sum + Math.max(0, time - Math.min(time, keyframes[i])), 0);
+  const pass = times[times.length - 1] - Math.min(times[0], keyframes[0]);
+  return pass <= seeks ? 'pass' : 'seeks';
 }

@@ -140,6 +140,51 @@ export class Ffprobe {
     if (result.exitCode !== 0 && !Number.isFinite(first)) throw new FfprobeError(result.stderr, result.exitCode);
     return Number.isFinite(first) ? { first, last } : undefined;
   }
+
+  /**
+   * The keyframe at or before each of `times` (seconds from the file's start; `origin` is the file's
+   * start time as ffprobe reports it), found by seeking ffprobe to each (`-read_intervals`, one
+   * packet each) without decoding anything: MP4/MOV, Matroska/WebM and AVI seek through their index
+   * to the keyframe before the time. Undefined when any landing is not a keyframe or is missing
+   * (MPEG-TS seeks by byte position and lands anywhere), or ffprobe fails: the caller then guesses.
+   */
+  async keyframesBefore(
+    file: string,
+    streamIndex: number,
+    times: readonly number[],
+    origin: number,
+    signal: AbortSignal,
+  ): Promise<number[] | undefined> {
+    const result = await runTool(
+      this.tools.ffprobe.path,
+      [
+        '-hide_banner',
+        '-v',
+        'error',
+        ...SAFE_INPUT_OPTIONS,
+        '-select_streams',
+        String(streamIndex),
+        '-read_intervals',
+        times.map((time) => `${(origin + time).toFixed(6)}%+#1`).join(','),
+        '-show_entries',
+        'packet=pts_time,flags',
+        '-of',
+        'csv=p=0',
+        '-i',
+        inputPath(file),
+      ],
+      { signal, maxStdoutBytes: 64 * 1024 },
+    );
+    if (result.exitCode !== 0) return undefined;
+    const landings = result.stdout
+      .toString('latin1')
+      .split('\n')
+      .map((line) => line.split(','))
+      .filter(([pts]) => pts !== undefined && pts.trim() !== '');
+    if (landings.length !== times.length) return undefined;
+    const keyframes = landings.map(([pts, flags]) => (flags?.includes('K') ? Number.parseFloat(pts) - origin : Number.NaN));
+    return keyframes.every(Number.isFinite) ? keyframes : undefined;
+  }
 }
 
 /** An absolute path, so that no file name can read as an option or a protocol ("-x", "concat:…"). */

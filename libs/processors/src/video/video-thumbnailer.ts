@@ -23,6 +23,8 @@ interface ChosenFrame {
   /** Where the stream's pictures lie, when known (from the container or measured). */
   span?: VideoSpan;
   decoder?: string;
+  /** The file's start time as ffprobe reports it. */
+  origin: number;
 }
 
 /** After the midpoint frame turned out blank, how long to keep looking for one with content. */
@@ -74,6 +76,7 @@ export class VideoThumbnailer {
         animated && frame.span && !frame.stream.attachedPicture
           ? await this.animated.make({
               file,
+              origin: frame.origin,
               stream: frame.stream,
               span: frame.span,
               thumbnailSize: sizes.thumbnailSize,
@@ -113,7 +116,7 @@ export class VideoThumbnailer {
     const shape = frameShape(stream, sizes, this.tools.capabilities, decoder !== undefined);
     const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, decoder, ...shape };
     const grab = (seconds: number): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
-    const chosen = (png: Buffer, span?: VideoSpan): ChosenFrame => ({ png, stream, span, decoder });
+    const chosen = (png: Buffer, span?: VideoSpan): ChosenFrame => ({ png, stream, span, decoder, origin: probe.startSeconds ?? 0 });
 
     if (stream.attachedPicture) return chosen(this.required(await grab(0), file));
 
