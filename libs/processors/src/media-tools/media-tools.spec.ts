@@ -6,7 +6,7 @@ import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import ffprobeInstaller from '@ffprobe-installer/ffprobe';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@app/core';
-import { MediaTools, MediaToolsError } from './media-tools';
+import { MediaTools, MediaToolsError, readCapabilities } from './media-tools';
 
 // The npm installer packages' binaries (the fallback), and the system's when this machine has them.
 const NPM = { ffmpeg: ffmpegInstaller.path, ffprobe: ffprobeInstaller.path };
@@ -62,6 +62,16 @@ describe('MediaTools.resolve', () => {
         bmp: 'ffmpeg',
       },
     });
+  });
+
+  it('knows whether an ffmpeg takes -fps_mode (5.1 and later) or only -vsync (the npm build of 2018)', async () => {
+    const npm = await readCapabilities(NPM.ffmpeg);
+    expect(npm.fpsMode).toBe(false);
+    const system = await MediaTools.resolve({ searchPath: process.env.PATH ?? '' });
+    const [major, minor] = system.describe().ffmpeg.version.split('.').map(Number);
+    if (system.describe().ffmpeg.source === 'system' && (major > 5 || (major === 5 && minor >= 1))) {
+      expect(system.capabilities.fpsMode).toBe(true);
+    }
   });
 
   it('says in health when an ffmpeg lacks tone mapping or the alpha decoders', () => {

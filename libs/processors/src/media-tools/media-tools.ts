@@ -23,6 +23,8 @@ export interface MediaCapabilities {
   toneMapping: boolean;
   /** libvpx's VP8/VP9 decoders, the only ones that read a WebM's alpha channel. */
   alphaDecoders: { vp8: boolean; vp9: boolean };
+  /** `-fps_mode` (ffmpeg 5.1 and later); older builds (the npm one) only know `-vsync`. */
+  fpsMode?: boolean;
 }
 
 /** The decoders this worker has, as health reports them. */
@@ -133,11 +135,13 @@ export class MediaTools {
 
 /** Which of the filters and decoders that matter here the ffmpeg build has. */
 export async function readCapabilities(ffmpegPath: string): Promise<MediaCapabilities> {
-  const list = async (what: '-filters' | '-decoders'): Promise<Set<string>> => {
-    const result = await runTool(ffmpegPath, ['-hide_banner', what], {
+  const read = (args: string[]) =>
+    runTool(ffmpegPath, ['-hide_banner', ...args], {
       signal: AbortSignal.timeout(VERSION_TIMEOUT_MS),
       maxStdoutBytes: 1024 * 1024,
     }).catch(() => undefined);
+  const list = async (what: '-filters' | '-decoders'): Promise<Set<string>> => {
+    const result = await read([what]);
     const names = new Set<string>();
     for (const line of result?.stdout.toString('utf8').split('\n') ?? []) {
       const match = /^\s*[A-Z.|]{2,6}\s+(\S+)\s/.exec(line);
@@ -145,10 +149,11 @@ export async function readCapabilities(ffmpegPath: string): Promise<MediaCapabil
     }
     return names;
   };
-  const [filters, decoders] = await Promise.all([list('-filters'), list('-decoders')]);
+  const [filters, decoders, options] = await Promise.all([list('-filters'), list('-decoders'), read(['-h', 'long'])]);
   return {
     toneMapping: filters.has('zscale') && filters.has('tonemap'),
     alphaDecoders: { vp8: decoders.has('libvpx'), vp9: decoders.has('libvpx-vp9') },
+    fpsMode: /^-fps_mode\s/m.test(options?.stdout.toString('utf8') ?? ''),
   };
 }
 

@@ -379,6 +379,22 @@ describe('AVIF, TIFF and BMP', () => {
 const QUADRANT_GRAPH =
   'color=c=0xDC1E1E:s=64x48:d=2[a];color=c=0x1EB41E:s=64x48:d=2[b];color=c=0x1E1EDC:s=64x48:d=2[c];color=c=0xF0DC28:s=64x48:d=2[d];[a][b]hstack[t];[c][d]hstack[u];[t][u]vstack,fps=10';
 
+/** The colour each frame of an animated WebP shows (of `colours`): the brightest quarter of its pixels, without the grid's black lines. */
+async function animatedColours(webp: Buffer, colours: readonly (keyof typeof PALETTE)[]): Promise<string[]> {
+  const { pages = 1 } = await sharp(webp, { pages: -1 }).metadata();
+  const seen: string[] = [];
+  for (let page = 0; page < pages; page++) {
+    const { data, info } = await sharp(webp, { page }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const pixels = Array.from({ length: info.width * info.height }, (_, k) => [...data.subarray(k * 3, k * 3 + 3)]);
+    const bright = pixels.sort((a, b) => b[0] + b[1] + b[2] - (a[0] + a[1] + a[2])).slice(0, pixels.length / 4);
+    const mean = [0, 1, 2].map((c) => bright.reduce((sum, rgb) => sum + rgb[c], 0) / bright.length);
+    seen.push(
+      colours.reduce((best, name) => (colourDistance(PALETTE[name], mean) < colourDistance(PALETTE[best], mean) ? name : best), colours[0]),
+    );
+  }
+  return seen;
+}
+
 async function video(recipe: string, name: string, args: string[]): Promise<Buffer> {
   return cachedFixture(`ffmpeg ${FFMPEG} ${recipe} ${args.join(' ')}`, async () => {
     const out = path.join(files.path, `${Date.now()}-${name}`);
@@ -459,21 +475,33 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
     const result = await render(`seg-${frames}.mp4`, data, 'video', { thumbnailSize: 32 });
     const metadata = await sharp(result.animatedPreview!.data, { pages: -1 }).metadata();
     expect(metadata).toMatchObject({ width: 64, pageHeight: 64, pages: ANIMATED_FRAMES, loop: 0 });
-    const seen: string[] = [];
-    for (let page = 0; page < ANIMATED_FRAMES; page++) {
-      // The brightest quarter of each frame's pixels: its colour without the grid's black lines.
-      const { data, info } = await sharp(result.animatedPreview!.data, { page }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const pixels = Array.from({ length: info.width * info.height }, (_, k) => [...data.subarray(k * 3, k * 3 + 3)]);
-      const bright = pixels.sort((a, b) => b[0] + b[1] + b[2] - (a[0] + a[1] + a[2])).slice(0, pixels.length / 4);
-      const mean = [0, 1, 2].map((c) => bright.reduce((sum, rgb) => sum + rgb[c], 0) / bright.length);
-      seen.push(
-        colours.reduce(
-          (best, name) => (colourDistance(PALETTE[name], mean) < colourDistance(PALETTE[best], mean) ? name : best),
-          colours[0] as string,
-        ),
+    expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
+  });
+
+  it('an animated preview of a clip whose picture size changes mid-way still spreads its frames across it (MPEG-TS, one pass)', async () => {
+    if (!ENCODERS.has('libx264')) return;
+    const colours = ['red', 'lime', 'blue', 'yellow', 'cyan', 'magenta', 'white', 'orange'] as const;
+    // Two halves of 6 s at 10 fps, 96×64 then 128×64, joined without re-encoding: one H.264 stream
+    // whose size changes at 6 s.
+    const half = async (part: readonly (typeof colours)[number][], width: number, name: string): Promise<string> => {
+      const { graph, output } = segmentsGraph(
+        part.map((colour) => ({ colour, frames: 15 })),
+        width,
+        64,
+        10,
       );
-    }
-    expect(seen).toEqual([...colours]);
+      const data = await video(`size change ${name}`, `${name}.ts`, [
+        ...['-filter_complex', graph, '-map', output, '-c:v', 'libx264', '-g', '10', '-f', 'mpegts'],
+      ]);
+      return files.write(`${name}.ts`, data);
+    };
+    const first = await half(colours.slice(0, 4), 96, 'narrow');
+    const second = await half(colours.slice(4), 128, 'wide');
+    const list = await files.write('halves.txt', Buffer.from(`file '${first}'\nfile '${second}'\n`));
+    const joined = path.join(files.path, 'size-change.ts');
+    await runFfmpeg(FFMPEG, ['-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-f', 'mpegts', joined]);
+    const result = await render('size-change.ts', await readFile(joined), 'video', { thumbnailSize: 32 });
+    expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
   });
 
   /** The SDR quadrants clip converted to HDR (PQ or HLG, BT.2020, 10-bit HEVC) with SDR white at 203 cd/m² (BT.2408). */

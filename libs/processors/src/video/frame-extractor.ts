@@ -85,7 +85,7 @@ export class FrameExtractor {
   constructor(private readonly tools: MediaTools) {}
 
   async extract(request: FrameRequest): Promise<ExtractedFrame> {
-    const { data, stderr } = await this.run(request, { frames: 1, seeks: [request.seconds], leadingFilters: [] });
+    const { data, stderr } = await this.run(request, { frames: 1, seeks: [request.seconds], leadingFilters: [], keepFilters: false });
     return { png: data.length > 0 ? data : null, stderr };
   }
 
@@ -99,9 +99,9 @@ export class FrameExtractor {
   async extractAt(request: FrameRequest, times: readonly number[]): Promise<ExtractedSeries> {
     const { data, stderr } = await this.run(
       { ...request, maxBytes: request.maxBytes * times.length },
-      { frames: times.length, seeks: times, leadingFilters: [] },
+      { frames: times.length, seeks: times, leadingFilters: [], keepFilters: false },
     );
-    return { pngs: splitPngs(data), stderr };
+    return { pngs: eachWithin(splitPngs(data), request.maxBytes), stderr };
   }
 
   /**
@@ -115,16 +115,19 @@ export class FrameExtractor {
     const count = Math.max(1, Math.floor(request.count));
     // After an input seek the filters' `t` counts from the seek point.
     const select = `select='gte(t,${request.step.toFixed(6)}*selected_n)'`;
+    // The graph is kept when the stream changes size or format mid-way (`-reinit_filter 0`: later
+    // frames are converted to the first ones' format): a rebuilt graph would restart `selected_n`
+    // and pick every frame after the change.
     const { data, stderr } = await this.run(
       { ...request, maxBytes: request.maxBytes * count },
-      { frames: count, seeks: [request.seconds], leadingFilters: [select] },
+      { frames: count, seeks: [request.seconds], leadingFilters: [select], keepFilters: true },
     );
-    return { pngs: splitPngs(data), stderr };
+    return { pngs: eachWithin(splitPngs(data), request.maxBytes), stderr };
   }
 
   private run(request: FrameRequest, plan: RunPlan): Promise<{ data: Buffer; stderr: string }> {
     const { signal } = request;
-    const { frames, seeks, leadingFilters } = plan;
+    const { frames, seeks, leadingFilters, keepFilters } = plan;
     return new Promise<{ data: Buffer; stderr: string }>((resolve, reject) => {
       if (signal.aborted) {
         reject(abortReason(signal));
@@ -182,6 +185,7 @@ export class FrameExtractor {
             '-threads',
             String(request.threads ?? DECODER_THREADS),
             ...(request.decoder ? ['-c:v', request.decoder] : []),
+            ...(keepFilters ? ['-reinit_filter', '0'] : []),
             ...(request.imageFormat ? [] : ['-ss', formatSeconds(seconds)]),
           ]);
       });
@@ -203,7 +207,7 @@ export class FrameExtractor {
           '-filter_threads',
           '1',
           // Each frame picked goes out as it is (no frames duplicated or dropped to a rate).
-          ...(frames > 1 ? ['-fps_mode', 'passthrough'] : []),
+          ...(frames > 1 ? [this.tools.capabilities.fpsMode ? '-fps_mode' : '-vsync', 'passthrough'] : []),
           '-frames:v',
           String(frames),
           '-c:v',
@@ -274,11 +278,19 @@ export function splitPngs(data: Buffer): Buffer[] {
   return pngs;
 }
 
-/** What one ffmpeg run does: how many frames it writes, the input seeks (one input each), filters put first. */
+/** What one ffmpeg run does: how many frames it writes, the input seeks (one input each), filters put first, whether the graph is kept. */
 interface RunPlan {
   frames: number;
   seeks: readonly number[];
   leadingFilters: readonly string[];
+  /** Keep the filter graph when the stream's size or format changes (`-reinit_filter 0`). */
+  keepFilters: boolean;
+}
+
+/** The frames, each within `maxBytes`; a bigger one fails the run as a single frame would. */
+function eachWithin(pngs: Buffer[], maxBytes: number): Buffer[] {
+  if (pngs.some((png) => png.length > maxBytes)) throw new FrameTooLargeError(maxBytes);
+  return pngs;
 }
 
 /** Seconds as ffmpeg reads them, to the microsecond. */
