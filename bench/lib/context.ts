@@ -48,6 +48,8 @@ export function benchEnv(extra: Record<string, string> = {}): Record<string, str
     // arenas, and sharp's one libvips thread per image kept. bare sharp runs with the same.
     MALLOC_ARENA_MAX: '2',
     VIPS_CONCURRENCY: '1',
+    // `PREVIEW_SIZE=0 npm run bench` measures the service and bare sharp without the preview.
+    ...(process.env.PREVIEW_SIZE !== undefined ? { PREVIEW_SIZE: process.env.PREVIEW_SIZE } : {}),
     ...extra,
   };
 }
