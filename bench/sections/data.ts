@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { newId, SqliteDatabase } from '@app/core';
+import { SqliteDatabase } from '@app/core';
 import Database from 'better-sqlite3';
+import { v7 } from 'uuid';
 import { Job, JobSort, SORT_DESCENDING, UNPROCESSED } from '@app/jobs';
 import { encodeCursor, SqliteJobsRepository } from '@app/jobs/adapters';
 import type { JobPage } from '@app/shared';
@@ -250,7 +251,8 @@ function* generateJobs(userId: string, count: number): Generator<Job> {
   const start = Date.now() - count * 1000 - 86_400_000;
   for (let i = 0; i < count; i += 1) {
     const createdAt = new Date(start + i * 1000);
-    const id = newId(createdAt.getTime());
+    // UUIDv7 ids of their creation time, as newId() makes them at the time (a second apart: in order).
+    const id = v7({ msecs: createdAt.getTime() });
     const failed = i % 10 === 9;
     const completedAt = new Date(createdAt.getTime() + 400);
     yield {

@@ -1,32 +1,13 @@
-import { randomBytes } from 'node:crypto';
-
-let lastMs = 0;
-let sequence = 0;
+import { v7 } from 'uuid';
 
 /**
- * A UUIDv7: 48 bits of milliseconds, then a 12-bit counter that keeps ids made in the same
- * millisecond by this process in order, then random bits. Ids sort by creation time, so they serve
- * as the keyset for paging and as the per-user upload order.
+ * A UUIDv7 (the `uuid` package): 48 bits of milliseconds, then a counter that keeps ids made in
+ * the same millisecond by this process in order, then random bits. Ids sort by creation time, so
+ * they serve as the keyset for paging and as the per-user upload order. uuid 11 is the last major
+ * that ships CommonJS, which the api's and worker's bundles and Jest load as they are.
  */
-export function newId(now: number = Date.now()): string {
-  if (now <= lastMs) {
-    sequence += 1;
-    if (sequence > 0xfff) {
-      // Counter exhausted within one millisecond: borrow the next millisecond.
-      lastMs += 1;
-      sequence = 0;
-    }
-  } else {
-    lastMs = now;
-    sequence = 0;
-  }
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(lastMs, 0, 6);
-  bytes[6] = 0x70 | (sequence >> 8);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = 0x80 | (bytes[8] & 0x3f);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+export function newId(): string {
+  return v7();
 }
 
 export const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
