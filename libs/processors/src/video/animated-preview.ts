@@ -106,16 +106,9 @@ export class AnimatedPreviewMaker {
       ),
     };
     const times = Array.from({ length: ANIMATED_FRAMES }, (_, i) => span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES);
-    const sampling = await this.sampling(request, times);
-    const together =
-      sampling === 'pass'
-        ? this.extractor.extractSeries({ ...base, step: span.duration / ANIMATED_FRAMES, count: ANIMATED_FRAMES })
-        : stream.width * stream.height <= MULTI_INPUT_MAX_PIXELS
-          ? this.extractor.extractAt(base, times)
-          : Promise.resolve({ pngs: [] });
-    const { pngs } = await together.catch((error: Error) => {
+    const pngs = await this.inOneRun(request, base, times).catch((error: Error) => {
       if (request.signal.aborted) throw error;
-      return { pngs: [] };
+      return [];
     });
     if (pngs.length > 0) return pngs;
 
@@ -131,6 +124,15 @@ export class AnimatedPreviewMaker {
     }
     if (frames.length === 0) throw new Error(lastProblem);
     return frames;
+  }
+
+  /** The frames from one ffmpeg run, or none where seeks in one run would hold too many decoders. */
+  private async inOneRun(request: AnimatedPreviewRequest, base: FrameRequest, times: readonly number[]): Promise<Buffer[]> {
+    const { span, stream } = request;
+    if ((await this.sampling(request, times)) === 'pass') {
+      return this.extractor.extractSeries({ ...base, step: span.duration / ANIMATED_FRAMES, count: ANIMATED_FRAMES });
+    }
+    return stream.width * stream.height <= MULTI_INPUT_MAX_PIXELS ? this.extractor.extractAt(base, times) : [];
   }
 
   /**
@@ -183,7 +185,7 @@ export function chooseSampling(times: readonly number[], keyframes: readonly num
   if (!keyframes || keyframes.length !== times.length || times.length === 0) {
     return duration < SEQUENTIAL_SAMPLING_SECONDS ? 'pass' : 'seeks';
   }
-  const seeks = times.reduce((sum, time, i) => sum + Math.max(0, time - Math.min(time, keyframes[i])), 0);
+  const seeks = times.reduce((sum, time, i) => sum + time - Math.min(time, keyframes[i]), 0);
   const pass = times[times.length - 1] - Math.min(times[0], keyframes[0]);
   return pass <= seeks ? 'pass' : 'seeks';
 }

@@ -69,22 +69,10 @@ export class Ffprobe {
 
   /** Container and stream facts: sizes, durations, rotation. Rejects with FfprobeError when ffprobe cannot read the file. */
   async probe(file: string, signal: AbortSignal): Promise<ProbeResult> {
-    const result = await runTool(
-      this.tools.ffprobe.path,
-      [
-        '-hide_banner',
-        '-v',
-        'error',
-        ...SAFE_INPUT_OPTIONS,
-        '-print_format',
-        'json',
-        '-show_format',
-        '-show_streams',
-        '-i',
-        inputPath(file),
-      ],
-      { signal, maxStdoutBytes: PROBE_OUTPUT_LIMIT },
-    );
+    const result = await this.run(file, ['-print_format', 'json', '-show_format', '-show_streams'], {
+      signal,
+      maxStdoutBytes: PROBE_OUTPUT_LIMIT,
+    });
     if (result.exitCode !== 0) throw new FfprobeError(result.stderr, result.exitCode);
     let json: unknown;
     try {
@@ -110,32 +98,15 @@ export class Ffprobe {
       first = Math.min(first, value);
       last = Math.max(last, value);
     };
-    const result = await runTool(
-      this.tools.ffprobe.path,
-      [
-        '-hide_banner',
-        '-v',
-        'error',
-        ...SAFE_INPUT_OPTIONS,
-        '-select_streams',
-        String(streamIndex),
-        '-show_entries',
-        'packet=pts_time',
-        '-of',
-        'csv=p=0',
-        '-i',
-        inputPath(file),
-      ],
-      {
-        signal,
-        // One line per packet: read as it streams, keeping two numbers instead of the whole list.
-        onStdout: (chunk) => {
-          const lines = (pending + chunk.toString('latin1')).split('\n');
-          pending = lines.pop() ?? '';
-          lines.forEach(take);
-        },
+    const result = await this.run(file, ['-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time', '-of', 'csv=p=0'], {
+      signal,
+      // One line per packet: read as it streams, keeping two numbers instead of the whole list.
+      onStdout: (chunk) => {
+        const lines = (pending + chunk.toString('latin1')).split('\n');
+        pending = lines.pop() ?? '';
+        lines.forEach(take);
       },
-    );
+    });
     take(pending);
     if (result.exitCode !== 0 && !Number.isFinite(first)) throw new FfprobeError(result.stderr, result.exitCode);
     return Number.isFinite(first) ? { first, last } : undefined;
@@ -155,24 +126,10 @@ export class Ffprobe {
     origin: number,
     signal: AbortSignal,
   ): Promise<number[] | undefined> {
-    const result = await runTool(
-      this.tools.ffprobe.path,
-      [
-        '-hide_banner',
-        '-v',
-        'error',
-        ...SAFE_INPUT_OPTIONS,
-        '-select_streams',
-        String(streamIndex),
-        '-read_intervals',
-        times.map((time) => `${(origin + time).toFixed(6)}%+#1`).join(','),
-        '-show_entries',
-        'packet=pts_time,flags',
-        '-of',
-        'csv=p=0',
-        '-i',
-        inputPath(file),
-      ],
+    const intervals = times.map((time) => `${(origin + time).toFixed(6)}%+#1`).join(',');
+    const result = await this.run(
+      file,
+      ['-select_streams', String(streamIndex), '-read_intervals', intervals, '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0'],
       { signal, maxStdoutBytes: 64 * 1024 },
     );
     if (result.exitCode !== 0) return undefined;
@@ -184,6 +141,15 @@ export class Ffprobe {
     if (landings.length !== times.length) return undefined;
     const keyframes = landings.map(([pts, flags]) => (flags?.includes('K') ? Number.parseFloat(pts) - origin : Number.NaN));
     return keyframes.every(Number.isFinite) ? keyframes : undefined;
+  }
+
+  /** ffprobe on one local file of an accepted container, errors only, with `args` before the input. */
+  private run(file: string, args: string[], options: Parameters<typeof runTool>[2]): ReturnType<typeof runTool> {
+    return runTool(
+      this.tools.ffprobe.path,
+      ['-hide_banner', '-v', 'error', ...SAFE_INPUT_OPTIONS, ...args, '-i', inputPath(file)],
+      options,
+    );
   }
 }
 

@@ -31,12 +31,6 @@ export interface SeriesRequest extends FrameRequest {
   step: number;
 }
 
-export interface ExtractedSeries {
-  /** The frames as PNG, in order: fewer than asked for when the stream ended (or broke) first. */
-  pngs: Buffer[];
-  stderr: string;
-}
-
 export interface ExtractedFrame {
   /** The frame as PNG, or null when the stream has no frame at or after the time asked for. */
   png: Buffer | null;
@@ -94,14 +88,14 @@ export class FrameExtractor {
    * one ffmpeg run: the file opened once per time as its own input, each input's first frame
    * shaped by `filters` and joined in order (concat). One process instead of one per time: on a
    * 10-minute 1080p clip eight keyframe seeks took 0.68 s of CPU as eight runs, 0.36 s as one.
-   * An input with no frame there adds none; the byte cap applies to each frame.
+   * An input with no frame there adds none; the byte cap applies to each frame. PNGs in order.
    */
-  async extractAt(request: FrameRequest, times: readonly number[]): Promise<ExtractedSeries> {
-    const { data, stderr } = await this.run(
+  async extractAt(request: FrameRequest, times: readonly number[]): Promise<Buffer[]> {
+    const { data } = await this.run(
       { ...request, maxBytes: request.maxBytes * times.length },
       { frames: times.length, seeks: times, leadingFilters: [], keepFilters: false },
     );
-    return { pngs: eachWithin(splitPngs(data), request.maxBytes), stderr };
+    return eachWithin(splitPngs(data), request.maxBytes);
   }
 
   /**
@@ -109,20 +103,21 @@ export class FrameExtractor {
    * `select` filter ahead of the others picks the frames, so only those are scaled and encoded):
    * cheaper than one seek per frame where the keyframes are far apart, since every exact seek
    * decodes again from its keyframe. ffmpeg writes the PNGs one after the other; they are split
-   * at their IEND chunks. The byte cap applies to each frame.
+   * at their IEND chunks, in order: fewer than asked for when the stream ended (or broke) first.
+   * The byte cap applies to each frame.
    */
-  async extractSeries(request: SeriesRequest): Promise<ExtractedSeries> {
+  async extractSeries(request: SeriesRequest): Promise<Buffer[]> {
     const count = Math.max(1, Math.floor(request.count));
     // After an input seek the filters' `t` counts from the seek point.
     const select = `select='gte(t,${request.step.toFixed(6)}*selected_n)'`;
     // The graph is kept when the stream changes size or format mid-way (`-reinit_filter 0`: later
     // frames are converted to the first ones' format): a rebuilt graph would restart `selected_n`
     // and pick every frame after the change.
-    const { data, stderr } = await this.run(
+    const { data } = await this.run(
       { ...request, maxBytes: request.maxBytes * count },
       { frames: count, seeks: [request.seconds], leadingFilters: [select], keepFilters: true },
     );
-    return { pngs: eachWithin(splitPngs(data), request.maxBytes), stderr };
+    return eachWithin(splitPngs(data), request.maxBytes);
   }
 
   private run(request: FrameRequest, plan: RunPlan): Promise<{ data: Buffer; stderr: string }> {
