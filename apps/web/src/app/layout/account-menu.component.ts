@@ -1,5 +1,4 @@
 import { afterNextRender, ChangeDetectionStrategy, Component, input, output, viewChild } from '@angular/core';
-import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatMenuModule, MatMenuTrigger } from '@angular/material/menu';
 import { RouterLink } from '@angular/router';
@@ -15,11 +14,11 @@ import { MenuArrival, openOnArrival } from './menu-arrival';
 @Component({
   selector: 'app-account-menu',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, MatIconModule, MatMenuModule, RouterLink, LazyTooltipDirective],
+  imports: [MatIconModule, MatMenuModule, RouterLink, LazyTooltipDirective],
   template: `
     <button
-      mat-icon-button
       type="button"
+      class="app-icon-button"
       data-testid="account-menu"
       [attr.aria-label]="'Account: ' + email()"
       appTooltip="Account"

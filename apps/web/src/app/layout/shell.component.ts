@@ -1,6 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, signal, viewChild } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatToolbarModule } from '@angular/material/toolbar';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
@@ -34,7 +33,6 @@ import { UploadMenuComponent } from './upload-menu.component';
     RouterLink,
     RouterLinkActive,
     MatToolbarModule,
-    MatButtonModule,
     MatIconModule,
     LazyTooltipDirective,
     ConnectionIndicatorComponent,

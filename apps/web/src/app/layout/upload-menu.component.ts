@@ -1,5 +1,4 @@
 import { afterNextRender, ChangeDetectionStrategy, Component, input, output, viewChild } from '@angular/core';
-import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatMenuModule, MatMenuTrigger } from '@angular/material/menu';
 import { MenuArrival, openOnArrival } from './menu-arrival';
@@ -13,9 +12,9 @@ import { MenuArrival, openOnArrival } from './menu-arrival';
 @Component({
   selector: 'app-upload-menu',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, MatIconModule, MatMenuModule],
+  imports: [MatIconModule, MatMenuModule],
   template: `
-    <button mat-flat-button type="button" class="upload" data-testid="choose-files" [matMenuTriggerFor]="uploadMenu">
+    <button type="button" class="app-button filled upload" data-testid="choose-files" [matMenuTriggerFor]="uploadMenu">
       <mat-icon svgIcon="upload" />
       Upload
     </button>

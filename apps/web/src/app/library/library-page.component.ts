@@ -1,8 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input, untracked, viewChild } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
-import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { Router, RouterOutlet } from '@angular/router';
 import type { JobView } from '@app/shared';
 import { ServerFeatures } from '../http/server-features';
@@ -32,9 +30,7 @@ interface ShowsJob {
   selector: 'app-library-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [
-    MatButtonModule,
     MatIconModule,
-    MatProgressBarModule,
     RouterOutlet,
     LibraryToolbarComponent,
     JobGridComponent,

@@ -1,6 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, input, output } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import type { JobStatus } from '@app/shared';
 import { debounceTime, distinctUntilChanged, map, Subject } from 'rxjs';
@@ -37,7 +36,7 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
 @Component({
   selector: 'app-library-toolbar',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, MatIconModule, LazyTooltipDirective, StatusFilterComponent],
+  imports: [MatIconModule, LazyTooltipDirective, StatusFilterComponent],
   template: `
     <div class="top">
       <div class="title">
@@ -79,8 +78,8 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
         }
         <div class="views" role="group" aria-label="View">
           <button
-            mat-icon-button
             type="button"
+            class="app-icon-button"
             data-testid="view-grid"
             aria-label="Grid"
             appTooltip="Grid"
@@ -90,8 +89,8 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
             <mat-icon svgIcon="grid_view" />
           </button>
           <button
-            mat-icon-button
             type="button"
+            class="app-icon-button"
             data-testid="view-list"
             aria-label="List"
             appTooltip="List"
@@ -102,8 +101,8 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
           </button>
         </div>
         <button
-          mat-icon-button
           type="button"
+          class="app-icon-button"
           data-testid="refresh-button"
           aria-label="Refresh the list"
           appTooltip="Refresh"

@@ -1,5 +1,4 @@
 import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
-import { MatButtonModule } from '@angular/material/button';
 import type { ConnectionState } from './connection-state';
 import { LazyTooltipDirective } from '../ui/lazy-tooltip.directive';
 
@@ -19,7 +18,7 @@ export const NO_WORKER_TEXT = 'No worker is running: jobs will wait';
 @Component({
   selector: 'app-connection-indicator',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, LazyTooltipDirective],
+  imports: [LazyTooltipDirective],
   template: `
     <span
       class="indicator"
@@ -36,7 +35,7 @@ export const NO_WORKER_TEXT = 'No worker is running: jobs will wait';
       <span class="no-worker" role="status" data-testid="no-worker" [appTooltip]="noWorkerDescription">{{ noWorkerText }}</span>
     }
     @if (offline()) {
-      <button mat-button type="button" class="reconnect" data-testid="reconnect-button" (click)="reconnect.emit()">Reconnect</button>
+      <button type="button" class="app-button reconnect" data-testid="reconnect-button" (click)="reconnect.emit()">Reconnect</button>
     }
   `,
   styles: `
