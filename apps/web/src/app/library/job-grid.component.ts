@@ -123,11 +123,15 @@ interface GridRow {
     :host {
       display: block;
     }
+    :host ::ng-deep .cdk-virtual-scroll-content-wrapper {
+      will-change: transform;
+    }
     .row {
       display: grid;
       gap: ${GAP}px;
       padding-bottom: ${GAP}px;
       box-sizing: border-box;
+      contain: strict;
     }
     :host(.list) .row {
       padding-bottom: 0;
