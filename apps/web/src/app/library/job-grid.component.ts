@@ -33,6 +33,12 @@ const LIST_ROW_PHONE = 88;
 /** Rows of jobs rendered beyond the visible ones, in pixels (the CDK's buffers). */
 const MIN_BUFFER_PX = 600;
 const MAX_BUFFER_PX = 1200;
+/**
+ * Rows scrolled out of the rendered range that are kept to be filled with the rows scrolling in:
+ * their tiles then show other jobs (a row's tiles follow their place, not their job) instead of
+ * being destroyed and created, which is most of the cost of a scrolled frame and of its garbage.
+ */
+const ROW_CACHE = 20;
 /** Ask for the next page when the rendered rows come this close to the last one held. */
 const LOAD_AHEAD_ROWS = 6;
 
@@ -76,14 +82,14 @@ interface GridRow {
       [maxBufferPx]="maxBuffer"
     >
       <div
-        *cdkVirtualFor="let row of rows(); let r = index; trackBy: trackRow; templateCacheSize: 0"
+        *cdkVirtualFor="let row of rows(); let r = index; trackBy: trackRow; templateCacheSize: rowCache"
         class="row"
         role="row"
         [attr.aria-rowindex]="r + 1"
         [style.height.px]="rowHeight()"
         [style.grid-template-columns]="template()"
       >
-        @for (job of row.jobs; track job.id; let c = $index) {
+        @for (job of row.jobs; track $index; let c = $index) {
           @if (view() === 'list') {
             <!-- The list's rows load when the list is first chosen. -->
             @defer (on immediate) {
@@ -156,6 +162,7 @@ export class JobGridComponent {
 
   readonly minBuffer = MIN_BUFFER_PX;
   readonly maxBuffer = MAX_BUFFER_PX;
+  readonly rowCache = ROW_CACHE;
   /** Width available to the grid, from a ResizeObserver (jsdom has none: a laptop's). */
   private readonly width = signal(1024);
   private readonly activeId = signal<string | null>(null);

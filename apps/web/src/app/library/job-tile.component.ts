@@ -1,11 +1,14 @@
-import { ChangeDetectionStrategy, Component, computed, input, output, signal } from '@angular/core';
-import { MatIconModule } from '@angular/material/icon';
+import { ChangeDetectionStrategy, Component, computed, input, linkedSignal, output } from '@angular/core';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
 import type { JobView } from '@app/shared';
 import { jobMedia, thumbnailSrcset } from '../jobs/job-media';
 import { JOB_STATUS_TEXT } from '../jobs/job-status-text';
 import { thumbhashBackground } from '../jobs/thumbhash-placeholder';
 import { formatClock } from '../ui/format-duration';
+import { IconComponent } from '../ui/icon.component';
+
+/** A thumbnail that takes longer than this to arrive fades in. */
+const FADE_AFTER_MS = 150;
 
 /**
  * One job in the grid: a square with its thumbnail (`srcset` with the 2× rendition, the ThumbHash
@@ -18,7 +21,7 @@ import { formatClock } from '../ui/format-duration';
 @Component({
   selector: 'app-job-tile',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatIconModule, MatProgressSpinner],
+  imports: [IconComponent, MatProgressSpinner],
   host: {
     role: 'gridcell',
     'data-testid': 'job-tile',
@@ -47,7 +50,8 @@ import { formatClock } from '../ui/format-duration';
           decoding="async"
           draggable="false"
           [class.loaded]="loaded()"
-          (load)="loaded.set(true)"
+          [class.fade]="fade()"
+          (load)="onLoad()"
           (error)="thumbnailFailed.emit()"
         />
       } @else {
@@ -58,7 +62,7 @@ import { formatClock } from '../ui/format-duration';
               <mat-progress-spinner mode="indeterminate" diameter="32" />
             }
           } @else {
-            <mat-icon [svgIcon]="placeholderIcon()" />
+            <app-icon [name]="placeholderIcon()" />
           }
         </div>
       }
@@ -68,12 +72,12 @@ import { formatClock } from '../ui/format-duration';
     </div>
     @if (overlay(); as text) {
       <span class="status" [class.failed]="failed()" aria-hidden="true">
-        <mat-icon [svgIcon]="statusIcon()" />
+        <app-icon [name]="statusIcon()" />
         {{ text }}
       </span>
     }
     @if (video()) {
-      <span class="duration" data-testid="video-badge" aria-hidden="true"><mat-icon svgIcon="play_arrow" />{{ duration() }}</span>
+      <span class="duration" data-testid="video-badge" aria-hidden="true"><app-icon name="play_arrow" />{{ duration() }}</span>
     }
     <span class="name" aria-hidden="true">{{ job().originalFilename }}</span>
     <button
@@ -85,7 +89,7 @@ import { formatClock } from '../ui/format-duration';
       [attr.aria-pressed]="selected()"
       (click)="check.emit($event); $event.stopPropagation()"
     >
-      <mat-icon [svgIcon]="selected() ? 'check_box' : 'check_box_outline_blank'" />
+      <app-icon [name]="selected() ? 'check_box' : 'check_box_outline_blank'" />
     </button>
   `,
   styleUrl: './job-tile.component.scss',
@@ -102,13 +106,21 @@ export class JobTileComponent {
   readonly check = output<MouseEvent>();
   readonly thumbnailFailed = output<void>();
 
-  readonly loaded = signal(false);
-  private readonly hovering = signal(false);
 
   private readonly media = computed(() => jobMedia(this.job()));
   readonly src = computed(() => this.media().thumbnailUrl);
   readonly srcset = computed(() => thumbnailSrcset(this.media()));
+  /**
+   * The thumbnail asked for: whether it has loaded and since when it is awaited. A new one (the
+   * job completed, or the grid gave this tile another job) starts unloaded over the placeholder
+   * and fades in when it arrives late (live, or over the network), not from the cache.
+   */
+  private readonly shown = linkedSignal({ source: this.src, computation: () => ({ loaded: false, fade: false, since: performance.now() }) });
+  readonly loaded = computed(() => this.shown().loaded);
+  readonly fade = computed(() => this.shown().fade);
   readonly placeholder = computed(() => thumbhashBackground(this.media().thumbhash));
+  /** The mouse rests on this tile (reset when the grid gives the tile another job). */
+  private readonly hovering = linkedSignal({ source: () => this.job().id, computation: () => false });
   readonly playing = computed(() => (this.hovering() ? this.media().animatedPreviewUrl : null));
   readonly processing = computed(() => this.job().status === 'processing');
   readonly failed = computed(() => this.job().status === 'failed');
@@ -126,6 +138,12 @@ export class JobTileComponent {
     return `${job.originalFilename}, ${kind}, ${JOB_STATUS_TEXT[job.status].label}`;
   });
   readonly checkLabel = computed(() => `Select ${this.job().originalFilename}`);
+
+  onLoad(): void {
+    // Fading in from the cache, while scrolling, would put every new tile on a layer of its own.
+    const { since } = this.shown();
+    this.shown.set({ loaded: true, fade: performance.now() - since > FADE_AFTER_MS, since });
+  }
 
   hover(event: PointerEvent, on: boolean): void {
     if (event.pointerType === 'mouse') this.hovering.set(on);
