@@ -453,6 +453,62 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-tile"]').length === 5);
   });
 
+  it('deletes to the trash with Undo in its message, restores from the Trash page and empties it after one confirmation', async () => {
+    const page = await open();
+    await signUp(page, stack.baseUrl, 'trash');
+    await page.getByTestId('file-input').setInputFiles(await photos(4, 'bin'));
+    await waitForAllFinished(page, 4);
+    const order = await tileNames(page);
+    const count = (n: number) => page.waitForFunction((wanted) => document.querySelectorAll('[data-testid="job-tile"]').length === wanted, n);
+
+    // Deleted: out of the library at once, no confirmation; Undo in the message brings it back.
+    await tile(page, order[0]).getByTestId('select-toggle').click();
+    await page.getByTestId('bulk-delete').click();
+    await tile(page, order[0]).waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await tile(page, order[0]).waitFor();
+    await count(4);
+
+    // Two deleted are in the Trash page, with what happens to them said.
+    for (const name of order.slice(0, 2)) await tile(page, name).getByTestId('select-toggle').click();
+    await page.getByTestId('bulk-delete').click();
+    await count(2);
+    await page.getByTestId('nav-trash').click();
+    await page.waitForURL(/\/trash/);
+    await count(2);
+    expect(await page.locator('.trash-note').innerText()).toMatch(/7 days/);
+    await audit(page, 'trash');
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.waitForTimeout(200);
+        await screenshot(page, `trash-${size}-${scheme}`);
+      }
+    }
+    await page.setViewportSize(VIEWPORTS.desktop);
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // Restored from the trash: back in the library.
+    await tile(page, order[0]).getByTestId('select-toggle').click();
+    await page.getByTestId('bulk-restore').click();
+    await tile(page, order[0]).waitFor({ state: 'detached' });
+    const emptiedId = await tile(page, order[1]).getAttribute('data-job-id');
+
+    // Emptied after one confirmation (Cancel keeps it): nothing left, and its link says it is gone.
+    await page.getByTestId('empty-trash').click();
+    await page.getByTestId('confirm-cancel').click();
+    await tile(page, order[1]).waitFor();
+    await page.getByTestId('empty-trash').click();
+    await page.getByTestId('confirm-accept').click();
+    await page.getByTestId('jobs-empty').waitFor();
+    await page.getByTestId('nav-library').click();
+    await tile(page, order[0]).waitFor();
+    await count(3);
+    await page.goto(`${stack.baseUrl}/jobs/${emptiedId}`);
+    await page.getByTestId('viewer-gone').waitFor();
+  });
+
   it('works with the keyboard alone: upload, select, viewer and delete', async () => {
     const page = await open();
     await signUp(page, stack.baseUrl, 'keys');
