@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { AuthResult, JobPage } from '@app/shared';
@@ -307,9 +308,34 @@ async function scrollLibrary(browser: Browser, base: string, auth: AuthResult): 
   const down = await pass(1);
   // "10,000 jobs": what the library holds now (this server has no counts, so it counts what it read).
   const loaded = Number((await page.getByTestId('job-count').innerText()).replace(/\D/g, ''));
-  const up = await pass(-1);
+  const up = await recorded(browser, context, page, () => pass(-1));
   await context.close();
   return { loaded, pages, down: down.tasks, up: up.tasks, downSeconds: down.seconds, upSeconds: up.seconds };
+}
+
+/**
+ * `run`, recorded on request for finding what makes a long task: a Chromium trace of the page
+ * (`THUMBS_WEB_TRACE=<file>`, the main thread's tasks and what they did, for Perfetto or DevTools)
+ * and a JavaScript CPU profile (`THUMBS_WEB_CPUPROFILE=<file>`, 0.2 ms samples, for DevTools; build
+ * the web app with `--source-map` to read its functions). Recording slows the page: its long-task
+ * counts are not the bench's.
+ */
+async function recorded<T>(browser: Browser, context: BrowserContext, page: Page, run: () => Promise<T>): Promise<T> {
+  const tracePath = process.env.THUMBS_WEB_TRACE;
+  const profilePath = process.env.THUMBS_WEB_CPUPROFILE;
+  if (tracePath) {
+    await browser.startTracing(page, { path: tracePath, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8'] });
+  }
+  const cdp = profilePath ? await context.newCDPSession(page) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
+  const result = await run();
+  if (tracePath) await browser.stopTracing();
+  if (cdp && profilePath) await writeFile(profilePath, JSON.stringify((await cdp.send('Profiler.stop')).profile));
+  return result;
 }
 
 /** `promise`, or an error naming `what` after `ms` (a starved browser must not hang the bench). */
