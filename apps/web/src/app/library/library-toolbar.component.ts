@@ -102,7 +102,7 @@ const SORT_LABELS: Readonly<Record<JobSort, string>> = {
         </div>
         <button
           type="button"
-          class="app-icon-button"
+          class="app-icon-button refresh"
           data-testid="refresh-button"
           aria-label="Refresh the list"
           appTooltip="Refresh"
