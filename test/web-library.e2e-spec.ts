@@ -459,7 +459,8 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.getByTestId('file-input').setInputFiles(await photos(4, 'bin'));
     await waitForAllFinished(page, 4);
     const order = await tileNames(page);
-    const count = (n: number) => page.waitForFunction((wanted) => document.querySelectorAll('[data-testid="job-tile"]').length === wanted, n);
+    const count = (n: number) =>
+      page.waitForFunction((wanted) => document.querySelectorAll('[data-testid="job-tile"]').length === wanted, n);
 
     // Deleted: out of the library at once, no confirmation; Undo in the message brings it back.
     await tile(page, order[0]).getByTestId('select-toggle').click();

@@ -106,7 +106,6 @@ export class JobTileComponent {
   readonly check = output<MouseEvent>();
   readonly thumbnailFailed = output<void>();
 
-
   private readonly media = computed(() => jobMedia(this.job()));
   readonly src = computed(() => this.media().thumbnailUrl);
   readonly srcset = computed(() => thumbnailSrcset(this.media()));
@@ -115,7 +114,10 @@ export class JobTileComponent {
    * job completed, or the grid gave this tile another job) starts unloaded over the placeholder
    * and fades in when it arrives late (live, or over the network), not from the cache.
    */
-  private readonly shown = linkedSignal({ source: this.src, computation: () => ({ loaded: false, fade: false, since: performance.now() }) });
+  private readonly shown = linkedSignal({
+    source: this.src,
+    computation: () => ({ loaded: false, fade: false, since: performance.now() }),
+  });
   readonly loaded = computed(() => this.shown().loaded);
   readonly fade = computed(() => this.shown().fade);
   readonly placeholder = computed(() => thumbhashBackground(this.media().thumbhash));

@@ -29,13 +29,7 @@ interface ShowsJob {
 @Component({
   selector: 'app-library-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [
-    MatIconModule,
-    RouterOutlet,
-    LibraryToolbarComponent,
-    JobGridComponent,
-    BulkBarComponent,
-  ],
+  imports: [MatIconModule, RouterOutlet, LibraryToolbarComponent, JobGridComponent, BulkBarComponent],
   providers: [JobsStore, LibrarySelection, LibraryActions],
   templateUrl: './library-page.component.html',
   styleUrl: './library-page.component.scss',
