@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, input, output, untracked } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatTooltipModule } from '@angular/material/tooltip';
@@ -24,10 +24,10 @@ export const UNKNOWN_FAILURE = 'The thumbnail could not be made, and no reason w
   imports: [MatButtonModule, MatIconModule, MatTooltipModule, JobThumbnailComponent, StatusBadgeComponent],
   host: {
     'data-testid': 'job-row',
-    '[attr.data-job-id]': 'job().id',
-    '[attr.data-status]': 'job().status',
-    '[attr.aria-busy]': 'busy()',
-    '[class.selected]': 'selected()',
+    '[attr.data-job-id]': 'peek(job).id',
+    '[attr.data-status]': 'peek(job).status',
+    '[attr.aria-busy]': 'peek(busy)',
+    '[class.selected]': 'peek(selected)',
     '(click)': 'onClick($event)',
   },
   templateUrl: './job-row.component.html',
@@ -38,6 +38,8 @@ export class JobRowComponent {
   /** A retry or delete of this job is under way. */
   readonly busy = input(false);
   readonly selected = input(false);
+  /** Host bindings read the inputs untracked, as the grid's tiles do (see JobTileComponent.peek). */
+  protected readonly peek = untracked;
   readonly retry = output<void>();
   readonly remove = output<void>();
   readonly thumbnailFailed = output<void>();
