@@ -66,6 +66,18 @@ const KEY: Readonly<Record<JobSort, (job: JobView) => Key>> = {
   size: (job) => -job.fileSize,
 };
 
+/**
+ * Keys already computed, per order and job object (a job's copy is replaced, never changed): the
+ * library is sorted again at every page and event, and 10,000 dates parsed each time cost more
+ * than the sort.
+ */
+const SORT_KEYS: Readonly<Record<JobSort, WeakMap<JobView, Key>>> = {
+  newest: new WeakMap(),
+  oldest: new WeakMap(),
+  name: new WeakMap(),
+  size: new WeakMap(),
+};
+
 /** Ties broken by id: newest-first orders put the larger id first, the others the smaller. */
 const ID_DESCENDING: Readonly<Record<JobSort, boolean>> = { newest: true, oldest: false, name: false, size: true };
 
@@ -82,8 +94,13 @@ export function compareJobs(sort: JobSort): (a: JobView, b: JobView) => number {
  */
 export function sortJobs(jobs: readonly JobView[], sort: JobSort): JobView[] {
   const key = KEY[sort];
+  const known = SORT_KEYS[sort];
   const idOrder = ID_DESCENDING[sort] ? -1 : 1;
-  const decorated = jobs.map((job) => ({ key: key(job), job }));
+  const decorated = jobs.map((job) => {
+    let value = known.get(job);
+    if (value === undefined) known.set(job, (value = key(job)));
+    return { key: value, job };
+  });
   decorated.sort((a, b) => compareKeys(a.key, b.key) || idOrder * compareKeys(a.job.id, b.job.id));
   return decorated.map((entry) => entry.job);
 }
