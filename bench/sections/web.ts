@@ -266,6 +266,11 @@ async function scrollLibrary(browser: Browser, base: string, auth: AuthResult): 
   page.on('request', (request) => {
     if (new URL(request.url()).pathname === '/api/jobs') pages += 1;
   });
+  // What the page says went wrong, so that a stalled scroll tells an app error from a starved browser.
+  page.on('pageerror', (error) => log(`web: page error while scrolling: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') log(`web: console error while scrolling: ${message.text()}`);
+  });
   await page.goto(`${base}/dashboard`);
   await firstThumbnail(page);
   await page.evaluate(`(() => {
