@@ -1,6 +1,7 @@
 import { CdkVirtualScrollViewport, ScrollingModule } from '@angular/cdk/scrolling';
 import {
   afterNextRender,
+  afterRenderEffect,
   ChangeDetectionStrategy,
   Component,
   computed,
@@ -11,6 +12,7 @@ import {
   input,
   output,
   signal,
+  untracked,
   viewChild,
 } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
@@ -199,6 +201,13 @@ export class JobGridComponent {
 
   constructor() {
     const destroyRef = inject(DestroyRef);
+    // A row's tiles follow their place, not their job: when jobs come or go before the focused
+    // cell, it shows another job. The focus follows its job; when that job is gone, it stays at its
+    // place, on the job now there.
+    afterRenderEffect(() => {
+      const jobs = this.jobs();
+      untracked(() => this.keepFocusOnItsJob(jobs));
+    });
     afterNextRender(() => {
       if (typeof ResizeObserver !== 'undefined') {
         const observer = new ResizeObserver(([entry]) => this.width.set(Math.max(1, Math.floor(entry.contentRect.width))));
@@ -327,6 +336,17 @@ export class JobGridComponent {
     window.scrollTo({ top: Math.max(0, top - window.innerHeight / 3) });
     this.viewport().checkViewportSize();
     afterNextRender(() => this.cell(index)?.focus(), { injector: this.injector });
+  }
+
+  private keepFocusOnItsJob(jobs: readonly JobView[]): void {
+    const focused = this.host.ownerDocument.activeElement?.closest<HTMLElement>('[data-index]');
+    if (!focused || !this.host.contains(focused)) return;
+    const id = this.activeId();
+    const index = Number(focused.dataset['index']);
+    if (id === null || !Number.isInteger(index) || jobs[index]?.id === id) return;
+    const moved = jobs.findIndex((job) => job.id === id);
+    if (moved >= 0) this.focusIndex(moved);
+    else this.activeId.set(jobs[index]?.id ?? null);
   }
 
   private cell(index: number): HTMLElement | null {

@@ -152,6 +152,41 @@ describe('LibraryPageComponent', () => {
       expect(text(byTestId(page(), 'jobs-empty'))).toBe('No jobs named like “beach”.');
     });
 
+    it('keeps the focus on its job when jobs before it go, and on the next job when its own goes (tiles follow their place)', async () => {
+      await open('/dashboard', allFeatures());
+      http.expectOne('/api/jobs/stats').flush(STATS);
+      list().flush(aPage(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => aJob({ id, status: 'completed' }))));
+      await settle();
+      const focused = () => document.activeElement as HTMLElement;
+      const key = (name: string) => focused().dispatchEvent(new KeyboardEvent('keydown', { key: name, bubbles: true, cancelable: true }));
+      const deleteWith = async (ids: string[]) => {
+        const remove = http.expectOne({ method: 'POST', url: '/api/jobs/bulk' });
+        expect(remove.request.body).toEqual({ action: 'delete', ids });
+        remove.flush({ done: ids, skipped: [] });
+        await settle();
+      };
+
+      const order = tiles().map((each) => each.dataset['jobId']!); // newest first: f, e, d, c, b, a
+
+      // One job selected, the focus on a job after it: Delete takes the selection, and the focused job moves up one place.
+      byTestId<HTMLButtonElement>(tile(order[1]), 'select-toggle').click();
+      await settle();
+      tile(order[3]).focus();
+      key('Delete');
+      await deleteWith([order[1]]);
+      expect(focused().dataset['jobId']).toBe(order[3]);
+      expect(focused().dataset['index']).toBe('2');
+      expect(focused().getAttribute('tabindex')).toBe('0');
+
+      // Delete on the focused job itself: the focus stays at its place, on the job now there, which is the tab stop.
+      key('Delete');
+      await deleteWith([order[3]]);
+      expect(focused().dataset['jobId']).toBe(order[4]);
+      expect(focused().dataset['index']).toBe('2');
+      expect(focused().getAttribute('tabindex')).toBe('0');
+      expect(tiles().filter((each) => each.getAttribute('tabindex') === '0')).toHaveLength(1);
+    });
+
     it('moves deleted jobs to the trash at once, with Undo in the message', async () => {
       await open('/dashboard', allFeatures());
       http.expectOne('/api/jobs/stats').flush(STATS);
