@@ -46,6 +46,16 @@ describe('JobThumbnailComponent', () => {
     ).toBe('image');
   });
 
+  it('shows the image once loaded, and starts over the placeholder when given another job (a reused list row)', () => {
+    const host = show(aJob({ status: 'completed' }));
+    const img = () => queryTestId<HTMLImageElement>(host, 'thumbnail')!;
+    img().dispatchEvent(new Event('load'));
+    fixture.detectChanges();
+    expect(img().classList).toContain('loaded');
+    show(aJob({ status: 'completed' }));
+    expect(img().classList).not.toContain('loaded');
+  });
+
   it('shows a placeholder for a completed job whose URL has not arrived yet', () => {
     const host = show(aJob({ status: 'completed', thumbnailUrl: null }));
     expect(queryTestId(host, 'thumbnail')).toBeNull();

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, input, linkedSignal, output } from '@angular/core';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
 import type { JobView } from '@app/shared';
@@ -25,6 +25,8 @@ import { thumbhashBackground } from './thumbhash-placeholder';
         height="128"
         loading="lazy"
         decoding="async"
+        [class.loaded]="loaded()"
+        (load)="loaded.set(true)"
         (error)="failed.emit()"
       />
     } @else {
@@ -55,6 +57,10 @@ import { thumbhashBackground } from './thumbhash-placeholder';
       width: 100%;
       height: 100%;
       object-fit: cover;
+      opacity: 0;
+    }
+    img.loaded {
+      opacity: 1;
     }
     .placeholder {
       display: grid;
@@ -77,6 +83,12 @@ export class JobThumbnailComponent {
   private readonly media = computed(() => jobMedia(this.job()));
   readonly src = computed(() => this.media().thumbnailUrl);
   readonly srcset = computed(() => thumbnailSrcset(this.media()));
+  /**
+   * The image shown has loaded. A new source (the job completed, or the list gave this row another
+   * job while scrolling) starts unloaded over the placeholder: the browser would otherwise keep
+   * painting the last job's picture until the new one arrives.
+   */
+  readonly loaded = linkedSignal({ source: this.src, computation: () => false });
   readonly placeholder = computed(() => thumbhashBackground(this.media().thumbhash));
   readonly alt = computed(() => `Thumbnail of ${this.job().originalFilename}`);
   readonly processing = computed(() => this.job().status === 'processing');
