@@ -337,10 +337,12 @@ async function recorded<T>(browser: Browser, context: BrowserContext, page: Page
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
   }
-  const result = await run();
-  if (tracePath) await browser.stopTracing();
-  if (cdp && profilePath) await writeFile(profilePath, JSON.stringify((await cdp.send('Profiler.stop')).profile));
-  return result;
+  try {
+    return await run();
+  } finally {
+    if (tracePath) await browser.stopTracing();
+    if (cdp && profilePath) await writeFile(profilePath, JSON.stringify((await cdp.send('Profiler.stop')).profile));
+  }
 }
 
 /** `promise`, or an error naming `what` after `ms` (a starved browser must not hang the bench). */
