@@ -55,6 +55,23 @@ const tile = (page: Page, name: string): Locator =>
   page.locator('[data-testid="job-tile"]', { has: page.locator(`.name:text-is("${name}")`) });
 const tiles = (page: Page): Locator => page.getByTestId('job-tile');
 
+/**
+ * Screenshots `name-<size>-<scheme>` at the three sizes in light and dark (each after `settleMs` for
+ * the layout to follow), then back to the desktop in light for the steps that follow.
+ */
+async function screenshotsEverywhere(page: Page, name: string, settleMs: number): Promise<void> {
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.setViewportSize(viewport);
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(settleMs);
+      await screenshot(page, `${name}-${size}-${scheme}`);
+    }
+  }
+  await page.setViewportSize(VIEWPORTS.desktop);
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 /** The names on the grid's tiles, in the library's order. */
 function tileNames(page: Page): Promise<string[]> {
   return tiles(page).evaluateAll((cells: PageElement[]) => cells.map((cell) => cell.querySelector('.name')?.textContent?.trim() ?? ''));
@@ -216,16 +233,7 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.keyboard.press('Escape');
 
     await audit(page, 'library (grid)');
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      for (const scheme of ['light', 'dark'] as const) {
-        await page.setViewportSize(viewport);
-        await page.emulateMedia({ colorScheme: scheme });
-        await page.waitForTimeout(300);
-        await screenshot(page, `grid-${size}-${scheme}`);
-      }
-    }
-    await page.setViewportSize(VIEWPORTS.desktop);
-    await page.emulateMedia({ colorScheme: 'light' });
+    await screenshotsEverywhere(page, 'grid', 300);
 
     // Status filter: in the URL, kept by a reload.
     await page.getByTestId('status-filter-failed').click();
@@ -284,16 +292,7 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     expect(await page.title()).toBe(`${start} · Thumbs`);
     expect(await page.getByTestId('viewer-details').innerText()).toMatch(/Image \(image\/jpeg\)/);
     await audit(page, 'viewer');
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      for (const scheme of ['light', 'dark'] as const) {
-        await page.setViewportSize(viewport);
-        await page.emulateMedia({ colorScheme: scheme });
-        await page.waitForTimeout(200);
-        await screenshot(page, `viewer-${size}-${scheme}`);
-      }
-    }
-    await page.setViewportSize(VIEWPORTS.desktop);
-    await page.emulateMedia({ colorScheme: 'light' });
+    await screenshotsEverywhere(page, 'viewer', 200);
 
     // Focus stays inside while it is open.
     for (let i = 0; i < 12; i += 1) {
@@ -427,16 +426,7 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     await page.getByTestId('bulk-count').filter({ hasText: '5 selected' }).waitFor();
     expect(page.url()).toMatch(/\/dashboard/);
     await audit(page, 'bulk bar');
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      for (const scheme of ['light', 'dark'] as const) {
-        await page.setViewportSize(viewport);
-        await page.emulateMedia({ colorScheme: scheme });
-        await page.waitForTimeout(200);
-        await screenshot(page, `bulk-bar-${size}-${scheme}`);
-      }
-    }
-    await page.setViewportSize(VIEWPORTS.desktop);
-    await page.emulateMedia({ colorScheme: 'light' });
+    await screenshotsEverywhere(page, 'bulk-bar', 200);
     // Ctrl+A in the grid selects all in view; Esc clears.
     await tile(page, order[1]).focus();
     await page.keyboard.press('Control+a');
@@ -482,16 +472,7 @@ describe('web app as a media library (Chromium, real api and worker)', () => {
     // aria-hidden for a moment after it opens, and fades it out at the end, both states axe would measure.
     await page.locator('mat-snack-bar-container').waitFor({ state: 'detached', timeout: 30_000 });
     await audit(page, 'trash');
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      for (const scheme of ['light', 'dark'] as const) {
-        await page.setViewportSize(viewport);
-        await page.emulateMedia({ colorScheme: scheme });
-        await page.waitForTimeout(200);
-        await screenshot(page, `trash-${size}-${scheme}`);
-      }
-    }
-    await page.setViewportSize(VIEWPORTS.desktop);
-    await page.emulateMedia({ colorScheme: 'light' });
+    await screenshotsEverywhere(page, 'trash', 200);
 
     // Restored from the trash: back in the library.
     await tile(page, order[0]).getByTestId('select-toggle').click();

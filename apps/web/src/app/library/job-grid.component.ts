@@ -342,8 +342,8 @@ export class JobGridComponent {
     const focused = this.host.ownerDocument.activeElement?.closest<HTMLElement>('[data-index]');
     if (!focused || !this.host.contains(focused)) return;
     const id = this.activeId();
-    const index = Number(focused.dataset['index']);
-    if (id === null || !Number.isInteger(index) || jobs[index]?.id === id) return;
+    const index = this.cellIndex(focused);
+    if (id === null || index === null || jobs[index]?.id === id) return;
     const moved = jobs.findIndex((job) => job.id === id);
     if (moved >= 0) this.focusIndex(moved);
     else this.activeId.set(jobs[index]?.id ?? null);
