@@ -10,6 +10,7 @@ export * from './queue/queue-dashboard';
 export * from './execution/job-runner';
 export * from './execution/rendition-backfill';
 export * from './intake/upload-intake';
+export * from './intake/sha256-stream';
 export * from './media/detect-media';
 export * from './workers/worker-registry';
 export * from './health/dependency-probes';

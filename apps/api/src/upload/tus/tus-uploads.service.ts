@@ -1,15 +1,15 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Server } from '@tus/server';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
 import { AppConfig, newId, NotFoundError } from '@app/core';
 import { formatBytes } from '@app/shared';
-import { classifyUpload, JobsService, sanitiseFilename, SNIFF_BYTES, StoredUpload } from '@app/jobs';
+import { classifyUpload, JobsService, sanitiseFilename, Sha256Stream, SNIFF_BYTES, StoredUpload } from '@app/jobs';
 import { Rejected, RejectionCode, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import { StorageDriver, StorageKeys } from '@app/storage';
 import { ApiMetrics } from '../../observability/api-metrics';
@@ -185,17 +185,16 @@ export class TusUploads implements OnModuleDestroy {
     const key = StorageKeys.original(jobId);
     try {
       // The SHA-256 (duplicates) from the same bytes that stream into storage: no second read.
-      const hash = createHash('sha256');
-      const source = createReadStream(claimed);
-      source.on('data', (chunk) => hash.update(chunk));
-      const stored = await this.storage.put(key, source, { contentType: classification.media.mimeType });
+      const hashing = new Sha256Stream();
+      const body = pipeline(createReadStream(claimed), hashing, () => undefined);
+      const stored = await this.storage.put(key, body, { contentType: classification.media.mimeType });
       const intake: StoredUpload = {
         jobId,
         originalFilename: filename,
         media: classification.media,
         size: stored.size,
         key,
-        contentHash: hash.digest('hex'),
+        contentHash: hashing.digest(),
         position: positionOf(upload),
       };
       // The multipart route's quota and duplicate rules (the refused copy is deleted from storage there).
