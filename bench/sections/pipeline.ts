@@ -51,18 +51,43 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
   const cpu: Record<string, unknown> = {};
   raw.cpu = cpu;
   const redisPid = await redisServerPid(stack);
-  /** Runs a phase measuring the CPU each process used (and profiling it with --profile). */
+  /**
+   * The api's event-loop delay since the last call (issue 15, target 5), from prom-client's default
+   * metrics on /metrics: its histogram (10 ms resolution) starts over at every scrape.
+   */
+  const eventLoop = async (): Promise<{ p99Ms: number; maxMs: number }> => {
+    const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN) * 1000;
+    return { p99Ms: read('nodejs_eventloop_lag_p99_seconds'), maxMs: read('nodejs_eventloop_lag_max_seconds') };
+  };
+  /** Runs a phase measuring the CPU each process used and the api's event-loop delay (and profiling it with --profile). */
   const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const pids: Record<string, number> = { api: stack.api!.pid, bench: process.pid, bare: bare?.pid ?? -1, redis: redisPid };
     stack.workers.forEach((worker, index) => (pids[`worker${index + 1}`] = worker.pid));
     const signal = () => input.profileDir && [stack.api!, ...stack.workers].forEach((app) => process.kill(app.pid, 'SIGWINCH'));
     signal();
+    await eventLoop();
     const meter = new CpuMeter(pids);
     const result = await work();
-    cpu[name] = meter.stop();
+    cpu[name] = { ...meter.stop(), eventLoop: await eventLoop() };
     signal();
     if (input.profileDir) log(`profiled phase "${name}" (${JSON.stringify(cpu[name])})`);
     return result;
+  };
+  /** The api's event-loop delay over the phases named `<prefix>-<n>`: the median of their p99s, and the longest. */
+  const eventLoopRow = (section: string, prefix: string, what: string): Row => {
+    const loops = Object.entries(cpu)
+      .filter(([phase_]) => new RegExp(`^${prefix}-\\d+$`).test(phase_))
+      .map(([, value]) => (value as { eventLoop: { p99Ms: number; maxMs: number } }).eventLoop);
+    const p99 = median(loops.map((loop) => loop.p99Ms));
+    return {
+      section,
+      metric: `api event-loop delay p99 during ${what}, while the worker writes at full speed (median of ${loops.length}; longest ${round(Math.max(...loops.map((loop) => loop.maxMs)))} ms)`,
+      value: round(p99, 1),
+      unit: 'ms',
+      target: '≤ 20',
+      pass: p99 <= 20,
+    };
   };
   try {
     const base = stack.baseUrl;
@@ -133,6 +158,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         );
       }
       const floor = await uploadFloor(input.tmp, photoSources, PHOTO_USERS);
+      const contractFloor = await uploadFloor(input.tmp, photoSources, PHOTO_USERS, 'contract');
       const bareRate = (input.photos.length / median(bareMs)) * 1000;
       const serviceRate = (input.photos.length / median(serviceMs)) * 1000;
       // Median of each round's service/bare ratio: rounds are interleaved, so load from elsewhere on the machine hits both alike.
@@ -221,6 +247,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
           unit: '',
         },
       );
+      rows.push(eventLoopRow(s1, 'images', 'the photo runs'));
       const cpuOf = (prefix: string, name: string): number =>
         median(
           Object.entries(cpu)
@@ -257,6 +284,12 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
           target: '≤ 1.2',
           pass: apiCpu / floor.receiverCpuMs <= 1.2,
         },
+        {
+          section: s1,
+          metric: `api CPU per run / a receiver that also does the contract's per-byte work (busboy multipart parsing and SHA-256 of each file for contentHash, then the file: ${contractFloor.receiverCpuMs} ms)`,
+          value: round(apiCpu / contractFloor.receiverCpuMs, 3),
+          unit: '×',
+        },
       );
       const bound = bareCpu / (bareCpu + floor.receiverCpuMs + floor.clientCpuMs);
       rows.push({
@@ -266,6 +299,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         unit: '×',
       });
       raw.uploadFloor = floor;
+      raw.uploadContractFloor = contractFloor;
       raw.images = {
         photos: input.photos.map(({ name, bytes, width, height }) => ({ name, bytes, width, height })),
         bareMs,
@@ -326,6 +360,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         },
         { section: s2, metric: 'upload request itself, p50', value: round(summary(paced.uploads).p50, 2), unit: 'ms' },
       );
+      rows.push(eventLoopRow(s2, 'tiny-burst', 'the bursts'));
       const burstCpu = (name: string): number =>
         median(bursts.map((_, index) => (cpu[`tiny-burst-${index + 1}`] as { cpuMs: Record<string, number> }).cpuMs[name])) /
         tinySources.length;
@@ -430,15 +465,18 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
 /**
  * Uploads the same files with the same client to bench/floor-receiver.js (a bare HTTP server that
  * writes each body to a file) and measures the CPU both sides use: the floor under what the api
- * and the uploading client cost for these bytes on this machine. Median of three runs.
+ * and the uploading client cost for these bytes on this machine. Median of three runs. In mode
+ * `contract` the receiver also parses the multipart body and hashes each file (SHA-256), the
+ * per-byte work the contract asks of the api (the Job's contentHash, duplicates).
  */
 async function uploadFloor(
   tmp: string,
   sources: UploadSource[],
   lanes: number,
+  mode: 'bare' | 'contract' = 'bare',
 ): Promise<{ receiverCpuMs: number; clientCpuMs: number; wallMs: number }> {
   const dir = fs.mkdtempSync(path.join(tmp, 'floor-'));
-  const receiver = fork(path.join(__dirname, '..', 'floor-receiver.js'), [dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const receiver = fork(path.join(__dirname, '..', 'floor-receiver.js'), [dir, mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const { port } = await new Promise<{ port: number }>((resolve) => receiver.once('message', resolve));
     const base = `http://127.0.0.1:${port}`;
