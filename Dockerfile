@@ -1,6 +1,6 @@
 # One image, two processes:
 #   docker run … thumbs                                  the api (REST, Socket.IO, the web app) on :3000
-#   docker run … thumbs node dist/apps/worker/main.js    a worker (ffmpeg, sharp)
+#   docker run … thumbs node --single-threaded-gc dist/apps/worker/main.js    a worker (ffmpeg, sharp)
 # See docker-compose.yml for a whole deployment (MongoDB, Redis, MinIO, api, workers).
 
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -67,7 +67,9 @@ EXPOSE 3000
 # tini forwards SIGTERM to node (graceful shutdown: the worker finishes or hands back its jobs)
 # and reaps zombie ffmpeg processes.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/apps/api/main.js"]
+# --single-threaded-gc: V8 collects on the main thread instead of 4 helper threads, which on a
+# small machine cost more CPU than they save (scripts/node-flags.json, docs/deploy.md#garbage-collection).
+CMD ["node", "--single-threaded-gc", "dist/apps/api/main.js"]
 
 # Readiness of the api (database, Redis, storage). A worker has no HTTP unless
 # WORKER_METRICS_PORT is set: point HEALTHCHECK_URL at http://127.0.0.1:<that port>/health, or run

@@ -160,7 +160,9 @@ await ensureRedis();
 // glibc's malloc with two arenas and sharp's one libvips thread per image, as the Docker image runs
 // both (docs/deploy.md#memory); the environment can override either.
 const env = { MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1', ...process.env };
-supervisor.add('api', process.execPath, ['dist/apps/api/main.js'], { env });
-supervisor.add('worker', process.execPath, ['dist/apps/worker/main.js'], { env });
+// V8's garbage collector on each process's main thread (docs/deploy.md#garbage-collection); NODE_GC=parallel keeps V8's helper threads.
+const nodeFlags = env.NODE_GC === 'parallel' ? [] : JSON.parse(fs.readFileSync(new URL('./node-flags.json', import.meta.url), 'utf8'));
+supervisor.add('api', process.execPath, [...nodeFlags, 'dist/apps/api/main.js'], { env });
+supervisor.add('worker', process.execPath, [...nodeFlags, 'dist/apps/worker/main.js'], { env });
 const port = process.env.PORT || 3000;
 say(`starting on http://localhost:${port} (API docs: http://localhost:${port}/api/docs). Ctrl-C stops everything.`);

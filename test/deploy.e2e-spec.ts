@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '@app/core';
+import NODE_FLAGS from '../scripts/node-flags.json';
 import { ChildApp } from './support/child-app';
 import { clearRedisPrefix } from './support/env';
 import { ApiClient } from './support/client';
@@ -92,8 +93,9 @@ describe('deployment: docker-compose.yml', () => {
   it('starts the api and the worker from the same image, after the services they need are healthy', () => {
     expect(services.api.image).toBe('thumbs:latest');
     expect(services.worker.image).toBe('thumbs:latest');
-    expect(services.api.command).toEqual(['node', 'dist/apps/api/main.js']);
-    expect(services.worker.command).toEqual(['node', 'dist/apps/worker/main.js']);
+    // The same node flags as `npm start` and the test stacks (scripts/node-flags.json).
+    expect(services.api.command).toEqual(['node', ...NODE_FLAGS, 'dist/apps/api/main.js']);
+    expect(services.worker.command).toEqual(['node', ...NODE_FLAGS, 'dist/apps/worker/main.js']);
     for (const app of [services.api, services.worker]) {
       expect(app.depends_on).toEqual({
         mongo: { condition: 'service_healthy' },
@@ -245,7 +247,7 @@ describe('deployment: Dockerfile', () => {
     expect(user).not.toMatch(/^(root|0)(:|$)/);
     expect(final.runs.join('\n')).toMatch(/apt-get install[^\n]*\bffmpeg\b[^\n]*\btini\b/);
     expect(final.value('ENTRYPOINT')).toEqual(['/usr/bin/tini', '--']);
-    expect(final.value('CMD')).toEqual(['node', 'dist/apps/api/main.js']);
+    expect(final.value('CMD')).toEqual(['node', ...NODE_FLAGS, 'dist/apps/api/main.js']);
     expect(final.raw('HEALTHCHECK')).toContain('/api/health');
     expect(final.raw('ENV')).toContain('NODE_ENV=production');
   });

@@ -1,7 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import NODE_FLAGS from '../../scripts/node-flags.json';
 
 const ROOT = path.resolve(__dirname, '../..');
+
+/** The flags `npm start` and the container start node with (scripts/node-flags.json); NODE_GC=parallel drops them. */
+function nodeFlags(env: Record<string, string>): string[] {
+  return (env.NODE_GC ?? process.env.NODE_GC) === 'parallel' ? [] : NODE_FLAGS;
+}
 
 /**
  * One built app (dist/apps/<name>/main.js) running as a child process, its JSON log lines kept
@@ -17,7 +23,7 @@ export class ChildApp {
     readonly name: 'api' | 'worker',
     readonly env: Record<string, string>,
   ) {
-    this.process = spawn(process.execPath, [path.join(ROOT, 'dist/apps', name, 'main.js')], {
+    this.process = spawn(process.execPath, [...nodeFlags(env), path.join(ROOT, 'dist/apps', name, 'main.js')], {
       cwd: env.CWD ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
