@@ -122,7 +122,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
     if (input.sections.has('images')) serviceRate = await imageSection();
     if (input.sections.has('tiny')) burstRate = await tinySection();
     if (input.sections.has('video') && input.clips)
-      await videoSection(base, videoUser, feed, input.clips, input.repeats, input.tmp, rows, raw);
+      await videoSection(base, videoUser, feed, input.clips, input.repeats, input.tmp, rows, raw, stack.env);
     if (input.sections.has('two')) await twoWorkerSection(serviceRate, burstRate);
     if (input.sections.has('images') && CONCURRENCY > 1) await spareCoreSection();
 
@@ -620,9 +620,10 @@ async function videoSection(
   tmp: string,
   rows: Row[],
   raw: Record<string, unknown>,
+  env: Record<string, string>,
 ): Promise<void> {
   const ffmpeg = ffmpegBinary();
-  const results: Record<string, { bare: number[]; service: number[] }> = {};
+  const results: Record<string, { bare: number[]; service: number[]; renditions: number[] }> = {};
   for (const [label, clip] of Object.entries(clips)) {
     const bare: number[] = [];
     const service: number[] = [];
@@ -655,13 +656,18 @@ async function videoSection(
       await fetch(`${base}/api/jobs/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${user.token}` } });
     }
     fs.rmSync(out, { force: true });
-    results[label] = { bare, service };
-    log(`video ${label}: bare ${bare.map((ms) => round(ms)).join(', ')} ms; service ${service.map((ms) => round(ms)).join(', ')} ms`);
+    const renditions = await bareVideoRenditions(clip.path, repeats, env);
+    results[label] = { bare, service, renditions };
+    log(
+      `video ${label}: bare ${bare.map((ms) => round(ms)).join(', ')} ms; service ${service.map((ms) => round(ms)).join(', ')} ms; ` +
+        `bare renditions ${renditions.map((ms) => round(ms)).join(', ')} ms`,
+    );
   }
   const s3 = '3 video';
   for (const [label, clip] of Object.entries(clips)) {
-    const { bare, service } = results[label];
+    const { bare, service, renditions } = results[label];
     const ratio = median(service) / median(bare);
+    const overRenditions = median(service) / median(renditions);
     const name = label === 'short' ? '10 s' : '10 min';
     rows.push(
       {
@@ -679,6 +685,20 @@ async function videoSection(
         target: '≤ 1.2',
         pass: ratio <= 1.2,
       },
+      {
+        section: s3,
+        metric: `${name} clip: bare renditions (the worker's VideoThumbnailer alone, no queue, database, HTTP or storage: frame, stills, 8-frame animated preview), median`,
+        value: round(median(renditions)),
+        unit: 'ms',
+      },
+      {
+        section: s3,
+        metric: `${name} clip: service / bare renditions (the same work: what the service adds)`,
+        value: round(overRenditions, 2),
+        unit: '×',
+        target: '≤ 1.2',
+        pass: overRenditions <= 1.2,
+      },
     );
   }
   const longVsShort = median(results.long.service) / median(results.short.service);
@@ -694,6 +714,20 @@ async function videoSection(
     clips: Object.fromEntries(Object.entries(clips).map(([label, clip]) => [label, { seconds: clip.seconds, bytes: clip.bytes }])),
     results,
   };
+}
+
+/** The worker's own video renditions of `file`, `repeats` times after one warm-up, in a plain process with the stack's environment (bench/bare-video.ts). */
+async function bareVideoRenditions(file: string, repeats: number, env: Record<string, string>): Promise<number[]> {
+  const { stdout } = await run(
+    process.execPath,
+    ['-r', '@swc-node/register', path.join(__dirname, '..', 'bare-video.ts'), file, String(repeats + 1)],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      cwd: path.resolve(__dirname, '../..'),
+      maxBuffer: 1024 * 1024,
+    },
+  );
+  return (JSON.parse(stdout) as { ms: number[] }).ms.slice(1);
 }
 
 async function assertThumbnail(base: string, url: string | undefined): Promise<void> {
