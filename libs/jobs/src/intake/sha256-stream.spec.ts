@@ -38,4 +38,16 @@ describe('Sha256Stream', () => {
     expect(Buffer.concat(received).equals(data)).toBe(true);
     expect(hashing.digest()).toBe(createHash('sha256').update(data).digest('hex'));
   });
+
+  it('closes the file when the consumer gives up without reading (destroying the body)', async () => {
+    const file = path.join(dir, 'unread');
+    await fs.writeFile(file, randomBytes(900_000));
+    const source = createReadStream(file);
+    const closed = new Promise<void>((resolve) => source.once('close', () => resolve()));
+    const body = stream.pipeline(source, new Sha256Stream(), () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    body.destroy();
+    await closed;
+    expect(source.destroyed).toBe(true);
+  });
 });

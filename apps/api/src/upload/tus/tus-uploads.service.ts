@@ -183,10 +183,10 @@ export class TusUploads implements OnModuleDestroy {
     }
     const jobId = newId();
     const key = StorageKeys.original(jobId);
+    // The SHA-256 (duplicates) from the same bytes that stream into storage: no second read.
+    const hashing = new Sha256Stream();
+    const body = pipeline(createReadStream(claimed), hashing, () => undefined);
     try {
-      // The SHA-256 (duplicates) from the same bytes that stream into storage: no second read.
-      const hashing = new Sha256Stream();
-      const body = pipeline(createReadStream(claimed), hashing, () => undefined);
       const stored = await this.storage.put(key, body, { contentType: classification.media.mimeType });
       const intake: StoredUpload = {
         jobId,
@@ -209,6 +209,9 @@ export class TusUploads implements OnModuleDestroy {
       return { headers: { [JOB_ID_HEADER]: jobs[0].id } };
     } catch (error) {
       if (error instanceof TusReply) throw error;
+      // Storage may fail before reading a byte (its folder or bucket unreachable): close the file
+      // then too, or its descriptor would keep the upload's disk space until the api restarts.
+      body.destroy();
       // Put back, so that sending the last PATCH again (offset = length, no body) tries again.
       await this.storage.delete(key).catch(() => undefined);
       await fs.rename(claimed, source).catch(() => undefined);
