@@ -28,7 +28,20 @@ const server = http.createServer((req, res) => {
     out.once('finish', () => fs.rm(file, { force: true }, () => created(res)));
     return;
   }
-  const parser = busboy({ headers: req.headers });
+  let parser;
+  try {
+    parser = busboy({ headers: req.headers });
+  } catch {
+    res.writeHead(400).end();
+    return;
+  }
+  const refuse = () => {
+    req.unpipe(parser);
+    req.resume();
+    if (!res.headersSent) res.writeHead(400).end();
+  };
+  parser.once('error', refuse);
+  req.once('error', () => parser.destroy());
   const written = [];
   parser.on('file', (_field, stream) => {
     const hash = crypto.createHash('sha256');

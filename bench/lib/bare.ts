@@ -1,6 +1,7 @@
 import { ChildProcess, execFile, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import NODE_FLAGS from '../../scripts/node-flags.json';
 
 const run = promisify(execFile);
 
@@ -9,6 +10,13 @@ export interface BareResult {
   perFileMs: number[];
   sha256: string[];
 }
+
+/**
+ * The node flags the service's processes run with (scripts/node-flags.json; none with
+ * NODE_GC=parallel, as test/support/child-app.ts does), for every baseline process too, so both
+ * sides collect garbage alike.
+ */
+export const nodeFlags: string[] = process.env.NODE_GC === 'parallel' ? [] : NODE_FLAGS;
 
 /**
  * A bench script (bench/<script>.ts) in a child process of its own, asked over IPC: each message
@@ -23,7 +31,7 @@ export class ForkedScript<Request extends object, Result> {
 
   static async start<Request extends object, Result>(script: string, env: Record<string, string>): Promise<ForkedScript<Request, Result>> {
     const child = fork(path.join(__dirname, '..', script), [], {
-      execArgv: ['-r', '@swc-node/register'],
+      execArgv: [...nodeFlags, '-r', '@swc-node/register'],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       cwd: path.resolve(__dirname, '../..'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
