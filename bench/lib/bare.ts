@@ -1,7 +1,7 @@
 import { ChildProcess, execFile, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import NODE_FLAGS from '../../scripts/node-flags.json';
+import { nodeFlags } from '../../test/support/child-app';
 
 const run = promisify(execFile);
 
@@ -10,13 +10,6 @@ export interface BareResult {
   perFileMs: number[];
   sha256: string[];
 }
-
-/**
- * The node flags the service's processes run with (scripts/node-flags.json; none with
- * NODE_GC=parallel, as test/support/child-app.ts does), for every baseline process too, so both
- * sides collect garbage alike.
- */
-export const nodeFlags: string[] = process.env.NODE_GC === 'parallel' ? [] : NODE_FLAGS;
 
 /**
  * A bench script (bench/<script>.ts) in a child process of its own, asked over IPC: each message
@@ -31,7 +24,8 @@ export class ForkedScript<Request extends object, Result> {
 
   static async start<Request extends object, Result>(script: string, env: Record<string, string>): Promise<ForkedScript<Request, Result>> {
     const child = fork(path.join(__dirname, '..', script), [], {
-      execArgv: [...nodeFlags, '-r', '@swc-node/register'],
+      // The service's node flags, so that both sides collect garbage alike.
+      execArgv: [...nodeFlags(), '-r', '@swc-node/register'],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       cwd: path.resolve(__dirname, '../..'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

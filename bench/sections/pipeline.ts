@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { nodeFlags } from '../../test/support/child-app';
 import { freePort, type TestStack } from '../../test/support/stack';
-import { BareSharp, nodeFlags, vipsThumbnail, VipsThumbnailResult } from '../lib/bare';
+import { BareSharp, vipsThumbnail, VipsThumbnailResult } from '../lib/bare';
 import { CONCURRENCY, register, Row, startStack, stopStack, User } from '../lib/context';
 import { ffmpegBinary } from '../../test/support/ffmpeg';
 import { Clip, Photo, sourceOf, Tiny } from '../lib/media';
@@ -52,6 +53,11 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
   let bare: BareSharp | undefined;
   const cpu: Record<string, unknown> = {};
   raw.cpu = cpu;
+  /** What `phase` measured in each of the phases named `<prefix>-<n>`. */
+  const phasesNamed = (prefix: string) =>
+    Object.entries(cpu)
+      .filter(([name]) => new RegExp(`^${prefix}-\\d+$`).test(name))
+      .map(([, value]) => value as { cpuMs: Record<string, number>; eventLoop: { p99Ms: number; maxMs: number } });
   const redisPid = await redisServerPid(stack);
   /**
    * The api's event-loop delay since the last call (issue 15, target 5), from prom-client's default
@@ -83,9 +89,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
   };
   /** The api's event-loop delay over the phases named `<prefix>-<n>`: the median of their p99s, and the longest. */
   const eventLoopRow = (section: string, prefix: string, what: string): Row => {
-    const loops = Object.entries(cpu)
-      .filter(([phase_]) => new RegExp(`^${prefix}-\\d+$`).test(phase_))
-      .map(([, value]) => (value as { eventLoop: { p99Ms: number; maxMs: number } }).eventLoop);
+    const loops = phasesNamed(prefix).map((measured) => measured.eventLoop);
     const p99 = median(loops.map((loop) => loop.p99Ms));
     return {
       section,
@@ -255,12 +259,7 @@ export async function pipelineSections(input: PipelineInput, rows: Row[], raw: R
         },
       );
       rows.push(eventLoopRow(s1, 'images', 'the photo runs'));
-      const cpuOf = (prefix: string, name: string): number =>
-        median(
-          Object.entries(cpu)
-            .filter(([phase]) => new RegExp(`^${prefix}-\\d+$`).test(phase))
-            .map(([, value]) => (value as { cpuMs: Record<string, number> }).cpuMs[name]),
-        );
+      const cpuOf = (prefix: string, name: string): number => median(phasesNamed(prefix).map((measured) => measured.cpuMs[name]));
       // The floor: what moving these bytes over HTTP into files costs at least (a bare receiver), and
       // the best service/bare ratio that leaves while every process shares this machine's cores.
       const bareCpu = cpuOf('bare', 'bare');
@@ -484,7 +483,7 @@ async function uploadFloor(
 ): Promise<{ receiverCpuMs: number; clientCpuMs: number; wallMs: number }> {
   const dir = fs.mkdtempSync(path.join(tmp, 'floor-'));
   const receiver = fork(path.join(__dirname, '..', 'floor-receiver.js'), [dir, mode], {
-    execArgv: nodeFlags,
+    execArgv: nodeFlags(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
@@ -730,7 +729,7 @@ async function videoSection(
 async function bareVideoRenditions(file: string, repeats: number, env: Record<string, string>): Promise<number[]> {
   const { stdout } = await run(
     process.execPath,
-    [...nodeFlags, '-r', '@swc-node/register', path.join(__dirname, '..', 'bare-video.ts'), file, String(repeats + 1)],
+    [...nodeFlags(), '-r', '@swc-node/register', path.join(__dirname, '..', 'bare-video.ts'), file, String(repeats + 1)],
     {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       cwd: path.resolve(__dirname, '../..'),

@@ -5,7 +5,7 @@ import NODE_FLAGS from '../../scripts/node-flags.json';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** The flags `npm start` and the container start node with (scripts/node-flags.json); NODE_GC=parallel drops them. */
-function nodeFlags(env: Record<string, string>): string[] {
+export function nodeFlags(env: Record<string, string> = {}): string[] {
   return (env.NODE_GC ?? process.env.NODE_GC) === 'parallel' ? [] : NODE_FLAGS;
 }
 
