@@ -185,6 +185,10 @@ describe('SQLite schema migrations', () => {
           .all(`"${text}"`);
       expect(named('omplete')).toEqual([{ job_id: completed.id }]);
       expect(named('.jpg')).toEqual([completed.id, failed.id, queued.id].sort().map((id) => ({ job_id: id })));
+      // Its row ids follow creation order (jobs/0007).
+      expect(db.prepare('SELECT job_id FROM job_names ORDER BY seq').all()).toEqual(
+        db.prepare('SELECT id AS job_id FROM jobs ORDER BY created_at, id').all(),
+      );
       db.close();
       const stats = await request<{ total: number; byStatus: Record<string, number> }>(baseUrl, 'GET', '/api/jobs/stats', {
         headers: { authorization: `Bearer ${login.body.accessToken}` },

@@ -1,6 +1,25 @@
 import type { MongoMigration, SqliteMigration } from '@app/core';
 import { nameKeyOf } from '../jobs.repository';
 
+/** Name index row ids per millisecond of created_at (jobs/0007): more jobs than this in one millisecond are refused. */
+export const NAME_SEQ_SLOTS = 65_536;
+
+/**
+ * The statements that give the job `row` (`new` in a trigger) its row of job_names at its place in
+ * creation order (jobs/0007): after the last job of its millisecond whose id sorts before its own,
+ * the jobs of that millisecond from there on moved up by one first.
+ */
+function nameSeqInsert(row: string): string {
+  const first = `${row}.created_at * ${NAME_SEQ_SLOTS}`;
+  const end = `(${row}.created_at + 1) * ${NAME_SEQ_SLOTS}`;
+  const slot = `COALESCE((SELECT MAX(seq) + 1 FROM job_names WHERE seq >= ${first} AND seq < ${end} AND job_id < ${row}.id), ${first})`;
+  return `  SELECT RAISE(ABORT, 'more than ${NAME_SEQ_SLOTS} jobs created in one millisecond')
+    WHERE (SELECT MAX(seq) FROM job_names WHERE seq >= ${first} AND seq < ${end}) >= ${end} - 1;
+  UPDATE job_names SET seq = -seq - 1 WHERE seq >= ${slot} AND seq < ${end};
+  UPDATE job_names SET seq = -seq WHERE seq < 0;
+  INSERT INTO job_names (seq, job_id, name) VALUES (${slot}, ${row}.id, ${row}.name_key);`;
+}
+
 /**
  * The schema of the jobs lib (tables `jobs`, `idempotency_keys`), one migration per change, in
  * order; never edit one that has been released. See docs/architecture.md, "Migrations".
@@ -171,6 +190,48 @@ CREATE TRIGGER jobs_name_delete AFTER DELETE ON jobs BEGIN
 END;
 CREATE TRIGGER jobs_name_update AFTER UPDATE OF id, name_key ON jobs WHEN old.id IS NOT new.id OR old.name_key IS NOT new.name_key BEGIN
   UPDATE job_names SET job_id = new.id, name = new.name_key WHERE job_id = old.id;
+END;`,
+  },
+  {
+    // The name index's row ids follow the library's creation order, so a search under sort=newest or
+    // oldest walks the index's matches in page order and stops at the page's end, instead of reading
+    // every match and sorting it (a common name among old jobs: all 100,000 matches of a 1M library).
+    // seq = created_at × 65,536 + the job's place among the jobs of the same millisecond by id, so
+    // ORDER BY seq is ORDER BY created_at, id exactly. A job that comes into its millisecond before
+    // others by id moves them up one (through negative seqs, so no two rows ever share one).
+    id: 'jobs/0007-name-search-in-creation-order',
+    up: `
+DROP TRIGGER jobs_name_insert;
+DROP TRIGGER jobs_name_update;
+DROP TABLE job_names_fts;
+DROP TABLE job_names;
+CREATE TABLE job_names (
+  seq    INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  name   TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE job_names_fts USING fts5(name, content = 'job_names', content_rowid = 'seq', tokenize = 'trigram case_sensitive 1');
+INSERT INTO job_names (seq, job_id, name)
+  SELECT created_at * ${NAME_SEQ_SLOTS} + ROW_NUMBER() OVER (PARTITION BY created_at ORDER BY id) - 1, id, name_key FROM jobs;
+INSERT INTO job_names_fts (job_names_fts) VALUES ('rebuild');
+CREATE TRIGGER job_names_insert AFTER INSERT ON job_names BEGIN
+  INSERT INTO job_names_fts (rowid, name) VALUES (new.seq, new.name);
+END;
+CREATE TRIGGER job_names_delete AFTER DELETE ON job_names BEGIN
+  INSERT INTO job_names_fts (job_names_fts, rowid, name) VALUES ('delete', old.seq, old.name);
+END;
+CREATE TRIGGER job_names_update AFTER UPDATE OF seq, name ON job_names BEGIN
+  INSERT INTO job_names_fts (job_names_fts, rowid, name) VALUES ('delete', old.seq, old.name);
+  INSERT INTO job_names_fts (rowid, name) VALUES (new.seq, new.name);
+END;
+CREATE TRIGGER jobs_name_insert AFTER INSERT ON jobs BEGIN
+${nameSeqInsert('new')}
+END;
+CREATE TRIGGER jobs_name_update AFTER UPDATE OF id, name_key, created_at ON jobs
+  WHEN old.id IS NOT new.id OR old.name_key IS NOT new.name_key OR old.created_at IS NOT new.created_at
+BEGIN
+  DELETE FROM job_names WHERE job_id = old.id;
+${nameSeqInsert('new')}
 END;`,
   },
 ];

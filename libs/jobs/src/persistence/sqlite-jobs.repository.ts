@@ -3,7 +3,7 @@ import { SqliteDatabase } from '@app/core';
 import { JOB_STATUSES, JobStatus } from '@app/shared';
 import type { Job } from '../job';
 import { JobSort, JobsRepository, LibraryCount, ListQuery, nameKeyOf, SORT_DESCENDING, TransitionRequest } from '../jobs.repository';
-import { JOBS_SQLITE_MIGRATIONS } from './migrations';
+import { JOBS_SQLITE_MIGRATIONS, NAME_SEQ_SLOTS } from './migrations';
 
 /** Every field of a job and the column it is stored in; times are stored as milliseconds since the epoch. */
 const COLUMNS = {
@@ -47,6 +47,7 @@ const SORT_COLUMNS: Readonly<Record<JobSort, string>> = { newest: 'created_at', 
 
 /** How many rows of an order a name search looks through before it asks the name index instead (see `list`). */
 const SEARCH_PROBE_ROWS = 2000;
+const MAX_SQLITE_INTEGER = 2n ** 63n - 1n;
 /** The name index holds trigrams: a search of fewer characters is matched row by row. */
 const TRIGRAM = 3;
 
@@ -137,6 +138,32 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
       // Rows deleted between the two reads are left out.
       return toJobs(hits.flatMap((row) => (found.has(row.id) ? [found.get(row.id)!] : [])));
     }
+    const phrase = `"${term.replace(/"/g, '""')}"`;
+    if (column === 'created_at') {
+      // The name index's row ids follow created_at, id (jobs/0007): its matches are walked in the page's
+      // order (CROSS JOIN: the index drives) and the walk stops when the page is full.
+      // After a cursor, the walk starts at the cursor's millisecond (rows of it up to the cursor are left by `where`).
+      const bound: bigint[] = [];
+      let seqs = '';
+      if (query.after) {
+        const key = BigInt(query.after.key);
+        seqs = direction === 'DESC' ? 'AND job_names_fts.rowid < ?' : 'AND job_names_fts.rowid >= ?';
+        // Capped to SQLite's integers (a cursor's key is any safe integer); the cap is beyond every row.
+        const seq = (direction === 'DESC' ? key + 1n : key) * BigInt(NAME_SEQ_SLOTS);
+        bound.push(seq < MAX_SQLITE_INTEGER ? seq : MAX_SQLITE_INTEGER);
+      }
+      return toJobs(
+        await this.sqlite.all<JobRow>(
+          `SELECT jobs.* FROM job_names_fts CROSS JOIN job_names ON job_names.seq = job_names_fts.rowid CROSS JOIN jobs ON jobs.id = job_names.job_id
+           WHERE job_names_fts MATCH ? ${seqs} AND ${matching} ORDER BY job_names_fts.rowid ${direction} LIMIT ?`,
+          phrase,
+          ...bound,
+          ...params,
+          pattern,
+          query.limit,
+        ),
+      );
+    }
     // CROSS JOIN: the matches drive (looked up in jobs by id), never a walk of an order's index probing them.
     return toJobs(
       await this.sqlite.all<JobRow>(
@@ -144,7 +171,7 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
            SELECT job_id FROM job_names WHERE seq IN (SELECT rowid FROM job_names_fts WHERE job_names_fts MATCH ?)
          )
          SELECT jobs.* FROM matches CROSS JOIN jobs ON jobs.id = matches.job_id WHERE ${matching} ORDER BY ${order} LIMIT ?`,
-        `"${term.replace(/"/g, '""')}"`,
+        phrase,
         ...params,
         pattern,
         query.limit,
