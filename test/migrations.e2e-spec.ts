@@ -97,10 +97,16 @@ describe('SQLite schema migrations', () => {
   it('upgrades an old database with users and jobs when the api and a worker start on it together, keeping every row', async () => {
     const user = legacyUser();
     const completedAt = Date.now() - 3_000_000;
-    const completed = legacyJob(user.id, 'completed', { thumbnail_key: 'processed/x/thumb.jpg', completed_at: completedAt });
-    const failed = legacyJob(user.id, 'failed', { error_message: 'The image file is incomplete or damaged.' });
+    // Creation order (failed, then completed and queued in one millisecond) unlike id order (completed, failed, queued).
+    const createdAt = Date.now() - 3_600_000;
+    const completed = legacyJob(user.id, 'completed', {
+      thumbnail_key: 'processed/x/thumb.jpg',
+      completed_at: completedAt,
+      created_at: createdAt,
+    });
+    const failed = legacyJob(user.id, 'failed', { error_message: 'The image file is incomplete or damaged.', created_at: createdAt - 5 });
     // Queued before the upgrade, its original on disk: the upgraded worker must still finish it.
-    const queued = legacyJob(user.id, 'queued');
+    const queued = legacyJob(user.id, 'queued', { created_at: createdAt });
     const file = path.join(dir, 'thumbs.db');
     createLegacyDatabase(file, { users: [user], jobs: [completed, failed, queued] });
     const original = path.join(dir, 'files', String(queued.original_key));
@@ -185,10 +191,13 @@ describe('SQLite schema migrations', () => {
           .all(`"${text}"`);
       expect(named('omplete')).toEqual([{ job_id: completed.id }]);
       expect(named('.jpg')).toEqual([completed.id, failed.id, queued.id].sort().map((id) => ({ job_id: id })));
-      // Its row ids follow creation order (jobs/0007).
-      expect(db.prepare('SELECT job_id FROM job_names ORDER BY seq').all()).toEqual(
-        db.prepare('SELECT id AS job_id FROM jobs ORDER BY created_at, id').all(),
-      );
+      // Its row ids follow creation order (jobs/0007): created_at × 65,536 + the place in the millisecond by id.
+      const slot = (at: number, place: number) => BigInt(at) * 65_536n + BigInt(place);
+      expect(db.prepare('SELECT job_id, seq FROM job_names ORDER BY seq').safeIntegers().all()).toEqual([
+        { job_id: failed.id, seq: slot(createdAt - 5, 0) },
+        { job_id: completed.id, seq: slot(createdAt, 0) },
+        { job_id: queued.id, seq: slot(createdAt, 1) },
+      ]);
       db.close();
       const stats = await request<{ total: number; byStatus: Record<string, number> }>(baseUrl, 'GET', '/api/jobs/stats', {
         headers: { authorization: `Bearer ${login.body.accessToken}` },

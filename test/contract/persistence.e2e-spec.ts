@@ -723,55 +723,78 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
     it('pages a name search far down the creation order exactly, with many jobs to a millisecond arriving out of id order', async () => {
       const userId = newId();
       const base = Date.now() - 20_000_000;
-      // 3,000 jobs, five to each millisecond; the matches are the oldest 300 (beyond the first rows of
-      // newest-first), the rest of the order is names without the term.
+      // 30,000 jobs, five to each millisecond, inserted in random order. The matches are sparse (one
+      // in 1,201, fewer than a page of 9 in any 2,000 rows of every filter's order, so those pages come
+      // from the name index, not from looking through the first rows) plus a dense run among the oldest.
       let state = 12345;
       const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-      const mine = Array.from({ length: 3000 }, (_, i) =>
+      const mine = Array.from({ length: 30_000 }, (_, i) =>
         makeJob(userId, {
-          originalFilename: i < 300 ? `Old-Match_${i}.jpg` : `photo_${i}.jpg`,
+          originalFilename: i % 1201 === 1 || i < 40 ? `Old-Match_${i}.jpg` : `photo_${i}.jpg`,
           status: i % 3 === 0 ? 'failed' : 'completed',
           createdAt: new Date(base + Math.floor(i / 5)),
-          deletedAt: i % 7 === 0 ? new Date(base) : null,
+          deletedAt: i % 4 === 1 ? new Date(base) : null,
         }),
       );
       const shuffled = [...mine].sort(() => random() - 0.5);
-      for (let i = 0; i < shuffled.length; i += 250) await jobs.insertMany(shuffled.slice(i, i + 250));
-      // Gaps in a millisecond, then jobs coming into it before, between and after the ones left.
-      const gone = mine.filter((_, i) => i < 300 && i % 10 === 1);
+      for (let i = 0; i < shuffled.length; i += 1000) await jobs.insertMany(shuffled.slice(i, i + 1000));
+      // Gaps in a millisecond, then matching jobs coming into it before and after the ones left, with
+      // the other filters' values, so pages end inside a millisecond.
+      const gone = mine.filter((job, i) => i % 1201 === 1 && (i - 1) % 3603 === 0);
       for (const job of gone) await jobs.deleteOwned(job.id, userId);
-      const late = gone.flatMap((job) => [
+      const late = gone.flatMap((job, n) => [
         // An id before every other id (a v7 id of the epoch), so it comes in at the front of its millisecond.
         makeJob(userId, {
           id: `00000000-0000-7000-8000-${job.id.slice(-12)}`,
-          originalFilename: `old-match_late_${job.id}.png`,
+          originalFilename: `old-match_late_${n}.png`,
           createdAt: job.createdAt,
-          status: 'failed',
+          status: n % 2 === 0 ? 'failed' : 'completed',
+          deletedAt: n % 3 === 0 ? new Date(base) : null,
         }),
-        makeJob(userId, { originalFilename: `OLD-MATCH_later_${job.id}.png`, createdAt: job.createdAt }),
+        ...[0, 1].map((k) =>
+          makeJob(userId, {
+            originalFilename: `OLD-MATCH_later_${n}_${k}.png`,
+            createdAt: job.createdAt,
+            status: k === 0 ? 'failed' : 'completed',
+            deletedAt: (n + k) % 3 === 0 ? new Date(base) : null,
+          }),
+        ),
       ]);
       for (const job of late) await jobs.insertMany([job]);
       const rows = [...mine.filter((job) => !gone.includes(job)), ...late];
       const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
+      const expectedIds = (sort: 'newest' | 'oldest', filter: { status?: 'failed'; trashed?: boolean }) =>
+        rows
+          .filter((job) => (job.deletedAt !== null) === 'trashed' in filter)
+          .filter((job) => !('status' in filter) || job.status === filter.status)
+          .filter((job) => job.originalFilename.toLowerCase().includes('old-match'))
+          .sort((a, b) => (SORT_DESCENDING[sort] ? -1 : 1) * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
+          .map((job) => job.id);
       for (const sort of ['newest', 'oldest'] as const) {
         for (const filter of [{}, { status: 'failed' as const }, { trashed: true }]) {
-          const direction = SORT_DESCENDING[sort] ? -1 : 1;
-          const expected = rows
-            .filter((job) => (job.deletedAt !== null) === 'trashed' in filter)
-            .filter((job) => !('status' in filter) || job.status === filter.status)
-            .filter((job) => job.originalFilename.toLowerCase().includes('old-match'))
-            .sort((a, b) => direction * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
-            .map((job) => job.id);
-          const seen: string[] = [];
-          let after: ListPosition | undefined;
-          for (let pages = 0; pages < 100; pages += 1) {
-            const page = await jobs.list(userId, { limit: 9, after, sort, search: 'OLD-match', ...filter });
-            seen.push(...page.map((job) => job.id));
-            if (page.length < 9) break;
-            const last = page[page.length - 1];
-            after = { key: sortKeyOf(last, sort), id: last.id };
+          for (const limit of [2, 9]) {
+            const seen: string[] = [];
+            let after: ListPosition | undefined;
+            for (let pages = 0; pages < 200; pages += 1) {
+              const page = await jobs.list(userId, { limit, after, sort, search: 'OLD-match', ...filter });
+              seen.push(...page.map((job) => job.id));
+              if (page.length < limit) break;
+              const last = page[page.length - 1];
+              after = { key: sortKeyOf(last, sort), id: last.id };
+            }
+            expect({ sort, filter, limit, ids: seen }).toEqual({ sort, filter, limit, ids: expectedIds(sort, filter) });
           }
-          expect({ sort, filter, ids: seen }).toEqual({ sort, filter, ids: expected });
+        }
+        // A page after each job of the crowded milliseconds: the rest of its millisecond comes first.
+        const order = expectedIds(sort, {});
+        for (const job of late.filter((one) => one.deletedAt === null)) {
+          const at = order.indexOf(job.id);
+          const page = await jobs.list(userId, { limit: 9, after: { key: sortKeyOf(job, sort), id: job.id }, sort, search: 'old-match' });
+          expect({ sort, after: job.originalFilename, ids: page.map((one) => one.id) }).toEqual({
+            sort,
+            after: job.originalFilename,
+            ids: order.slice(at + 1, at + 10),
+          });
         }
       }
       // A cursor's key may be any safe integer: beyond every row, nothing is after it under oldest, all of the rest under newest.

@@ -7,15 +7,19 @@ export const NAME_SEQ_SLOTS = 65_536;
 /**
  * The statements that give the job `row` (`new` in a trigger) its row of job_names at its place in
  * creation order (jobs/0007): after the last job of its millisecond whose id sorts before its own,
- * the jobs of that millisecond from there on moved up by one first.
+ * the jobs of that millisecond from there on moved up by one first when that place is taken. (Ids
+ * are time-ordered, so a job normally comes last in its millisecond and nothing moves; a batch of
+ * jobs arriving in falling id order within one millisecond moves the ones before it each time.)
  */
 function nameSeqInsert(row: string): string {
   const first = `${row}.created_at * ${NAME_SEQ_SLOTS}`;
   const end = `(${row}.created_at + 1) * ${NAME_SEQ_SLOTS}`;
   const slot = `COALESCE((SELECT MAX(seq) + 1 FROM job_names WHERE seq >= ${first} AND seq < ${end} AND job_id < ${row}.id), ${first})`;
-  return `  SELECT RAISE(ABORT, 'more than ${NAME_SEQ_SLOTS} jobs created in one millisecond')
+  return `  SELECT RAISE(ABORT, 'a job cannot be created before 1970') WHERE ${row}.created_at < 0;
+  SELECT RAISE(ABORT, 'no room left in the name index for another job created in this millisecond')
     WHERE (SELECT MAX(seq) FROM job_names WHERE seq >= ${first} AND seq < ${end}) >= ${end} - 1;
-  UPDATE job_names SET seq = -seq - 1 WHERE seq >= ${slot} AND seq < ${end};
+  UPDATE job_names SET seq = -seq - 1
+    WHERE EXISTS (SELECT 1 FROM job_names WHERE seq = ${slot}) AND seq >= ${slot} AND seq < ${end};
   UPDATE job_names SET seq = -seq WHERE seq < 0;
   INSERT INTO job_names (seq, job_id, name) VALUES (${slot}, ${row}.id, ${row}.name_key);`;
 }
