@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
@@ -59,6 +60,31 @@ describe('slow upload bodies (built api, SQLite, disk storage)', () => {
     expect(filesUnder(path.join(stack.dir, 'files'))).toEqual([]);
     expect((await user.list()).body.items).toEqual([]);
     expect(await idleTimeouts(stack.baseUrl)).toBe(before + 1);
+  });
+
+  it('keeps an idle keep-alive connection open past Node clients’ own 5 s, so the client side closes it first', async () => {
+    const { port } = new URL(stack.baseUrl);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    let received = '';
+    let closedAt = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('close', () => (closedAt = Date.now()));
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const ask = () => socket.write('GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
+    // Status lines (a response's body runs straight into the next one's status line).
+    const statuses = () => received.match(/HTTP\/1\.1 \d+ [^\r]*/g) ?? [];
+    const answers = () => statuses().length;
+    ask();
+    for (const deadline = Date.now() + 10_000; answers() < 1 && Date.now() < deadline; ) await pause(20);
+    expect(received).toMatch(/^Connection: keep-alive$/im);
+    expect(received).toMatch(/^Keep-Alive: timeout=65$/im);
+    // Idle for longer than Node's default keep-alive (5 s, which closed the socket here before).
+    await pause(6500);
+    expect(closedAt).toBe(0);
+    ask();
+    for (const deadline = Date.now() + 10_000; answers() < 2 && Date.now() < deadline; ) await pause(20);
+    expect(statuses()).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    socket.destroy();
   });
 
   it('lets a body that trickles (a chunk within every idle period) run longer than the timeout and succeed', async () => {

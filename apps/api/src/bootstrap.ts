@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -22,6 +23,23 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), { bufferLogs: true });
   configureApiApp(app);
   return app;
+}
+
+/**
+ * Node's HTTP server timeouts, set for a service that takes large uploads from scripts and proxies.
+ * - Keep-alive 65 s instead of Node's 5 s: Node's own client agents drop an idle socket after 5 s too,
+ *   so a client could send its next request on a socket the server was closing at that moment
+ *   ("socket hang up", ECONNRESET). Longer than clients' and proxies' idle times (Node's agent 5 s,
+ *   undici 4 s, nginx and load balancers 60 s), so the client side always closes first.
+ * - No cap on a whole request's time (Node's: 300 s): a 100 MiB upload over a slow uplink takes
+ *   longer and would be cut off with everything received lost. A body that stops is cut by
+ *   UPLOAD_IDLE_TIMEOUT_MS instead (and JSON bodies are at most 100 kB); a request's headers must
+ *   still come within 66 s (Node's check, kept longer than the keep-alive).
+ */
+function configureHttpTimeouts(server: Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
 }
 
 export function configureApiApp(app: INestApplication & Partial<NestExpressApplication>): void {
@@ -75,6 +93,7 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
   );
   app.disable?.('x-powered-by');
   app.enableShutdownHooks();
+  configureHttpTimeouts(app.getHttpServer() as Server);
 
   const document = SwaggerModule.createDocument(
     app,
