@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { launchChromium, openPage, PASSWORD, signIn } from './support/browser';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
@@ -8,6 +9,18 @@ jest.setTimeout(180_000);
 interface Health {
   status: string;
   details: Record<string, Record<string, unknown>>;
+}
+
+/** Each thread of a process by id: its name and nice value (/proc/<pid>/task/<tid>/stat). */
+function niceOfThreads(pid: number): Map<number, { name: string; nice: number }> {
+  const threads = new Map<number, { name: string; nice: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // "tid (name) state ppid …": the nice value is the 19th field, the 17th after the name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    threads.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(fields[16]) });
+  }
+  return threads;
 }
 
 async function health(stack: TestStack): Promise<{ status: number; body: Health }> {
@@ -71,6 +84,27 @@ describe('health without a worker (built api and workers, Redis, SQLite)', () =>
       await stack.startWorker();
       await waitForHealth(stack, 200);
       expect((await user.waitFor(slow.id, ['completed', 'failed'], 90_000)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('runs the worker, and the threads it starts, at a lower CPU priority than the api (WORKER_NICE, 10 by default)', async () => {
+    const stack = await TestStack.start({ workers: 1 });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      // Jobs make the worker start its thread pools (libuv's, libvips').
+      const jobs = await user.uploadOk([await media.jpeg(640, 480, '#3a7bd5'), await media.pngWithAlpha()]);
+      for (const job of jobs) expect((await user.waitFor(job.id)).status).toBe('completed');
+      const [worker] = stack.workers;
+      const threads = niceOfThreads(worker.pid);
+      expect(threads.get(worker.pid)).toEqual({ name: expect.any(String), nice: 10 });
+      const pools = [...threads.values()].filter((thread) => /libvips|libuv/i.test(thread.name));
+      expect(pools.length).toBeGreaterThan(0);
+      expect(pools.map((thread) => thread.nice)).toEqual(pools.map(() => 10));
+      // And every other thread of the worker, whether it was there before the setting or came after.
+      expect([...threads.values()].filter((thread) => thread.nice !== 10)).toEqual([]);
+      expect(niceOfThreads(stack.api!.pid).get(stack.api!.pid)?.nice).toBe(0);
     } finally {
       await stack.stop();
     }

@@ -50,6 +50,8 @@ export function benchEnv(extra: Record<string, string> = {}): Record<string, str
     VIPS_CONCURRENCY: '1',
     // `PREVIEW_SIZE=0 npm run bench` measures the service and bare sharp without the preview.
     ...(process.env.PREVIEW_SIZE !== undefined ? { PREVIEW_SIZE: process.env.PREVIEW_SIZE } : {}),
+    // `WORKER_NICE=0 npm run bench` measures the workers at the api's CPU priority (default 10, lower).
+    ...(process.env.WORKER_NICE !== undefined ? { WORKER_NICE: process.env.WORKER_NICE } : {}),
     ...extra,
   };
 }

@@ -99,6 +99,11 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** Port of the worker's own /metrics and health endpoint; 0 turns it off. */
   metricsPort: number;
+  /**
+   * The worker's CPU priority as a nice value, 0 (normal) to 19 (lowest): on a machine it shares
+   * with the api, the api gets a core first and answers promptly while thumbnails are being made.
+   */
+  nice: number;
 }
 
 export interface HttpConfig {

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
     expect(config.thumbnails.position).toBe('centre');
     expect(config.worker.concurrency).toBe(os.availableParallelism());
     expect(config.worker.jobTimeoutMs).toBe(300000);
+    expect(config.worker.nice).toBe(10);
     expect(Object.isFrozen(config.upload)).toBe(true);
   });
 
@@ -79,6 +80,8 @@ describe('loadConfig', () => {
     ['MAX_FILES_PER_UPLOAD', '0'],
     ['UPLOAD_IDLE_TIMEOUT_MS', '0'],
     ['UPLOAD_IDLE_TIMEOUT_MS', '30s'],
+    ['WORKER_NICE', '20'],
+    ['WORKER_NICE', '-5'],
     ['CLAMAV_URL', 'http://clamd:3310'],
     ['THUMBNAIL_SIZE', '8'],
     ['PREVIEW_SIZE', '32'],

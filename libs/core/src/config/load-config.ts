@@ -111,6 +111,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       sweepIntervalMs: read('QUEUE_SWEEP_MS', '10000', (raw) => parseInteger(raw, { min: 100 })),
       shutdownGraceMs: read('SHUTDOWN_GRACE_MS', '8000', (raw) => parseInteger(raw, { min: 0 })),
       metricsPort: read('WORKER_METRICS_PORT', '0', (raw) => parseInteger(raw, { min: 0, max: 65535 })),
+      nice: read('WORKER_NICE', '10', (raw) => parseInteger(raw, { min: 0, max: 19 })),
     },
     http: {
       corsOrigins: read('CORS_ORIGINS', '', (raw) =>
