@@ -37,6 +37,7 @@ interface ComposeService {
   healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
   volumes?: string[];
   stop_grace_period?: string;
+  cpu_shares?: number;
 }
 interface ComposeFile {
   name?: string;
@@ -112,6 +113,12 @@ describe('deployment: docker-compose.yml', () => {
     expect(services.worker.expose).toBeUndefined();
     expect(services.worker.container_name).toBeUndefined();
     expect(services.api.container_name).toBeUndefined();
+  });
+
+  it('weighs the worker below the api for CPU, as WORKER_NICE does within one container', () => {
+    expect(services.worker.cpu_shares).toBe(512);
+    // Docker's default weight.
+    expect(services.api.cpu_shares ?? 1024).toBe(1024);
   });
 
   it('gives the worker longer to stop than SHUTDOWN_GRACE_MS, so running jobs finish or are handed back before SIGKILL', () => {
