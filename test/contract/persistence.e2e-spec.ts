@@ -23,7 +23,19 @@ import {
   UserSchema,
 } from '@app/auth/adapters';
 import { DatabaseConfig, DatabaseModule, newId, ServiceUnavailableError } from '@app/core';
-import { Job, JOB_SORTS, JobsRepository, ListPosition, SORT_DESCENDING, sortKeyOf, sourcesOf, TRANSITIONS, UNPROCESSED } from '@app/jobs';
+import {
+  Job,
+  JOB_SORTS,
+  JobSort,
+  JobsRepository,
+  ListPosition,
+  ListQuery,
+  SORT_DESCENDING,
+  sortKeyOf,
+  sourcesOf,
+  TRANSITIONS,
+  UNPROCESSED,
+} from '@app/jobs';
 import {
   IdempotencyKeyDocument,
   IdempotencyKeySchema,
@@ -114,6 +126,29 @@ function makeJob(userId: string, overrides: Partial<Job> = {}): Job {
     deletedAt: null,
     ...overrides,
   };
+}
+
+/** The ids of `jobs` in the order `list` gives under `sort`: by the order's key, ties by id. */
+function idsInListOrder(jobs: readonly Job[], sort: JobSort): string[] {
+  const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
+  const direction = SORT_DESCENDING[sort] ? -1 : 1;
+  return [...jobs]
+    .sort((a, b) => direction * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
+    .map((job) => job.id);
+}
+
+/** The ids of every page of `query`, each page asked for after the last job of the one before (at most 200 pages). */
+async function idsOfAllPages(jobs: JobsRepository, userId: string, query: Omit<ListQuery, 'after'>): Promise<string[]> {
+  const seen: string[] = [];
+  let after: ListPosition | undefined;
+  for (let pages = 0; pages < 200; pages += 1) {
+    const page = await jobs.list(userId, { ...query, after });
+    seen.push(...page.map((job) => job.id));
+    if (page.length < query.limit) break;
+    const last = page[page.length - 1];
+    after = { key: sortKeyOf(last, query.sort ?? 'newest'), id: last.id };
+  }
+  return seen;
 }
 
 describe.each(adapters)('persistence contract: $name', ({ config }) => {
@@ -353,16 +388,7 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
               .filter((job) => !filter || job.status === filter)
               .map((job) => job.id)
               .reverse();
-            const seen: string[] = [];
-            let after: ListPosition | undefined;
-            for (;;) {
-              const page = await jobs.list(userId, { limit, after, status: filter ?? undefined });
-              seen.push(...page.map((job) => job.id));
-              if (page.length < limit) break;
-              const last = page[page.length - 1];
-              after = { key: sortKeyOf(last, 'newest'), id: last.id };
-            }
-            expect(seen).toEqual(expected);
+            expect(await idsOfAllPages(jobs, userId, { limit, status: filter ?? undefined })).toEqual(expected);
             const counts = await jobs.countByStatus(userId);
             for (const status of JOB_STATUSES) expect(counts[status]).toBe(mine.filter((job) => job.status === status).length);
             const everyone = await jobs.countByStatus();
@@ -408,23 +434,14 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
               }),
             );
             await jobs.insertMany([...mine, makeJob(newId(), { originalFilename: 'a.jpg' })]);
-            const direction = SORT_DESCENDING[sort] ? -1 : 1;
-            const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
-            const expected = mine
-              .filter((job) => (job.deletedAt !== null) === trashed)
-              .filter((job) => !type || job.fileType === type)
-              .filter((job) => !search || job.originalFilename.toLowerCase().includes(search.toLowerCase()))
-              .sort((a, b) => direction * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
-              .map((job) => job.id);
-            const seen: string[] = [];
-            let after: ListPosition | undefined;
-            for (let pages = 0; pages < 30; pages += 1) {
-              const page = await jobs.list(userId, { limit, after, sort, trashed, type: type ?? undefined, search: search ?? undefined });
-              seen.push(...page.map((job) => job.id));
-              if (page.length < limit) break;
-              const last = page[page.length - 1];
-              after = { key: sortKeyOf(last, sort), id: last.id };
-            }
+            const expected = idsInListOrder(
+              mine
+                .filter((job) => (job.deletedAt !== null) === trashed)
+                .filter((job) => !type || job.fileType === type)
+                .filter((job) => !search || job.originalFilename.toLowerCase().includes(search.toLowerCase())),
+              sort,
+            );
+            const seen = await idsOfAllPages(jobs, userId, { limit, sort, trashed, type: type ?? undefined, search: search ?? undefined });
             expect(seen).toEqual(expected);
           },
         ),
@@ -693,27 +710,18 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
         }),
       );
       await jobs.insertMany([...mine, makeJob(newId(), { originalFilename: 'rare-näme_1.jpg' })]);
-      const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
       for (const search of ['RARE-NÄME', 'e_1', 'näm', 'img_0249', 'img_00', '%', 'zzz']) {
         for (const sort of JOB_SORTS) {
           for (const filter of [{}, { status: 'failed' as const }, { type: 'video' as const }, { trashed: true }]) {
-            const direction = SORT_DESCENDING[sort] ? -1 : 1;
-            const expected = mine
-              .filter((job) => (job.deletedAt !== null) === 'trashed' in filter)
-              .filter((job) => !('status' in filter) || job.status === filter.status)
-              .filter((job) => !('type' in filter) || job.fileType === filter.type)
-              .filter((job) => job.originalFilename.toLowerCase().includes(search.toLowerCase()))
-              .sort((a, b) => direction * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
-              .map((job) => job.id);
-            const seen: string[] = [];
-            let after: ListPosition | undefined;
-            for (let pages = 0; pages < 200; pages += 1) {
-              const page = await jobs.list(userId, { limit: 7, after, sort, search, ...filter });
-              seen.push(...page.map((job) => job.id));
-              if (page.length < 7) break;
-              const last = page[page.length - 1];
-              after = { key: sortKeyOf(last, sort), id: last.id };
-            }
+            const expected = idsInListOrder(
+              mine
+                .filter((job) => (job.deletedAt !== null) === 'trashed' in filter)
+                .filter((job) => !('status' in filter) || job.status === filter.status)
+                .filter((job) => !('type' in filter) || job.fileType === filter.type)
+                .filter((job) => job.originalFilename.toLowerCase().includes(search.toLowerCase())),
+              sort,
+            );
+            const seen = await idsOfAllPages(jobs, userId, { limit: 7, sort, search, ...filter });
             expect({ search, sort, filter, ids: seen }).toEqual({ search, sort, filter, ids: expected });
           }
         }
@@ -762,26 +770,18 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       ]);
       for (const job of late) await jobs.insertMany([job]);
       const rows = [...mine.filter((job) => !gone.includes(job)), ...late];
-      const compare = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0);
       const expectedIds = (sort: 'newest' | 'oldest', filter: { status?: 'failed'; trashed?: boolean }) =>
-        rows
-          .filter((job) => (job.deletedAt !== null) === 'trashed' in filter)
-          .filter((job) => !('status' in filter) || job.status === filter.status)
-          .filter((job) => job.originalFilename.toLowerCase().includes('old-match'))
-          .sort((a, b) => (SORT_DESCENDING[sort] ? -1 : 1) * (compare(sortKeyOf(a, sort), sortKeyOf(b, sort)) || compare(a.id, b.id)))
-          .map((job) => job.id);
+        idsInListOrder(
+          rows
+            .filter((job) => (job.deletedAt !== null) === 'trashed' in filter)
+            .filter((job) => !('status' in filter) || job.status === filter.status)
+            .filter((job) => job.originalFilename.toLowerCase().includes('old-match')),
+          sort,
+        );
       for (const sort of ['newest', 'oldest'] as const) {
         for (const filter of [{}, { status: 'failed' as const }, { trashed: true }]) {
           for (const limit of [2, 9]) {
-            const seen: string[] = [];
-            let after: ListPosition | undefined;
-            for (let pages = 0; pages < 200; pages += 1) {
-              const page = await jobs.list(userId, { limit, after, sort, search: 'OLD-match', ...filter });
-              seen.push(...page.map((job) => job.id));
-              if (page.length < limit) break;
-              const last = page[page.length - 1];
-              after = { key: sortKeyOf(last, sort), id: last.id };
-            }
+            const seen = await idsOfAllPages(jobs, userId, { limit, sort, search: 'OLD-match', ...filter });
             expect({ sort, filter, limit, ids: seen }).toEqual({ sort, filter, limit, ids: expectedIds(sort, filter) });
           }
         }

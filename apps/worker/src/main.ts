@@ -30,9 +30,10 @@ async function bootstrap(): Promise<void> {
  * Lowers this process's CPU priority to `nice` (WORKER_NICE) so that the api, on the same machine,
  * gets a core first: measured with the bench on 2 cores (two interleaved pairs of runs), the api's
  * event-loop delay p99 during photo runs 7.6–9.8 → 5.5–6.3 ms and during bursts of small images
- * 16.2–21.6 → 13.2–14.5 ms, throughput the same or better (photos 0.79–0.81 → 0.80–0.84×). On Linux a nice value belongs to a thread, and a new thread takes its
- * creator's: every thread there is already (Node's pool among them, which starts libvips' threads)
- * is lowered. Lowering never needs a privilege; a failure is reported, not fatal.
+ * 16.2–21.6 → 13.2–14.5 ms, throughput the same or better (photos 0.79–0.81 → 0.80–0.84×). On
+ * Linux a nice value belongs to a thread, and a new thread takes its creator's: every thread there
+ * is already (Node's pool among them, which starts libvips' threads) is lowered. Lowering never
+ * needs a privilege; a failure is reported, not fatal.
  */
 function lowerPriority(nice: number): string | null {
   if (nice === 0) return null;

@@ -5,23 +5,23 @@ import { nameKeyOf } from '../jobs.repository';
 export const NAME_SEQ_SLOTS = 65_536;
 
 /**
- * The statements that give the job `row` (`new` in a trigger) its row of job_names at its place in
+ * The trigger statements that give the job `new` its row of job_names at its place in
  * creation order (jobs/0007): after the last job of its millisecond whose id sorts before its own,
  * the jobs of that millisecond from there on moved up by one first when that place is taken. (Ids
  * are time-ordered, so a job normally comes last in its millisecond and nothing moves; a batch of
  * jobs arriving in falling id order within one millisecond moves the ones before it each time.)
  */
-function nameSeqInsert(row: string): string {
-  const first = `${row}.created_at * ${NAME_SEQ_SLOTS}`;
-  const end = `(${row}.created_at + 1) * ${NAME_SEQ_SLOTS}`;
-  const slot = `COALESCE((SELECT MAX(seq) + 1 FROM job_names WHERE seq >= ${first} AND seq < ${end} AND job_id < ${row}.id), ${first})`;
-  return `  SELECT RAISE(ABORT, 'a job cannot be created before 1970') WHERE ${row}.created_at < 0;
+function nameSeqInsert(): string {
+  const first = `new.created_at * ${NAME_SEQ_SLOTS}`;
+  const end = `(new.created_at + 1) * ${NAME_SEQ_SLOTS}`;
+  const slot = `COALESCE((SELECT MAX(seq) + 1 FROM job_names WHERE seq >= ${first} AND seq < ${end} AND job_id < new.id), ${first})`;
+  return `  SELECT RAISE(ABORT, 'a job cannot be created before 1970') WHERE new.created_at < 0;
   SELECT RAISE(ABORT, 'no room left in the name index for another job created in this millisecond')
     WHERE (SELECT MAX(seq) FROM job_names WHERE seq >= ${first} AND seq < ${end}) >= ${end} - 1;
   UPDATE job_names SET seq = -seq - 1
     WHERE EXISTS (SELECT 1 FROM job_names WHERE seq = ${slot}) AND seq >= ${slot} AND seq < ${end};
   UPDATE job_names SET seq = -seq WHERE seq < 0;
-  INSERT INTO job_names (seq, job_id, name) VALUES (${slot}, ${row}.id, ${row}.name_key);`;
+  INSERT INTO job_names (seq, job_id, name) VALUES (${slot}, new.id, new.name_key);`;
 }
 
 /**
@@ -229,13 +229,13 @@ CREATE TRIGGER job_names_update AFTER UPDATE OF seq, name ON job_names BEGIN
   INSERT INTO job_names_fts (rowid, name) VALUES (new.seq, new.name);
 END;
 CREATE TRIGGER jobs_name_insert AFTER INSERT ON jobs BEGIN
-${nameSeqInsert('new')}
+${nameSeqInsert()}
 END;
 CREATE TRIGGER jobs_name_update AFTER UPDATE OF id, name_key, created_at ON jobs
   WHEN old.id IS NOT new.id OR old.name_key IS NOT new.name_key OR old.created_at IS NOT new.created_at
 BEGIN
   DELETE FROM job_names WHERE job_id = old.id;
-${nameSeqInsert('new')}
+${nameSeqInsert()}
 END;`,
   },
 ];

@@ -47,6 +47,7 @@ const SORT_COLUMNS: Readonly<Record<JobSort, string>> = { newest: 'created_at', 
 
 /** How many rows of an order a name search looks through before it asks the name index instead (see `list`). */
 const SEARCH_PROBE_ROWS = 2000;
+/** SQLite's largest integer (a bound past it cannot be bound as one). */
 const MAX_SQLITE_INTEGER = 2n ** 63n - 1n;
 /** The name index holds trigrams: a search of fewer characters is matched row by row. */
 const TRIGRAM = 3;
