@@ -204,8 +204,11 @@ export async function coverProblems(thumbnail: Buffer, source: { width: number; 
     const rgb = horizontal ? pixels.at(along, across) : pixels.at(across, along);
     return names[nearest(rgb, references)];
   };
-  // Resampling blurs a boundary over a few output pixels, more when upscaling (source pixels grow).
-  const blur = 2 + Math.ceil(size / side);
+  // Resampling blurs a boundary over a few output pixels, more when upscaling (source pixels grow):
+  // up to two source pixels at each end of the long axis, one for the centre's rounding when the
+  // excess is odd (either half is centred) and one for the kernel's reach plus a lossy codec's bleed
+  // (a 32×3997 WebP's row next to the cut reads 255,183,33; 8× up, pixel 245 of 256 was nearer `cut`).
+  const blur = 2 + 2 * Math.ceil(size / side);
   const tolerance = 2 + Math.ceil(size / side) + Math.ceil(size / 64);
   const problems: string[] = [];
   const middle = Math.floor(size / 2);

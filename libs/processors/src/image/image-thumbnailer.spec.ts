@@ -100,6 +100,7 @@ describe('Property 17: aspect ratio preserved by cover crop', () => {
           [[600, 540], 'webp', 1, 128],
           [[300, 600], 'gif', 2, 2048],
           [[33, 32], 'jpeg', 3, 16],
+          [[32, 3997], 'webp', 3, 128],
         ],
       },
     );
