@@ -42,7 +42,7 @@ describe('new media through the built api and worker', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('HEIC, AVIF, TIFF, BMP, MKV, MPEG-TS, 3GP and a PNG named .jpg all become blue 128×128 thumbnails', async () => {
+  it('HEIC, AVIF, TIFF (CMYK; RGB with its directory last), BMP, MKV, MPEG-TS, 3GP and a PNG named .jpg all become blue 128×128 thumbnails', async () => {
     const ffmpeg = ffmpegBinary();
     const clip =
       (format: string, extra: string[] = []) =>
@@ -71,6 +71,8 @@ describe('new media through the built api and worker', () => {
       },
       { name: 'photo.avif', type: 'image/avif', data: await solid(320, 240, BLUE).avif().toBuffer() },
       { name: 'scan.tif', type: 'image/tiff', data: await solid(320, 240, BLUE).toColourspace('cmyk').tiff().toBuffer() },
+      // Uncompressed RGB: its directory comes after 270 kB of pixels, past the bytes sniffed for its type.
+      { name: 'export.tiff', type: 'image/tiff', data: await solid(300, 300, BLUE).tiff({ compression: 'none' }).toBuffer() },
       { name: 'paint.bmp', type: 'image/bmp', data: await viaTool('bmp', 'bmp', (i, o) => runFfmpeg(ffmpeg, ['-i', i, '-c:v', 'bmp', o])) },
       { name: 'screen.mkv', type: 'video/x-matroska', data: await viaTool('mkv', 'mkv', clip('matroska', ['-c:v', 'libx264'])) },
       {
@@ -87,6 +89,7 @@ describe('new media through the built api and worker', () => {
       ['IMG_0001.HEIC', 'image', 'image/heic'],
       ['photo.avif', 'image', 'image/avif'],
       ['scan.tif', 'image', 'image/tiff'],
+      ['export.tiff', 'image', 'image/tiff'],
       ['paint.bmp', 'image', 'image/bmp'],
       ['screen.mkv', 'video', 'video/x-matroska'],
       ['camcorder.mts', 'video', 'video/mp2t'],

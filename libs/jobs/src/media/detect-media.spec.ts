@@ -1,6 +1,7 @@
 import fc from 'fast-check';
+import sharp from 'sharp';
 import { ACCEPTED_MEDIA } from '@app/shared';
-import { classifyUpload, detectMedia, sanitiseFilename } from './detect-media';
+import { classifyUpload, detectMedia, sanitiseFilename, SNIFF_BYTES } from './detect-media';
 
 const ftyp = (major: string, ...compatible: string[]): Buffer => {
   const body = Buffer.from(`ftyp${major}\0\0\0\0${compatible.join('')}`, 'latin1');
@@ -93,6 +94,25 @@ describe('detectMedia', () => {
     );
   });
 
+  it('takes a TIFF whose first directory lies past the sniffed bytes (after the pixels, where libvips writes it) as a TIFF', async () => {
+    const blue = sharp({ create: { width: 300, height: 300, channels: 3, background: '#3366cc' } });
+    const noise = sharp({
+      create: { width: 200, height: 200, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+    });
+    for (const tiff of [
+      await blue.clone().tiff({ compression: 'none' }).toBuffer(),
+      await noise.clone().tiff({ compression: 'deflate' }).toBuffer(),
+      await blue.clone().tiff({ compression: 'none', bigtiff: true }).toBuffer(),
+    ]) {
+      expect(tiff.length).toBeGreaterThan(SNIFF_BYTES);
+      await expect(detectMedia(tiff.subarray(0, SNIFF_BYTES))).resolves.toEqual({ accepted: true, kind: 'tiff' });
+      // As a tus client's first small PATCH delivers it.
+      await expect(detectMedia(tiff.subarray(0, 1024))).resolves.toEqual({ accepted: true, kind: 'tiff' });
+    }
+    // Big-endian, directory far away.
+    await expect(detectMedia(Buffer.from('MM\0*\0\x10\0\0', 'latin1'))).resolves.toEqual({ accepted: true, kind: 'tiff' });
+  });
+
   it('accepts nothing that does not start with an accepted signature', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 600 }), async (bytes) => {
@@ -109,6 +129,8 @@ describe('detectMedia', () => {
             starts('ftyp', 4) ||
             starts('II*\0') ||
             starts('MM\0*') ||
+            starts('II+\0') ||
+            starts('MM\0+') ||
             starts('BM') ||
             head[0] === 0x47 ||
             head[4] === 0x47 ||
@@ -236,5 +258,26 @@ describe('sanitiseFilename', () => {
     expect(sanitiseFilename('in\u200bvis\ufeffi\u00adble\u061c\u202egpj.exe')).toBe('invisiblegpj.exe');
     expect(sanitiseFilename('family 👨\u200d👩\u200d👧.jpg')).toBe('family 👨\u200d👩\u200d👧.jpg');
     expect(sanitiseFilename(`${'a'.repeat(300)}.jpeg`)).toMatch(/^a{250}\.jpeg$/);
+  });
+
+  it('shortens a long name between characters, never inside an emoji, a surrogate pair or an accented letter', () => {
+    const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 100, maxLength: 400 }),
+        fc.constantFrom('', '.png', '.jpeg'),
+        (name, extension) => {
+          const clean = sanitiseFilename(name + extension);
+          expect(clean.length).toBeLessThanOrEqual(255);
+          expect(clean).not.toMatch(loneSurrogate);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    const emoji = sanitiseFilename(`${'é漢🙂'.repeat(100)}.png`);
+    expect(emoji).toBe(`${'é漢🙂'.repeat(62)}é漢.png`);
+    expect(sanitiseFilename(`${'x'.repeat(245)}👨\u200d👩\u200d👧.gif`)).toBe(`${'x'.repeat(245)}.gif`);
+    // One "character" longer than the limit (NFC makes its first two code points one): cut by code point, still a name.
+    expect(sanitiseFilename(`e${'\u0301'.repeat(400)}.jpg`)).toBe(`\u00e9${'\u0301'.repeat(250)}.jpg`);
   });
 });

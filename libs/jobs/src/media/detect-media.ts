@@ -81,12 +81,20 @@ export async function detectMedia(head: Buffer): Promise<Detection> {
   return refuse(DESCRIPTIONS[found.ext] ?? `a .${found.ext} file (${found.mime})`);
 }
 
-/** The signatures that alone say which accepted image a file is (the whole PNG signature, JPEG's SOI and marker, GIF's version). */
+/** The signatures that alone say which accepted image a file is (the whole PNG signature, JPEG's SOI and marker, GIF's version, TIFF's byte order and magic number). */
 const SIGNATURE_KINDS: readonly [Buffer, MediaKind][] = [
   [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), 'png'],
   [Buffer.from([0xff, 0xd8, 0xff]), 'jpeg'],
   [Buffer.from('GIF87a', 'latin1'), 'gif'],
   [Buffer.from('GIF89a', 'latin1'), 'gif'],
+  // TIFF and BigTIFF, either byte order. file-type follows the header to the first directory (to
+  // tell a camera's RAW from a TIFF) and gives up when it lies past the bytes it was given, which
+  // is where libtiff and libvips write it: after the pixels (a 300×300 uncompressed TIFF's is at
+  // byte 270,008, and every TIFF over ≈ 4 KiB arriving by tus was refused).
+  [Buffer.from('II*\0', 'latin1'), 'tiff'],
+  [Buffer.from('MM\0*', 'latin1'), 'tiff'],
+  [Buffer.from('II+\0', 'latin1'), 'tiff'],
+  [Buffer.from('MM\0+', 'latin1'), 'tiff'],
 ];
 
 function signatureKind(head: Buffer): MediaKind | undefined {
@@ -222,6 +230,33 @@ export function sanitiseFilename(filename: string): string {
   const base = (filename.split(/[\\/]/).pop() ?? '').normalize('NFC').replace(LINE_BREAKS, ' ').replace(INVISIBLE, '').trim();
   const name = base === '' || base === '.' || base === '..' ? 'file' : base;
   if (name.length <= 255) return name;
-  const extension = extensionOf(name);
-  return name.slice(0, 255 - extension.length) + extension;
+  // The extension as written (lower-casing can change its length), when it is one: a "name" whose
+  // last dot comes early is cut as a whole.
+  const dot = name.lastIndexOf('.');
+  const extension = dot > 0 && name.length - dot <= MAX_KEPT_EXTENSION ? name.slice(dot) : '';
+  return truncate(name.slice(0, name.length - extension.length), 255 - extension.length) + extension;
+}
+
+/** The longest ending after a last dot kept whole when a long name is cut (".jpeg" is 5). */
+const MAX_KEPT_EXTENSION = 16;
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * `text` cut to at most `max` UTF-16 units between two characters as a person sees them, so that
+ * no emoji or accented letter is split (a surrogate pair cut in half shows as "�"); by code
+ * point when the first character alone is longer (a letter with hundreds of combining marks).
+ */
+function truncate(text: string, max: number): string {
+  let out = '';
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    if (out.length + segment.length > max) break;
+    out += segment;
+  }
+  if (out !== '') return out;
+  for (const point of text) {
+    if (out.length + point.length > max) break;
+    out += point;
+  }
+  return out;
 }
