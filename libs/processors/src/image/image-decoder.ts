@@ -48,7 +48,11 @@ export class ImageDecoder {
       const picture = await toPicture(sharp(decoded.tiff, inputOptions(options, false)), decoded.width, decoded.height, options);
       return { ...picture, decoder: 'heic-wasm' };
     }
-    return { ...(await toPicture(sharp(file, inputOptions(options, true)), width, height, options)), decoder: 'sharp' };
+    try {
+      return { ...(await toPicture(sharp(file, inputOptions(options, true)), width, height, options)), decoder: 'sharp' };
+    } catch (error) {
+      throw header.format === 'png' ? await pngCutShort(file, error) : error;
+    }
   }
 
   /** For pictures already decoded and encoded in memory (video frames as PNG). */
@@ -115,15 +119,34 @@ async function readHeader(file: string): Promise<Metadata | 'bmp'> {
   }
 }
 
-async function readBytes(file: string, count: number): Promise<Buffer> {
+async function readBytes(file: string, count: number, fromEnd = false): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
+    const position = fromEnd ? Math.max(0, (await handle.stat()).size - count) : 0;
     const buffer = Buffer.alloc(count);
-    const { bytesRead } = await handle.read(buffer, 0, count, 0);
+    const { bytesRead } = await handle.read(buffer, 0, count, position);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+/** A PNG's last chunk: IEND, empty, with its CRC. */
+const PNG_END = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/**
+ * A PNG that failed to decode and does not end with IEND was cut short: libspng reports some cuts
+ * (inside an interlaced image's passes) only as "Unknown error", which would otherwise read as a
+ * damaged file rather than an incomplete upload.
+ */
+async function pngCutShort(file: string, error: unknown): Promise<unknown> {
+  if (!(error instanceof UnprocessableMediaError) || error.reason !== 'undecodable') return error;
+  const end = await readBytes(file, PNG_END.length, true).catch(() => PNG_END);
+  if (end.equals(PNG_END)) return error;
+  return new UnprocessableMediaError(
+    'The image file is incomplete: it ends before its last part. Upload the complete file again.',
+    'truncated',
+  );
 }
 
 /** Width and height as displayed: one page of an animation, EXIF orientation applied. */

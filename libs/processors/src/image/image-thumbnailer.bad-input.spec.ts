@@ -21,6 +21,7 @@ import {
   withJpegDimensions,
 } from '@test/support/image-fixtures';
 import { ImageThumbnailer } from './image-thumbnailer';
+import { describeImageError } from './sharp-errors';
 
 /** Files a user should get a clear, short reason for, and files that only look dangerous. */
 
@@ -79,6 +80,26 @@ describe('truncated uploads fail with a clear reason (failOn stays strict about 
     expect(error.message).toMatch(/upload/i);
     expectReadable(error);
     await expectStillWorking();
+  });
+
+  it('an interlaced PNG cut inside its passes (libspng says only "Unknown error")', async () => {
+    const interlaced = await sharp(encoded.png).png({ progressive: true }).toBuffer();
+    for (const cut of cuts) {
+      const error = await failureOf(truncate(interlaced, cut), 'interlaced.png');
+      expect(error.reason).toBe('truncated');
+      expect(error.message).not.toMatch(/unknown/i);
+      expectReadable(error);
+    }
+  });
+
+  it('an AVIF cut short names no path on this server (libvips names the input by its path on every line)', async () => {
+    const avif = await sharp(encoded.png).avif({ bitdepth: 10 }).toBuffer();
+    for (const bytes of [600, Math.floor(avif.length / 2)]) {
+      const error = await failureOf(avif.subarray(0, bytes), 'cut.avif');
+      expect(['truncated', 'undecodable']).toContain(error.reason);
+      expect(error.message).not.toMatch(/bad seek|source|\(\d+\.\d+\)/);
+      expectReadable(error);
+    }
   });
 
   it.each(RASTER_FORMATS)('%s cut inside its header', async (format) => {
@@ -199,5 +220,25 @@ describe('polyglots: a valid JPEG with something appended', () => {
     const pixels = await readPixels(jpeg);
     expect(pixels.width).toBe(SIZE);
     expect(pixels.mean(8, 8).every((v, i) => Math.abs(v - [200, 40, 40][i]) <= 30)).toBe(true);
+  });
+});
+
+describe('describeImageError', () => {
+  it("keeps the decoder's words and drops paths, libheif's probing and its error codes, whoever's file they name", () => {
+    const raw = [
+      '/srv/thumbs/files/uploads/01a24996-d36b-739f: bad seek to 1024',
+      'source: bad seek to 601',
+      'heif: Invalid input: Unexpected end of file: Extent in iloc box (points to /var/lib/thumbs/files/x/y.heic) (2.100)',
+    ].join('\n');
+    const error = describeImageError(new Error(raw)) as UnprocessableMediaError;
+    expect(error.reason).toBe('truncated');
+    expect(error.message).toMatch(/^The image file is incomplete or damaged \(Invalid input: Unexpected end of file: Extent in…\)\./);
+    const other = describeImageError(
+      new Error('/home/alice/holiday/IMG_0042.png: libspng read error in /tmp/x/y'),
+    ) as UnprocessableMediaError;
+    expect(other.message).not.toMatch(/\/home|\/tmp|alice|IMG_0042/);
+    expect((describeImageError(new Error('Unknown error')) as UnprocessableMediaError).message).toBe(
+      'The image file is damaged and could not be decoded. Re-save it in an image editor and upload it again.',
+    );
   });
 });

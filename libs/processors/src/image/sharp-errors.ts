@@ -6,6 +6,12 @@ const TRUNCATED = /premature end|truncated|unexpected end|read error|not enough 
 /** What sharp and libvips put before the decoder's own words ("Input file has corrupt header: VipsJpeg: …"). */
 const PREFIX = /^(Input (file|buffer) has corrupt header|Vips\w*|vips\w*|\w+load(_\w+)?|webp|tiff2vips|heif\w*)\s*:\s*/;
 const MAX_DETAIL = 50;
+/** What a line of a libvips error starts with when it names the input: its path on this server, or "source". */
+const INPUT_NAME = /^\s*(source|\S*[\\/]\S*?)\s*:\s*/;
+/** Any absolute path left in a line (POSIX or Windows). */
+const ANY_PATH = /(?:[A-Za-z]:)?(?:[\\/][^\\/\s:()]+){2,}[\\/]?/g;
+/** Lines that say nothing to a person: libheif's probing ("bad seek to 1024"), sharp's placeholder, libheif's error codes. */
+const NOISE = /^(bad seek to \d+|unknown error)$/i;
 
 /**
  * Turns a libvips/sharp error into an UnprocessableMediaError whose message a person can act on:
@@ -36,13 +42,20 @@ export function describeImageError(error: unknown): Error {
   );
 }
 
-/** The first line of a libvips error that says something, without its prefixes, at most MAX_DETAIL characters. */
+/**
+ * The first line of a libvips error that says something, without its prefixes, at most MAX_DETAIL
+ * characters, and never a path: libvips names the input by its path on this server, and its error
+ * buffer is shared by every image the process decodes, so a line may even be another job's.
+ */
 function decoderDetail(raw: string): string {
   for (const line of raw.split('\n')) {
-    let detail = line.trim();
+    let detail = line.trim().replace(INPUT_NAME, '');
     while (PREFIX.test(detail)) detail = detail.replace(PREFIX, '');
-    detail = detail.replace(/[.\s]+$/, '');
-    if (detail !== '') return detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1)}…` : detail;
+    detail = detail
+      .replace(ANY_PATH, '')
+      .replace(/\s*\(\d+\.\d+\)$/, '')
+      .replace(/^[\s:]+|[.\s:]+$/g, '');
+    if (detail !== '' && !NOISE.test(detail)) return detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1).trimEnd()}…` : detail;
   }
   return '';
 }
