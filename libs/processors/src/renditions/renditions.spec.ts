@@ -504,6 +504,35 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
     expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
   });
 
+  it('a clip of two frames a second apart still gets an animated preview (of the frame its samples fall on)', async () => {
+    if (!ENCODERS.has('libx264')) return;
+    const data = await video('two frames', 'two-frames.mp4', [
+      ...['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=1', '-frames:v', '2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p'],
+    ]);
+    const result = await render('two-frames.mp4', data, 'video', { thumbnailSize: 32 });
+    expect(result.animatedPreview).toMatchObject({ contentType: 'image/webp', width: 64, height: 64 });
+    expect(await sharp(result.animatedPreview!.data, { pages: -1 }).metadata()).toMatchObject({ format: 'webp', width: 64 });
+  });
+
+  it('an MPEG-TS clip with one keyframe (no index to seek by) gets its midpoint frame and an animated preview across it', async () => {
+    if (!ENCODERS.has('libx264')) return;
+    const colours = ['red', 'lime', 'blue', 'yellow', 'cyan', 'magenta', 'white', 'orange'] as const;
+    // 8 colours × 6 frames at 10 fps: 4.8 s, the midpoint (2.4 s) in the fifth colour.
+    const { graph, output } = segmentsGraph(
+      colours.map((colour) => ({ colour, frames: 6 })),
+      64,
+      48,
+      10,
+    );
+    const data = await video('one keyframe ts', 'one-keyframe.ts', [
+      ...['-filter_complex', graph, '-map', output, '-c:v', 'libx264', '-g', '250', '-f', 'mpegts'],
+    ]);
+    const result = await render('one-keyframe.ts', data, 'video', { thumbnailSize: 32 });
+    expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['cyan']);
+    expect(result.animatedPreview).not.toBeNull();
+    expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
+  });
+
   /** The SDR quadrants clip converted to HDR (PQ or HLG, BT.2020, 10-bit HEVC) with SDR white at 203 cd/m² (BT.2408). */
   const hdr = (transfer: 'smpte2084' | 'arib-std-b67') =>
     video(`hdr ${transfer}`, `${transfer}.mp4`, [

@@ -129,8 +129,13 @@ export class AnimatedPreviewMaker {
   /** The frames from one ffmpeg run, or none where seeks in one run would hold too many decoders. */
   private async inOneRun(request: AnimatedPreviewRequest, base: FrameRequest, times: readonly number[]): Promise<Buffer[]> {
     const { span, stream } = request;
-    if ((await this.sampling(request, times)) === 'pass') {
-      return this.extractor.extractSeries({ ...base, step: span.duration / ANIMATED_FRAMES, count: ANIMATED_FRAMES });
+    const { how, keyframesKnown } = await this.sampling(request, times);
+    if (how === 'pass') {
+      // Where the keyframes are not known (MPEG-TS has no index), an input seek can land between
+      // two keyframes, and the decoder then has no picture until the next one (none at all in a
+      // clip with one keyframe): the pass then decodes from the start, 1/16 of the clip more.
+      const from = keyframesKnown ? {} : { seconds: null, firstAt: times[0] };
+      return this.extractor.extractSeries({ ...base, ...from, step: span.duration / ANIMATED_FRAMES, count: ANIMATED_FRAMES });
     }
     return stream.width * stream.height <= MULTI_INPUT_MAX_PIXELS ? this.extractor.extractAt(base, times) : [];
   }
@@ -143,16 +148,19 @@ export class AnimatedPreviewMaker {
    * two. Either way can lose badly: with one keyframe in a 10 s 1080p30 clip eight seeks took 1.75 s
    * of CPU and a pass 0.57 s; with one a second in a 30 s clip, seeks 0.46 s and a pass 1.37 s.
    */
-  private async sampling(request: AnimatedPreviewRequest, times: readonly number[]): Promise<'pass' | 'seeks'> {
+  private async sampling(
+    request: AnimatedPreviewRequest,
+    times: readonly number[],
+  ): Promise<{ how: 'pass' | 'seeks'; keyframesKnown: boolean }> {
     const { span } = request;
-    if (span.duration >= KEYFRAME_SAMPLING_SECONDS) return 'seeks';
+    if (span.duration >= KEYFRAME_SAMPLING_SECONDS) return { how: 'seeks', keyframesKnown: false };
     const keyframes = await this.ffprobe
       .keyframesBefore(request.file, request.stream.index, times, request.origin, request.signal)
       .catch((error: Error) => {
         if (request.signal.aborted) throw error;
         return undefined;
       });
-    return chooseSampling(times, keyframes, span.duration);
+    return { how: chooseSampling(times, keyframes, span.duration), keyframesKnown: keyframes?.length === times.length };
   }
 
   private async assemble(frames: Buffer[], request: AnimatedPreviewRequest): Promise<Rendition> {
@@ -168,7 +176,10 @@ export class AnimatedPreviewMaker {
           .toBuffer(),
       ),
     );
-    const data = await sharp(squares, { join: { animated: true } })
+    // A clip with fewer frames than samples (two frames a second apart) can give one: a one-frame
+    // WebP then, as a still clip gives once libwebp has merged its identical frames.
+    const joined = squares.length === 1 ? sharp(squares[0]) : sharp(squares, { join: { animated: true } });
+    const data = await joined
       .webp({ quality: 70, effort: 2, loop: 0, delay: squares.map(() => FRAME_DELAY_MS) })
       .timeout({ seconds: request.timeoutSeconds })
       .toBuffer();

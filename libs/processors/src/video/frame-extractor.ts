@@ -8,8 +8,12 @@ export interface FrameRequest {
   file: string;
   /** ffprobe's index of the video stream to read. */
   streamIndex: number;
-  /** Input seek: the first frame at or after this time, in seconds from the start of the file. */
-  seconds: number;
+  /**
+   * Input seek: the first frame at or after this time, in seconds from the start of the file.
+   * Null: no seek, the stream's first frame (a cover picture in an MP4 has no timestamp to seek to:
+   * `-ss 0` gives no frame at all).
+   */
+  seconds: number | null;
   /** Video filter chain applied to the frame (orientation, size cap). */
   filters: readonly string[];
   /** A decoder to use instead of ffmpeg's default for the stream (libvpx-vp9 keeps a WebM's alpha). */
@@ -29,6 +33,11 @@ export interface FrameRequest {
 export interface SeriesRequest extends FrameRequest {
   count: number;
   step: number;
+  /**
+   * Without an input seek (`seconds` null): when the first frame is due, in seconds from the start
+   * of the file; the stream is decoded from its start up to there.
+   */
+  firstAt?: number;
 }
 
 export interface ExtractedFrame {
@@ -108,8 +117,9 @@ export class FrameExtractor {
    */
   async extractSeries(request: SeriesRequest): Promise<Buffer[]> {
     const count = Math.max(1, Math.floor(request.count));
-    // After an input seek the filters' `t` counts from the seek point.
-    const select = `select='gte(t,${request.step.toFixed(6)}*selected_n)'`;
+    // After an input seek the filters' `t` counts from the seek point; without one, from the file's start.
+    const first = request.seconds === null ? Math.max(0, request.firstAt ?? 0) : 0;
+    const select = `select='gte(t,${first.toFixed(6)}+${request.step.toFixed(6)}*selected_n)'`;
     // The graph is kept when the stream changes size or format mid-way (`-reinit_filter 0`: later
     // frames are converted to the first ones' format): a rebuilt graph would restart `selected_n`
     // and pick every frame after the change.
@@ -181,7 +191,7 @@ export class FrameExtractor {
             String(request.threads ?? DECODER_THREADS),
             ...(request.decoder ? ['-c:v', request.decoder] : []),
             ...(keepFilters ? ['-reinit_filter', '0'] : []),
-            ...(request.imageFormat ? [] : ['-ss', formatSeconds(seconds)]),
+            ...(request.imageFormat || seconds === null ? [] : ['-ss', formatSeconds(seconds)]),
           ]);
       });
       const filters = [...leadingFilters, ...request.filters];
@@ -276,7 +286,8 @@ export function splitPngs(data: Buffer): Buffer[] {
 /** What one ffmpeg run does: how many frames it writes, the input seeks (one input each), filters put first, whether the graph is kept. */
 interface RunPlan {
   frames: number;
-  seeks: readonly number[];
+  /** Each input's seek (null: none). */
+  seeks: readonly (number | null)[];
   leadingFilters: readonly string[];
   /** Keep the filter graph when the stream's size or format changes (`-reinit_filter 0`). */
   keepFilters: boolean;

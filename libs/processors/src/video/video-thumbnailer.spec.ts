@@ -378,6 +378,24 @@ const NO_VIDEO_RECIPES: Recipe[] = [
         'attached_pic',
       ]),
   },
+  {
+    // A cover picture and nothing else: the picture has no timestamp, so `-ss 0` finds no frame.
+    name: 'cover-only.mp4',
+    encoders: ['mjpeg'],
+    make: (fx) =>
+      fx.make('cover-only.mp4', [
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=magenta:s=64x64:d=1',
+        '-frames:v',
+        '1',
+        '-c:v',
+        'mjpeg',
+        '-disposition:v',
+        'attached_pic',
+      ]),
+  },
 ];
 
 const BROKEN_SOURCES: Recipe[] = [
@@ -690,6 +708,10 @@ describe('VideoThumbnailer', () => {
 
     itFor('cover-art.m4a')('audio with cover art gives the cover', async () => {
       expect(nearest((await read(await thumb('cover-art.m4a'))).mean, PALETTE)).toBe('magenta');
+    });
+
+    itFor('cover-only.mp4')('an MP4 holding only a cover picture gives the cover', async () => {
+      expect(nearest((await read(await thumb('cover-only.mp4'))).mean, PALETTE)).toBe('magenta');
     });
   });
 

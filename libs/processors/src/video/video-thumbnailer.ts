@@ -6,7 +6,7 @@ import { pixelLimitError } from '../pixel-limit';
 import { abortReason, ToolOutputLimitError } from '../media-tools/tool-process';
 import type { RenditionSizes } from '../renditions/rendition-maker';
 import type { Renditions } from '../renditions/renditions';
-import { AnimatedPreviewMaker } from './animated-preview';
+import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS } from './animated-preview';
 import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
 import { isBlank, lumaStats } from './frame-content';
 import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
@@ -115,10 +115,10 @@ export class VideoThumbnailer {
     const decoder = alphaDecoderOf(stream, this.tools.capabilities);
     const shape = frameShape(stream, sizes, this.tools.capabilities, decoder !== undefined);
     const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, decoder, ...shape };
-    const grab = (seconds: number): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
+    const grab = (seconds: number | null): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
     const chosen = (png: Buffer, span?: VideoSpan): ChosenFrame => ({ png, stream, span, decoder, origin: probe.startSeconds ?? 0 });
 
-    if (stream.attachedPicture) return chosen(this.required(await grab(0), file));
+    if (stream.attachedPicture) return chosen(this.required(await grab(null), file));
 
     const known = knownSpan(probe, stream);
     let span = known ?? (await this.measuredSpan(file, probe, stream, signal));
@@ -134,9 +134,14 @@ export class VideoThumbnailer {
         times = candidateTimes(real);
         first = await grab(times[0]);
       }
+      if (!first.png && span && span.duration < SEQUENTIAL_SAMPLING_SECONDS) {
+        // An input seek that lands between keyframes (MPEG-TS has no index) finds no picture
+        // before the next one: a short clip is decoded from its start up to the frame instead.
+        first = await this.decodedUpTo(request, times[0]);
+      }
       if (!first.png) {
         times = [];
-        first = await grab(0);
+        first = await grab(null);
       }
     }
     const midpoint = this.required(first, file);
@@ -152,6 +157,17 @@ export class VideoThumbnailer {
       }
     }
     return chosen(midpoint, span);
+  }
+
+  /** The first frame at or after `seconds`, decoding the stream from its start (no input seek). */
+  private async decodedUpTo(request: Omit<FrameRequest, 'seconds'>, seconds: number): Promise<ExtractedFrame> {
+    const [png] = await this.frames
+      .extractSeries({ ...request, seconds: null, firstAt: seconds, step: 1, count: 1 })
+      .catch((error: Error) => {
+        if (request.signal.aborted) throw error;
+        return [];
+      });
+    return { png: png ?? null, stderr: '' };
   }
 
   private required(grab: ExtractedFrame, file: string): Buffer {
