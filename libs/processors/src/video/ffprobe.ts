@@ -58,6 +58,18 @@ export class FfprobeError extends Error {
 }
 
 const PROBE_OUTPUT_LIMIT = 4 * 1024 * 1024;
+/**
+ * What `probe` reads, and nothing else: `-show_format -show_streams` print every tag too, so a
+ * playable MP4 with a 5 MB comment (or a huge XMP or lyrics tag) overran PROBE_OUTPUT_LIMIT and
+ * failed as "probably damaged".
+ */
+const PROBE_ENTRIES = [
+  'format=start_time,duration',
+  'stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,color_transfer,color_primaries,color_space,color_range,start_time,duration',
+  'stream_tags=alpha_mode,ALPHA_MODE,DURATION,duration,rotate',
+  'stream_disposition=attached_pic',
+  'stream_side_data_list',
+].join(':');
 
 /**
  * ffprobe, run directly rather than through fluent-ffmpeg's `ffprobe()`: that one offers no way to
@@ -69,7 +81,7 @@ export class Ffprobe {
 
   /** Container and stream facts: sizes, durations, rotation. Rejects with FfprobeError when ffprobe cannot read the file. */
   async probe(file: string, signal: AbortSignal): Promise<ProbeResult> {
-    const result = await this.run(file, ['-print_format', 'json', '-show_format', '-show_streams'], {
+    const result = await this.run(file, ['-print_format', 'json', '-show_entries', PROBE_ENTRIES], {
       signal,
       maxStdoutBytes: PROBE_OUTPUT_LIMIT,
     });

@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
 import fc from 'fast-check';
 import sharp from 'sharp';
@@ -379,6 +379,16 @@ const NO_VIDEO_RECIPES: Recipe[] = [
       ]),
   },
   {
+    // A playable clip with a 5 MB comment (through an ffmetadata file: one argument may not be that long).
+    name: 'huge-tag.mp4',
+    encoders: ['libx264'],
+    make: async (fx) => {
+      const metadata = fx.path('huge-tag.ffmetadata');
+      await writeFile(metadata, `;FFMETADATA1\ncomment=${'x'.repeat(5 * 1024 * 1024)}\n`);
+      return fx.make('huge-tag.mp4', [...TESTSRC(1), '-i', metadata, '-map', '0', '-map_metadata', '1', ...H264]);
+    },
+  },
+  {
     // A cover picture and nothing else: the picture has no timestamp, so `-ss 0` finds no frame.
     name: 'cover-only.mp4',
     encoders: ['mjpeg'],
@@ -708,6 +718,10 @@ describe('VideoThumbnailer', () => {
 
     itFor('cover-art.m4a')('audio with cover art gives the cover', async () => {
       expect(nearest((await read(await thumb('cover-art.m4a'))).mean, PALETTE)).toBe('magenta');
+    });
+
+    itFor('huge-tag.mp4')('a clip with a 5 MB comment tag is read like any other', async () => {
+      expect(await read(await thumb('huge-tag.mp4'))).toMatchObject({ width: 128, height: 128, format: 'jpeg' });
     });
 
     itFor('cover-only.mp4')('an MP4 holding only a cover picture gives the cover', async () => {
