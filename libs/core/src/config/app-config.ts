@@ -79,6 +79,11 @@ export interface ThumbnailConfig {
   position: ThumbnailPosition;
   /** Decoded pixels (width × height) above which an image is refused before decoding. */
   maxInputPixels: number;
+  /**
+   * Pixels per video frame above which a video is refused before decoding (and never above
+   * maxInputPixels): decoding one frame costs ffmpeg ≈ 0.3 GB at 8K, ≈ 0.8 GB at 100 MP.
+   */
+  maxVideoPixels: number;
   ffmpegPath?: string;
   ffprobePath?: string;
   /** PATH, where system binaries (ffmpeg, ffprobe) are looked for. */

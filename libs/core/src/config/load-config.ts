@@ -100,6 +100,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         return position;
       }),
       maxInputPixels: read('MAX_INPUT_PIXELS', '100000000', (raw) => parseInteger(raw, { min: 1 })),
+      maxVideoPixels: read('MAX_VIDEO_PIXELS', '40000000', (raw) => parseInteger(raw, { min: 1 })),
       ffmpegPath: read('FFMPEG_PATH', '', (raw) => optionalExecutable(raw, cwd)),
       ffprobePath: read('FFPROBE_PATH', '', (raw) => optionalExecutable(raw, cwd)),
       searchPath: env.PATH ?? '',

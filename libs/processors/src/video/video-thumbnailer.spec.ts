@@ -788,6 +788,23 @@ describe('VideoThumbnailer', () => {
       const error = await failure(videos.fromFile(file('h264.mov'), 128, new AbortController().signal));
       expect(error.message).toBe("The video is 96×54 pixels (0 MP per frame), above this service's limit of 0 MP.");
     });
+
+    itFor('h264.mov')('MAX_VIDEO_PIXELS (default 40 MP) applies to videos, not to images', async () => {
+      expect(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) }).thumbnails.maxVideoPixels).toBe(40_000_000);
+      const limited = { MAX_VIDEO_PIXELS: '5000' };
+      const error = await failure(thumbnailer(system, limited).videos.fromFile(file('h264.mov'), 128, new AbortController().signal));
+      expect(error).toMatchObject({ reason: 'too_many_pixels' });
+      expect(error.message).toBe("The video is 96×54 pixels (0 MP per frame), above this service's limit of 0 MP.");
+      const still = fx.path('still-96x54.png');
+      await writeFile(
+        still,
+        await sharp({ create: { width: 96, height: 54, channels: 3, background: '#808080' } })
+          .png()
+          .toBuffer(),
+      );
+      const images = new ImageThumbnailer(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), ...limited }));
+      expect((await sharp(await images.fromFile(still, 128)).metadata()).width).toBe(128);
+    });
   });
 
   describe('stopping (JOB_TIMEOUT_MS)', () => {

@@ -35,7 +35,7 @@ const SEARCH_BUDGET_MS = 5000;
  * thumbnail of the frame at duration / 2, rotation metadata applied, through the same
  * ImageThumbnailer as images so crop, colour and JPEG settings are identical.
  *
- * 1. ffprobe: the video stream, its size (refused above MAX_INPUT_PIXELS before any decoding),
+ * 1. ffprobe: the video stream, its size (refused above MAX_VIDEO_PIXELS before any decoding),
  *    duration and display matrix. No video stream → a permanent failure saying so.
  * 2. Duration missing (live-recorded WebM) → measured from the packets' timestamps.
  * 3. ffmpeg seeks to the midpoint and writes one PNG frame to a pipe. Nothing there (container
@@ -193,7 +193,8 @@ export class VideoThumbnailer {
         'undecodable',
       );
     }
-    const tooBig = pixelLimitError('video', width, height, this.config.thumbnails.maxInputPixels);
+    const { maxInputPixels, maxVideoPixels } = this.config.thumbnails;
+    const tooBig = pixelLimitError('video', width, height, Math.min(maxInputPixels, maxVideoPixels));
     if (tooBig) throw tooBig;
   }
 
