@@ -204,6 +204,35 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     expect(job).toMatchObject({ status: 'completed', position: 'entropy', originalFilename: 'a.jpg' });
   });
 
+  it("answers tus's own protocol errors in the api's JSON error shape (invalid header 400, no Tus-Resumable 412)", async () => {
+    const created = await tus.create(100, { filename: 'a.png', filetype: 'image/png' });
+    const location = created.headers.get('location')!;
+    const invalid = await fetch(new URL(location, stack.baseUrl), {
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        authorization: `Bearer ${user.token}`,
+        'Upload-Offset': 'abc',
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: Buffer.alloc(10),
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await invalid.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: 'Invalid upload-offset' });
+    const unversioned = await fetch(new URL(location, stack.baseUrl), {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(unversioned.status).toBe(412);
+    const noVersion = await fetch(new URL('/api/uploads', stack.baseUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'Upload-Length': '10' },
+    });
+    expect(noVersion.status).toBe(412);
+    expect(await noVersion.json()).toEqual({ statusCode: 412, error: 'Precondition Failed', message: 'Tus-Resumable Required' });
+  });
+
   it('takes a TIFF whose directory comes after its pixels (as libvips writes one), its first bytes in a small PATCH', async () => {
     const tiff = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#3366cc' } })
       .tiff({ compression: 'none' })

@@ -79,7 +79,7 @@ export class TusUploads implements OnModuleDestroy {
       { directory: path.join(config.dataDir, 'tus'), expirationPeriodInMilliseconds: expiryMs },
       (upload, head) => this.checkHead(upload, head),
     );
-    this.server = new Server({
+    this.server = new JsonErrorServer({
       path: TUS_PATH,
       datastore: this.store,
       relativeLocation: true,
@@ -243,6 +243,19 @@ export class TusUploads implements OnModuleDestroy {
     }
     this.log.error(`tus request failed: ${error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error)}`);
     return { status_code: 500, body: errorBody(500, 'Internal server error') };
+  }
+}
+
+/**
+ * tus's own protocol answers (a missing Tus-Resumable header 412, an invalid header 400, no such
+ * route 404) are written without its `onResponseError` hook, as plain text: in the api's error
+ * shape here, like every other error, with a JSON content type.
+ */
+class JsonErrorServer extends Server {
+  override write(...[context, headers, status, body = '']: Parameters<Server['write']>): ReturnType<Server['write']> {
+    if (status < 400 || body === '') return super.write(context, headers, status, body);
+    headers.set('Content-Type', 'application/json; charset=utf-8');
+    return super.write(context, headers, status, body.startsWith('{') ? body : errorBody(status, body.trim()));
   }
 }
 
