@@ -89,6 +89,7 @@ describe('loadConfig', () => {
     ['THUMBNAIL_POSITION', 'top'],
     ['WORKER_CONCURRENCY', 'many'],
     ['JOB_TIMEOUT_MS', '1.5'],
+    ['JOB_TIMEOUT_MS', '2147483648'],
     ['JWT_EXPIRES_IN', 'one hour'],
     ['DATABASE_URL', 'postgres://localhost/thumbs'],
     ['REDIS_URL', 'localhost:6379'],

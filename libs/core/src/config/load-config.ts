@@ -6,6 +6,9 @@ import { THUMBNAIL_POSITIONS } from '@app/shared';
 import { AppConfig, DatabaseConfig, LogLevel, StorageConfig } from './app-config';
 import { parseBoolean, parseDurationSeconds, parseInteger, parseList } from './parse';
 
+/** The longest delay Node's timers take (2³¹ − 1 ms, 24.8 days); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Thrown at boot when the environment is wrong; the message names every bad variable. */
@@ -107,7 +110,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     worker: {
       concurrency: read('WORKER_CONCURRENCY', String(os.availableParallelism()), (raw) => parseInteger(raw, { min: 1, max: 256 })),
-      jobTimeoutMs: read('JOB_TIMEOUT_MS', '300000', (raw) => parseInteger(raw, { min: 100 })),
+      jobTimeoutMs: read('JOB_TIMEOUT_MS', '300000', (raw) => parseInteger(raw, { min: 100, max: MAX_TIMER_MS })),
       lockMs: read('JOB_LOCK_MS', '30000', (raw) => parseInteger(raw, { min: 1000 })),
       sweepIntervalMs: read('QUEUE_SWEEP_MS', '10000', (raw) => parseInteger(raw, { min: 100 })),
       shutdownGraceMs: read('SHUTDOWN_GRACE_MS', '8000', (raw) => parseInteger(raw, { min: 0 })),

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { JobTimeoutError } from '@app/core';
@@ -66,9 +67,18 @@ describe('withTimeout', () => {
     await expect(withTimeout(5_000, sleeper(10), stop.signal)).resolves.toBe('finished');
     await expect(withTimeout(5_000, () => Promise.reject(new Error('bad file')), stop.signal)).rejects.toThrow('bad file');
     // A stop after the work ended changes nothing (its listener is gone).
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
     stop.abort(new Error('late'));
-    const before = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
     await withTimeout(60_000, sleeper(5));
-    expect(process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length).toBe(before);
+    // Work that throws at once rejects the same way.
+    const throwing = (): Promise<string> => {
+      throw new Error('thrown at once');
+    };
+    const other = new AbortController();
+    await expect(withTimeout(60_000, throwing, other.signal)).rejects.toThrow('thrown at once');
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+    expect(timers()).toBe(before);
   });
 });

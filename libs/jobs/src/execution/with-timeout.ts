@@ -29,16 +29,19 @@ export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promis
       reject(signal.reason as Error);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    work(signal).then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (error: Error) => {
-        settle();
-        reject(error);
-      },
-    );
+    // Called inside the promise chain, so that a `work` that throws at once settles the same way.
+    Promise.resolve()
+      .then(() => work(signal))
+      .then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: Error) => {
+          settle();
+          reject(error);
+        },
+      );
   });
 }
 

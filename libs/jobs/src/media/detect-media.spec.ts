@@ -277,6 +277,9 @@ describe('sanitiseFilename', () => {
     const emoji = sanitiseFilename(`${'é漢🙂'.repeat(100)}.png`);
     expect(emoji).toBe(`${'é漢🙂'.repeat(62)}é漢.png`);
     expect(sanitiseFilename(`${'x'.repeat(245)}👨\u200d👩\u200d👧.gif`)).toBe(`${'x'.repeat(245)}.gif`);
+    // Cut down to nothing but a dot or two: a name still.
+    expect(sanitiseFilename(`.e${'\u0301'.repeat(300)}`)).toBe('file');
+    expect(sanitiseFilename(`..e${'\u0301'.repeat(300)}`)).toBe('file');
     // One "character" longer than the limit (NFC makes its first two code points one): cut by code point, still a name.
     expect(sanitiseFilename(`e${'\u0301'.repeat(400)}.jpg`)).toBe(`\u00e9${'\u0301'.repeat(250)}.jpg`);
   });

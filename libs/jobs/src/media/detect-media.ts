@@ -228,13 +228,18 @@ const INVISIBLE = /\p{Cc}|(?![\u200c\u200d])\p{Cf}/gu;
  */
 export function sanitiseFilename(filename: string): string {
   const base = (filename.split(/[\\/]/).pop() ?? '').normalize('NFC').replace(LINE_BREAKS, ' ').replace(INVISIBLE, '').trim();
-  const name = base === '' || base === '.' || base === '..' ? 'file' : base;
+  const name = orFile(base);
   if (name.length <= 255) return name;
   // The extension as written (lower-casing can change its length), when it is one: a "name" whose
   // last dot comes early is cut as a whole.
   const dot = name.lastIndexOf('.');
   const extension = dot > 0 && name.length - dot <= MAX_KEPT_EXTENSION ? name.slice(dot) : '';
-  return truncate(name.slice(0, name.length - extension.length), 255 - extension.length) + extension;
+  return orFile(truncate(name.slice(0, name.length - extension.length), 255 - extension.length).trimEnd() + extension);
+}
+
+/** "file" for a name that names nothing (empty, "." or ".."). */
+function orFile(name: string): string {
+  return name === '' || name === '.' || name === '..' ? 'file' : name;
 }
 
 /** The longest ending after a last dot kept whole when a long name is cut (".jpeg" is 5). */

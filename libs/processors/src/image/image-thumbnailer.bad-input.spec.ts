@@ -233,6 +233,12 @@ describe('describeImageError', () => {
     const error = describeImageError(new Error(raw)) as UnprocessableMediaError;
     expect(error.reason).toBe('truncated');
     expect(error.message).toMatch(/^The image file is incomplete or damaged \(Invalid input: Unexpected end of file: Extent in…\)\./);
+    const spaced = describeImageError(
+      new Error('/Users/John Smith/thumbs data/uploads/x: bad seek to 1024\nheif: Invalid input: No ftyp box'),
+    );
+    expect(spaced.message).toBe(
+      'The image file is damaged and could not be decoded (Invalid input: No ftyp box). Re-save it in an image editor and upload it again.',
+    );
     const other = describeImageError(
       new Error('/home/alice/holiday/IMG_0042.png: libspng read error in /tmp/x/y'),
     ) as UnprocessableMediaError;

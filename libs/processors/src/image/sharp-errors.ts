@@ -7,7 +7,7 @@ const TRUNCATED = /premature end|truncated|unexpected end|read error|not enough 
 const PREFIX = /^(Input (file|buffer) has corrupt header|Vips\w*|vips\w*|\w+load(_\w+)?|webp|tiff2vips|heif\w*)\s*:\s*/;
 const MAX_DETAIL = 50;
 /** What a line of a libvips error starts with when it names the input: its path on this server, or "source". */
-const INPUT_NAME = /^\s*(source|\S*[\\/]\S*?)\s*:\s*/;
+const INPUT_NAME = /^\s*(source|(?:[A-Za-z]:)?[\\/][^\n]*?)\s*:\s+/;
 /** Any absolute path left in a line (POSIX or Windows). */
 const ANY_PATH = /(?:[A-Za-z]:)?(?:[\\/][^\\/\s:()]+){2,}[\\/]?/g;
 /** Lines that say nothing to a person: libheif's probing ("bad seek to 1024"), sharp's placeholder, libheif's error codes. */

@@ -774,7 +774,7 @@ describe('VideoThumbnailer', () => {
     itFor('bomb-16000.avi')('a header claiming 16000×16000 is refused before decoding', async () => {
       const error = await failure(thumb('bomb-16000.avi'));
       expect(error).toMatchObject({ reason: 'too_many_pixels' });
-      expect(error.message).toBe("The video is 16000×16000 pixels (256 MP per frame), above this service's limit of 100 MP.");
+      expect(error.message).toBe("The video is 16000×16000 pixels (256 MP per frame), above this service's limit of 40 MP.");
     });
 
     itFor('bomb-30000.avi')('a header claiming 30000×30000 (more than ffmpeg accepts) is refused', async () => {
