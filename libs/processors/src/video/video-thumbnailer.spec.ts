@@ -796,12 +796,9 @@ describe('VideoThumbnailer', () => {
       expect(error).toMatchObject({ reason: 'too_many_pixels' });
       expect(error.message).toBe("The video is 96×54 pixels (0 MP per frame), above this service's limit of 0 MP.");
       const still = fx.path('still-96x54.png');
-      await writeFile(
-        still,
-        await sharp({ create: { width: 96, height: 54, channels: 3, background: '#808080' } })
-          .png()
-          .toBuffer(),
-      );
+      await sharp({ create: { width: 96, height: 54, channels: 3, background: '#808080' } })
+        .png()
+        .toFile(still);
       const images = new ImageThumbnailer(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), ...limited }));
       expect((await sharp(await images.fromFile(still, 128)).metadata()).width).toBe(128);
     });
