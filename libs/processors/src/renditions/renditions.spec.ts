@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
@@ -476,6 +476,72 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
     const metadata = await sharp(result.animatedPreview!.data, { pages: -1 }).metadata();
     expect(metadata).toMatchObject({ width: 64, pageHeight: 64, pages: ANIMATED_FRAMES, loop: 0 });
     expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
+    // The midpoint (the fifth colour's first frame) whichever way the frames were taken.
+    expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['cyan']);
+  });
+
+  describe('a short clip with far-apart keyframes: the midpoint and the samples from one decoding run', () => {
+    const colours = ['red', 'lime', 'blue', 'yellow', 'cyan', 'magenta', 'white', 'orange'] as const;
+    let log: string;
+    let counted: MediaThumbnailer;
+    beforeAll(async () => {
+      // The real ffmpeg behind a script that writes down each run's arguments.
+      log = path.join(files.path, 'ffmpeg-runs.log');
+      const wrapper = await files.write('ffmpeg-counting', Buffer.from(`#!/bin/sh\necho "$*" >> '${log}'\nexec '${FFMPEG}' "$@"\n`));
+      await chmod(wrapper, 0o755);
+      counted = mediaFor(await MediaTools.resolve({ ffmpegPath: wrapper, searchPath: process.env.PATH ?? '' }));
+    });
+    /** The frame-decoding runs (those writing PNGs) logged by `work`. */
+    async function decodingRuns(work: () => Promise<unknown>): Promise<number> {
+      await writeFile(log, '');
+      await work();
+      return (await readFile(log, 'utf8')).split('\n').filter((line) => line.includes('image2pipe')).length;
+    }
+    /** `framesEach` frames a colour at 10 fps, one keyframe. */
+    const clip = (palette: readonly (typeof colours)[number][], framesEach: number, name: string): Promise<Buffer> => {
+      const { graph, output } = segmentsGraph(
+        palette.map((colour) => ({ colour, frames: framesEach })),
+        64,
+        48,
+        10,
+      );
+      return video(`one keyframe ${palette.length}×${framesEach}`, name, [
+        ...['-filter_complex', graph, '-map', output, '-c:v', 'libx264', '-g', '250'],
+      ]);
+    };
+
+    it('8 s, one keyframe: one run gives the thumbnail its midpoint and the preview its eight frames', async () => {
+      if (!ENCODERS.has('libx264')) return;
+      const data = await clip(colours, 10, 'shared-8s.mp4');
+      const file = await files.write('shared-8s.mp4', data);
+      let result!: Renditions;
+      const runs = await decodingRuns(async () => {
+        result = await counted.renditions(request(file, 'video', { thumbnailSize: 32 }));
+      });
+      // Two before (the midpoint, then the preview's pass over the same stretch).
+      expect(runs).toBe(1);
+      expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['cyan']);
+      expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
+      expect(result.animatedPreview).toMatchObject({ contentType: 'image/webp', width: 64, height: 64 });
+      await expectShapes(result, 64, 48, 32, 1440);
+    });
+
+    it('eight frames: the midpoint shares a frame with a sample, so each is taken on its own, as before', async () => {
+      if (!ENCODERS.has('libx264')) return;
+      // 0.8 s, two frames a colour: the midpoint (0.4 s) and the fourth sample (0.35 s) both fall on
+      // frame 4; the last sample (0.75 s) lies past the last frame (0.7 s).
+      const data = await clip(colours.slice(0, 4), 2, 'shared-8-frames.mp4');
+      const file = await files.write('shared-8-frames.mp4', data);
+      let result!: Renditions;
+      const runs = await decodingRuns(async () => {
+        result = await counted.renditions(request(file, 'video', { thumbnailSize: 32 }));
+      });
+      expect(runs).toBeGreaterThan(1);
+      expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['blue']);
+      // Frames 1 to 7 (libwebp may merge a colour's two frames into one).
+      const shown = await animatedColours(result.animatedPreview!.data, colours);
+      expect(shown.filter((colour, i) => colour !== shown[i - 1])).toEqual(['red', 'lime', 'blue', 'yellow']);
+    });
   });
 
   it('an animated preview of a clip whose picture size changes mid-way still spreads its frames across it (MPEG-TS, one pass)', async () => {

@@ -45,6 +45,14 @@ export interface AnimatedPreviewRequest {
   signal: AbortSignal;
 }
 
+/** What choosing how to sample a clip needs to know. */
+export type SamplingRequest = Pick<AnimatedPreviewRequest, 'file' | 'origin' | 'stream' | 'span' | 'signal'>;
+
+/** When the animated preview's frames are due: ANIMATED_FRAMES evenly across the span, each in the middle of its share. */
+export function sampleTimes(span: VideoSpan): number[] {
+  return Array.from({ length: ANIMATED_FRAMES }, (_, i) => span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES);
+}
+
 /**
  * A looping animated WebP of ANIMATED_FRAMES frames spread evenly across a clip, (2×THUMBNAIL_SIZE)²
  * cover-cropped like the thumbnail. A short clip is decoded once for all of them
@@ -66,11 +74,15 @@ export class AnimatedPreviewMaker {
     this.ffprobe = new Ffprobe(tools);
   }
 
-  async make(request: AnimatedPreviewRequest): Promise<Rendition | null> {
+  /**
+   * The animated preview, of `taken` when the caller already has its frames (from `sharedPass`'s
+   * times, in order, shaped like the thumbnail's frame or larger), else of frames taken here.
+   */
+  async make(request: AnimatedPreviewRequest, taken?: readonly Buffer[]): Promise<Rendition | null> {
     const { span, signal } = request;
     if (!(span.duration > 0)) return null;
     try {
-      const frames = await this.frames(request);
+      const frames = taken && taken.length > 0 ? [...taken] : await this.frames(request);
       if (frames.length === 0) return null;
       return await this.assemble(frames, request);
     } catch (error) {
@@ -105,7 +117,7 @@ export class AnimatedPreviewMaker {
         request.decoder !== undefined,
       ),
     };
-    const times = Array.from({ length: ANIMATED_FRAMES }, (_, i) => span.start + (span.duration * (i + 0.5)) / ANIMATED_FRAMES);
+    const times = sampleTimes(span);
     const pngs = await this.inOneRun(request, base, times).catch((error: Error) => {
       if (request.signal.aborted) throw error;
       return [];
@@ -128,16 +140,28 @@ export class AnimatedPreviewMaker {
 
   /** The frames from one ffmpeg run, or none where seeks in one run would hold too many decoders. */
   private async inOneRun(request: AnimatedPreviewRequest, base: FrameRequest, times: readonly number[]): Promise<Buffer[]> {
-    const { span, stream } = request;
+    const { stream } = request;
     const { how, keyframesKnown } = await this.sampling(request, times);
     if (how === 'pass') {
       // Where the keyframes are not known (MPEG-TS has no index), an input seek can land between
       // two keyframes, and the decoder then has no picture until the next one (none at all in a
       // clip with one keyframe): the pass then decodes from the start, 1/16 of the clip more.
-      const from = keyframesKnown ? {} : { seconds: null, firstAt: times[0] };
-      return this.extractor.extractSeries({ ...base, ...from, step: span.duration / ANIMATED_FRAMES, count: ANIMATED_FRAMES });
+      return this.extractor.extractSeries({ ...base, ...(keyframesKnown ? {} : { seconds: null }), times });
     }
     return stream.width * stream.height <= MULTI_INPUT_MAX_PIXELS ? this.extractor.extractAt(base, times) : [];
+  }
+
+  /**
+   * The sample times when this clip's samples are best taken in one decoding pass from the
+   * keyframe before the first (`sampling`: a clip under KEYFRAME_SAMPLING_SECONDS whose keyframes
+   * are known and far apart), so that a caller decoding the same stretch anyway (the thumbnail's
+   * midpoint) can take them in its own run and hand them to `make`; otherwise undefined.
+   */
+  async sharedPass(request: SamplingRequest): Promise<number[] | undefined> {
+    if (!(request.span.duration > 0)) return undefined;
+    const times = sampleTimes(request.span);
+    const { how, keyframesKnown } = await this.sampling(request, times);
+    return how === 'pass' && keyframesKnown ? times : undefined;
   }
 
   /**
@@ -148,10 +172,7 @@ export class AnimatedPreviewMaker {
    * two. Either way can lose badly: with one keyframe in a 10 s 1080p30 clip eight seeks took 1.75 s
    * of CPU and a pass 0.57 s; with one a second in a 30 s clip, seeks 0.46 s and a pass 1.37 s.
    */
-  private async sampling(
-    request: AnimatedPreviewRequest,
-    times: readonly number[],
-  ): Promise<{ how: 'pass' | 'seeks'; keyframesKnown: boolean }> {
+  private async sampling(request: SamplingRequest, times: readonly number[]): Promise<{ how: 'pass' | 'seeks'; keyframesKnown: boolean }> {
     const { span } = request;
     if (span.duration >= KEYFRAME_SAMPLING_SECONDS) return { how: 'seeks', keyframesKnown: false };
     const keyframes = await this.ffprobe

@@ -29,15 +29,13 @@ export interface FrameRequest {
   signal: AbortSignal;
 }
 
-/** Frames taken in one decoding pass: the first at or after `seconds`, then each at or after `step` seconds later than the one before it was due. */
+/** Frames taken in one decoding pass: the first frame at or after each of `times`, in order. */
 export interface SeriesRequest extends FrameRequest {
-  count: number;
-  step: number;
   /**
-   * Without an input seek (`seconds` null): when the first frame is due, in seconds from the start
-   * of the file; the stream is decoded from its start up to there.
+   * When each frame is due, in seconds from the start of the file, ascending; none before
+   * `seconds` (the input seek), or without a seek, the stream is decoded from its start.
    */
-  firstAt?: number;
+  times: readonly number[];
 }
 
 export interface ExtractedFrame {
@@ -108,20 +106,20 @@ export class FrameExtractor {
   }
 
   /**
-   * `count` frames `step` seconds apart from one ffmpeg run that decodes the stretch once (a
+   * The frame at or after each of `times` from one ffmpeg run that decodes the stretch once (a
    * `select` filter ahead of the others picks the frames, so only those are scaled and encoded):
    * cheaper than one seek per frame where the keyframes are far apart, since every exact seek
    * decodes again from its keyframe. ffmpeg writes the PNGs one after the other; they are split
-   * at their IEND chunks, in order: fewer than asked for when the stream ended (or broke) first.
-   * The byte cap applies to each frame.
+   * at their IEND chunks, in order: fewer than asked for when the stream ended (or broke) first,
+   * or when two times fell within one frame (`selectAt`). The byte cap applies to each frame.
    */
   async extractSeries(request: SeriesRequest): Promise<Buffer[]> {
-    const count = Math.max(1, Math.floor(request.count));
+    const count = request.times.length;
+    if (count === 0) return [];
     // After an input seek the filters' `t` counts from the seek point; without one, from the file's start.
-    const first = request.seconds === null ? Math.max(0, request.firstAt ?? 0) : 0;
-    const select = `select='gte(t,${first.toFixed(6)}+${request.step.toFixed(6)}*selected_n)'`;
+    const select = `select='${selectAt(request.times.map((time) => Math.max(0, time - (request.seconds ?? 0))))}'`;
     // The graph is kept when the stream changes size or format mid-way (`-reinit_filter 0`: later
-    // frames are converted to the first ones' format): a rebuilt graph would restart `selected_n`
+    // frames are converted to the first ones' format): a rebuilt graph would forget what `select` has served
     // and pick every frame after the change.
     const { data } = await this.run(
       { ...request, maxBytes: request.maxBytes * count },
@@ -297,6 +295,20 @@ interface RunPlan {
 function eachWithin(pngs: Buffer[], maxBytes: number): Buffer[] {
   if (pngs.some((png) => png.length > maxBytes)) throw new FrameTooLargeError(maxBytes);
   return pngs;
+}
+
+/**
+ * A `select` expression that passes the first frame at or after each of `times` (seconds on the
+ * filter's clock, ascending), each frame once: variable 0 holds how many of the times have been
+ * served (ffmpeg keeps an expression's variables from one frame to the next); a frame passes when
+ * it has reached the next time due, and then serves every time it has reached. Two times within
+ * one frame therefore give one frame, and a caller knows from the count that each frame it got is
+ * the first at or after its own time.
+ */
+export function selectAt(times: readonly number[]): string {
+  const due = times.reduceRight<string>((rest, time, i) => `if(eq(ld(0),${i}),${time.toFixed(6)},${rest})`, '1e18');
+  const reached = times.map((time) => `gte(t,${time.toFixed(6)})`).join('+');
+  return `if(gte(t,${due}),st(0,${reached})+1,0)`;
 }
 
 /** Seconds as ffmpeg reads them, to the microsecond. */

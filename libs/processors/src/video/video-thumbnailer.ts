@@ -6,7 +6,7 @@ import { pixelLimitError } from '../pixel-limit';
 import { abortReason, ToolOutputLimitError } from '../media-tools/tool-process';
 import type { RenditionSizes } from '../renditions/rendition-maker';
 import type { Renditions } from '../renditions/renditions';
-import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS } from './animated-preview';
+import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS, type SamplingRequest } from './animated-preview';
 import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
 import { isBlank, lumaStats } from './frame-content';
 import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
@@ -25,6 +25,14 @@ interface ChosenFrame {
   decoder?: string;
   /** The file's start time as ffprobe reports it. */
   origin: number;
+  /** The animated preview's frames, when they came from the same decoding run as the midpoint's. */
+  samples?: Buffer[];
+}
+
+/** The midpoint frame and the animated preview's samples, from one decoding run. */
+interface SharedRun {
+  midpoint: Buffer;
+  samples: Buffer[];
 }
 
 /** After the midpoint frame turned out blank, how long to keep looking for one with content. */
@@ -69,22 +77,25 @@ export class VideoThumbnailer {
    */
   async renditions(file: string, sizes: RenditionSizes, signal: AbortSignal, { animated = true } = {}): Promise<Renditions> {
     try {
-      const frame = await this.frame(file, sizes, signal);
+      const frame = await this.frame(file, sizes, signal, animated);
       const displayed = displayedSize(frame.stream);
       const stills = await this.images.renditionsOfBuffer(frame.png, sizes, signal);
       const animatedPreview =
         animated && frame.span && !frame.stream.attachedPicture
-          ? await this.animated.make({
-              file,
-              origin: frame.origin,
-              stream: frame.stream,
-              span: frame.span,
-              thumbnailSize: sizes.thumbnailSize,
-              position: sizes.position,
-              decoder: frame.decoder,
-              timeoutSeconds: Math.max(1, Math.ceil(this.config.worker.jobTimeoutMs / 1000)),
-              signal,
-            })
+          ? await this.animated.make(
+              {
+                file,
+                origin: frame.origin,
+                stream: frame.stream,
+                span: frame.span,
+                thumbnailSize: sizes.thumbnailSize,
+                position: sizes.position,
+                decoder: frame.decoder,
+                timeoutSeconds: Math.max(1, Math.ceil(this.config.worker.jobTimeoutMs / 1000)),
+                signal,
+              },
+              frame.samples,
+            )
           : null;
       const hdr = hdrTransferOf(frame.stream);
       return {
@@ -107,8 +118,11 @@ export class VideoThumbnailer {
     return (await this.renditions(file, this.images.thumbnailOnly(size), signal, { animated: false })).thumbnail.data;
   }
 
-  /** The frame to make the renditions of, as PNG, oriented as it is displayed. */
-  private async frame(file: string, sizes: RenditionSizes, signal: AbortSignal): Promise<ChosenFrame> {
+  /**
+   * The frame to make the renditions of, as PNG, oriented as it is displayed; with `animated`, the
+   * animated preview's samples too where one run can decode both (`sharedRun`).
+   */
+  private async frame(file: string, sizes: RenditionSizes, signal: AbortSignal, animated: boolean): Promise<ChosenFrame> {
     const probe = await this.ffprobe.probe(file, signal);
     const stream = videoStreamOf(probe);
     this.assertDecodable(stream);
@@ -116,14 +130,20 @@ export class VideoThumbnailer {
     const shape = frameShape(stream, sizes, this.tools.capabilities, decoder !== undefined);
     const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, decoder, ...shape };
     const grab = (seconds: number | null): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
-    const chosen = (png: Buffer, span?: VideoSpan): ChosenFrame => ({ png, stream, span, decoder, origin: probe.startSeconds ?? 0 });
+    const origin = probe.startSeconds ?? 0;
+    const chosen = (png: Buffer, span?: VideoSpan, samples?: Buffer[]): ChosenFrame => ({ png, stream, span, decoder, origin, samples });
 
     if (stream.attachedPicture) return chosen(this.required(await grab(null), file));
 
     const known = knownSpan(probe, stream);
     let span = known ?? (await this.measuredSpan(file, probe, stream, signal));
     let times = span ? candidateTimes(span) : [0];
-    let first = await grab(times[0]);
+    const shared =
+      animated && known
+        ? await this.sharedRun({ ...request, seconds: null }, { file, origin, stream, span: known, signal }, times[0])
+        : undefined;
+    const samples = shared?.samples;
+    let first: ExtractedFrame = shared ? { png: shared.midpoint, stderr: '' } : await grab(times[0]);
     if (!first.png) {
       if (reportsTruncation(first.stderr)) throw describeVideoFailure(first.stderr, inputPath(file));
       // The container can claim more than the stream holds (audio longer than video, a header
@@ -145,7 +165,7 @@ export class VideoThumbnailer {
       }
     }
     const midpoint = this.required(first, file);
-    if (times.length <= 1 || !isBlank(await lumaStats(midpoint))) return chosen(midpoint, span);
+    if (times.length <= 1 || !isBlank(await lumaStats(midpoint))) return chosen(midpoint, span, samples);
 
     const deadline = Date.now() + SEARCH_BUDGET_MS;
     for (const time of times.slice(1)) {
@@ -153,20 +173,42 @@ export class VideoThumbnailer {
       const later = await grab(time);
       if (later.png && !isBlank(await lumaStats(later.png))) {
         this.logger.debug(`Frame at ${times[0].toFixed(2)} s is blank; using the one at ${time.toFixed(2)} s`);
-        return chosen(later.png, span);
+        return chosen(later.png, span, samples);
       }
     }
-    return chosen(midpoint, span);
+    return chosen(midpoint, span, samples);
+  }
+
+  /**
+   * The midpoint frame and the animated preview's samples from one ffmpeg run, where the preview
+   * would take its samples in one pass from a known keyframe anyway (a short clip with far-apart
+   * keyframes: `AnimatedPreviewMaker.sharedPass`) and the midpoint lies among them: the run that
+   * decodes up to the last sample has decoded the midpoint on the way. On a 10 s 1080p clip with
+   * one keyframe, the two runs took 0.49 + 0.60 s of CPU and the shared one 0.62–0.74 s. The samples
+   * come out at the thumbnail frame's size (the preview crops them down), one decoder thread as the
+   * preview's own pass. Anything short of every frame (a damaged stretch, a stream that ends early,
+   * the midpoint and a sample within one frame) gives undefined: the frame is then taken the usual
+   * way, and a failure described as usual.
+   */
+  private async sharedRun(request: FrameRequest, sampling: SamplingRequest, midpoint: number): Promise<SharedRun | undefined> {
+    const sampleAt = await this.animated.sharedPass(sampling);
+    if (!sampleAt || midpoint < sampleAt[0] || midpoint > sampleAt[sampleAt.length - 1]) return undefined;
+    const at = sampleAt.filter((time) => time <= midpoint).length;
+    const times = [...sampleAt.slice(0, at), midpoint, ...sampleAt.slice(at)];
+    const pngs = await this.frames.extractSeries({ ...request, seconds: sampleAt[0], threads: 1, times }).catch((error: Error) => {
+      if (request.signal.aborted) throw error;
+      return [];
+    });
+    if (pngs.length !== times.length) return undefined;
+    return { midpoint: pngs[at], samples: [...pngs.slice(0, at), ...pngs.slice(at + 1)] };
   }
 
   /** The first frame at or after `seconds`, decoding the stream from its start (no input seek). */
   private async decodedUpTo(request: Omit<FrameRequest, 'seconds'>, seconds: number): Promise<ExtractedFrame> {
-    const [png] = await this.frames
-      .extractSeries({ ...request, seconds: null, firstAt: seconds, step: 1, count: 1 })
-      .catch((error: Error) => {
-        if (request.signal.aborted) throw error;
-        return [];
-      });
+    const [png] = await this.frames.extractSeries({ ...request, seconds: null, times: [seconds] }).catch((error: Error) => {
+      if (request.signal.aborted) throw error;
+      return [];
+    });
     return { png: png ?? null, stderr: '' };
   }
 
