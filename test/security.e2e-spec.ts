@@ -163,6 +163,15 @@ describe('failed sign-ins', () => {
     expect((await login(owner.user.email, 'the right password', '198.51.100.20')).status).toBe(200);
   });
 
+  it('holds the limit for guesses sent all at once (counted before the password is checked, not after)', async () => {
+    const owner = await ApiClient.register(stack.baseUrl, undefined, 'the right password');
+    const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => login(owner.user.email, `guess ${i}`, '203.0.113.9')));
+    const statuses = guesses.map((guess) => guess.status).sort();
+    expect(statuses).toEqual([...Array(5).fill(401), ...Array(15).fill(429)]);
+    // The owner, from their own address, signs in.
+    expect((await login(owner.user.email, 'the right password', '198.51.100.21')).status).toBe(200);
+  });
+
   it('slows guessing one email from many addresses, more with each failure, unknown emails the same', async () => {
     const owner = await ApiClient.register(stack.baseUrl, undefined, 'the right password');
     for (const email of [owner.user.email, `nobody-${Date.now()}@example.com`]) {

@@ -57,18 +57,22 @@ export class AuthService {
 
   async login(email: string, password: string, clientAddress: string): Promise<AuthResult> {
     const normalised = normaliseEmail(email);
-    await this.throttle.assertAllowed(normalised, clientAddress);
-    const user = await this.users.findByEmail(normalised);
-    // bcrypt reads 72 bytes only: a longer password could never have been registered, and would
-    // otherwise sign in as its first 72 bytes. Refused like any wrong password, in the same time.
-    const registrable = Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES;
-    const valid =
-      user && registrable ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstDecoy(password);
-    if (!user || !valid) {
-      await this.throttle.recordFailure(normalised, clientAddress);
-      throw new UnauthorizedError(INVALID_CREDENTIALS);
+    const attempt = await this.throttle.begin(normalised, clientAddress);
+    let user: User | null;
+    let valid: boolean;
+    try {
+      user = await this.users.findByEmail(normalised);
+      // bcrypt reads 72 bytes only: a longer password could never have been registered, and would
+      // otherwise sign in as its first 72 bytes. Refused like any wrong password, in the same time.
+      const registrable = Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES;
+      valid = user && registrable ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstDecoy(password);
+    } catch (error) {
+      await attempt.withdrawn();
+      throw error;
     }
-    await this.throttle.recordSuccess(normalised, clientAddress);
+    // A failure is counted already (LoginThrottle.begin).
+    if (!user || !valid) throw new UnauthorizedError(INVALID_CREDENTIALS);
+    await attempt.succeeded();
     return this.issue(user);
   }
 

@@ -26,22 +26,41 @@ describe('LoginThrottle (real Redis)', () => {
     expect(DEFAULT_LOGIN_LIMITS).toMatchObject({ perEmailAndAddress: 5, perAddress: 50, perEmailDelayAfter: 10, perEmail: 100 });
   });
 
+  /** `count` attempts from `address` that each end as a wrong password. */
+  async function fail(email: string, address: string, count = 1): Promise<void> {
+    for (let i = 0; i < count; i++) await throttle.begin(email, address);
+  }
+
   it('past perEmail failures refuses every address that failed for the email, and still lets a clean one try', async () => {
     throttle.limits = { ...DEFAULT_LOGIN_LIMITS, perEmail: 4, perEmailDelayAfter: 1000 };
     const email = `victim-${Date.now()}@example.com`;
-    for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) {
-      await throttle.assertAllowed(email, address);
-      await throttle.recordFailure(email, address);
-    }
+    for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) await fail(email, address);
     for (const address of ['10.0.0.1', '10.0.0.4'])
-      await expect(throttle.assertAllowed(email, address)).rejects.toBeInstanceOf(TooManyRequestsError);
-    await expect(throttle.assertAllowed(email, '192.168.1.20')).resolves.toBeUndefined();
-    // Another email from the same addresses is untouched.
-    await expect(throttle.assertAllowed(`other-${email}`, '10.0.0.1')).resolves.toBeUndefined();
-    // A success clears only its own pair: that address may try again, the email's count stays.
-    await throttle.recordSuccess(email, '10.0.0.1');
-    await expect(throttle.assertAllowed(email, '10.0.0.1')).resolves.toBeUndefined();
-    await throttle.recordFailure(email, '10.0.0.1');
-    await expect(throttle.assertAllowed(email, '10.0.0.1')).rejects.toBeInstanceOf(TooManyRequestsError);
+      await expect(throttle.begin(email, address)).rejects.toBeInstanceOf(TooManyRequestsError);
+    // The owner, from a clean address, signs in; another email from the same addresses is untouched.
+    await (await throttle.begin(email, '192.168.1.20')).succeeded();
+    await (await throttle.begin(`other-${email}`, '10.0.0.1')).succeeded();
+    await expect(throttle.begin(email, '10.0.0.1')).rejects.toBeInstanceOf(TooManyRequestsError);
+  });
+
+  it('a success clears its own pair; an attempt withdrawn does not count', async () => {
+    throttle.limits = { ...DEFAULT_LOGIN_LIMITS, perEmailAndAddress: 3, perEmailDelayAfter: 1000 };
+    const email = `owner-${Date.now()}@example.com`;
+    await fail(email, '10.1.0.1', 2);
+    await (await throttle.begin(email, '10.1.0.1')).succeeded();
+    // Three fresh failures before the pair is refused.
+    await fail(email, '10.1.0.1', 3);
+    await expect(throttle.begin(email, '10.1.0.1')).rejects.toBeInstanceOf(TooManyRequestsError);
+    for (let i = 0; i < 6; i++) await (await throttle.begin(email, '10.1.0.2')).withdrawn();
+    await fail(email, '10.1.0.2', 3);
+    await expect(throttle.begin(email, '10.1.0.2')).rejects.toBeInstanceOf(TooManyRequestsError);
+  });
+
+  it('attempts sent at once are counted one after the other: the limit holds for them too', async () => {
+    throttle.limits = { ...DEFAULT_LOGIN_LIMITS, perEmailDelayAfter: 1000 };
+    const email = `raced-${Date.now()}@example.com`;
+    const outcomes = await Promise.allSettled(Array.from({ length: 25 }, () => throttle.begin(email, '10.2.0.1')));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(DEFAULT_LOGIN_LIMITS.perEmailAndAddress);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(TooManyRequestsError);
   });
 });
