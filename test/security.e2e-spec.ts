@@ -89,19 +89,23 @@ describe('JSON bodies', () => {
     ];
   }
 
-  it('answers malformed JSON with 400 and oversized JSON with 413, in the error shape, on every route', async () => {
+  it('answers malformed, too deeply nested or form-encoded bodies with 400 and oversized JSON with 413, in the error shape, on every route', async () => {
     const all = await routes();
     expect(all.length).toBeGreaterThanOrEqual(8);
     const oversized = JSON.stringify({ email: 'a'.repeat(200_000) });
     const failures: string[] = [];
     for (const { method, path } of all) {
-      for (const [body, status] of [
-        ['{"email": ', 400],
-        [oversized, 413],
+      for (const [body, status, type] of [
+        ['{"email": ', 400, 'application/json'],
+        [oversized, 413, 'application/json'],
+        // Deeper than MAX_JSON_DEPTH (2,000 levels overflowed the validator's stack: a 500).
+        [`{"email":${'['.repeat(2000)}${']'.repeat(2000)}}`, 400, 'application/json'],
+        // A form, which another site can make a browser send without asking.
+        ['email=a%40example.com&password=x', 400, 'application/x-www-form-urlencoded'],
       ] as const) {
         const response = await fetch(stack.baseUrl + path, {
           method,
-          headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${admin.token}`, 'content-type': type },
           body,
         });
         const text = await response.text();

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
-import { CLOSING, part, rawUpload } from './support/raw-upload';
+import { CLOSING, part, rawRequest, rawUpload } from './support/raw-upload';
 import { TestStack } from './support/stack';
 
 jest.setTimeout(120_000);
@@ -60,6 +60,72 @@ describe('slow upload bodies (built api, SQLite, disk storage)', () => {
     expect(filesUnder(path.join(stack.dir, 'files'))).toEqual([]);
     expect((await user.list()).body.items).toEqual([]);
     expect(await idleTimeouts(stack.baseUrl)).toBe(before + 1);
+  });
+
+  it('cuts a stalled body on every other route too, signed in or not, with 408 in the error shape', async () => {
+    const json = { 'Content-Type': 'application/json', 'Content-Length': '100' };
+    const stalls: [string, Record<string, string>][] = [
+      ['/api/auth/login', json],
+      ['/api/no-such-route', json],
+      ['/api/jobs/bulk', { ...json, Authorization: `Bearer ${user.token}` }],
+    ];
+    const started = Date.now();
+    const answers = await Promise.all(
+      stalls.map(([target, headers]) =>
+        rawRequest(stack.baseUrl, 'POST', target, headers, (socket) => Promise.resolve(void socket.write('{"email":'))),
+      ),
+    );
+    for (const answer of answers) {
+      expect(answer.status).toBe(408);
+      expect(answer.body).toEqual({ statusCode: 408, error: 'Request Timeout', message: expect.stringMatching(/no bytes .* 3 s/i) });
+      expect(answer.closedAt - started).toBeGreaterThanOrEqual(IDLE_MS - 300);
+      expect(answer.closedAt - started).toBeLessThan(30_000);
+    }
+  });
+
+  it('cuts a tus PATCH whose body stalls, keeping the bytes that came: the upload goes on from there', async () => {
+    const data = Buffer.concat([(await media.jpeg()).data, Buffer.alloc(64 * 1024, 0x5a)]);
+    const auth = { authorization: `Bearer ${user.token}`, 'Tus-Resumable': '1.0.0' };
+    const created = await fetch(`${stack.baseUrl}/api/uploads`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'Upload-Length': String(data.length),
+        'Upload-Metadata': `filename ${Buffer.from('stalled.jpg').toString('base64')},filetype ${Buffer.from('image/jpeg').toString('base64')}`,
+      },
+    });
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get('location')!, stack.baseUrl).pathname;
+    const sent = 16 * 1024;
+    const started = Date.now();
+    const answer = await rawRequest(
+      stack.baseUrl,
+      'PATCH',
+      location,
+      {
+        Authorization: auth.authorization,
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': '0',
+        'Content-Type': 'application/offset+octet-stream',
+        'Content-Length': String(data.length),
+      },
+      (socket) => Promise.resolve(void socket.write(data.subarray(0, sent))),
+    );
+    expect(answer.closedAt - started).toBeGreaterThanOrEqual(IDLE_MS - 300);
+    expect(answer.closedAt - started).toBeLessThan(30_000);
+    expect([408, 0]).toContain(answer.status);
+    const head = await fetch(`${stack.baseUrl}${location}`, { method: 'HEAD', headers: auth });
+    const offset = Number(head.headers.get('upload-offset'));
+    expect(offset).toBe(sent);
+    // The next bytes go on from there (the last PATCH is not sent: this stack has no worker for the job it would make).
+    const more = await fetch(`${stack.baseUrl}${location}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+      body: data.subarray(offset, offset + 1024),
+    });
+    expect(more.status).toBe(204);
+    expect(Number(more.headers.get('upload-offset'))).toBe(offset + 1024);
+    expect((await fetch(`${stack.baseUrl}${location}`, { method: 'DELETE', headers: auth })).status).toBe(204);
   });
 
   it('keeps an idle keep-alive connection open past Node clients’ own 5 s, so the client side closes it first', async () => {

@@ -34,6 +34,28 @@ export function rawUpload(
   send: (socket: net.Socket) => Promise<void>,
   headers: Record<string, string> = {},
 ): Promise<RawAnswer> {
+  return rawRequest(
+    baseUrl,
+    'POST',
+    '/api/upload',
+    {
+      Authorization: `Bearer ${token}`,
+      ...headers,
+      'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+      'Content-Length': String(contentLength),
+    },
+    send,
+  );
+}
+
+/** Any raw HTTP/1.1 request (`Connection: close`), its body written by `send`; answered as rawUpload's. */
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  send: (socket: net.Socket) => Promise<void>,
+): Promise<RawAnswer> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: hostname, port: Number(port) });
@@ -53,13 +75,10 @@ export function rawUpload(
       resolve({ status, headers: head, body, closedAt: Date.now() });
     });
     socket.once('connect', () => {
-      const extra = Object.entries(headers)
+      const lines = Object.entries({ Host: `${hostname}:${port}`, ...headers, Connection: 'close' })
         .map(([name, value]) => `${name}: ${value}\r\n`)
         .join('');
-      socket.write(
-        `POST /api/upload HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n${extra}` +
-          `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${contentLength}\r\nConnection: close\r\n\r\n`,
-      );
+      socket.write(`${method} ${target} HTTP/1.1\r\n${lines}\r\n`);
       send(socket).catch(reject);
     });
   });

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Request } from 'express';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -10,17 +11,22 @@ import { ApiModule } from './api.module';
 import { REFRESH_COOKIE } from './auth/auth.controller';
 import { API_KEY_SECURITY } from './http/api-key-security';
 import { mountQueueDashboard } from './admin/queue-dashboard';
+import { bodyIdleTimeout, jsonBodyGuard } from './http/body-guards';
 import { apiCompression } from './http/compression';
 import { ApiMetrics } from './observability/api-metrics';
 import { ConfiguredIoAdapter } from './realtime/configured-io.adapter';
 import { TUS_EXPOSED_HEADERS } from './upload/tus/tus-uploads.service';
+
+/** The multipart upload route, whose interceptor watches its body itself. */
+const UPLOAD_ROUTE = /^\/api\/upload\/?$/i;
 
 /**
  * Builds the api application from a loaded config: global prefix, validation, Swagger. Shared by
  * main.ts and the tests, which start the very same app.
  */
 export async function createApiApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), { bufferLogs: true });
+  // No parser for forms (Nest's default adds one beside JSON's): every route takes JSON (jsonBodyGuard).
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   configureApiApp(app);
   return app;
 }
@@ -33,7 +39,7 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
  *   undici 4 s, nginx and load balancers 60 s), so the client side always closes first.
  * - No cap on a whole request's time (Node's: 300 s): a 100 MiB upload over a slow uplink takes
  *   longer and would be cut off with everything received lost. A body that stops is cut by
- *   UPLOAD_IDLE_TIMEOUT_MS instead (and JSON bodies are at most 100 kB); a request's headers must
+ *   UPLOAD_IDLE_TIMEOUT_MS instead, on every route (bodyIdleTimeout; JSON bodies are at most 100 kB); a request's headers must
  *   still come within 66 s (Node's check, kept longer than the keep-alive).
  */
 function configureHttpTimeouts(server: Server): void {
@@ -45,6 +51,8 @@ function configureHttpTimeouts(server: Server): void {
 export function configureApiApp(app: INestApplication & Partial<NestExpressApplication>): void {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
+  const isUpload = (req: Request): boolean => req.method === 'POST' && UPLOAD_ROUTE.test(req.path);
+  app.use(bodyIdleTimeout(config.upload.idleTimeoutMs, isUpload));
   app.useWebSocketAdapter(new ConfiguredIoAdapter(app, config));
   app.set?.('trust proxy', config.http.trustProxy);
   app.use(app.get(ApiMetrics).middleware);
@@ -72,6 +80,7 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
   // Before the dashboard: bull-board's own parser would answer bad JSON in its own shape; this one's
   // errors (malformed: 400, too large: 413) reach the one error filter, on every route alike.
   app.useBodyParser?.('json', { limit: '100kb' });
+  app.use(jsonBodyGuard(isUpload));
   mountQueueDashboard(app);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
