@@ -357,6 +357,11 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
         `http://localhost:${port}/ok`,
         'http://[::1]/ok',
         'http://[::ffff:127.0.0.1]/ok',
+        // IPv4-compatible IPv6 (::/96): 127.0.0.1, 169.254.169.254 and 10.0.0.1 embedded
+        'http://[::127.0.0.1]/ok',
+        'http://[::7f00:1]/ok',
+        'http://[::a9fe:a9fe]/latest/meta-data/',
+        'http://[::a00:1]/ok',
         'http://10.0.0.8/ok',
         'http://192.168.1.20/ok',
         'https://172.16.0.1/ok',

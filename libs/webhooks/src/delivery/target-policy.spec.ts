@@ -21,6 +21,15 @@ describe('webhook target policy', () => {
     '::ffff:127.0.0.1',
     '::ffff:10.0.0.1',
     '2002:7f00:1::', // 6to4 of 127.0.0.1
+    // IPv4-compatible ::/96 (ipaddr.js calls these unicast)
+    '::127.0.0.1',
+    '::7f00:1',
+    '::a9fe:a9fe', // 169.254.169.254
+    '::a00:1', // 10.0.0.1
+    '::8.8.8.8', // not 8.8.8.8: the IPv6 address ::808:808
+    '::808:808',
+    '::2',
+    '0:0:0:0:0:0:ffff:ffff', // the last of ::/96
     'not an address',
   ])('refuses %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
@@ -50,6 +59,9 @@ describe('webhook target policy', () => {
     const allowed = await resolveTarget(new URL('http://localhost:9/'), true);
     expect(['127.0.0.1', '::1']).toContain(allowed.address);
     await expect(resolveTarget(new URL('http://[::1]/'), false)).rejects.toMatchObject({ reason: 'private' });
+    for (const literal of ['[::127.0.0.1]', '[::7f00:1]', '[::a9fe:a9fe]', '[::a00:1]']) {
+      await expect(resolveTarget(new URL(`http://${literal}/`), false)).rejects.toMatchObject({ reason: 'private' });
+    }
     await expect(resolveTarget(new URL('http://8.8.8.8/'), false)).resolves.toMatchObject({ address: '8.8.8.8', family: 4 });
     await expect(resolveTarget(new URL('http://no-such-host.invalid/'), false)).rejects.toMatchObject({ reason: 'unresolved' });
   });

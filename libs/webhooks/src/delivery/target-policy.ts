@@ -1,8 +1,16 @@
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 const MAX_URL_LENGTH = 2048;
+
+/**
+ * ::/96, the deprecated IPv4-compatible IPv6 addresses (RFC 4291 2.5.5.1), :: and ::1 among them.
+ * ipaddr.js calls them `unicast`, and reads the dotted form `::a.b.c.d` as if it were the mapped
+ * `::ffff:a.b.c.d`, so they are matched here, by Node's own parser, before ipaddr.js is asked.
+ */
+const IPV4_COMPATIBLE = new BlockList();
+IPV4_COMPATIBLE.addSubnet('::', 96, 'ipv6');
 
 /** Why a URL may not be a webhook target; the message is safe to show to its owner. */
 export class TargetRefusedError extends Error {
@@ -47,11 +55,12 @@ export function parseWebhookUrl(raw: string): URL {
 /**
  * Whether `address` is an ordinary public unicast address. Loopback, private (RFC 1918, unique
  * local), link-local (which holds the cloud metadata service 169.254.169.254), carrier-grade NAT,
- * multicast, reserved, unspecified and the IPv6 ranges that embed other addresses (6to4, Teredo,
- * NAT64) are not; an IPv4-mapped IPv6 address counts as the IPv4 address it maps.
+ * multicast, reserved, unspecified and the IPv6 ranges that embed other addresses (IPv4-compatible
+ * ::/96, 6to4, Teredo, NAT64) are not; an IPv4-mapped IPv6 address counts as the IPv4 address it maps.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
+  if (isIP(address) === 6 && IPV4_COMPATIBLE.check(address, 'ipv6')) return false;
   return ipaddr.process(address).range() === 'unicast';
 }
 
