@@ -248,6 +248,15 @@ describe('library (api + worker, Redis, SQLite)', () => {
       }
     });
 
+    it('answers 400 to a search with a NUL or another control character (SQLite LIKE stops at a NUL and matched every job)', async () => {
+      for (const q of ['\u0000zzzzzz', 'a\u0000', '\u0000', 'x\u0001y', 'tab\there', 'line\nbreak', '\u001f', '\u007f']) {
+        const response = await frank.list(`?q=${encodeURIComponent(q)}`);
+        expect({ q, status: response.status }).toEqual({ q, status: 400 });
+        expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: ['q must not contain control characters'] });
+      }
+      expect((await frank.list('?q=zzzzzz')).body.items).toEqual([]);
+    });
+
     it("never lists another user's jobs, whatever the query", async () => {
       const other = await ApiClient.register(stack.baseUrl);
       for (const query of ['', '?q=b', '?sort=name', '?sort=size', '?type=image', '?trashed=true']) {

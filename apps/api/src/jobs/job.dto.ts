@@ -1,6 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import {
   DEFAULT_PAGE_SIZE,
   FILE_TYPES,
@@ -133,11 +146,15 @@ export class ListJobsQueryDto {
 
   @ApiPropertyOptional({
     maxLength: 200,
-    description: 'Only jobs whose file name contains this, any case (taken literally: % and _ are plain characters)',
+    description:
+      'Only jobs whose file name contains this, any case (taken literally: % and _ are plain characters); control characters are refused',
   })
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  // Stored names have none, and SQLite's LIKE stops reading its pattern at a NUL (which then matched every job).
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'q must not contain control characters' })
   q?: string;
 
   @ApiPropertyOptional({
