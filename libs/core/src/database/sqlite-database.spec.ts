@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ServiceUnavailableError } from '../errors/domain-errors';
-import { SqliteDatabase, SqliteMigration } from './sqlite-database';
+import { SQLITE_FILE_MODE, SqliteDatabase, SqliteMigration } from './sqlite-database';
 
 describe('SqliteDatabase.migrate', () => {
   let dir: string;
@@ -83,6 +83,72 @@ describe('SqliteDatabase.migrate', () => {
     database.migrate('things', [...base, { id: 'things/0009-newer', up: 'CREATE TABLE newer (id TEXT)' }]);
     expect(database.migrate('things', base)).toEqual([]);
     expect(database.appliedMigrations().has('things/0009-newer')).toBe(true);
+  });
+});
+
+describe('SqliteDatabase file permissions', () => {
+  let dir: string;
+  let umask: number;
+  /** Permission bits in octal, as ls and chmod show them. */
+  const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-modes-'));
+    // The usual umask, under which SQLite on its own makes the file 0644.
+    umask = process.umask(0o022);
+  });
+
+  afterEach(() => {
+    process.umask(umask);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a new database 0640, as the stored files are, and so its -wal and -shm after a write', () => {
+    expect(SQLITE_FILE_MODE).toBe(0o640);
+    const file = path.join(dir, 'sub', 'thumbs.db');
+    const database = new SqliteDatabase(file);
+    try {
+      database.db.exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('a')");
+      expect(fs.existsSync(`${file}-wal`)).toBe(true);
+      expect({ db: modeOf(file), wal: modeOf(`${file}-wal`), shm: modeOf(`${file}-shm`) }).toEqual({ db: '640', wal: '640', shm: '640' });
+      expect(database.db.prepare('SELECT x FROM t').all()).toEqual([{ x: 'a' }]);
+    } finally {
+      database.close();
+    }
+  });
+
+  it('takes away from an existing database and its -wal and -shm what is more open than 0640, keeping the data', () => {
+    const file = path.join(dir, 'thumbs.db');
+    // A database made as before (SQLite's own 0644), still open elsewhere so its -wal and -shm are there.
+    const earlier = new Database(file);
+    try {
+      earlier.pragma('journal_mode = WAL');
+      earlier.exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('kept')");
+      expect(modeOf(file)).toBe('644');
+      for (const name of [file, `${file}-wal`, `${file}-shm`]) fs.chmodSync(name, 0o666);
+      const database = new SqliteDatabase(file);
+      try {
+        expect({ db: modeOf(file), wal: modeOf(`${file}-wal`), shm: modeOf(`${file}-shm`) }).toEqual({ db: '640', wal: '640', shm: '640' });
+        expect(database.db.prepare('SELECT x FROM t').all()).toEqual([{ x: 'kept' }]);
+      } finally {
+        database.close();
+      }
+    } finally {
+      earlier.close();
+    }
+  });
+
+  it('leaves a database that is already tighter (0600) as it is', () => {
+    const file = path.join(dir, 'thumbs.db');
+    new SqliteDatabase(file).close();
+    fs.chmodSync(file, 0o600);
+    const database = new SqliteDatabase(file);
+    try {
+      database.db.exec('CREATE TABLE t (x TEXT)');
+      expect({ db: modeOf(file), wal: modeOf(`${file}-wal`) }).toEqual({ db: '600', wal: '600' });
+    } finally {
+      database.close();
+    }
   });
 });
 

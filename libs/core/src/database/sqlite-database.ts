@@ -25,6 +25,13 @@ export const SQLITE_SYNC_BUSY_MS = 5;
 const RETRY_FIRST_MS = 2;
 const RETRY_MAX_MS = 50;
 
+/**
+ * Permissions of the database file, as of the stored files (0640): SQLite would create it 0644
+ * (world-readable under the usual umask), and it makes the -wal and -shm files with the database
+ * file's permissions.
+ */
+export const SQLITE_FILE_MODE = 0o640;
+
 /** Another connection holds the lock (SQLITE_BUSY and its extended codes: _SNAPSHOT, _RECOVERY, _TIMEOUT). */
 const BUSY_CODE = /^SQLITE_BUSY/;
 
@@ -49,7 +56,10 @@ export class SqliteDatabase {
     readonly file: string,
     private readonly busyTimeoutMs = 3000,
   ) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:' && file !== '') {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      restrictFileModes(file, new Logger('SqliteDatabase'));
+    }
     // Opening waits the whole timeout at once (switching a new file to WAL takes its lock): this is
     // start-up, before any request; afterwards each attempt waits SQLITE_SYNC_BUSY_MS at most.
     this.db = new Database(file, { timeout: busyTimeoutMs });
@@ -294,4 +304,32 @@ interface WaitingCall {
 
 function rethrow(error: unknown): never {
   throw error;
+}
+
+/**
+ * Creates the database file with SQLITE_FILE_MODE when there is none yet (SQLite takes an empty
+ * file for a new database), and takes away what is more open than that from an existing one and
+ * its -wal, -shm and -journal files (made by an earlier release, or restored from a copy).
+ */
+function restrictFileModes(file: string, logger: Logger): void {
+  try {
+    fs.closeSync(fs.openSync(file, 'wx', SQLITE_FILE_MODE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  for (const name of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    let mode: number;
+    try {
+      mode = fs.statSync(name).mode & 0o777;
+    } catch {
+      continue; // not there
+    }
+    if ((mode & ~SQLITE_FILE_MODE) === 0) continue;
+    try {
+      fs.chmodSync(name, mode & SQLITE_FILE_MODE);
+      logger.log(`${name} was readable or writable by others (mode ${mode.toString(8)}): now ${(mode & SQLITE_FILE_MODE).toString(8)}`);
+    } catch (error) {
+      logger.warn(`${name} is mode ${mode.toString(8)} and could not be made ${SQLITE_FILE_MODE.toString(8)}: ${(error as Error).message}`);
+    }
+  }
 }
