@@ -195,10 +195,11 @@ describe('health reports each dependency that is down', () => {
 });
 
 describe('rate limits across two api instances', () => {
-  it('counts uploads per user and sign-ins per address in Redis, whichever instance answers', async () => {
-    const stack = await TestStack.start({ workers: 0, env: { RATE_LIMIT_UPLOADS: '4', RATE_LIMIT_AUTH: '6' } });
+  it('counts uploads and zip archives per user and sign-ins per address in Redis, whichever instance answers', async () => {
+    const limits = { RATE_LIMIT_UPLOADS: '4', RATE_LIMIT_AUTH: '6', RATE_LIMIT_ARCHIVES: '3' };
+    const stack = await TestStack.start({ workers: 0, env: limits });
     const port = await freePort();
-    const second = new ChildApp('api', { ...stack.env, PORT: String(port), RATE_LIMIT_UPLOADS: '4', RATE_LIMIT_AUTH: '6' });
+    const second = new ChildApp('api', { ...stack.env, PORT: String(port), ...limits });
     const secondUrl = `http://127.0.0.1:${port}`;
     try {
       await second.waitForLine(/Nest application successfully started/);
@@ -213,6 +214,24 @@ describe('rate limits across two api instances', () => {
       // Another user is not affected.
       const someoneElse = await ApiClient.register(secondUrl);
       expect((await someoneElse.upload([await media.jpeg(20, 20)])).status).toBe(201);
+
+      // Zip archives (each one kept in Redis for over an hour): 3 a minute per user across both
+      // instances, counted apart from the upload limit this user has used up.
+      const zip = (client: ApiClient) =>
+        client.request<Record<string, unknown>>('POST', '/api/archives', {
+          json: { ids: ['0190a7e2-0000-7000-8000-000000000000'], content: 'thumbnails' },
+        });
+      const zips: number[] = [];
+      for (let i = 0; i < 5; i += 1) zips.push((await zip(i % 2 ? other : user)).status);
+      expect(zips).toEqual([201, 201, 201, 429, 429]);
+      const zipLimited = await zip(other);
+      expect(zipLimited.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(zipLimited.body).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.stringMatching(/^Too many requests \(at most 3 a minute\)\. Try again in \d+ seconds\.$/) as unknown,
+      });
+      expect((await zip(someoneElse)).status).toBe(201);
 
       // Sign-in/registration attempts from one address: 6 a minute across both instances (2 used above).
       const auth: number[] = [];

@@ -18,6 +18,7 @@ export function testEnv(dir: string, prefix: string): Record<string, string> {
     BCRYPT_COST: '10',
     RATE_LIMIT_AUTH: '100000',
     RATE_LIMIT_UPLOADS: '100000',
+    RATE_LIMIT_ARCHIVES: '100000',
   };
 }
 

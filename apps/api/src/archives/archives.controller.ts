@@ -10,13 +10,16 @@ import {
   ApiProduces,
   ApiQuery,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope, UrlSigner } from '@app/auth';
 import { AppConfig, NotFoundError } from '@app/core';
 import { JobArchives } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
+import { RateLimitGuard } from '../http/rate-limit';
 import { ArchiveDto, CreateArchiveDto } from './archive.dto';
 
 const FILE_NAME = /^([A-Za-z0-9_-]{22})\.zip$/;
@@ -37,8 +40,10 @@ export class ArchivesController {
 
   @Post()
   @HttpCode(201)
-  @UseGuards(JwtAuthGuard)
+  // Each archive is kept in Redis for longer than its URL lives: RATE_LIMIT_ARCHIVES a minute per user (per API key for a key).
+  @UseGuards(JwtAuthGuard, RateLimitGuard)
   @RequiresScope('read')
+  @SkipThrottle({ auth: true, uploads: true })
   @ApiBearerAuth()
   @ApiOperation({
     summary: "A zip of the caller's jobs' thumbnails or originals, as a signed, expiring URL",
@@ -48,6 +53,10 @@ export class ArchivesController {
   @ApiCreatedResponse({ type: ArchiveDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    description: 'Too many archives asked for by this user in the last minute; see Retry-After',
+  })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateArchiveDto): Promise<ArchiveDto> {
     // Kept in Redis at least as long as any signature made now can be valid (UrlSigner rounds expiry up by a quarter of the TTL, at least 60 s).
     const ttlSeconds = this.config.auth.signedUrlTtlSeconds;

@@ -38,7 +38,7 @@ export class AuthController {
 
   @Post('register')
   @UseGuards(RateLimitGuard)
-  @SkipThrottle({ uploads: true })
+  @SkipThrottle({ uploads: true, archives: true })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many requests from this address' })
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiBody({ type: CredentialsDto })
@@ -58,7 +58,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @UseGuards(RateLimitGuard)
-  @SkipThrottle({ uploads: true })
+  @SkipThrottle({ uploads: true, archives: true })
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: AuthResultDto })

@@ -5,11 +5,11 @@ import type { Request, Response } from 'express';
 import { AppConfig, RedisConnections, TooManyRequestsError } from '@app/core';
 
 /** Named limits; each rate-limited route skips the ones that are not its own. */
-const RATE_LIMITS = { auth: 'auth', uploads: 'uploads' } as const;
+const RATE_LIMITS = { auth: 'auth', uploads: 'uploads', archives: 'archives' } as const;
 
 /**
  * Rate limits counted in Redis, so they hold across api instances: sign-in and registration per
- * client address, uploads per signed-in user. Limits come from the config.
+ * client address, uploads and zip archives per signed-in user. Limits come from the config.
  */
 export const rateLimitModule = ThrottlerModule.forRootAsync({
   inject: [AppConfig, RedisConnections],
@@ -17,6 +17,7 @@ export const rateLimitModule = ThrottlerModule.forRootAsync({
     throttlers: [
       { name: RATE_LIMITS.auth, ttl: 60_000, limit: config.http.rateLimits.authPerMinute },
       { name: RATE_LIMITS.uploads, ttl: 60_000, limit: config.http.rateLimits.uploadsPerMinute },
+      { name: RATE_LIMITS.archives, ttl: 60_000, limit: config.http.rateLimits.archivesPerMinute },
     ],
     storage: new ThrottlerStorageRedisService(redis.get('throttle')),
   }),

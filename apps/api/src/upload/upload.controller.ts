@@ -48,7 +48,7 @@ export class UploadController {
   @UseGuards(JwtAuthGuard, RateLimitGuard)
   @RequiresScope('upload')
   @ApiForbiddenResponse({ type: ErrorDto, description: 'An API key without the `upload` scope' })
-  @SkipThrottle({ auth: true })
+  @SkipThrottle({ auth: true, archives: true })
   @UseInterceptors(IdempotencyInterceptor, UploadInterceptor)
   @ApiOperation({
     summary: 'Upload images and videos; each accepted file becomes a queued job',

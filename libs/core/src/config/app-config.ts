@@ -118,7 +118,7 @@ export interface HttpConfig {
   /** METRICS_PUBLIC=true: /metrics without a token in production, chosen on purpose. */
   metricsPublic: boolean;
   /** Requests per minute: sign-in and registration per client address, uploads per user, every request per API key. */
-  rateLimits: { authPerMinute: number; uploadsPerMinute: number; apiKeyPerMinute: number };
+  rateLimits: { authPerMinute: number; uploadsPerMinute: number; archivesPerMinute: number; apiKeyPerMinute: number };
   /** Express "trust proxy" setting, so rate limits see the client's address behind a proxy. */
   trustProxy: string | number | boolean;
   /** Folder of the built web app served at `/`; empty when it is not built. */

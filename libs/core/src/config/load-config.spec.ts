@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     expect(config.worker.concurrency).toBe(os.availableParallelism());
     expect(config.worker.jobTimeoutMs).toBe(300000);
     expect(config.worker.nice).toBe(10);
+    expect(config.http.rateLimits).toEqual({ authPerMinute: 30, uploadsPerMinute: 120, archivesPerMinute: 60, apiKeyPerMinute: 600 });
     expect(Object.isFrozen(config.upload)).toBe(true);
   });
 

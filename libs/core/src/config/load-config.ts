@@ -130,6 +130,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       rateLimits: {
         authPerMinute: read('RATE_LIMIT_AUTH', '30', (raw) => parseInteger(raw, { min: 1 })),
         uploadsPerMinute: read('RATE_LIMIT_UPLOADS', '120', (raw) => parseInteger(raw, { min: 1 })),
+        archivesPerMinute: read('RATE_LIMIT_ARCHIVES', '60', (raw) => parseInteger(raw, { min: 1 })),
         apiKeyPerMinute: read('RATE_LIMIT_API_KEY', '600', (raw) => parseInteger(raw, { min: 1 })),
       },
       trustProxy: read('TRUST_PROXY', 'false', (raw) => {

@@ -81,7 +81,7 @@ export class TusController {
   @Post()
   @UseGuards(JwtAuthGuard, RateLimitGuard)
   @RequiresScope('upload')
-  @SkipThrottle({ auth: true })
+  @SkipThrottle({ auth: true, archives: true })
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Create a resumable upload (tus creation)',
