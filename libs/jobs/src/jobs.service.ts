@@ -30,6 +30,15 @@ export function parsePosition(value: unknown): ThumbnailPosition | undefined {
   throw new InvalidInputError(`position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`);
 }
 
+/** The `allowDuplicates` field (multipart) or metadata (tus): `true` or `false`, any case; absent is false. */
+export function parseAllowDuplicates(value: unknown): boolean {
+  if (value === undefined) return false;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  if (text === 'true') return true;
+  if (text === 'false' || text === '') return false;
+  throw new InvalidInputError('allowDuplicates must be true or false');
+}
+
 export interface ListOptions {
   status?: JobStatus;
   type?: FileType;

@@ -23,7 +23,7 @@ import { API_KEY_SECURITY } from '../http/api-key-security';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ApiMetrics } from '../observability/api-metrics';
 import { InvalidInputError, PayloadTooLargeError } from '@app/core';
-import { JobsService, parsePosition, StoredUpload } from '@app/jobs';
+import { JobsService, parseAllowDuplicates, parsePosition, StoredUpload } from '@app/jobs';
 import type { Rejected } from '@app/shared';
 import { ErrorDto } from '../http/error.dto';
 import { UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
@@ -85,10 +85,9 @@ export class UploadController {
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');
     const received = files.flatMap((file): StoredUpload[] => (file.stored ? [file.stored] : []));
     // Multipart fields may follow the files: checked once everything arrived, and the stored files discarded when it is bad.
-    const position = await this.positionOf(req, received);
+    const { position, allowDuplicates } = await this.fieldsOf(req, received);
     const stored = position ? received.map((upload) => ({ ...upload, position })) : received;
     // The last checks (duplicates, quota) happen with the user's other requests settled; what fails them is refused too.
-    const allowDuplicates = (req.body as Record<string, unknown> | undefined)?.allowDuplicates === 'true';
     const accepted = await this.jobs.acceptUploads(user.id, stored, requestIdOf(req), { allowDuplicates });
     const rejected = [...files.flatMap((file): Rejected[] => (file.rejected ? [file.rejected] : [])), ...accepted.rejected];
     rejected.forEach((item) => this.metrics.recordRejection(item.code));
@@ -101,9 +100,11 @@ export class UploadController {
     return { jobs: accepted.jobs.map((job) => this.views.toView(job)), rejected };
   }
 
-  private async positionOf(req: Request, stored: readonly StoredUpload[]) {
+  /** The form's fields; a bad one discards the stored files and is a 400. */
+  private async fieldsOf(req: Request, stored: readonly StoredUpload[]) {
+    const fields = req.body as Record<string, unknown> | undefined;
     try {
-      return parsePosition((req.body as Record<string, unknown> | undefined)?.position);
+      return { position: parsePosition(fields?.position), allowDuplicates: parseAllowDuplicates(fields?.allowDuplicates) };
     } catch (error) {
       await this.jobs.discardUploads(stored);
       throw error;

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
 import { AppConfig, newId, NotFoundError } from '@app/core';
 import { formatBytes } from '@app/shared';
-import { classifyUpload, JobsService, sanitiseFilename, Sha256Stream, SNIFF_BYTES, StoredUpload } from '@app/jobs';
+import { classifyUpload, JobsService, parseAllowDuplicates, sanitiseFilename, Sha256Stream, SNIFF_BYTES, StoredUpload } from '@app/jobs';
 import { Rejected, RejectionCode, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import { StorageDriver, StorageKeys } from '@app/storage';
 import { ApiMetrics } from '../../observability/api-metrics';
@@ -140,6 +140,7 @@ export class TusUploads implements OnModuleDestroy {
     }
     if (upload.size === 0) throw this.refuse(filename, 'empty', `“${filename}” is empty (0 bytes).`);
     positionOf(upload);
+    allowDuplicatesOf(upload);
     return Promise.resolve({ metadata: { ...upload.metadata, [OWNER]: userId } });
   }
 
@@ -198,7 +199,7 @@ export class TusUploads implements OnModuleDestroy {
         position: positionOf(upload),
       };
       // The multipart route's quota and duplicate rules (the refused copy is deleted from storage there).
-      const allowDuplicates = upload.metadata?.allowDuplicates === 'true';
+      const allowDuplicates = allowDuplicatesOf(upload);
       const { jobs, rejected } = await this.jobs.acceptUploads(userId, [intake], requestId, { allowDuplicates });
       if (rejected.length > 0) {
         await this.discard(upload.id, claimed);
@@ -266,6 +267,15 @@ function positionOf(upload: TusUpload): ThumbnailPosition | undefined {
   const position = THUMBNAIL_POSITIONS.find((candidate) => candidate === (raw === 'center' ? 'centre' : raw));
   if (!position) throw new TusReply(400, errorBody(400, `position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`));
   return position;
+}
+
+/** The optional `allowDuplicates` metadata (`true` or `false`); 400 for anything else. */
+function allowDuplicatesOf(upload: TusUpload): boolean {
+  try {
+    return parseAllowDuplicates(upload.metadata?.allowDuplicates ?? undefined);
+  } catch (error) {
+    throw new TusReply(400, errorBody(400, (error as Error).message));
+  }
 }
 
 function errorBody(statusCode: number, message: string): string {
