@@ -125,13 +125,26 @@ describe('metrics, logs and headers (built api and worker)', () => {
     const [job] = await user.uploadOk([await media.jpeg()]);
     const done = await user.waitFor(job.id);
     await user.fetchBytes(done.thumbnailUrl!);
+    // A tus upload's HEAD answers its Upload-Metadata (the file's name, the owner's id): not for the logs.
+    const name = Buffer.from('private-holiday.jpg').toString('base64');
+    const tus = { authorization: `Bearer ${user.token}`, 'Tus-Resumable': '1.0.0' };
+    const created = await fetch(`${stack.baseUrl}/api/uploads`, {
+      method: 'POST',
+      headers: { ...tus, 'Upload-Length': '1000', 'Upload-Metadata': `filename ${name}` },
+    });
+    const location = new URL(created.headers.get('location')!, stack.baseUrl).href;
+    expect((await fetch(location, { method: 'HEAD', headers: tus })).headers.get('upload-metadata')).toContain(name);
+    await fetch(location, { method: 'DELETE', headers: tus });
     const secret = fs.readFileSync(path.join(stack.dir, 'jwt-secret'), 'utf8').trim();
     const sig = /sig=([^&]+)/.exec(done.thumbnailUrl!)![1];
     for (const line of [...stack.api!.lines, ...stack.workers[0].lines]) {
       expect(line).not.toContain(secret);
       expect(line).not.toContain(user.token);
       expect(line).not.toContain(sig);
+      expect(line).not.toContain(name);
     }
+    // Responses are still logged, with their status.
+    expect(stack.api!.lines.some((line) => line.includes('"statusCode":200') && line.includes('"method":"HEAD"'))).toBe(true);
   });
 });
 

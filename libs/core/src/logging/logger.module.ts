@@ -41,6 +41,8 @@ export function loggerModule(config: AppConfig, app: 'api' | 'worker') {
           // Signed URLs carry their signature in the query: log the path only.
           url: req.url?.split('?')[0],
         }),
+        // The status only: response headers carry what does not belong in logs (tus's Upload-Metadata holds file names and the owner's id).
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/health' || req.url === '/metrics' },
       transport: pretty ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
