@@ -2,6 +2,7 @@ import { adminCli } from './support/admin-cli';
 import { ChildApp } from './support/child-app';
 import { ApiClient, request } from './support/client';
 import { media } from './support/media';
+import { rawRequest } from './support/raw-upload';
 import { freePort, TestStack } from './support/stack';
 
 jest.setTimeout(180_000);
@@ -124,6 +125,25 @@ describe('JSON bodies', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe('requests Node refuses before the app sees them', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 0 });
+  });
+  afterAll(() => stack?.stop());
+
+  it('answer in the error shape too: headers over 16 kB (431), a request that is not HTTP (400)', async () => {
+    const long = await rawRequest(stack.baseUrl, 'GET', `/api/jobs?q=${'x'.repeat(20_000)}`, {}, () => Promise.resolve());
+    expect(long.status).toBe(431);
+    expect(long.body).toEqual({ statusCode: 431, error: 'Request Header Fields Too Large', message: expect.stringMatching(/too large/) });
+    const garbage = await rawRequest(stack.baseUrl, 'NOT A METHOD', '/', {}, () => Promise.resolve());
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'The request is not valid HTTP.' });
+    // The server goes on.
+    expect((await fetch(`${stack.baseUrl}/api/health/live`)).status).toBe(200);
   });
 });
 

@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Request } from 'express';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -46,6 +47,31 @@ function configureHttpTimeouts(server: Server): void {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0;
+  server.on('clientError', answerClientError);
+}
+
+/**
+ * Requests Node refuses before the app sees them (headers over 16 kB, a malformed request line,
+ * headers too slow) get the error shape too, not Node's bare status line with no body.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // As Node's own handler: nothing is written where the socket is gone or a response has begun on it.
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || error.code === 'ECONNRESET' || answering?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers are too large (16 kB at most); a query string that long is one cause.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request headers did not arrive in time.']
+        : [400, 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function configureApiApp(app: INestApplication & Partial<NestExpressApplication>): void {
