@@ -57,10 +57,13 @@ describe('runBackup / runRestore', () => {
     expect(manifest.database!.migrations).toEqual(['jobs/0001-init']);
     // One self-contained file: no -wal beside it.
     expect(fs.readdirSync(backup).sort()).toEqual(['files', 'manifest.json', 'thumbs.db']);
+    // Not world-readable, as the database it copies.
+    expect(fs.statSync(path.join(backup, 'thumbs.db')).mode & 0o777).toBe(0o640);
 
     const target = path.join(root, 'restored');
     await runRestore(configFor(target), backup, say, { secretInEnv: true });
     expect(fs.readFileSync(path.join(target, 'files/processed/a/thumb.jpg'), 'utf8')).toBe('thumb a');
+    expect(fs.statSync(path.join(target, 'thumbs.db')).mode & 0o777).toBe(0o640);
     const db = new Database(path.join(target, 'thumbs.db'), { readonly: true });
     expect(db.prepare('SELECT id FROM jobs ORDER BY id').all()).toEqual([{ id: 'a' }, { id: 'b' }]);
     db.close();

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppConfig } from '../config/app-config';
+import { SQLITE_FILE_MODE } from '../database/sqlite-database';
 
 /** Bumped when the layout of a backup folder changes; restore refuses formats it does not know. */
 export const BACKUP_FORMAT = 1;
@@ -143,6 +144,8 @@ export class BackupError extends Error {
 async function snapshotSqlite(source: string, file: string): Promise<void> {
   const db = new Database(source, { fileMustExist: true, timeout: 10_000 });
   try {
+    // Made 0640 first, as the database itself (SQLite would make it world-readable); restore copies the mode.
+    fs.closeSync(fs.openSync(file, 'wx', SQLITE_FILE_MODE));
     await db.backup(file, { progress: () => 0x7fffffff });
   } finally {
     db.close();
