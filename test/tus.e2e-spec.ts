@@ -196,7 +196,7 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
   it('takes the optional position metadata for the job (400 for an unknown one, or an allowDuplicates neither true nor false), a whole file in one PATCH', async () => {
     const jpeg = (await media.jpeg()).data;
     expect((await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', position: 'sideways' })).status).toBe(400);
-    const maybe = await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', allowDuplicates: 'yes' });
+    const maybe = await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', allowDuplicates: 'maybe' });
     expect(maybe.status).toBe(400);
     expect(await maybe.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: 'allowDuplicates must be true or false' });
     const created = await tus.create(jpeg.length, { filename: 'a.jpg', filetype: 'image/jpeg', position: 'entropy' });

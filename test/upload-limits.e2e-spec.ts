@@ -204,13 +204,14 @@ describe('upload limits: duplicates (built api, SQLite, disk, Redis)', () => {
       expect(response.body.jobs[0].contentHash).toBe(first.contentHash);
     }
     expect((await uploadWith(user, [file], { before: { allowDuplicates: 'false' } })).status).toBe(400);
-    // Anything but true or false is a 400 of its own (it was taken as false), and nothing is kept.
-    for (const value of ['yes', '1', 'on']) {
+    // A checkbox's "on" means true; anything that is neither is a 400 of its own (it was taken as false), and nothing is kept.
+    expect((await uploadWith(user, [file], { after: { allowDuplicates: 'on' } })).status).toBe(201);
+    for (const value of ['maybe', '2', 'truthy']) {
       const response = await uploadWith(user, [file], { after: { allowDuplicates: value } });
       expect(response.status).toBe(400);
       expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'allowDuplicates must be true or false' });
     }
-    expect((await user.list()).body.items).toHaveLength(3);
+    expect((await user.list()).body.items).toHaveLength(4);
     // Someone else may have the same picture.
     const stranger = await ApiClient.register(stack.baseUrl);
     expect((await stranger.upload([file], {}, { detectDuplicates: true })).status).toBe(201);

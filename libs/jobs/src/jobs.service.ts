@@ -30,12 +30,16 @@ export function parsePosition(value: unknown): ThumbnailPosition | undefined {
   throw new InvalidInputError(`position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`);
 }
 
-/** The `allowDuplicates` field (multipart) or metadata (tus): `true` or `false`, any case; absent is false. */
+/**
+ * The `allowDuplicates` field (multipart) or metadata (tus): `true` or `false`, any case, and the
+ * spellings a form's checkbox or a script sends for them (`on`, `1`, `yes`; `off`, `0`, `no`);
+ * absent or empty is false, anything else a 400 (it was taken as false without a word).
+ */
 export function parseAllowDuplicates(value: unknown): boolean {
-  if (value === undefined) return false;
+  if (value === undefined || value === null) return false;
   const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
-  if (text === 'true') return true;
-  if (text === 'false' || text === '') return false;
+  if (text !== undefined && ['true', 'on', '1', 'yes'].includes(text)) return true;
+  if (text !== undefined && ['false', 'off', '0', 'no', ''].includes(text)) return false;
   throw new InvalidInputError('allowDuplicates must be true or false');
 }
 

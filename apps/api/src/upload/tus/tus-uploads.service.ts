@@ -199,7 +199,8 @@ export class TusUploads implements OnModuleDestroy {
         position: positionOf(upload),
       };
       // The multipart route's quota and duplicate rules (the refused copy is deleted from storage there).
-      const allowDuplicates = allowDuplicatesOf(upload);
+      // Checked at creation; an upload created before that check (a value then taken as false) is not stranded here.
+      const allowDuplicates = allowDuplicatesLenient(upload);
       const { jobs, rejected } = await this.jobs.acceptUploads(userId, [intake], requestId, { allowDuplicates });
       if (rejected.length > 0) {
         await this.discard(upload.id, claimed);
@@ -267,6 +268,15 @@ function positionOf(upload: TusUpload): ThumbnailPosition | undefined {
   const position = THUMBNAIL_POSITIONS.find((candidate) => candidate === (raw === 'center' ? 'centre' : raw));
   if (!position) throw new TusReply(400, errorBody(400, `position must be one of ${THUMBNAIL_POSITIONS.join(', ')}`));
   return position;
+}
+
+/** At the last PATCH: the metadata as parsed at creation, an unreadable value (from before that check) as false. */
+function allowDuplicatesLenient(upload: TusUpload): boolean {
+  try {
+    return parseAllowDuplicates(upload.metadata?.allowDuplicates ?? undefined);
+  } catch {
+    return false;
+  }
 }
 
 /** The optional `allowDuplicates` metadata (`true` or `false`); 400 for anything else. */
