@@ -117,7 +117,7 @@ describe('SqliteDatabase file permissions', () => {
     }
   });
 
-  it('takes away from an existing database and its -wal and -shm what is more open than 0640, keeping the data', () => {
+  it('takes away from an existing database and its -wal and -shm what other users may do, keeping the data (a group keeps its write)', () => {
     const file = path.join(dir, 'thumbs.db');
     // A database made as before (SQLite's own 0644), still open elsewhere so its -wal and -shm are there.
     const earlier = new Database(file);
@@ -125,10 +125,11 @@ describe('SqliteDatabase file permissions', () => {
       earlier.pragma('journal_mode = WAL');
       earlier.exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('kept')");
       expect(modeOf(file)).toBe('644');
-      for (const name of [file, `${file}-wal`, `${file}-shm`]) fs.chmodSync(name, 0o666);
+      for (const name of [file, `${file}-wal`]) fs.chmodSync(name, 0o666);
+      fs.chmodSync(`${file}-shm`, 0o644);
       const database = new SqliteDatabase(file);
       try {
-        expect({ db: modeOf(file), wal: modeOf(`${file}-wal`), shm: modeOf(`${file}-shm`) }).toEqual({ db: '640', wal: '640', shm: '640' });
+        expect({ db: modeOf(file), wal: modeOf(`${file}-wal`), shm: modeOf(`${file}-shm`) }).toEqual({ db: '660', wal: '660', shm: '640' });
         expect(database.db.prepare('SELECT x FROM t').all()).toEqual([{ x: 'kept' }]);
       } finally {
         database.close();

@@ -31,6 +31,8 @@ const RETRY_MAX_MS = 50;
  * file's permissions.
  */
 export const SQLITE_FILE_MODE = 0o640;
+/** The permission bits of users outside the file's owner and group. */
+const OTHERS = 0o007;
 
 /** Another connection holds the lock (SQLITE_BUSY and its extended codes: _SNAPSHOT, _RECOVERY, _TIMEOUT). */
 const BUSY_CODE = /^SQLITE_BUSY/;
@@ -309,7 +311,7 @@ function rethrow(error: unknown): never {
 /**
  * Creates the database file with SQLITE_FILE_MODE when there is none yet (SQLite takes an empty
  * file for a new database), and takes away what is more open than that from an existing one and
- * its -wal, -shm and -journal files (made by an earlier release, or restored from a copy).
+ * its -wal, -shm and -journal files what other users may do (made by an earlier release, or restored from a copy).
  */
 function restrictFileModes(file: string, logger: Logger): void {
   try {
@@ -324,12 +326,14 @@ function restrictFileModes(file: string, logger: Logger): void {
     } catch {
       continue; // not there
     }
-    if ((mode & ~SQLITE_FILE_MODE) === 0) continue;
+    // Only what others may do is taken away: a group given write on purpose (api and worker as two
+    // users of one group) keeps it.
+    if ((mode & OTHERS) === 0) continue;
     try {
-      fs.chmodSync(name, mode & SQLITE_FILE_MODE);
-      logger.log(`${name} was readable or writable by others (mode ${mode.toString(8)}): now ${(mode & SQLITE_FILE_MODE).toString(8)}`);
+      fs.chmodSync(name, mode & ~OTHERS);
+      logger.log(`${name} was open to other users (mode ${mode.toString(8)}): now ${(mode & ~OTHERS).toString(8)}`);
     } catch (error) {
-      logger.warn(`${name} is mode ${mode.toString(8)} and could not be made ${SQLITE_FILE_MODE.toString(8)}: ${(error as Error).message}`);
+      logger.warn(`${name} is open to other users (mode ${mode.toString(8)}) and could not be changed: ${(error as Error).message}`);
     }
   }
 }
