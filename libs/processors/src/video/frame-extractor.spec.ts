@@ -46,7 +46,8 @@ describe('extractSeries: the first frame at or after each time, each frame once 
       ...['-v', 'error', '-y', '-filter_complex', rampGraph(RAMP.maxFrames, 64, 48, 10), '-map', '[v]'],
       ...['-c:v', 'libx264', '-crf', '10', '-g', '250', clip],
     ]);
-  });
+    // Finding the tools and encoding the clip: seconds on a busy machine, past Jest's 5 s default.
+  }, 60_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   /** Which ramp frame a PNG is, by its mean grey. */
