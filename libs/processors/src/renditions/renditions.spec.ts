@@ -485,17 +485,25 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
     let log: string;
     let counted: MediaThumbnailer;
     beforeAll(async () => {
-      // The real ffmpeg behind a script that writes down each run's arguments.
+      // The real ffmpeg and ffprobe behind scripts that write down each run's arguments.
       log = path.join(files.path, 'ffmpeg-runs.log');
-      const wrapper = await files.write('ffmpeg-counting', Buffer.from(`#!/bin/sh\necho "$*" >> '${log}'\nexec '${FFMPEG}' "$@"\n`));
-      await chmod(wrapper, 0o755);
-      counted = mediaFor(await MediaTools.resolve({ ffmpegPath: wrapper, searchPath: process.env.PATH ?? '' }));
+      const counting = async (name: string, binary: string): Promise<string> => {
+        const wrapper = await files.write(name, Buffer.from(`#!/bin/sh\necho "${name} $*" >> '${log}'\nexec '${binary}' "$@"\n`));
+        await chmod(wrapper, 0o755);
+        return wrapper;
+      };
+      const ffmpegPath = await counting('ffmpeg-counting', FFMPEG);
+      const ffprobePath = await counting('ffprobe-counting', tools.ffprobe.path);
+      counted = mediaFor(await MediaTools.resolve({ ffmpegPath, ffprobePath, searchPath: process.env.PATH ?? '' }));
     });
     /** The frame-decoding runs (those writing PNGs) logged by `work`. */
     async function decodingRuns(work: () => Promise<unknown>): Promise<number> {
+      return (await runsOf(work)).filter((line) => line.startsWith('ffmpeg-counting') && line.includes('image2pipe')).length;
+    }
+    async function runsOf(work: () => Promise<unknown>): Promise<string[]> {
       await writeFile(log, '');
       await work();
-      return (await readFile(log, 'utf8')).split('\n').filter((line) => line.includes('image2pipe')).length;
+      return (await readFile(log, 'utf8')).split('\n');
     }
     /** `framesEach` frames a colour at 10 fps, one keyframe. */
     const clip = (palette: readonly (typeof colours)[number][], framesEach: number, name: string): Promise<Buffer> => {
@@ -524,6 +532,27 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
       expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
       expect(result.animatedPreview).toMatchObject({ contentType: 'image/webp', width: 64, height: 64 });
       await expectShapes(result, 64, 48, 32, 1440);
+    });
+
+    it('keyframes close together (no shared run): the keyframes are read once, for both choices', async () => {
+      if (!ENCODERS.has('libx264')) return;
+      const { graph, output } = segmentsGraph(
+        colours.map((colour) => ({ colour, frames: 10 })),
+        64,
+        48,
+        10,
+      );
+      const data = await video('dense keyframes', 'dense.mp4', [
+        ...['-filter_complex', graph, '-map', output, '-c:v', 'libx264', '-g', '5'],
+      ]);
+      const file = await files.write('dense.mp4', data);
+      let result!: Renditions;
+      const runs = await runsOf(async () => {
+        result = await counted.renditions(request(file, 'video', { thumbnailSize: 32 }));
+      });
+      expect(runs.filter((line) => line.startsWith('ffprobe-counting') && line.includes('-read_intervals'))).toHaveLength(1);
+      expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['cyan']);
+      expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
     });
 
     it('eight frames: the midpoint shares a frame with a sample, so each is taken on its own, as before', async () => {

@@ -45,6 +45,15 @@ export interface AnimatedPreviewRequest {
   signal: AbortSignal;
 }
 
+/** How a clip's samples are taken (AnimatedPreviewMaker.plan). */
+export interface SamplingPlan {
+  times: number[];
+  how: 'pass' | 'seeks';
+  keyframesKnown: boolean;
+  /** One pass from a known keyframe: a caller decoding that stretch anyway can take the samples in its run. */
+  shared: boolean;
+}
+
 /** What choosing how to sample a clip needs to know. */
 export type SamplingRequest = Pick<AnimatedPreviewRequest, 'file' | 'origin' | 'stream' | 'span' | 'signal'>;
 
@@ -75,14 +84,15 @@ export class AnimatedPreviewMaker {
   }
 
   /**
-   * The animated preview, of `taken` when the caller already has its frames (from `sharedPass`'s
-   * times, in order, shaped like the thumbnail's frame or larger), else of frames taken here.
+   * The animated preview, of `taken` when the caller already has its frames (from `plan`'s times,
+   * in order, shaped like the thumbnail's frame or larger), else of frames taken here, the way
+   * `plan` (when the caller has made it, for this same span) says.
    */
-  async make(request: AnimatedPreviewRequest, taken?: readonly Buffer[]): Promise<Rendition | null> {
+  async make(request: AnimatedPreviewRequest, taken?: readonly Buffer[], plan?: SamplingPlan): Promise<Rendition | null> {
     const { span, signal } = request;
     if (!(span.duration > 0)) return null;
     try {
-      const frames = taken && taken.length > 0 ? [...taken] : await this.frames(request);
+      const frames = taken && taken.length > 0 ? [...taken] : await this.frames(request, plan);
       if (frames.length === 0) return null;
       return await this.assemble(frames, request);
     } catch (error) {
@@ -100,7 +110,7 @@ export class AnimatedPreviewMaker {
    * one run per sample, one after the other, skipping a sample that yields nothing without losing
    * the others. One decoder thread throughout, so that a job's CPU stays at one decoder at a time.
    */
-  private async frames(request: AnimatedPreviewRequest): Promise<Buffer[]> {
+  private async frames(request: AnimatedPreviewRequest, plan?: SamplingPlan): Promise<Buffer[]> {
     const { span, stream } = request;
     const base: FrameRequest = {
       file: request.file,
@@ -118,7 +128,7 @@ export class AnimatedPreviewMaker {
       ),
     };
     const times = sampleTimes(span);
-    const pngs = await this.inOneRun(request, base, times).catch((error: Error) => {
+    const pngs = await this.inOneRun(request, base, times, plan).catch((error: Error) => {
       if (request.signal.aborted) throw error;
       return [];
     });
@@ -139,9 +149,14 @@ export class AnimatedPreviewMaker {
   }
 
   /** The frames from one ffmpeg run, or none where seeks in one run would hold too many decoders. */
-  private async inOneRun(request: AnimatedPreviewRequest, base: FrameRequest, times: readonly number[]): Promise<Buffer[]> {
+  private async inOneRun(
+    request: AnimatedPreviewRequest,
+    base: FrameRequest,
+    times: readonly number[],
+    plan: SamplingPlan | undefined,
+  ): Promise<Buffer[]> {
     const { stream } = request;
-    const { how, keyframesKnown } = await this.sampling(request, times);
+    const { how, keyframesKnown } = plan ?? (await this.sampling(request, times));
     if (how === 'pass') {
       // Where the keyframes are not known (MPEG-TS has no index), an input seek can land between
       // two keyframes, and the decoder then has no picture until the next one (none at all in a
@@ -152,16 +167,16 @@ export class AnimatedPreviewMaker {
   }
 
   /**
-   * The sample times when this clip's samples are best taken in one decoding pass from the
-   * keyframe before the first (`sampling`: a clip under KEYFRAME_SAMPLING_SECONDS whose keyframes
-   * are known and far apart), so that a caller decoding the same stretch anyway (the thumbnail's
-   * midpoint) can take them in its own run and hand them to `make`; otherwise undefined.
+   * How this clip's samples would be taken (`sampling`), with their times: for a caller that may
+   * take them itself in a run it makes anyway (where `shared`: one pass from a known keyframe, which
+   * decodes the thumbnail's midpoint on its way) and that hands the plan back to `make` otherwise,
+   * so that the keyframes are read once.
    */
-  async sharedPass(request: SamplingRequest): Promise<number[] | undefined> {
+  async plan(request: SamplingRequest): Promise<SamplingPlan | undefined> {
     if (!(request.span.duration > 0)) return undefined;
     const times = sampleTimes(request.span);
     const { how, keyframesKnown } = await this.sampling(request, times);
-    return how === 'pass' && keyframesKnown ? times : undefined;
+    return { times, how, keyframesKnown, shared: how === 'pass' && keyframesKnown };
   }
 
   /**

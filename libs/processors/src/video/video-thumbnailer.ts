@@ -6,7 +6,7 @@ import { pixelLimitError } from '../pixel-limit';
 import { abortReason, ToolOutputLimitError } from '../media-tools/tool-process';
 import type { RenditionSizes } from '../renditions/rendition-maker';
 import type { Renditions } from '../renditions/renditions';
-import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS, type SamplingRequest } from './animated-preview';
+import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS, type SamplingPlan, type SamplingRequest } from './animated-preview';
 import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
 import { isBlank, lumaStats } from './frame-content';
 import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
@@ -27,12 +27,15 @@ interface ChosenFrame {
   origin: number;
   /** The animated preview's frames, when they came from the same decoding run as the midpoint's. */
   samples?: Buffer[];
+  /** How the animated preview's frames are to be taken, when already worked out for `span`. */
+  plan?: SamplingPlan;
 }
 
-/** The midpoint frame and the animated preview's samples, from one decoding run. */
+/** The animated preview's plan, and where it allowed, the midpoint frame and the samples from one decoding run. */
 interface SharedRun {
-  midpoint: Buffer;
-  samples: Buffer[];
+  plan: SamplingPlan;
+  midpoint?: Buffer;
+  samples?: Buffer[];
 }
 
 /** After the midpoint frame turned out blank, how long to keep looking for one with content. */
@@ -95,6 +98,7 @@ export class VideoThumbnailer {
                 signal,
               },
               frame.samples,
+              frame.plan,
             )
           : null;
       const hdr = hdrTransferOf(frame.stream);
@@ -131,7 +135,15 @@ export class VideoThumbnailer {
     const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, decoder, ...shape };
     const grab = (seconds: number | null): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
     const origin = probe.startSeconds ?? 0;
-    const chosen = (png: Buffer, span?: VideoSpan, samples?: Buffer[]): ChosenFrame => ({ png, stream, span, decoder, origin, samples });
+    const chosen = (png: Buffer, span?: VideoSpan, shared?: SharedRun): ChosenFrame => ({
+      png,
+      stream,
+      span,
+      decoder,
+      origin,
+      samples: shared?.samples,
+      plan: shared?.plan,
+    });
 
     if (stream.attachedPicture) return chosen(this.required(await grab(null), file));
 
@@ -142,12 +154,12 @@ export class VideoThumbnailer {
       animated && known
         ? await this.sharedRun({ ...request, seconds: null }, { file, origin, stream, span: known, signal }, times[0])
         : undefined;
-    const samples = shared?.samples;
-    let first: ExtractedFrame = shared ? { png: shared.midpoint, stderr: '' } : await grab(times[0]);
+    let first: ExtractedFrame = shared?.midpoint ? { png: shared.midpoint, stderr: '' } : await grab(times[0]);
     if (!first.png) {
       if (reportsTruncation(first.stderr)) throw describeVideoFailure(first.stderr, inputPath(file));
       // The container can claim more than the stream holds (audio longer than video, a header
       // written before the recording stopped): measure the stream itself, then take its start.
+      // (The preview's plan was made for the container's span: it is not handed on.)
       const real = known ? await this.measuredSpan(file, probe, stream, signal) : undefined;
       span = real;
       if (real) {
@@ -165,7 +177,8 @@ export class VideoThumbnailer {
       }
     }
     const midpoint = this.required(first, file);
-    if (times.length <= 1 || !isBlank(await lumaStats(midpoint))) return chosen(midpoint, span, samples);
+    const forSpan = span === known ? shared : undefined;
+    if (times.length <= 1 || !isBlank(await lumaStats(midpoint))) return chosen(midpoint, span, forSpan);
 
     const deadline = Date.now() + SEARCH_BUDGET_MS;
     for (const time of times.slice(1)) {
@@ -173,34 +186,37 @@ export class VideoThumbnailer {
       const later = await grab(time);
       if (later.png && !isBlank(await lumaStats(later.png))) {
         this.logger.debug(`Frame at ${times[0].toFixed(2)} s is blank; using the one at ${time.toFixed(2)} s`);
-        return chosen(later.png, span, samples);
+        return chosen(later.png, span, forSpan);
       }
     }
-    return chosen(midpoint, span, samples);
+    return chosen(midpoint, span, forSpan);
   }
 
   /**
    * The midpoint frame and the animated preview's samples from one ffmpeg run, where the preview
    * would take its samples in one pass from a known keyframe anyway (a short clip with far-apart
-   * keyframes: `AnimatedPreviewMaker.sharedPass`) and the midpoint lies among them: the run that
+   * keyframes: `AnimatedPreviewMaker.plan`) and the midpoint lies among them: the run that
    * decodes up to the last sample has decoded the midpoint on the way. On a 10 s 1080p clip with
-   * one keyframe, the two runs took 0.49 + 0.60 s of CPU and the shared one 0.62–0.74 s. The samples
+   * one keyframe, ffmpeg and ffprobe took 1.01 s of CPU per video before, 0.83 s after. The samples
    * come out at the thumbnail frame's size (the preview crops them down), one decoder thread as the
    * preview's own pass. Anything short of every frame (a damaged stretch, a stream that ends early,
-   * the midpoint and a sample within one frame) gives undefined: the frame is then taken the usual
-   * way, and a failure described as usual.
+   * the midpoint and a sample within one frame) gives no frames: the frame is then taken the usual
+   * way, a failure described as usual. The plan is handed on either way, so that the preview does
+   * not read the keyframes again.
    */
   private async sharedRun(request: FrameRequest, sampling: SamplingRequest, midpoint: number): Promise<SharedRun | undefined> {
-    const sampleAt = await this.animated.sharedPass(sampling);
-    if (!sampleAt || midpoint < sampleAt[0] || midpoint > sampleAt[sampleAt.length - 1]) return undefined;
+    const plan = await this.animated.plan(sampling);
+    if (!plan) return undefined;
+    const sampleAt = plan.times;
+    if (!plan.shared || midpoint < sampleAt[0] || midpoint > sampleAt[sampleAt.length - 1]) return { plan };
     const at = sampleAt.filter((time) => time <= midpoint).length;
     const times = [...sampleAt.slice(0, at), midpoint, ...sampleAt.slice(at)];
     const pngs = await this.frames.extractSeries({ ...request, seconds: sampleAt[0], threads: 1, times }).catch((error: Error) => {
       if (request.signal.aborted) throw error;
       return [];
     });
-    if (pngs.length !== times.length) return undefined;
-    return { midpoint: pngs[at], samples: [...pngs.slice(0, at), ...pngs.slice(at + 1)] };
+    if (pngs.length !== times.length) return { plan };
+    return { plan, midpoint: pngs[at], samples: [...pngs.slice(0, at), ...pngs.slice(at + 1)] };
   }
 
   /** The first frame at or after `seconds`, decoding the stream from its start (no input seek). */
