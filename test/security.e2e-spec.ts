@@ -64,7 +64,7 @@ describe('operators are made on the server only', () => {
   });
 });
 
-describe('JSON bodies', () => {
+describe('malformed requests', () => {
   let stack: TestStack;
   let admin: ApiClient;
 
@@ -126,16 +126,8 @@ describe('JSON bodies', () => {
     }
     expect(failures).toEqual([]);
   });
-});
 
-describe('requests Node refuses before the app sees them', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await TestStack.start({ workers: 0 });
-  });
-  afterAll(() => stack?.stop());
-
-  it('answer in the error shape too: headers over 16 kB (431), a request that is not HTTP (400)', async () => {
+  it('answers what Node refuses before the app sees it in the error shape too: headers over 16 kB (431), a request that is not HTTP (400)', async () => {
     const long = await rawRequest(stack.baseUrl, 'GET', `/api/jobs?q=${'x'.repeat(20_000)}`, {}, () => Promise.resolve());
     expect(long.status).toBe(431);
     expect(long.body).toEqual({ statusCode: 431, error: 'Request Header Fields Too Large', message: expect.stringMatching(/too large/) });

@@ -496,38 +496,37 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
       const ffprobePath = await counting('ffprobe-counting', tools.ffprobe.path);
       counted = mediaFor(await MediaTools.resolve({ ffmpegPath, ffprobePath, searchPath: process.env.PATH ?? '' }));
     });
-    /** The frame-decoding runs (those writing PNGs) logged by `work`. */
-    async function decodingRuns(work: () => Promise<unknown>): Promise<number> {
-      return (await runsOf(work)).filter((line) => line.startsWith('ffmpeg-counting') && line.includes('image2pipe')).length;
-    }
-    async function runsOf(work: () => Promise<unknown>): Promise<string[]> {
-      await writeFile(log, '');
-      await work();
-      return (await readFile(log, 'utf8')).split('\n');
-    }
-    /** `framesEach` frames a colour at 10 fps, one keyframe. */
-    const clip = (palette: readonly (typeof colours)[number][], framesEach: number, name: string): Promise<Buffer> => {
+    /**
+     * The renditions (thumbnail 32) of a clip of `framesEach` frames a colour at 10 fps with a
+     * keyframe every `gop` frames, and the tool runs they took: `decoding` (ffmpeg runs writing
+     * PNGs) and `keyframeReads` (ffprobe's -read_intervals).
+     */
+    async function renderCounted(palette: readonly (typeof colours)[number][], framesEach: number, gop: number, name: string) {
       const { graph, output } = segmentsGraph(
         palette.map((colour) => ({ colour, frames: framesEach })),
         64,
         48,
         10,
       );
-      return video(`one keyframe ${palette.length}×${framesEach}`, name, [
-        ...['-filter_complex', graph, '-map', output, '-c:v', 'libx264', '-g', '250'],
+      const data = await video(`${palette.length}×${framesEach} gop ${gop}`, name, [
+        ...['-filter_complex', graph, '-map', output, '-c:v', 'libx264', '-g', String(gop)],
       ]);
-    };
+      const file = await files.write(name, data);
+      await writeFile(log, '');
+      const result = await counted.renditions(request(file, 'video', { thumbnailSize: 32 }));
+      const runs = (await readFile(log, 'utf8')).split('\n');
+      return {
+        result,
+        decoding: runs.filter((line) => line.startsWith('ffmpeg-counting') && line.includes('image2pipe')).length,
+        keyframeReads: runs.filter((line) => line.startsWith('ffprobe-counting') && line.includes('-read_intervals')).length,
+      };
+    }
 
     it('8 s, one keyframe: one run gives the thumbnail its midpoint and the preview its eight frames', async () => {
       if (!ENCODERS.has('libx264')) return;
-      const data = await clip(colours, 10, 'shared-8s.mp4');
-      const file = await files.write('shared-8s.mp4', data);
-      let result!: Renditions;
-      const runs = await decodingRuns(async () => {
-        result = await counted.renditions(request(file, 'video', { thumbnailSize: 32 }));
-      });
+      const { result, decoding } = await renderCounted(colours, 10, 250, 'shared-8s.mp4');
       // Two before (the midpoint, then the preview's pass over the same stretch).
-      expect(runs).toBe(1);
+      expect(decoding).toBe(1);
       expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['cyan']);
       expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
       expect(result.animatedPreview).toMatchObject({ contentType: 'image/webp', width: 64, height: 64 });
@@ -536,21 +535,8 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
 
     it('keyframes close together (no shared run): the keyframes are read once, for both choices', async () => {
       if (!ENCODERS.has('libx264')) return;
-      const { graph, output } = segmentsGraph(
-        colours.map((colour) => ({ colour, frames: 10 })),
-        64,
-        48,
-        10,
-      );
-      const data = await video('dense keyframes', 'dense.mp4', [
-        ...['-filter_complex', graph, '-map', output, '-c:v', 'libx264', '-g', '5'],
-      ]);
-      const file = await files.write('dense.mp4', data);
-      let result!: Renditions;
-      const runs = await runsOf(async () => {
-        result = await counted.renditions(request(file, 'video', { thumbnailSize: 32 }));
-      });
-      expect(runs.filter((line) => line.startsWith('ffprobe-counting') && line.includes('-read_intervals'))).toHaveLength(1);
+      const { result, keyframeReads } = await renderCounted(colours, 10, 5, 'dense.mp4');
+      expect(keyframeReads).toBe(1);
       expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['cyan']);
       expect(await animatedColours(result.animatedPreview!.data, colours)).toEqual([...colours]);
     });
@@ -559,13 +545,8 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
       if (!ENCODERS.has('libx264')) return;
       // 0.8 s, two frames a colour: the midpoint (0.4 s) and the fourth sample (0.35 s) both fall on
       // frame 4; the last sample (0.75 s) lies past the last frame (0.7 s).
-      const data = await clip(colours.slice(0, 4), 2, 'shared-8-frames.mp4');
-      const file = await files.write('shared-8-frames.mp4', data);
-      let result!: Renditions;
-      const runs = await decodingRuns(async () => {
-        result = await counted.renditions(request(file, 'video', { thumbnailSize: 32 }));
-      });
-      expect(runs).toBeGreaterThan(1);
+      const { result, decoding } = await renderCounted(colours.slice(0, 4), 2, 250, 'shared-8-frames.mp4');
+      expect(decoding).toBeGreaterThan(1);
       expect(await animatedColours(result.thumbnail.data, colours)).toEqual(['blue']);
       // Frames 1 to 7 (libwebp may merge a colour's two frames into one).
       const shown = await animatedColours(result.animatedPreview!.data, colours);

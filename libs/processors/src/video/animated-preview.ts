@@ -50,8 +50,11 @@ export interface SamplingPlan {
   times: number[];
   how: 'pass' | 'seeks';
   keyframesKnown: boolean;
-  /** One pass from a known keyframe: a caller decoding that stretch anyway can take the samples in its run. */
-  shared: boolean;
+}
+
+/** One pass from a known keyframe: a caller decoding that stretch anyway can take the samples in its run. */
+export function sharesPass(plan: SamplingPlan): boolean {
+  return plan.how === 'pass' && plan.keyframesKnown;
 }
 
 /** What choosing how to sample a clip needs to know. */
@@ -127,7 +130,7 @@ export class AnimatedPreviewMaker {
         request.decoder !== undefined,
       ),
     };
-    const times = sampleTimes(span);
+    const times = plan?.times ?? sampleTimes(span);
     const pngs = await this.inOneRun(request, base, times, plan).catch((error: Error) => {
       if (request.signal.aborted) throw error;
       return [];
@@ -168,7 +171,7 @@ export class AnimatedPreviewMaker {
 
   /**
    * How this clip's samples would be taken (`sampling`), with their times: for a caller that may
-   * take them itself in a run it makes anyway (where `shared`: one pass from a known keyframe, which
+   * take them itself in a run it makes anyway (where `sharesPass`: one pass from a known keyframe, which
    * decodes the thumbnail's midpoint on its way) and that hands the plan back to `make` otherwise,
    * so that the keyframes are read once.
    */
@@ -176,7 +179,7 @@ export class AnimatedPreviewMaker {
     if (!(request.span.duration > 0)) return undefined;
     const times = sampleTimes(request.span);
     const { how, keyframesKnown } = await this.sampling(request, times);
-    return { times, how, keyframesKnown, shared: how === 'pass' && keyframesKnown };
+    return { times, how, keyframesKnown };
   }
 
   /**

@@ -6,7 +6,7 @@ import { pixelLimitError } from '../pixel-limit';
 import { abortReason, ToolOutputLimitError } from '../media-tools/tool-process';
 import type { RenditionSizes } from '../renditions/rendition-maker';
 import type { Renditions } from '../renditions/renditions';
-import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS, type SamplingPlan, type SamplingRequest } from './animated-preview';
+import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS, sharesPass, type SamplingPlan, type SamplingRequest } from './animated-preview';
 import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
 import { isBlank, lumaStats } from './frame-content';
 import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
@@ -208,7 +208,7 @@ export class VideoThumbnailer {
     const plan = await this.animated.plan(sampling);
     if (!plan) return undefined;
     const sampleAt = plan.times;
-    if (!plan.shared || midpoint < sampleAt[0] || midpoint > sampleAt[sampleAt.length - 1]) return { plan };
+    if (!sharesPass(plan) || midpoint < sampleAt[0] || midpoint > sampleAt[sampleAt.length - 1]) return { plan };
     const at = sampleAt.filter((time) => time <= midpoint).length;
     const times = [...sampleAt.slice(0, at), midpoint, ...sampleAt.slice(at)];
     const pngs = await this.frames.extractSeries({ ...request, seconds: sampleAt[0], threads: 1, times }).catch((error: Error) => {

@@ -273,16 +273,16 @@ function positionOf(upload: TusUpload): ThumbnailPosition | undefined {
 /** At the last PATCH: the metadata as parsed at creation, an unreadable value (from before that check) as false. */
 function allowDuplicatesLenient(upload: TusUpload): boolean {
   try {
-    return parseAllowDuplicates(upload.metadata?.allowDuplicates ?? undefined);
+    return allowDuplicatesOf(upload);
   } catch {
     return false;
   }
 }
 
-/** The optional `allowDuplicates` metadata (`true` or `false`); 400 for anything else. */
+/** The optional `allowDuplicates` metadata, read as the multipart field is (parseAllowDuplicates); 400 when it is neither. */
 function allowDuplicatesOf(upload: TusUpload): boolean {
   try {
-    return parseAllowDuplicates(upload.metadata?.allowDuplicates ?? undefined);
+    return parseAllowDuplicates(upload.metadata?.allowDuplicates);
   } catch (error) {
     throw new TusReply(400, errorBody(400, (error as Error).message));
   }
