@@ -188,6 +188,38 @@ describe('webhooks (api, worker, Redis, a local receiver)', () => {
     ).toBe(401);
   });
 
+  it('API keys: read lists webhooks and deliveries; no key, whatever its scopes, subscribes or deletes (403)', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const keyWith = async (scopes: string[]): Promise<string> => {
+      const response = await user.request<{ key: string }>('POST', '/api/api-keys', { json: { name: scopes.join('+'), scopes } });
+      expect(response.status).toBe(201);
+      return response.body.key;
+    };
+    const all = await keyWith(['read', 'upload', 'delete']);
+    const uploadOnly = await keyWith(['upload']);
+    const asKey = <T>(key: string, method: string, route: string, json?: unknown) =>
+      request<T>(stack.baseUrl, method, route, { json, headers: { authorization: `Bearer ${key}` } });
+    const hook = await createWebhook(user, `${receiverUrl}/ok`);
+
+    const listed = await asKey<{ items: { id: string }[] }>(all, 'GET', '/api/webhooks');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((item) => item.id)).toEqual([hook.id]);
+    expect((await asKey(all, 'GET', `/api/webhooks/${hook.id}/deliveries`)).status).toBe(200);
+    expect((await asKey(uploadOnly, 'GET', '/api/webhooks')).status).toBe(403);
+
+    for (const [method, route, json] of [
+      ['POST', '/api/webhooks', { url: `${receiverUrl}/ok`, events: ['job.completed'] }],
+      ['DELETE', `/api/webhooks/${hook.id}`, undefined],
+    ] as const) {
+      const response = await asKey<{ statusCode: number; message: string }>(all, method, route, json);
+      expect([method, response.status]).toEqual([method, 403]);
+      expect(response.body.message).toMatch(/sign in with your password/);
+    }
+    const after = await user.request<{ items: { id: string }[] }>('GET', '/api/webhooks');
+    expect(after.body.items.map((item) => item.id)).toEqual([hook.id]);
+    expect((await user.request('DELETE', `/api/webhooks/${hook.id}`)).status).toBe(204);
+  });
+
   it('is documented in Swagger, with the payload receivers get', async () => {
     const { body } = await request<{ paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(
       stack.baseUrl,

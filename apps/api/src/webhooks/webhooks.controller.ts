@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiExtraModels,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -12,7 +13,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope } from '@app/auth';
+import { AuthUser, CurrentUser, JwtAuthGuard, NoApiKeys, RequiresScope } from '@app/auth';
 import { WebhooksService } from '@app/webhooks';
 import { ErrorDto } from '../http/error.dto';
 import {
@@ -37,14 +38,18 @@ const PAYLOAD = [
 @ApiUnauthorizedResponse({ type: ErrorDto })
 @ApiExtraModels(WebhookPayloadDto)
 @UseGuards(JwtAuthGuard)
-// A key that may read jobs may also have their events sent to it (scripts subscribe with their key).
+// Reading the webhooks and their deliveries is a GET like any other (`read`). Subscribing and
+// deleting are not in any key scope: a subscription outlives the key that made it, so a leaked
+// read-only key could otherwise keep every job's events flowing to its holder after being revoked.
 @RequiresScope('read')
 @Controller('webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
+  @NoApiKeys()
   @ApiOperation({ summary: 'Subscribe a URL to job events', description: PAYLOAD })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'An API key: subscribing needs a password sign-in' })
   @ApiCreatedResponse({ type: CreatedWebhookDto, description: 'The webhook, with its signing secret shown this once' })
   @ApiBadRequestResponse({
     type: ErrorDto,
@@ -63,8 +68,10 @@ export class WebhooksController {
   }
 
   @Delete(':id')
+  @NoApiKeys()
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a webhook and its delivery log; deliveries still queued are dropped' })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'An API key: deleting needs a password sign-in' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorDto, description: "No such webhook, or someone else's" })
