@@ -22,7 +22,7 @@ export type ThumbnailPosition = (typeof THUMBNAIL_POSITIONS)[number];
  * - `truncated`: the file stops before its data does (an incomplete upload or copy)
  * - `unsupported_codec`: a video codec the server's ffmpeg cannot decode
  * - `no_video_stream`: a "video" with no picture (audio only, or no streams)
- * - `too_many_pixels`: more pixels than `MAX_INPUT_PIXELS` (or, per video frame, `MAX_VIDEO_PIXELS`) allows
+ * - `too_many_pixels`: more pixels than `MAX_INPUT_PIXELS` (or, per video frame, `MAX_VIDEO_PIXELS`) allows, or a side over 65,535
  * - `timeout`: processing took longer than `JOB_TIMEOUT_MS`
  * - `missing_original`: the uploaded file is gone from storage
  * - `internal`: an error of the service, several times in a row

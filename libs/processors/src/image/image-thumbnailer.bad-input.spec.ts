@@ -201,6 +201,40 @@ describe('decompression bombs are refused from the header, before decoding', () 
   });
 });
 
+describe('a side longer than 65,535 pixels is refused from the header, whatever the pixel count', () => {
+  // Within 100 MP but out of proportion to decode: libvips buffers a whole line per thread and pays
+  // per line, so 99,000,000×1 took 3.4 GB and 1×99,000,000 took 37 s before this rule.
+  const line = (width: number, height: number) =>
+    sharp({ create: { width, height, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+      .png()
+      .toBuffer();
+
+  it.each([
+    [70_000, 1],
+    [1, 70_000],
+    [65_536, 2],
+  ])('%i×%i PNG: too_many_pixels, naming the limit, nothing decoded', async (width, height) => {
+    const file = await files.write('line.png', await line(width, height));
+    for (const attempt of [() => thumbnailer.fromFile(file, SIZE), async () => thumbnailer.fromBuffer(await line(width, height), SIZE)]) {
+      const error = await rejectionOf(attempt());
+      expect(error).toBeInstanceOf(UnprocessableMediaError);
+      expect((error as UnprocessableMediaError).reason).toBe('too_many_pixels');
+      expect((error as Error).message).toBe(`The image is ${width}×${height} pixels: this service takes at most 65,535 pixels on a side.`);
+    }
+    await expectStillWorking();
+  });
+
+  it.each([
+    [65_535, 1],
+    [1, 65_535],
+  ])('%i×%i PNG, at the limit: thumbnailed', async (width, height) => {
+    const jpeg = await thumbnailer.fromFile(await files.write('edge.png', await line(width, height)), SIZE);
+    const pixels = await readPixels(jpeg);
+    expect([pixels.width, pixels.height]).toEqual([SIZE, SIZE]);
+    expect(pixels.mean(SIZE / 2, SIZE / 2)).toEqual([90, 90, 90]);
+  });
+});
+
 describe('polyglots: a valid JPEG with something appended', () => {
   const MARK = 'THUMBS-POLYGLOT-PAYLOAD';
   const payloads: [string, Buffer][] = [
