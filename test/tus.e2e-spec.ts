@@ -172,7 +172,7 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     // The same content again, without allowDuplicates: the last PATCH refuses it as the multipart route does.
     const again = await tus.create(data.length, { filename: 'again.png', filetype: 'image/png' });
     const refused = await tus.patchFrom(again.headers.get('location')!, data, 0);
-    expect(refused.status).toBe(409);
+    expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ code: 'duplicate', existingJobId: jobId, originalFilename: 'again.png' });
     // The original as the storage driver keeps it (STORAGE_URL=file:<dir>/files, key uploads/<job id>).
     const original = fs.readFileSync(path.join(stack.dir, 'files', 'uploads', job.id));

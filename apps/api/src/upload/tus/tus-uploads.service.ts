@@ -51,7 +51,7 @@ const HTTP_STATUS_OF: Readonly<Record<RejectionCode, number>> = {
   type_mismatch: 422,
   empty: 422,
   quota_exceeded: 413,
-  duplicate: 409,
+  duplicate: 422,
 };
 
 /**

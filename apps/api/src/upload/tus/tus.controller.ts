@@ -152,7 +152,8 @@ export class TusController {
     description:
       'Body: the bytes, `Content-Type: application/offset+octet-stream`. The first bytes are checked against the name and type ' +
       '(a refused file answers 415/422 and the upload is removed). The PATCH that brings the last byte creates the job ' +
-      'exactly as `POST /api/upload` does and answers `Thumbs-Job-Id`.',
+      'exactly as `POST /api/upload` does and answers `Thumbs-Job-Id`, or refuses it by the same rules ' +
+      '(`duplicate`: 422, `quota_exceeded`: 413, with the `Rejected` body).',
   })
   @ApiParam({ name: 'id', description: 'The last segment of `Location`' })
   @ApiHeader(TUS_RESUMABLE)
