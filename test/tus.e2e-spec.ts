@@ -294,6 +294,82 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     expect(fs.existsSync(path.join(stack.dir, 'tus', id))).toBe(false);
   });
 
+  it("acts only on the upload whose owner was checked: another user's id behind a query string is not reachable", async () => {
+    const data = await largePng();
+    const victim = await tus.create(data.length, { filename: 'secret.png', filetype: 'image/png', allowDuplicates: 'true' });
+    const victimLocation = victim.headers.get('location')!;
+    expect((await tus.patch(victimLocation, 0, data.subarray(0, CHUNK))).status).toBe(204);
+    const victimId = victimLocation.split('/').pop()!;
+
+    const other = await ApiClient.register(stack.baseUrl);
+    const attacker = new Tus(stack.baseUrl, other.token);
+    const own = (await attacker.create(data.length, { filename: 'own.png', filetype: 'image/png' })).headers.get('location')!;
+    // tus reads the id from the last segment of the whole URL, query string included.
+    const smuggled = `${own}?x=/${victimId}`;
+    const head = await attacker.head(smuggled);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('upload-offset')).toBe('0'); // the attacker's own upload, not the victim's
+    expect(head.headers.get('upload-metadata') ?? '').not.toContain(Buffer.from('secret.png').toString('base64'));
+    expect((await attacker.patch(smuggled, CHUNK, data.subarray(CHUNK))).status).toBe(409); // own offset is 0
+    expect((await attacker.terminate(`${own}?x=/${victimId}`)).status).toBe(204);
+    expect(await tus.offset(victimLocation)).toBe(CHUNK);
+
+    // The rest goes up; the job is the victim's alone.
+    const last = await tus.patchFrom(victimLocation, data, CHUNK);
+    expect(last.status).toBe(204);
+    const jobId = last.headers.get('thumbs-job-id')!;
+    expect((await user.job(jobId)).status).toBe(200);
+    expect((await other.job(jobId)).status).toBe(404);
+  });
+
+  it('HEAD answers the metadata the client sent, not the server’s own (the owner)', async () => {
+    const created = await tus.create(100, { filename: 'meta.png', filetype: 'image/png' });
+    const location = created.headers.get('location')!;
+    const metadata = (await tus.head(location)).headers.get('upload-metadata') ?? '';
+    const keys = metadata.split(',').map((pair) => pair.trim().split(' ')[0]);
+    expect(keys.sort()).toEqual(['filename', 'filetype']);
+    expect(metadata).not.toContain(Buffer.from(user.user.id).toString('base64'));
+    expect((await tus.terminate(location)).status).toBe(204);
+  });
+
+  it('creation-with-upload of a whole file answers 201 with the job, once; discovery offers only what is accepted', async () => {
+    const data = (await media.jpeg()).data;
+    const response = await fetch(new URL('/api/uploads', stack.baseUrl), {
+      method: 'POST',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        authorization: `Bearer ${user.token}`,
+        'Upload-Length': String(data.length),
+        'Upload-Metadata': [
+          `filename ${Buffer.from('whole.jpg').toString('base64')}`,
+          `filetype ${Buffer.from('image/jpeg').toString('base64')}`,
+          `allowDuplicates ${Buffer.from('true').toString('base64')}`,
+        ].join(','),
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: data,
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('upload-offset')).toBe(String(data.length));
+    const jobId = response.headers.get('thumbs-job-id');
+    expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+    const job = await user.waitFor(jobId!, ['completed', 'failed'], 60_000);
+    expect(job).toMatchObject({ status: 'completed', originalFilename: 'whole.jpg' });
+    expect((await tus.head(response.headers.get('location')!)).status).toBe(404);
+
+    const options = await fetch(new URL('/api/uploads', stack.baseUrl), { method: 'OPTIONS' });
+    const extensions = (options.headers.get('tus-extension') ?? '').split(',');
+    expect(extensions).toEqual(expect.arrayContaining(['creation', 'creation-with-upload', 'termination', 'expiration']));
+    expect(extensions).not.toContain('creation-defer-length');
+    const deferred = await fetch(new URL('/api/uploads', stack.baseUrl), {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', authorization: `Bearer ${user.token}`, 'Upload-Defer-Length': '1' },
+    });
+    expect(deferred.status).toBe(400);
+    // Unfinished uploads are closed to other accounts on the machine.
+    expect(fs.statSync(path.join(stack.dir, 'tus')).mode & 0o007).toBe(0);
+  });
+
   it('works with tus-js-client as the web app drives it (relative Location, metadata, pause and resume, Thumbs-Job-Id, Rejected bodies)', async () => {
     const discovery = await fetch(`${stack.baseUrl}/api/uploads`, { method: 'OPTIONS' });
     expect(discovery.status).toBe(204);

@@ -31,8 +31,33 @@ export class SniffingFileStore extends FileStore {
   constructor(
     options: ConstructorParameters<typeof FileStore>[0],
     private readonly check: HeadCheck,
+    private readonly server: {
+      /** Metadata keys the server keeps for itself: never handed to tus, so never answered by HEAD. */
+      privateKeys: readonly string[];
+      /** An upload the current request has just finished and removed, which tus may still look up. */
+      justFinished: (id: string) => TusUpload | undefined;
+    },
   ) {
     super(options);
+    // Deferred lengths are refused at creation (the size limit and the quota are checked from
+    // Upload-Length), so discovery must not offer them.
+    this.extensions = this.extensions.filter((extension) => extension !== 'creation-defer-length');
+  }
+
+  /** The stored metadata of upload `id`, the server's own keys included; null if there is none. */
+  async storedMetadata(id: string): Promise<Record<string, string | null> | null> {
+    const record = await this.configstore.get(id).catch(() => undefined);
+    return record ? (record.metadata ?? {}) : null;
+  }
+
+  override async getUpload(id: string): Promise<TusUpload> {
+    const finished = this.server.justFinished(id);
+    if (finished) return finished;
+    const upload = await super.getUpload(id);
+    if (upload.metadata) {
+      upload.metadata = Object.fromEntries(Object.entries(upload.metadata).filter(([key]) => !this.server.privateKeys.includes(key)));
+    }
+    return upload;
   }
 
   /** Where the bytes of upload `id` are (ids are checked by the controller before they get here). */

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Server } from '@tus/server';
+import { Server, Upload } from '@tus/server';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createReadStream } from 'node:fs';
+import { chmodSync, createReadStream, mkdirSync, statSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import * as path from 'node:path';
@@ -43,6 +43,10 @@ const CLEANUP_EVERY_MS = 60 * 60 * 1000;
 interface TusCall {
   userId: string;
   requestId: string | null;
+  /** The upload the controller checked the caller owns (HEAD, PATCH, DELETE): the only one tus may touch. */
+  uploadId: string | null;
+  /** The upload this request finished and removed, as tus may still look it up before answering. */
+  finished?: TusUpload;
 }
 
 const HTTP_STATUS_OF: Readonly<Record<RejectionCode, number>> = {
@@ -75,9 +79,18 @@ export class TusUploads implements OnModuleDestroy {
     private readonly metrics: ApiMetrics,
   ) {
     const expiryMs = config.upload.tusExpirySeconds * 1000;
+    const directory = path.join(config.dataDir, 'tus');
+    // Unfinished originals are the users' files: closed to other accounts on the machine (the file
+    // store would make its folder 0777 less the umask, and its files 0644).
+    mkdirSync(directory, { recursive: true, mode: 0o750 });
+    chmodSync(directory, statSync(directory).mode & 0o770);
     this.store = new SniffingFileStore(
-      { directory: path.join(config.dataDir, 'tus'), expirationPeriodInMilliseconds: expiryMs },
+      { directory, expirationPeriodInMilliseconds: expiryMs },
       (upload, head) => this.checkHead(upload, head),
+      {
+        privateKeys: [OWNER],
+        justFinished: (id) => (this.calls.getStore()?.finished?.id === id ? this.calls.getStore()!.finished : undefined),
+      },
     );
     this.server = new JsonErrorServer({
       path: TUS_PATH,
@@ -86,7 +99,10 @@ export class TusUploads implements OnModuleDestroy {
       // Bodies and statuses are ours; tus only adds its own CORS headers for the origins the api allows.
       allowedOrigins: (origin) => config.http.corsOrigins.includes(origin),
       exposedHeaders: [JOB_ID_HEADER],
-      getFileIdFromRequest: (_req, lastPath) => (lastPath && TUS_ID.test(lastPath) ? lastPath : undefined),
+      // The id the controller checked, not tus' own reading of the URL: tus takes the last segment
+      // of the whole URL, query string included, so `/uploads/<mine>?x=/<theirs>` would pass the
+      // owner check for <mine> and then act on <theirs>.
+      getFileIdFromRequest: () => this.calls.getStore()?.uploadId ?? undefined,
       onUploadCreate: (_req, upload) => this.onCreate(upload),
       onUploadFinish: (_req, upload) => this.onFinish(upload),
       onResponseError: (_req, error) => this.asReply(error),
@@ -98,15 +114,18 @@ export class TusUploads implements OnModuleDestroy {
     clearInterval(this.cleanup);
   }
 
-  /** Hands a request to tus for `userId` (null: the OPTIONS discovery, which needs no one). */
-  handle(req: Request, res: Response, userId: string | null, requestId: string | null): Promise<void> {
-    return this.calls.run({ userId: userId ?? '', requestId }, () => this.server.handle(req, res));
+  /**
+   * Hands a request to tus for `userId` (null: the OPTIONS discovery, which needs no one), acting on
+   * `uploadId` only (HEAD, PATCH, DELETE: the id whose owner the controller checked).
+   */
+  handle(req: Request, res: Response, userId: string | null, requestId: string | null, uploadId: string | null = null): Promise<void> {
+    return this.calls.run({ userId: userId ?? '', requestId, uploadId }, () => this.server.handle(req, res));
   }
 
   /** 404 unless upload `id` exists and was created by `userId` (another user's upload is not there for them). */
   async assertOwner(id: string, userId: string): Promise<void> {
-    const upload = await this.store.getUpload(id).catch(() => null);
-    if (!upload || upload.metadata?.[OWNER] !== userId) throw new NotFoundError('No such upload');
+    const metadata = await this.store.storedMetadata(id);
+    if (metadata?.[OWNER] !== userId) throw new NotFoundError('No such upload');
   }
 
   /** Removes unfinished uploads older than TUS_EXPIRY; returns how many. */
@@ -208,6 +227,8 @@ export class TusUploads implements OnModuleDestroy {
       }
       this.metrics.recordUpload(classification.media.fileType, stored.size);
       await this.discard(upload.id, claimed);
+      // A creation-with-upload of the whole file: tus reads the upload once more before answering.
+      this.calls.getStore()!.finished = new Upload({ ...upload, offset: size });
       return { headers: { [JOB_ID_HEADER]: jobs[0].id } };
     } catch (error) {
       if (error instanceof TusReply) throw error;

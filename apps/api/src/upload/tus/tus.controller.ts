@@ -116,6 +116,10 @@ export class TusController {
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many uploads by this user in the last minute; see Retry-After' })
   async create(@CurrentUser() user: AuthUser, @Req() req: Request, @Res() res: Response): Promise<void> {
+    // tus answers a deferred length it does not offer with 501; it is the request that is at fault.
+    if (req.headers['upload-defer-length'] !== undefined) {
+      throw new InvalidInputError('Upload-Length is required (deferred lengths are not accepted)');
+    }
     await this.tus.handle(req, res, user.id, requestIdOf(req));
   }
 
@@ -140,7 +144,7 @@ export class TusController {
   @ApiUnauthorizedResponse({ type: ErrorDto })
   async offset(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.owned(id, user);
-    await this.tus.handle(req, res, user.id, requestIdOf(req));
+    await this.tus.handle(req, res, user.id, requestIdOf(req), id);
   }
 
   @Patch(':id')
@@ -184,7 +188,7 @@ export class TusController {
   @ApiUnauthorizedResponse({ type: ErrorDto })
   async append(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.owned(id, user);
-    await this.tus.handle(req, res, user.id, requestIdOf(req));
+    await this.tus.handle(req, res, user.id, requestIdOf(req), id);
   }
 
   @Delete(':id')
@@ -199,7 +203,7 @@ export class TusController {
   @ApiUnauthorizedResponse({ type: ErrorDto })
   async terminate(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.owned(id, user);
-    await this.tus.handle(req, res, user.id, requestIdOf(req));
+    await this.tus.handle(req, res, user.id, requestIdOf(req), id);
   }
 
   private async owned(id: string, user: AuthUser): Promise<void> {
