@@ -246,6 +246,13 @@ describe('rate limits across two api instances', () => {
       });
       expect((await zip(someoneElse)).status).toBe(201);
 
+      // The user's API keys share the user's budgets: a new key does not start a count of its own.
+      const made = await user.request<{ key: string }>('POST', '/api/api-keys', { json: { name: 'more', scopes: ['read', 'upload'] } });
+      expect(made.status).toBe(201);
+      const asKey = new ApiClient(secondUrl, made.body.key, user.user);
+      expect((await asKey.upload([await media.jpeg(20, 20)])).status).toBe(429);
+      expect((await zip(asKey)).status).toBe(429);
+
       // Sign-in/registration attempts from one address: 6 a minute across both instances (2 used above).
       const auth: number[] = [];
       for (let i = 0; i < 6; i += 1) {

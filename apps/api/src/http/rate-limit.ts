@@ -42,9 +42,9 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    const user = req.user as { id?: string; apiKey?: { id: string } } | undefined;
-    // A script's key has limits of its own, apart from its owner's browser sessions.
-    if (user?.apiKey) return Promise.resolve(`key:${user.apiKey.id}`);
+    const user = req.user as { id?: string } | undefined;
+    // Per user, whether by a session or any of the user's API keys: counted per key, a user could
+    // multiply the upload and archive limits by making keys.
     return Promise.resolve(user?.id ? `user:${user.id}` : `ip:${(req as unknown as Request).ip}`);
   }
 
