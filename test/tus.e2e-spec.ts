@@ -370,6 +370,49 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     expect(fs.statSync(path.join(stack.dir, 'tus')).mode & 0o007).toBe(0);
   });
 
+  it('counts unfinished uploads against the quota from creation, and allows 50 at once per user', async () => {
+    const quota = await TestStack.start({ workers: 0, env: { USER_QUOTA_BYTES: String(3 * 1024 * 1024) } });
+    try {
+      const owner = await ApiClient.register(quota.baseUrl);
+      const client = new Tus(quota.baseUrl, owner.token);
+      const twoMiB = 2 * 1024 * 1024;
+      const first = await client.create(twoMiB, { filename: 'a.png', filetype: 'image/png' });
+      expect(first.status).toBe(201);
+      const second = await client.create(twoMiB, { filename: 'b.png', filetype: 'image/png' });
+      expect(second.status).toBe(413);
+      expect(await second.json()).toMatchObject({
+        code: 'quota_exceeded',
+        message: expect.stringMatching(/held by unfinished uploads/) as unknown,
+      });
+      // Another user is not affected; ending the first upload frees its share.
+      const other = new Tus(quota.baseUrl, (await ApiClient.register(quota.baseUrl)).token);
+      expect((await other.create(twoMiB, { filename: 'c.png', filetype: 'image/png' })).status).toBe(201);
+      expect((await client.terminate(first.headers.get('location')!)).status).toBe(204);
+      const third = await client.create(twoMiB, { filename: 'b.png', filetype: 'image/png' });
+      expect(third.status).toBe(201);
+      // A refusal from the first bytes frees it too.
+      const refused = await client.patch(third.headers.get('location')!, 0, Buffer.from('%PDF-1.7 not an image at all'.padEnd(8192, ' ')));
+      expect(refused.status).toBe(415);
+      expect((await client.create(twoMiB, { filename: 'd.png', filetype: 'image/png' })).status).toBe(201);
+
+      // However small, at most 50 unfinished uploads per user.
+      const many = new Tus(quota.baseUrl, (await ApiClient.register(quota.baseUrl)).token);
+      const made: string[] = [];
+      for (let i = 0; i < 50; i += 1) {
+        const response = await many.create(100, { filename: `${i}.png`, filetype: 'image/png' });
+        expect(response.status).toBe(201);
+        made.push(response.headers.get('location')!);
+      }
+      const over = await many.create(100, { filename: 'over.png', filetype: 'image/png' });
+      expect(over.status).toBe(429);
+      expect(await over.json()).toMatchObject({ statusCode: 429, message: expect.stringMatching(/50 unfinished uploads/) as unknown });
+      expect((await many.terminate(made[0])).status).toBe(204);
+      expect((await many.create(100, { filename: 'again.png', filetype: 'image/png' })).status).toBe(201);
+    } finally {
+      await quota.stop();
+    }
+  });
+
   it('works with tus-js-client as the web app drives it (relative Location, metadata, pause and resume, Thumbs-Job-Id, Rejected bodies)', async () => {
     const discovery = await fetch(`${stack.baseUrl}/api/uploads`, { method: 'OPTIONS' });
     expect(discovery.status).toBe(204);

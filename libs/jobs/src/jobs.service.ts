@@ -235,6 +235,11 @@ export class JobsService {
     }
   }
 
+  /** Bytes of originals the user keeps (what USER_QUOTA_BYTES limits). */
+  originalBytes(userId: string): Promise<number> {
+    return this.jobs.originalBytes(userId);
+  }
+
   /** Removes stored uploads that will not become jobs (a request refused after its files arrived). */
   async discardUploads(uploads: readonly StoredUpload[]): Promise<void> {
     await Promise.all(uploads.map((upload) => this.storage.delete(upload.key).catch(() => undefined)));

@@ -7,12 +7,13 @@ import { STATUS_CODES } from 'node:http';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
-import { AppConfig, newId, NotFoundError } from '@app/core';
+import { AppConfig, newId, NotFoundError, RedisConnections } from '@app/core';
 import { formatBytes } from '@app/shared';
 import { classifyUpload, JobsService, parseAllowDuplicates, sanitiseFilename, Sha256Stream, SNIFF_BYTES, StoredUpload } from '@app/jobs';
 import { Rejected, RejectionCode, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
 import { StorageDriver, StorageKeys } from '@app/storage';
 import { ApiMetrics } from '../../observability/api-metrics';
+import { MAX_PENDING_UPLOADS, PendingUploads } from './pending-uploads';
 import { readHead, SniffingFileStore, TusReply, TusUpload } from './sniffing-file-store';
 
 /** Where tus is mounted (the global prefix included: tus builds `Location` from it). */
@@ -71,14 +72,17 @@ export class TusUploads implements OnModuleDestroy {
   private readonly store: SniffingFileStore;
   private readonly server: Server;
   private readonly cleanup: NodeJS.Timeout;
+  private readonly pending: PendingUploads;
 
   constructor(
     private readonly config: AppConfig,
     private readonly jobs: JobsService,
     private readonly storage: StorageDriver,
     private readonly metrics: ApiMetrics,
+    redis: RedisConnections,
   ) {
     const expiryMs = config.upload.tusExpirySeconds * 1000;
+    this.pending = new PendingUploads(redis.get('commands'), config.redis.prefix, expiryMs);
     const directory = path.join(config.dataDir, 'tus');
     // Unfinished originals are the users' files: closed to other accounts on the machine (the file
     // store would make its folder 0777 less the umask, and its files 0644).
@@ -118,8 +122,15 @@ export class TusUploads implements OnModuleDestroy {
    * Hands a request to tus for `userId` (null: the OPTIONS discovery, which needs no one), acting on
    * `uploadId` only (HEAD, PATCH, DELETE: the id whose owner the controller checked).
    */
-  handle(req: Request, res: Response, userId: string | null, requestId: string | null, uploadId: string | null = null): Promise<void> {
-    return this.calls.run({ userId: userId ?? '', requestId, uploadId }, () => this.server.handle(req, res));
+  async handle(
+    req: Request,
+    res: Response,
+    userId: string | null,
+    requestId: string | null,
+    uploadId: string | null = null,
+  ): Promise<void> {
+    await this.calls.run({ userId: userId ?? '', requestId, uploadId }, () => this.server.handle(req, res));
+    if (req.method === 'DELETE' && userId && uploadId && res.statusCode === 204) await this.release(userId, uploadId);
   }
 
   /** 404 unless upload `id` exists and was created by `userId` (another user's upload is not there for them). */
@@ -146,8 +157,11 @@ export class TusUploads implements OnModuleDestroy {
     return call;
   }
 
-  /** Creation: the size limit from Upload-Length, and the creator recorded in the upload's state. */
-  private onCreate(upload: TusUpload): Promise<{ metadata: Record<string, string | null> }> {
+  /**
+   * Creation: the size limit from Upload-Length, the user's quota and number of unfinished uploads
+   * (the upload's length is reserved until it ends), and the creator recorded in the upload's state.
+   */
+  private async onCreate(upload: TusUpload): Promise<{ metadata: Record<string, string | null> }> {
     const { userId } = this.call();
     const filename = sanitiseFilename(upload.metadata?.filename ?? '');
     const maxBytes = this.config.upload.maxFileBytes;
@@ -160,7 +174,39 @@ export class TusUploads implements OnModuleDestroy {
     if (upload.size === 0) throw this.refuse(filename, 'empty', `“${filename}” is empty (0 bytes).`);
     positionOf(upload);
     allowDuplicatesOf(upload);
-    return Promise.resolve({ metadata: { ...upload.metadata, [OWNER]: userId } });
+    await this.reserve(userId, upload.id, upload.size, filename);
+    return { metadata: { ...upload.metadata, [OWNER]: userId } };
+  }
+
+  private async reserve(userId: string, id: string, size: number, filename: string): Promise<void> {
+    const limit = this.config.upload.userQuotaBytes;
+    const used = limit > 0 ? await this.jobs.originalBytes(userId) : 0;
+    let reservation;
+    try {
+      reservation = await this.pending.reserve(userId, id, size, { limit, used });
+    } catch (error) {
+      // Redis unreachable: the quota is still checked against what is stored, and again at the end.
+      this.log.warn(`Unfinished uploads not counted (Redis: ${(error as Error).message})`);
+      reservation = { ok: limit === 0 || used + size <= limit, why: 'quota', pendingBytes: 0 } as const;
+    }
+    if (reservation.ok) return;
+    if (reservation.why === 'too_many') {
+      throw new TusReply(
+        429,
+        errorBody(429, `You have ${MAX_PENDING_UPLOADS} unfinished uploads already: finish or cancel some first (unfinished ones expire).`),
+      );
+    }
+    throw this.refuse(
+      filename,
+      'quota_exceeded',
+      `“${filename}” (${formatBytes(size)}) does not fit in your storage quota: ${formatBytes(used)} of ${formatBytes(limit)} used` +
+        (reservation.pendingBytes > 0 ? ` and ${formatBytes(reservation.pendingBytes)} held by unfinished uploads` : '') +
+        '. Delete some files first.',
+    );
+  }
+
+  private async release(userId: string, id: string): Promise<void> {
+    await this.pending.release(userId, id).catch((error: Error) => this.log.warn(`Unfinished upload ${id} not released: ${error.message}`));
   }
 
   /** The first bytes (the sniff window, or the whole file if smaller): the multipart route's checks. */
@@ -172,7 +218,9 @@ export class TusUploads implements OnModuleDestroy {
       declaredType: upload.metadata?.filetype ?? '',
       size: upload.size ?? head.length + 1,
     });
-    return classification.accepted ? null : this.refuse(filename, classification.code, classification.message);
+    if (classification.accepted) return null;
+    await this.release(this.call().userId, upload.id);
+    return this.refuse(filename, classification.code, classification.message);
   }
 
   /**
@@ -198,7 +246,7 @@ export class TusUploads implements OnModuleDestroy {
       size,
     });
     if (!classification.accepted) {
-      await this.discard(upload.id, claimed);
+      await this.discard(userId, upload.id, claimed);
       throw this.refuse(filename, classification.code, classification.message);
     }
     const jobId = newId();
@@ -222,11 +270,11 @@ export class TusUploads implements OnModuleDestroy {
       const allowDuplicates = allowDuplicatesLenient(upload);
       const { jobs, rejected } = await this.jobs.acceptUploads(userId, [intake], requestId, { allowDuplicates });
       if (rejected.length > 0) {
-        await this.discard(upload.id, claimed);
+        await this.discard(userId, upload.id, claimed);
         throw this.refusal(rejected[0]);
       }
       this.metrics.recordUpload(classification.media.fileType, stored.size);
-      await this.discard(upload.id, claimed);
+      await this.discard(userId, upload.id, claimed);
       // A creation-with-upload of the whole file: tus reads the upload once more before answering.
       this.calls.getStore()!.finished = new Upload({ ...upload, offset: size });
       return { headers: { [JOB_ID_HEADER]: jobs[0].id } };
@@ -242,9 +290,10 @@ export class TusUploads implements OnModuleDestroy {
     }
   }
 
-  private async discard(id: string, file: string): Promise<void> {
+  private async discard(userId: string, id: string, file: string): Promise<void> {
     await fs.rm(file, { force: true });
     await this.store.configstore.delete(id);
+    await this.release(userId, id);
   }
 
   private refuse(originalFilename: string, code: RejectionCode, message: string): TusReply {

@@ -109,12 +109,19 @@ export class TusController {
     },
   })
   @ApiResponse({ status: 400, type: ErrorDto, description: 'Missing or invalid tus headers, no Upload-Length, or an unknown position' })
-  @ApiPayloadTooLargeResponse({ ...REFUSED, description: 'Upload-Length is over MAX_UPLOAD_BYTES (`too_large`)' })
+  @ApiPayloadTooLargeResponse({
+    ...REFUSED,
+    description:
+      'Upload-Length is over MAX_UPLOAD_BYTES (`too_large`), or does not fit in the quota with the unfinished uploads (`quota_exceeded`)',
+  })
   @ApiResponse({ status: 412, description: 'Tus-Resumable missing or not 1.0.0' })
   @ApiResponse({ status: 415, ...REFUSED })
   @ApiResponse({ status: 422, ...REFUSED })
   @ApiUnauthorizedResponse({ type: ErrorDto })
-  @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many uploads by this user in the last minute; see Retry-After' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    description: 'Too many uploads by this user in the last minute (see Retry-After), or 50 unfinished uploads already',
+  })
   async create(@CurrentUser() user: AuthUser, @Req() req: Request, @Res() res: Response): Promise<void> {
     // tus answers a deferred length it does not offer with 501; it is the request that is at fault.
     if (req.headers['upload-defer-length'] !== undefined) {
