@@ -73,7 +73,10 @@ export class JobArchives {
     // Settles (rejects) when the zip fails or the download is closed before the zip is complete.
     const stopped = new Promise<never>((_, reject) => {
       zip.once('error', reject);
-      output.once('close', () => reject(new Error('The download was closed before the archive was complete')));
+      // 'close' also follows a complete response, and may come before finalize() settles.
+      output.once('close', () => {
+        if (!output.writableFinished) reject(new Error('The download was closed before the archive was complete'));
+      });
     });
     stopped.catch(() => undefined);
     zip.pipe(output);
