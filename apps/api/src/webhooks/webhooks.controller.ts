@@ -53,7 +53,8 @@ export class WebhooksController {
   @ApiCreatedResponse({ type: CreatedWebhookDto, description: 'The webhook, with its signing secret shown this once' })
   @ApiBadRequestResponse({
     type: ErrorDto,
-    description: 'Invalid fields, a URL that is not http(s) or has credentials or resolves to a private address, or 20 webhooks already',
+    description:
+      'Invalid fields, a URL that is not http(s), has credentials, a port under 1024 other than 80 and 443, or resolves to a private address, or 20 webhooks already',
   })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateWebhookDto): Promise<CreatedWebhookDto> {
     const { webhook, secret } = await this.webhooks.create(user.id, body.url, body.events);

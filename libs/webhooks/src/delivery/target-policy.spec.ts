@@ -39,9 +39,16 @@ describe('webhook target policy', () => {
     expect(isPublicAddress(address)).toBe(true);
   });
 
-  it('accepts http and https URLs and refuses others, credentials and non-URLs', () => {
+  it("accepts http and https URLs on the web's ports or unprivileged ones, and refuses others, credentials and non-URLs", () => {
     expect(parseWebhookUrl('https://example.com/hook?x=1').hostname).toBe('example.com');
+    for (const raw of ['http://example.com:80/', 'https://example.com:443/', 'https://example.com:8443/', 'http://example.com:65535/']) {
+      expect(parseWebhookUrl(raw).hostname).toBe('example.com');
+    }
     for (const raw of [
+      'http://example.com:0/',
+      'http://example.com:22/',
+      'http://example.com:25/',
+      'https://example.com:1023/',
       'ftp://example.com/',
       'file:///etc/passwd',
       'gopher://x/',

@@ -49,6 +49,10 @@ export function parseWebhookUrl(raw: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TargetRefusedError('url must use http or https');
   if (url.username !== '' || url.password !== '') throw new TargetRefusedError('url must not contain credentials');
   if (url.hostname === '') throw new TargetRefusedError('url must name a host');
+  // The web's ports and the unprivileged ones: a delivery log of connection errors and answers
+  // from any port would map the services (SSH, SMTP, databases…) of any public host.
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (port !== 80 && port !== 443 && port < 1024) throw new TargetRefusedError('url must use port 80, 443 or 1024–65535');
   return url;
 }
 
