@@ -123,6 +123,11 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
       { name: 'k', scopes: 'read' },
       { name: 'k', scopes: ['read'], key: 'thumbs_mine' },
       { name: { $gt: '' }, scopes: ['read'] },
+      // Controls and format characters would let a name pass for another in the key list.
+      { name: 'backup\u0000', scopes: ['read'] },
+      { name: 'evil\u202egnp.exe', scopes: ['read'] },
+      { name: 'line\nbreak', scopes: ['read'] },
+      { name: 'zero\u200bwidth', scopes: ['read'] },
     ]) {
       const response = await owner.request<{ statusCode: number; error: string; message: unknown }>('POST', '/api/api-keys', { json });
       expect([response.status, response.body.statusCode, response.body.error]).toEqual([400, 400, 'Bad Request']);

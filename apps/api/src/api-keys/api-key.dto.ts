@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { API_KEY_SCOPES, ApiKeyScope, ApiKeyView, CreatedApiKeyView } from '@app/shared';
 
 export class CreateApiKeyDto {
@@ -9,6 +9,9 @@ export class CreateApiKeyDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  // No controls, format characters (bidi overrides, zero-width spaces) or line separators: a name
+  // is shown in lists where such characters could make one key pass for another.
+  @Matches(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, { message: 'name must not contain control or invisible formatting characters' })
   name!: string;
 
   @ApiProperty({
