@@ -51,6 +51,23 @@ describe('real-time status (2 api processes, worker, Redis)', () => {
     ok.close();
   });
 
+  it('lets one user open at most 50 sockets on an instance (connect_error "too_many_connections"), others unaffected', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const open = await Promise.all(Array.from({ length: 50 }, () => StatusSocket.connect(stack.baseUrl, user.token)));
+    try {
+      await expect(StatusSocket.connect(stack.baseUrl, user.token)).rejects.toThrow('too_many_connections');
+      const someoneElse = await StatusSocket.connect(stack.baseUrl, (await ApiClient.register(stack.baseUrl)).token);
+      someoneElse.close();
+      // Another instance counts its own sockets.
+      (await StatusSocket.connect(secondUrl, user.token)).close();
+      open.pop()!.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      (await StatusSocket.connect(stack.baseUrl, user.token)).close();
+    } finally {
+      for (const socket of open) socket.close();
+    }
+  });
+
   // Feature: thumbnail-generation-system, Property 25: every status change is published to Redis pub/sub.
   it('Property 25: status change publication (Requirements 6.1)', async () => {
     const user = await ApiClient.register(stack.baseUrl);

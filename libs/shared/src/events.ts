@@ -10,6 +10,12 @@ export const SOCKET_EVENTS = {
 /** Message of a bad or expired token in `connect_error`. */
 export const SOCKET_UNAUTHORIZED = 'unauthorized';
 
+/** Message in `connect_error` when the user has MAX_SOCKETS_PER_USER sockets open on that api instance already. */
+export const SOCKET_TOO_MANY = 'too_many_connections';
+
+/** Sockets one user may have open on one api instance (tabs, devices, scripts). */
+export const MAX_SOCKETS_PER_USER = 50;
+
 /**
  * Emitted as `job:status` for every status change of a user's jobs, to that user's sockets only,
  * in the order the changes happened.

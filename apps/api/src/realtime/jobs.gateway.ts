@@ -3,7 +3,7 @@ import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGatew
 import type { Server, Socket } from 'socket.io';
 import { ApiKeysService, AuthService, AuthUser, isApiKey } from '@app/auth';
 import { JobEvents, JobStatusMessage } from '@app/jobs';
-import { SOCKET_EVENTS, SOCKET_UNAUTHORIZED } from '@app/shared';
+import { MAX_SOCKETS_PER_USER, SOCKET_EVENTS, SOCKET_TOO_MANY, SOCKET_UNAUTHORIZED } from '@app/shared';
 import { JobViewMapper } from '@app/jobs';
 
 interface SocketState {
@@ -53,6 +53,7 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         this.apiKeys.authenticate(token).then(
           (user) => {
             if (!user?.apiKey?.scopes.includes('read')) return next(new Error(SOCKET_UNAUTHORIZED));
+            if (this.full(user.id)) return next(new Error(SOCKET_TOO_MANY));
             const keyId = user.apiKey.id;
             const state: SocketState = { user };
             state.recheck = setInterval(() => {
@@ -72,6 +73,7 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       this.auth.verifyToken(token).then(
         (user) => {
           if (!user) return next(new Error(SOCKET_UNAUTHORIZED));
+          if (this.full(user.id)) return next(new Error(SOCKET_TOO_MANY));
           const state: SocketState = { user };
           const seconds = this.auth.expiresInSeconds(token);
           // Timers longer than ~24.8 days overflow; tokens do not live that long, but be safe.
@@ -82,6 +84,14 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         () => next(new Error(SOCKET_UNAUTHORIZED)),
       );
     });
+  }
+
+  /**
+   * Whether the user has MAX_SOCKETS_PER_USER sockets open here already: each holds memory and,
+   * with an API key, re-checks the key every 10 s, so one token must not open them by the hundred.
+   */
+  private full(userId: string): boolean {
+    return (this.server.sockets.adapter.rooms.get(roomOf(userId))?.size ?? 0) >= MAX_SOCKETS_PER_USER;
   }
 
   async onApplicationBootstrap(): Promise<void> {
