@@ -184,6 +184,10 @@ function rangeOf(req: Request, file: ServedFile): ByteRange | null | 'unsatisfia
   const ifRange = req.headers['if-range'];
   if (ifRange !== undefined && ifRange !== file.etag) return null;
   const ranges = req.range(file.size, { combine: true });
+  // range-parser calls a suffix longer than the file unsatisfiable; RFC 9110 (14.1.3) says it
+  // selects the whole file.
+  const suffix = /^bytes=\s*-\s*(\d+)\s*$/i.exec(String(req.headers.range));
+  if (ranges === -1 && suffix && Number(suffix[1]) > 0 && file.size > 0) return { start: 0, end: file.size - 1 };
   if (ranges === -1) return 'unsatisfiable';
   if (ranges === undefined || ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return null;
   return { start: ranges[0].start, end: ranges[0].end };
