@@ -11,6 +11,10 @@ describe('zip entry names', () => {
     expect(entryName('what?<>:"|*.jpg', 'originals')).toBe('what_______.jpg');
     expect(entryName('clip.mp4', 'thumbnails')).toBe('clip.jpg');
     expect(entryName('noext', 'thumbnails')).toBe('noext.jpg');
+    // Cut at 200 characters, never inside a surrogate pair (an emoji is one character).
+    const long = entryName(`${'a'.repeat(199)}😀😀.jpg`, 'originals');
+    expect(long).toBe(`${'a'.repeat(199)}😀`);
+    expect(Buffer.from(long, 'utf8').toString('utf8')).toBe(long);
   });
 
   it('property: no name escapes the archive root, is empty, or is handed out twice (ignoring case)', () => {

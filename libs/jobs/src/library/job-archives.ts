@@ -124,7 +124,8 @@ export function entryName(originalFilename: string, content: ArchiveContent): st
       .replace(/[<>:"|?*]/g, '_')
       .replace(/^[.\s]+/, '')
       .trim()
-      .slice(0, 200) || 'file';
+      // Code points, not UTF-16 units: a cut between two halves of a surrogate pair is not UTF-8.
+      .match(/^[\s\S]{0,200}/u)![0] || 'file';
   if (content === 'originals') return base;
   const dot = base.lastIndexOf('.');
   return `${dot > 0 ? base.slice(0, dot) : base}.jpg`;
