@@ -1,4 +1,8 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import sharp from 'sharp';
 import { ACCEPTED_MEDIA } from '@app/shared';
 import { classifyUpload, detectMedia, sanitiseFilename, SNIFF_BYTES } from './detect-media';
@@ -66,6 +70,46 @@ describe('detectMedia', () => {
     ['a Canon RAW image', ftyp('crx ', 'crx ', 'isom')],
   ])('names what it is when it is %s', async (description, head) => {
     await expect(detectMedia(Buffer.concat([head, Buffer.alloc(64)]))).resolves.toEqual({ accepted: false, description });
+  });
+
+  it('takes an MPEG transport stream cut anywhere in a packet (a recording from a broadcast) as MPEG-TS, from ffmpeg', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-ts-'));
+    try {
+      const ts = path.join(dir, 'clip.ts');
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=s=64x48:r=10',
+        '-t',
+        '1',
+        '-c:v',
+        'libx264',
+        '-f',
+        'mpegts',
+        ts,
+      ]);
+      const m2ts = path.join(dir, 'clip.m2ts');
+      execFileSync('ffmpeg', ['-v', 'error', '-i', ts, '-c', 'copy', '-mpegts_m2ts_mode', '1', '-f', 'mpegts', m2ts]);
+      for (const [file, packet] of [
+        [ts, 188],
+        [m2ts, 192],
+      ] as const) {
+        const data = fs.readFileSync(file);
+        for (const cut of [0, 1, 100, packet - 1, 5 * packet + 17]) {
+          const head = data.subarray(cut, cut + SNIFF_BYTES);
+          await expect(detectMedia(head)).resolves.toEqual({ accepted: true, kind: 'mpegts' });
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // Sync bytes too few times in a row are not a stream.
+    const almost = Buffer.alloc(SNIFF_BYTES, 0x20);
+    for (let i = 0; i < 15; i++) almost[50 + i * 188] = 0x47;
+    await expect(detectMedia(almost)).resolves.toEqual({ accepted: false, description: null });
   });
 
   it('takes "BM" for a BMP only when a DIB header follows', async () => {

@@ -67,6 +67,8 @@ export async function detectMedia(head: Buffer): Promise<Detection> {
   const refuse = (description: string | null): Detection => ({ accepted: false, description });
   if (/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/i.test(head.subarray(0, 512).toString('latin1'))) return refuse('an SVG image');
   const found = head.length === 0 ? undefined : await fileTypeFromBuffer(head).catch(() => undefined);
+  // Bytes cut from a transport stream can also begin like an MPEG audio frame (11 bits set).
+  if ((!found || MPEG_AUDIO.has(found.ext)) && isTransportStream(head)) return { accepted: true, kind: 'mpegts' };
   if (!found) {
     // file-type reads past some signatures (a PNG's chunks) and gives up where they are damaged. A
     // file that starts with an accepted format's own signature is that format, damaged: it is taken,
@@ -99,6 +101,31 @@ const SIGNATURE_KINDS: readonly [Buffer, MediaKind][] = [
 
 function signatureKind(head: Buffer): MediaKind | undefined {
   return SIGNATURE_KINDS.find(([signature]) => head.subarray(0, signature.length).equals(signature))?.[1];
+}
+
+/** What file-type calls a file that starts with an MPEG audio frame header (a weak signature). */
+const MPEG_AUDIO = new Set(['mp1', 'mp2', 'mp3', 'aac']);
+
+/** MPEG-TS packet sizes: plain, with the 4-byte timecode of .m2ts/.mts, with 16 bytes of error correction. */
+const TS_PACKETS = [188, 192, 204] as const;
+/** Sync bytes in a row that make a transport stream (a chance of 256⁻¹⁶ for other bytes to look like one). */
+const TS_SYNCS = 16;
+
+/**
+ * An MPEG transport stream that does not start on a packet boundary (a recording cut from a
+ * broadcast or a camcorder's stream): its sync byte 0x47 every packet from some offset within the
+ * first packet, TS_SYNCS times. file-type only looks at offset 0; ffmpeg finds the packets itself.
+ */
+function isTransportStream(head: Buffer): boolean {
+  return TS_PACKETS.some((packet) => {
+    if (head.length < packet * TS_SYNCS) return false;
+    for (let start = 0; start < packet; start++) {
+      let n = 0;
+      while (n < TS_SYNCS && head[start + n * packet] === 0x47) n++;
+      if (n === TS_SYNCS) return true;
+    }
+    return false;
+  });
 }
 
 /** Whether an ISO BMFF `ftyp` box lists one of `brands` among its compatible brands. */
