@@ -78,7 +78,8 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
       lastUsedAt: null,
       key: expect.stringMatching(/^thumbs_[A-Za-z0-9_-]{43}$/),
     });
-    const second = await makeKey(user, ['delete']);
+    const second = await makeKey(user, ['delete'], 'cleanup 👩‍💻 उ‍ंट');
+    expect(second.name).toBe('cleanup 👩‍💻 उ‍ंट'); // the joiners of emoji and Indic scripts stay
     expect(second.key).not.toBe(created.key);
     const list = await user.request<ApiKeyView[]>('GET', '/api/api-keys');
     expect(list.status).toBe(200);

@@ -10,8 +10,11 @@ export class CreateApiKeyDto {
   @MinLength(1)
   @MaxLength(100)
   // No controls, format characters (bidi overrides, zero-width spaces) or line separators: a name
-  // is shown in lists where such characters could make one key pass for another.
-  @Matches(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, { message: 'name must not contain control or invisible formatting characters' })
+  // is shown in lists where such characters could make one key pass for another. The joiners
+  // emoji and some scripts need stay, as in file names.
+  @Matches(/^(?:[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[\u200c\u200d])*$/u, {
+    message: 'name must not contain control or invisible formatting characters',
+  })
   name!: string;
 
   @ApiProperty({
