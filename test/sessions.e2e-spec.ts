@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthResult } from '@app/shared';
 import { request } from './support/client';
+import { StatusSocket } from './support/sockets';
 import { TestStack } from './support/stack';
 
 jest.setTimeout(180_000);
@@ -101,6 +102,36 @@ describe('refresh sessions (built api, SQLite, Redis)', () => {
     expect((await call('/api/auth/refresh', { token: second })).status).toBe(401);
     // The user's other sign-in is untouched.
     expect((await call('/api/auth/refresh', { token: otherSession })).status).toBe(200);
+  });
+
+  it("access tokens end with their session: a sign-out or a reuse stops them, and closes that session's sockets", async () => {
+    const who = credentials();
+    const signIn = await call('/api/auth/register', { json: who });
+    const other = await call('/api/auth/login', { json: who });
+    const refreshed = await call('/api/auth/refresh', { token: signIn.token });
+    expect(await me(signIn.body.accessToken)).toBe(200);
+    expect(await me(refreshed.body.accessToken)).toBe(200);
+    const socket = await StatusSocket.connect(stack.baseUrl, refreshed.body.accessToken);
+    const otherSocket = await StatusSocket.connect(stack.baseUrl, other.body.accessToken);
+    const closed = new Promise<string>((resolve) => socket.socket.once('disconnect', (reason) => resolve(reason)));
+
+    expect((await call('/api/auth/logout', { token: refreshed.token })).status).toBe(204);
+    // Every access token of that sign-in, the first and the refreshed one, stops at once.
+    expect(await me(signIn.body.accessToken)).toBe(401);
+    expect(await me(refreshed.body.accessToken)).toBe(401);
+    await expect(closed).resolves.toBe('io server disconnect');
+    await expect(StatusSocket.connect(stack.baseUrl, refreshed.body.accessToken)).rejects.toThrow('unauthorized');
+    // The user's other sign-in goes on.
+    expect(await me(other.body.accessToken)).toBe(200);
+    expect(otherSocket.socket.connected).toBe(true);
+    otherSocket.close();
+
+    // A refresh token reused: the thief's access token from it stops too.
+    const victim = await call('/api/auth/login', { json: who });
+    const thief = await call('/api/auth/refresh', { token: victim.token });
+    expect(await me(thief.body.accessToken)).toBe(200);
+    expect((await call('/api/auth/refresh', { token: victim.token })).status).toBe(401);
+    expect(await me(thief.body.accessToken)).toBe(401);
   });
 
   it('two refreshes racing with one token: exactly one wins, the other counts as a reuse', async () => {

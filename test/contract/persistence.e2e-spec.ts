@@ -204,8 +204,12 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       const wins = await Promise.all([1, 2, 3].map(() => refreshTokens.markRotated(first.id, now)));
       expect(wins.filter(Boolean)).toHaveLength(1);
       expect((await refreshTokens.findByHash(first.tokenHash))!.rotatedAt).toEqual(now);
+      expect(await refreshTokens.isFamilyRevoked(family)).toBe(false);
       await refreshTokens.revokeFamily(family, now);
       expect((await refreshTokens.findByHash(second.tokenHash))!.revokedAt).toEqual(now);
+      expect(await refreshTokens.isFamilyRevoked(family)).toBe(true);
+      expect(await refreshTokens.isFamilyRevoked(other.familyId)).toBe(false);
+      expect(await refreshTokens.isFamilyRevoked(newId())).toBe(false);
       expect(await refreshTokens.markRotated(second.id, now)).toBe(false);
       expect((await refreshTokens.findByHash(other.tokenHash))!.revokedAt).toBeNull();
     });

@@ -5,6 +5,7 @@ import { PASSWORD_MAX_BYTES, type ApiKeyScope, type AuthResult, type UserView } 
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { normaliseEmail, toUserView, User, UserRole } from './user';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { EmailTakenError, UsersRepository } from './users.repository';
 
 /** The authenticated caller, as carried by a verified access token. */
@@ -15,11 +16,15 @@ export interface AuthUser {
   role?: UserRole;
   /** Set when the caller used an API key (not a password sign-in): which key, and what it may do. */
   apiKey?: { id: string; scopes: readonly ApiKeyScope[] };
+  /** The sign-in (refresh token family) the access token belongs to: it stops working when that ends. */
+  sessionId?: string;
 }
 
 interface TokenPayload {
   sub: string;
   email: string;
+  /** The session (refresh token family) of the sign-in that issued it. */
+  sid?: string;
 }
 
 /** The one message for every failed sign-in, so it never tells whether an email is registered. */
@@ -33,9 +38,11 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly throttle: LoginThrottle,
     private readonly config: AppConfig,
+    private readonly sessions: RefreshTokensRepository,
   ) {}
 
-  async register(email: string, password: string): Promise<AuthResult> {
+  /** Registers and signs in; the access token belongs to session `sessionId` (a new refresh token family). */
+  async register(email: string, password: string, sessionId?: string): Promise<AuthResult> {
     const now = new Date();
     const user: User = {
       id: newId(),
@@ -52,10 +59,11 @@ export class AuthService {
       if (error instanceof EmailTakenError) throw new ConflictError('This email is already registered. Sign in instead.');
       throw error;
     }
-    return this.issue(user);
+    return this.issue(user, sessionId);
   }
 
-  async login(email: string, password: string, clientAddress: string): Promise<AuthResult> {
+  /** Signs in; the access token belongs to session `sessionId` (a new refresh token family). */
+  async login(email: string, password: string, clientAddress: string, sessionId?: string): Promise<AuthResult> {
     const normalised = normaliseEmail(email);
     const attempt = await this.throttle.begin(normalised, clientAddress);
     let user: User | null;
@@ -73,7 +81,7 @@ export class AuthService {
     // A failure is counted already (LoginThrottle.begin).
     if (!user || !valid) throw new UnauthorizedError(INVALID_CREDENTIALS);
     await attempt.succeeded();
-    return this.issue(user);
+    return this.issue(user, sessionId);
   }
 
   async me(userId: string): Promise<UserView> {
@@ -102,16 +110,34 @@ export class AuthService {
     return decoded?.exp ? Math.max(0, decoded.exp - Math.floor(Date.now() / 1000)) : 0;
   }
 
+  /**
+   * The caller of a verified token: its user as the database has it now, unless the user is gone or
+   * the token's session has ended (signed out, or revoked after a refresh token reuse).
+   */
   async userOf(payload: TokenPayload): Promise<AuthUser | null> {
     if (typeof payload?.sub !== 'string') return null;
-    const user = await this.users.findById(payload.sub);
-    return user ? { id: user.id, email: user.email, role: user.role } : null;
+    const sessionId = typeof payload.sid === 'string' ? payload.sid : undefined;
+    const [user, ended] = await Promise.all([
+      this.users.findById(payload.sub),
+      sessionId ? this.sessions.isFamilyRevoked(sessionId) : Promise.resolve(false),
+    ]);
+    if (!user || ended) return null;
+    return { id: user.id, email: user.email, role: user.role, ...(sessionId ? { sessionId } : {}) };
   }
 
-  /** A new access token (and the login shape) for a user: sign-in, registration and session refresh. */
-  async issue(user: User): Promise<AuthResult> {
+  /** Whether the session (refresh token family) `sessionId` has ended. */
+  sessionEnded(sessionId: string): Promise<boolean> {
+    return this.sessions.isFamilyRevoked(sessionId);
+  }
+
+  /**
+   * A new access token (and the login shape) for a user: sign-in, registration and session refresh,
+   * bound to the session `sessionId` when there is one.
+   */
+  async issue(user: User, sessionId?: string): Promise<AuthResult> {
     const expiresIn = this.config.auth.jwtExpiresInSeconds;
-    const accessToken = await this.jwt.signAsync({ sub: user.id, email: user.email } satisfies TokenPayload, { expiresIn });
+    const payload: TokenPayload = { sub: user.id, email: user.email, ...(sessionId ? { sid: sessionId } : {}) };
+    const accessToken = await this.jwt.signAsync(payload, { expiresIn });
     return { accessToken, expiresIn, user: toUserView(user) };
   }
 }

@@ -26,6 +26,8 @@ export abstract class RefreshTokensRepository {
   abstract markRotated(id: string, at: Date): Promise<boolean>;
   /** Revokes every token of a family that is not revoked yet. */
   abstract revokeFamily(familyId: string, at: Date): Promise<void>;
+  /** Whether the family was revoked (sign-out, or a reuse): its access tokens stop working too. */
+  abstract isFamilyRevoked(familyId: string): Promise<boolean>;
   /** Deletes tokens that expired before `before` (housekeeping). */
   abstract deleteExpired(before: Date): Promise<number>;
 }

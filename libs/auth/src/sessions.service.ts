@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { AppConfig, newId, UnauthorizedError } from '@app/core';
 import type { AuthResult } from '@app/shared';
 import { AuthService } from './auth.service';
@@ -30,6 +31,8 @@ const SESSION_ENDED = 'Your session has ended. Sign in again.';
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
+  /** `ended` (session id): sockets signed in with that session close at once (on this api instance). */
+  readonly ended = new EventEmitter();
 
   constructor(
     private readonly tokens: RefreshTokensRepository,
@@ -38,9 +41,14 @@ export class SessionsService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Starts a new family for a user who just signed in or registered. */
-  start(userId: string): Promise<IssuedRefreshToken> {
-    return this.issue(userId, newId());
+  /** A new session id (refresh token family) for a sign-in, to bind its access token to before start(). */
+  newSessionId(): string {
+    return newId();
+  }
+
+  /** Starts the family `sessionId` for a user who just signed in or registered. */
+  start(userId: string, sessionId: string = newId()): Promise<IssuedRefreshToken> {
+    return this.issue(userId, sessionId);
   }
 
   /** Exchanges a refresh token for a new access token and the next refresh token of its family. */
@@ -61,14 +69,16 @@ export class SessionsService {
     const user = await this.users.findById(token.userId);
     if (!user) throw new UnauthorizedError('Your account no longer exists');
     const refresh = await this.issue(user.id, token.familyId);
-    return { result: await this.auth.issue(user), refresh };
+    return { result: await this.auth.issue(user, token.familyId), refresh };
   }
 
   /** Sign-out: revokes the family of the presented token (nothing happens for an unknown one). */
   async end(presented: string | undefined): Promise<void> {
     if (!presented) return;
     const token = await this.find(presented);
-    if (token) await this.tokens.revokeFamily(token.familyId, new Date());
+    if (!token) return;
+    await this.tokens.revokeFamily(token.familyId, new Date());
+    this.ended.emit('ended', token.familyId);
   }
 
   private async issue(userId: string, familyId: string): Promise<IssuedRefreshToken> {
@@ -99,6 +109,7 @@ export class SessionsService {
   private async reuseDetected(familyId: string, userId: string, now: Date): Promise<void> {
     this.logger.warn(`Refresh token reused for user ${userId}: revoking its session family ${familyId}`);
     await this.tokens.revokeFamily(familyId, now);
+    this.ended.emit('ended', familyId);
   }
 }
 

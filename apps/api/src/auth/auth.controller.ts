@@ -50,8 +50,9 @@ export class AuthController {
   })
   @ApiConflictResponse({ type: ErrorDto, description: 'Email already registered' })
   async register(@Body() body: CredentialsDto, @Res({ passthrough: true }) res: Response): Promise<AuthResultDto> {
-    const result = await this.auth.register(body.email, body.password);
-    await this.startSession(res, result.user.id);
+    const sessionId = this.sessions.newSessionId();
+    const result = await this.auth.register(body.email, body.password, sessionId);
+    await this.startSession(res, result.user.id, sessionId);
     return result;
   }
 
@@ -72,8 +73,9 @@ export class AuthController {
       'Too many failed attempts for this email from this address (5 in 15 minutes), from this address (50), or for this email from anywhere (100: addresses that failed for it); see Retry-After',
   })
   async login(@Body() body: LoginDto, @Ip() ip: string, @Res({ passthrough: true }) res: Response): Promise<AuthResultDto> {
-    const result = await this.auth.login(body.email, body.password, ip);
-    await this.startSession(res, result.user.id);
+    const sessionId = this.sessions.newSessionId();
+    const result = await this.auth.login(body.email, body.password, ip, sessionId);
+    await this.startSession(res, result.user.id, sessionId);
     return result;
   }
 
@@ -104,15 +106,18 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @ApiCookieAuth(REFRESH_COOKIE)
-  @ApiOperation({ summary: 'Sign out: revokes the session of the refresh cookie and clears it' })
+  @ApiOperation({
+    summary: 'Sign out: ends the session of the refresh cookie and clears it',
+    description: 'Its refresh token and the access tokens it issued stop working at once; open sockets of that session are closed.',
+  })
   @ApiNoContentResponse({ description: 'Signed out (also when there was no session)' })
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.sessions.end(cookieOf(req, REFRESH_COOKIE));
     this.clearCookie(res);
   }
 
-  private async startSession(res: Response, userId: string): Promise<void> {
-    const refresh = await this.sessions.start(userId);
+  private async startSession(res: Response, userId: string, sessionId: string): Promise<void> {
+    const refresh = await this.sessions.start(userId, sessionId);
     this.setCookie(res, refresh.token, refresh.expiresAt);
   }
 

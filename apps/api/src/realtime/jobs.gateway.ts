@@ -1,7 +1,7 @@
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
-import { ApiKeysService, AuthService, AuthUser, isApiKey } from '@app/auth';
+import { ApiKeysService, AuthService, AuthUser, isApiKey, SessionsService } from '@app/auth';
 import { JobEvents, JobStatusMessage } from '@app/jobs';
 import { MAX_SOCKETS_PER_USER, SOCKET_EVENTS, SOCKET_TOO_MANY, SOCKET_UNAUTHORIZED } from '@app/shared';
 import { JobViewMapper } from '@app/jobs';
@@ -9,12 +9,15 @@ import { JobViewMapper } from '@app/jobs';
 interface SocketState {
   user: AuthUser;
   expiry?: NodeJS.Timeout;
-  /** Sockets opened with an API key: re-checks that the key still exists (revoked on another api instance). */
+  /**
+   * Re-checks that the socket's credential still stands: an API key not revoked, a sign-in not
+   * ended (on another api instance: this one closes them at once).
+   */
   recheck?: NodeJS.Timeout;
 }
 
-/** How often a socket opened with an API key checks that the key was not revoked elsewhere. */
-const API_KEY_RECHECK_MS = 10_000;
+/** How often a socket checks that its API key was not revoked, or its sign-in ended, elsewhere. */
+const RECHECK_MS = 10_000;
 
 /** Socket.IO room of one user's sockets (on this api instance). */
 function roomOf(userId: string): string {
@@ -39,9 +42,11 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly events: JobEvents,
     private readonly views: JobViewMapper,
     private readonly apiKeys: ApiKeysService,
+    sessions: SessionsService,
   ) {
-    // A key revoked through this instance closes its sockets here at once.
-    this.apiKeys.revocations.on('revoked', (keyId: string) => this.closeKeySockets(keyId));
+    // A key revoked, or a sign-out, through this instance closes its sockets here at once.
+    this.apiKeys.revocations.on('revoked', (keyId: string) => this.closeSockets((user) => user.apiKey?.id === keyId));
+    sessions.ended.on('ended', (sessionId: string) => this.closeSockets((user) => user.sessionId === sessionId));
   }
 
   afterInit(server: Server): void {
@@ -56,13 +61,7 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
             if (this.full(user.id)) return next(new Error(SOCKET_TOO_MANY));
             const keyId = user.apiKey.id;
             const state: SocketState = { user };
-            state.recheck = setInterval(() => {
-              this.apiKeys.exists(keyId).then(
-                (exists) => exists || this.expire(socket),
-                () => undefined,
-              );
-            }, API_KEY_RECHECK_MS);
-            state.recheck.unref();
+            state.recheck = this.recheck(socket, async () => !(await this.apiKeys.exists(keyId)));
             socket.data = state;
             next();
           },
@@ -78,6 +77,8 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
           const seconds = this.auth.expiresInSeconds(token);
           // Timers longer than ~24.8 days overflow; tokens do not live that long, but be safe.
           state.expiry = setTimeout(() => this.expire(socket), Math.min(seconds * 1000, 2 ** 31 - 1));
+          const sessionId = user.sessionId;
+          if (sessionId) state.recheck = this.recheck(socket, () => this.auth.sessionEnded(sessionId));
           socket.data = state;
           next();
         },
@@ -112,9 +113,22 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.server.to(roomOf(message.userId)).emit(SOCKET_EVENTS.jobStatus, this.views.toEvent(message));
   }
 
-  private closeKeySockets(keyId: string): void {
+  /** Every RECHECK_MS: closes the socket once `gone` says its credential no longer stands. */
+  private recheck(socket: Socket, gone: () => Promise<boolean>): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      gone().then(
+        (isGone) => isGone && this.expire(socket),
+        () => undefined,
+      );
+    }, RECHECK_MS);
+    timer.unref();
+    return timer;
+  }
+
+  private closeSockets(match: (user: AuthUser) => boolean): void {
     for (const socket of this.server.sockets.sockets.values()) {
-      if ((socket.data as SocketState | undefined)?.user?.apiKey?.id === keyId) this.expire(socket);
+      const user = (socket.data as SocketState | undefined)?.user;
+      if (user && match(user)) this.expire(socket);
     }
   }
 

@@ -89,6 +89,12 @@ export class MongoRefreshTokensRepository extends RefreshTokensRepository implem
     );
   }
 
+  async isFamilyRevoked(familyId: string): Promise<boolean> {
+    return this.mongo.guard(
+      async () => (await this.tokens.exists({ familyId: { $eq: familyId }, revokedAt: { $ne: null } }).exec()) !== null,
+    );
+  }
+
   async deleteExpired(before: Date): Promise<number> {
     return this.mongo.guard(async () => (await this.tokens.deleteMany({ expiresAt: { $lt: before } }).exec()).deletedCount);
   }

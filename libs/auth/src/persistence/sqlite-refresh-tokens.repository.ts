@@ -61,6 +61,14 @@ export class SqliteRefreshTokensRepository extends RefreshTokensRepository imple
     );
   }
 
+  async isFamilyRevoked(familyId: string): Promise<boolean> {
+    const row = await this.sqlite.get<{ one: number }>(
+      'SELECT 1 AS one FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NOT NULL LIMIT 1',
+      String(familyId),
+    );
+    return row !== undefined;
+  }
+
   deleteExpired(before: Date): Promise<number> {
     return this.sqlite.execute('DELETE FROM refresh_tokens WHERE expires_at < ?', before.getTime());
   }
