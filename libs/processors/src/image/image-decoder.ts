@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { UnprocessableMediaError } from '@app/core';
 import type { MediaTools } from '../media-tools/media-tools';
@@ -27,6 +27,7 @@ const WHITE = '#ffffff';
  * with transparency flattened onto white and EXIF/HEIF orientation applied:
  * - sharp (libvips) for JPEG, PNG, GIF, WebP, AVIF, TIFF (first page; CMYK, 16-bit): it reads the
  *   header, then decodes from the file path shrinking on load (JPEG DCT scaling, WebP scaling);
+ *   an animated AVIF from memory, by its primary image (avifSequenceAsStill);
  * - HEIC/HEIF coded with HEVC (the header, read by sharp, says so): libheif-js in a thread, then
  *   the same sharp steps on the TIFF it returns (ICC profile kept, so Display P3 becomes sRGB);
  * - BMP (sharp's prebuilt libvips has no BMP loader): ffmpeg's bmp decoder, which the worker has
@@ -39,7 +40,9 @@ export class ImageDecoder {
   constructor(private readonly tools?: MediaTools) {}
 
   async decodeFile(file: string, options: ImageDecodeOptions): Promise<DecodedPicture & { decoder: DecoderName }> {
-    const header = await readHeader(file);
+    const sequence = await avifSequenceAsStill(file);
+    const input = sequence ?? file;
+    const header = await readHeader(input);
     if (header === 'bmp') return { ...(await this.decodeBmp(file, options)), decoder: 'ffmpeg-bmp' };
     const { width, height } = displayedSize(header);
     this.assertDecodable(width, height, options.maxInputPixels);
@@ -49,7 +52,7 @@ export class ImageDecoder {
       return { ...picture, decoder: 'heic-wasm' };
     }
     try {
-      return { ...(await toPicture(sharp(file, inputOptions(options, true)), width, height, options)), decoder: 'sharp' };
+      return { ...(await toPicture(sharp(input, inputOptions(options, !sequence)), width, height, options)), decoder: 'sharp' };
     } catch (error) {
       throw header.format === 'png' ? await pngCutShort(file, error) : error;
     }
@@ -106,17 +109,45 @@ export class ImageDecoder {
   }
 }
 
+/** What libheif says when a file has no primary image to decode ("No or invalid primary item", "'pitm' box references … non-existing image", no meta box). */
+const NO_PRIMARY_IMAGE = /primary item|'pitm'|no 'meta'/i;
+
 /** The header as sharp reads it, or 'bmp' for a file sharp cannot read that starts like a BMP. */
-async function readHeader(file: string): Promise<Metadata | 'bmp'> {
+async function readHeader(input: string | Buffer): Promise<Metadata | 'bmp'> {
   try {
-    return await sharp(file, { limitInputPixels: false, pages: 1 }).metadata();
+    return await sharp(input, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (error) {
-    if (/unsupported image format/i.test((error as Error).message ?? '')) {
-      const head = await readBytes(file, 2).catch(() => Buffer.alloc(0));
+    const raw = (error as Error).message ?? '';
+    if (typeof input === 'string' && /unsupported image format/i.test(raw)) {
+      const head = await readBytes(input, 2).catch(() => Buffer.alloc(0));
       if (head.toString('latin1') === 'BM') return 'bmp';
+    }
+    // Only an animated AVIF is read from a buffer (avifSequenceAsStill): one with no still image
+    // (a sequence alone, or a primary item that is not there) is not damaged, just not a picture.
+    if (typeof input !== 'string' && NO_PRIMARY_IMAGE.test(raw)) {
+      throw new UnprocessableMediaError(
+        'The image is an animated AVIF without a still picture (a primary image) to make a thumbnail from. Save its first frame as an image and upload that.',
+        'undecodable',
+      );
     }
     throw describeImageError(error);
   }
+}
+
+/**
+ * An animated AVIF (major brand `avis`, as avifenc, ffmpeg and online converters write it) as the
+ * still AVIF its primary image is: libvips recognises a HEIF file by its major brand alone and
+ * does not know `avis`, although libheif decodes the primary image (the first frame, which those
+ * encoders store as a still item beside the sequence) once the brand reads `avif`. The file is
+ * read whole (it is at most MAX_UPLOAD_BYTES) and only its brand changes; undefined for any other
+ * file. The header and pixel limits then apply to it as to any AVIF.
+ */
+async function avifSequenceAsStill(file: string): Promise<Buffer | undefined> {
+  const head = await readBytes(file, 12).catch(() => Buffer.alloc(0));
+  if (head.length < 12 || head.toString('latin1', 4, 12) !== 'ftypavis') return undefined;
+  const data = await readFile(file);
+  data.write('avif', 8, 'latin1');
+  return data;
 }
 
 async function readBytes(file: string, count: number, fromEnd = false): Promise<Buffer> {

@@ -273,6 +273,13 @@ describe('describeImageError', () => {
     expect(spaced.message).toBe(
       'The image file is damaged and could not be decoded (Invalid input: No ftyp box). Re-save it in an image editor and upload it again.',
     );
+    // Read from a buffer (an animated AVIF), libvips names the input "source" after its prefix.
+    expect(
+      describeImageError(new Error('Input buffer has corrupt header: source: bad seek to 11754\nheif: Invalid input: No ftyp box (2.124)'))
+        .message,
+    ).toBe(
+      'The image file is damaged and could not be decoded (Invalid input: No ftyp box). Re-save it in an image editor and upload it again.',
+    );
     const other = describeImageError(
       new Error('/home/alice/holiday/IMG_0042.png: libspng read error in /tmp/x/y'),
     ) as UnprocessableMediaError;

@@ -49,8 +49,9 @@ export function describeImageError(error: unknown): Error {
  */
 function decoderDetail(raw: string): string {
   for (const line of raw.split('\n')) {
+    // "Input buffer has corrupt header: source: bad seek to 1024": the input's name may follow a prefix.
     let detail = line.trim().replace(INPUT_NAME, '');
-    while (PREFIX.test(detail)) detail = detail.replace(PREFIX, '');
+    while (PREFIX.test(detail)) detail = detail.replace(PREFIX, '').replace(INPUT_NAME, '');
     detail = detail
       .replace(ANY_PATH, '')
       .replace(/\s*\(\d+\.\d+\)$/, '')

@@ -317,6 +317,42 @@ describe('AVIF, TIFF and BMP', () => {
     );
   });
 
+  it('an animated AVIF (major brand avis) gives its primary image, the first frame; its header limits still apply', async () => {
+    if (!ENCODERS.has('libaom-av1')) return;
+    // Three frames at 10 fps: top-left colour, then the others (ffmpeg's AVIF muxer stores the first as the primary image).
+    const graph = [TL, TR, BL].map(
+      ([r, g, b], i) => `color=c=0x${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}:s=64x48:r=10:d=0.1[f${i}]`,
+    );
+    const animated = await video('avis 3 frames', 'animated.avif', [
+      ...['-f', 'lavfi', '-i', `${graph.join(';')};[f0][f1][f2]concat=n=3`, '-c:v', 'libaom-av1', '-cpu-used', '8', '-crf', '20'],
+      ...['-pix_fmt', 'yuv420p', '-f', 'avif'],
+    ]);
+    expect(animated.toString('latin1', 4, 12)).toBe('ftypavis');
+    const result = await render('animated.avif', animated, 'image');
+    await expectShapes(result, 64, 48, 128, 1440);
+    expect(result.decoder).toBe('sharp');
+    expect(colourDistance((await quadrantMeans(result.thumbnail.data))[3], TL)).toBeLessThanOrEqual(30);
+
+    // The primary image's ispe box (the first one) claiming 60000×60000: refused from the header.
+    const bomb = Buffer.from(animated);
+    const ispe = boxOffsets(bomb, 'ispe')[0];
+    bomb.writeUInt32BE(60000, ispe + 12);
+    bomb.writeUInt32BE(60000, ispe + 16);
+    const refused = await rejectionOf(render('bomb.avif', bomb, 'image'));
+    expect(refused).toMatchObject({ reason: 'too_many_pixels', message: expect.stringMatching(/^The image is 60000×60000 pixels/) });
+
+    // A sequence without its still item (the meta box renamed away): said plainly, not "damaged".
+    const sequenceOnly = Buffer.from(animated);
+    sequenceOnly.write('free', boxOffsets(sequenceOnly, 'meta')[0] + 4, 'latin1');
+    const noStill = await rejectionOf(render('sequence.avif', sequenceOnly, 'image'));
+    expect(noStill).toBeInstanceOf(UnprocessableMediaError);
+    expect(noStill).toMatchObject({
+      reason: 'undecodable',
+      message:
+        'The image is an animated AVIF without a still picture (a primary image) to make a thumbnail from. Save its first frame as an image and upload that.',
+    });
+  });
+
   it('TIFF: CMYK and 16-bit to sRGB, the first page of a multi-page file', async () => {
     const rgb = toSharp(quadrants(200, 160, [TL, TR, BL, BR]));
     const cmyk = await rgb.clone().toColourspace('cmyk').tiff().toBuffer();
