@@ -37,6 +37,11 @@ export interface ProbedStream {
   durationSeconds?: number;
   /** Cover art in an audio file: one still picture, not a moving video. */
   attachedPicture: boolean;
+  /**
+   * The container marks it as the one to play (Matroska's FlagDefault; in MP4/MOV the track's
+   * enabled flag, which ffmpeg sets on the first track of a kind when none is chosen).
+   */
+  isDefault: boolean;
   orientation: OrientationMetadata;
 }
 
@@ -67,7 +72,7 @@ const PROBE_ENTRIES = [
   'format=start_time,duration',
   'stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,color_transfer,color_primaries,color_space,color_range,start_time,duration',
   'stream_tags=alpha_mode,ALPHA_MODE,DURATION,duration,rotate',
-  'stream_disposition=attached_pic',
+  'stream_disposition=attached_pic,default',
   'stream_side_data_list',
 ].join(':');
 
@@ -184,7 +189,7 @@ interface RawStream {
   height?: number;
   start_time?: string;
   duration?: string;
-  disposition?: { attached_pic?: number };
+  disposition?: { attached_pic?: number; default?: number };
   tags?: Record<string, string | undefined>;
   side_data_list?: Array<{ side_data_type?: string; displaymatrix?: string; rotation?: number | string }>;
 }
@@ -224,6 +229,7 @@ function parseStream(stream: RawStream, position: number): ProbedStream {
     startSeconds: seconds(stream.start_time),
     durationSeconds: positive(seconds(stream.duration)) ?? positive(clockSeconds(tags.DURATION ?? tags.duration)),
     attachedPicture: stream.disposition?.attached_pic === 1,
+    isDefault: stream.disposition?.default === 1,
     orientation: {
       displayMatrix: parseDisplayMatrix(displayMatrix?.displaymatrix),
       rotation: seconds(displayMatrix?.rotation === undefined ? undefined : String(displayMatrix.rotation)),

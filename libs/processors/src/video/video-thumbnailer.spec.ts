@@ -351,6 +351,25 @@ const CONTENT_RECIPES: Recipe[] = [
   },
 ];
 
+/**
+ * Two video streams: black 96×54 first, magenta 64×48 second, with `dispositions` for each
+ * (`-disposition:v:N`; MP4 marks the first track default when no stream is).
+ */
+const twoStreams = (name: string, dispositions: [string, string]): Recipe => ({
+  name,
+  encoders: ['libx264'],
+  make: (fx) =>
+    fx.make(name, [
+      ...['-f', 'lavfi', '-i', 'color=c=black:s=96x54:r=10:d=1', '-f', 'lavfi', '-i', 'color=c=magenta:s=64x48:r=10:d=1'],
+      ...['-map', '0', '-map', '1', ...H264, '-disposition:v:0', dispositions[0], '-disposition:v:1', dispositions[1]],
+    ]),
+});
+const STREAM_RECIPES: Recipe[] = [
+  twoStreams('second-default.mkv', ['0', 'default']),
+  twoStreams('second-default.mp4', ['0', 'default']),
+  twoStreams('no-default.mkv', ['0', '0']),
+];
+
 const NO_VIDEO_RECIPES: Recipe[] = [
   { name: 'audio-only.m4a', encoders: ['aac'], make: (fx) => fx.make('audio-only.m4a', [...SINE(2), '-c:a', 'aac']) },
   { name: 'audio-only.webm', encoders: [WEBM_AUDIO], make: (fx) => fx.make('audio-only.webm', [...SINE(2), '-c:a', WEBM_AUDIO]) },
@@ -460,6 +479,7 @@ const RECIPE_GROUPS = [
     ...ROTATION_RECIPES.slice(0, 2),
     ...TIMING_RECIPES.slice(0, -1),
     ...CONTENT_RECIPES,
+    ...STREAM_RECIPES,
     ...NO_VIDEO_RECIPES,
     ...BROKEN_SOURCES,
   ],
@@ -702,6 +722,27 @@ describe('VideoThumbnailer', () => {
       const thumbnail = await read(await thumb('all-black.mp4'));
       expect(thumbnail).toMatchObject({ width: 128, height: 128 });
       expect(Math.max(...thumbnail.mean)).toBeLessThan(24);
+    });
+  });
+
+  describe('several video streams', () => {
+    const shown = async (name: string) => {
+      const sizes = { thumbnailSize: 128, previewSize: 0, position: 'centre' } as const;
+      const result = await thumbnailer(system).videos.renditions(file(name), sizes, new AbortController().signal, { animated: false });
+      return {
+        size: [result.width, result.height],
+        colour: nearest((await read(result.thumbnail.data)).mean, { black: [0, 0, 0], ...PALETTE }),
+      };
+    };
+
+    for (const name of ['second-default.mkv', 'second-default.mp4']) {
+      itFor(name)(`${name}: the stream marked default, not the first one`, async () => {
+        expect(await shown(name)).toEqual({ size: [64, 48], colour: 'magenta' });
+      });
+    }
+
+    itFor('no-default.mkv')('none marked default: the first one', async () => {
+      expect(await shown('no-default.mkv')).toEqual({ size: [96, 54], colour: 'black' });
     });
   });
 

@@ -272,10 +272,15 @@ export class VideoThumbnailer {
   }
 }
 
-/** The stream to take the frame from: the first real video stream, else cover art. */
+/**
+ * The stream to take the frame from: among the real video streams (not cover art), the one the
+ * container marks as default, as a player would show it, else the first; with none, cover art.
+ * (A file with a black stream first and the picture second, marked default, gave black thumbnails.)
+ */
 export function videoStreamOf(probe: ProbeResult): ProbedStream {
   const videos = probe.streams.filter((stream) => stream.codecType === 'video');
-  const stream = videos.find((candidate) => !candidate.attachedPicture) ?? videos[0];
+  const moving = videos.filter((candidate) => !candidate.attachedPicture);
+  const stream = moving.find((candidate) => candidate.isDefault) ?? moving[0] ?? videos[0];
   if (stream) return stream;
   const audioOnly = probe.streams.some((candidate) => candidate.codecType === 'audio');
   throw new UnprocessableMediaError(
