@@ -23,12 +23,21 @@ export function pixelLimitError(subject: 'image' | 'video', width: number, heigh
   }
   if (width * height <= limit) return null;
   const perFrame = subject === 'video' ? ' per frame' : '';
+  const [size, most] = megapixels(width * height, limit);
   return new UnprocessableMediaError(
-    `The ${subject} is ${width}×${height} pixels (${megapixels(width * height)} MP${perFrame}), above this service's limit of ${megapixels(limit)} MP.`,
+    `The ${subject} is ${width}×${height} pixels (${size} MP${perFrame}), above this service's limit of ${most} MP.`,
     'too_many_pixels',
   );
 }
 
-function megapixels(pixels: number): string {
-  return String(+(pixels / 1e6).toFixed(1));
+/**
+ * `pixels` and `limit` in megapixels, to one decimal where that tells them apart (256 and 40),
+ * else to as many more as it takes (100.01 and 100, not 100 and 100): a count of pixels is exact
+ * to six decimals, and rounding keeps the order, so the first always reads larger.
+ */
+function megapixels(pixels: number, limit: number): [string, string] {
+  const inMp = (count: number, digits: number) => String(+(count / 1e6).toFixed(digits));
+  let digits = 1;
+  while (digits < 6 && inMp(pixels, digits) === inMp(limit, digits)) digits++;
+  return [inMp(pixels, digits), inMp(limit, digits)];
 }

@@ -197,7 +197,17 @@ describe('decompression bombs are refused from the header, before decoding', () 
       const error = await rejectionOf(refused());
       expect(error).toBeInstanceOf(UnprocessableMediaError);
       expect((error as UnprocessableMediaError).reason).toBe('too_many_pixels');
+      expect((error as Error).message).toBe("The image is 100×101 pixels (0.0101 MP), above this service's limit of 0.01 MP.");
     }
+  });
+
+  it('one row over the default 100 MP says so in numbers that differ (100.01 MP, not 100 MP)', async () => {
+    const file = await files.write('one-row-over.png', pngBomb(10000, 10001));
+    const error = await rejectionOf(thumbnailer.fromFile(file, SIZE));
+    expect(error).toMatchObject({
+      reason: 'too_many_pixels',
+      message: "The image is 10000×10001 pixels (100.01 MP), above this service's limit of 100 MP.",
+    });
   });
 });
 

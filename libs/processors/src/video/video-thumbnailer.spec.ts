@@ -827,7 +827,7 @@ describe('VideoThumbnailer', () => {
     itFor('h264.mov')('MAX_INPUT_PIXELS applies to videos', async () => {
       const { videos } = thumbnailer(system, { MAX_INPUT_PIXELS: '5000' });
       const error = await failure(videos.fromFile(file('h264.mov'), 128, new AbortController().signal));
-      expect(error.message).toBe("The video is 96×54 pixels (0 MP per frame), above this service's limit of 0 MP.");
+      expect(error.message).toBe("The video is 96×54 pixels (0.0052 MP per frame), above this service's limit of 0.005 MP.");
     });
 
     itFor('h264.mov')('MAX_VIDEO_PIXELS (default 40 MP) applies to videos, not to images', async () => {
@@ -835,7 +835,7 @@ describe('VideoThumbnailer', () => {
       const limited = { MAX_VIDEO_PIXELS: '5000' };
       const error = await failure(thumbnailer(system, limited).videos.fromFile(file('h264.mov'), 128, new AbortController().signal));
       expect(error).toMatchObject({ reason: 'too_many_pixels' });
-      expect(error.message).toBe("The video is 96×54 pixels (0 MP per frame), above this service's limit of 0 MP.");
+      expect(error.message).toBe("The video is 96×54 pixels (0.0052 MP per frame), above this service's limit of 0.005 MP.");
       const still = fx.path('still-96x54.png');
       await sharp({ create: { width: 96, height: 54, channels: 3, background: '#808080' } })
         .png()
