@@ -51,8 +51,9 @@ export class ImageDecoder {
       const picture = await toPicture(sharp(decoded.tiff, inputOptions(options, false)), decoded.width, decoded.height, options);
       return { ...picture, decoder: 'heic-wasm' };
     }
+    const describe = header.format === 'jpeg' ? (error: unknown) => describeJpegError(file, error) : describeImageError;
     try {
-      return { ...(await toPicture(sharp(input, inputOptions(options, !sequence)), width, height, options)), decoder: 'sharp' };
+      return { ...(await toPicture(sharp(input, inputOptions(options, !sequence)), width, height, options, describe)), decoder: 'sharp' };
     } catch (error) {
       throw header.format === 'png' ? await pngCutShort(file, error) : error;
     }
@@ -180,6 +181,55 @@ async function pngCutShort(file: string, error: unknown): Promise<unknown> {
   );
 }
 
+/**
+ * A JPEG's decoding error, described. libjpeg says "premature end of data segment" both for a file
+ * cut short and for damaged entropy data that runs into the next marker; a JPEG whose scan goes on
+ * to its end marker (EOI) is complete, so the words then mean damaged data, and the user is told
+ * to re-save the file, not to upload it again.
+ */
+async function describeJpegError(file: string, error: unknown): Promise<Error> {
+  const described = describeImageError(error);
+  if (!(described instanceof UnprocessableMediaError) || described.reason !== 'truncated') return described;
+  return (await jpegReachesEnd(file).catch(() => false)) ? describeImageError(error, { complete: true }) : described;
+}
+
+const EOI = Buffer.from([0xff, 0xd9]);
+const SCAN_CHUNK = 1024 * 1024;
+
+/**
+ * Whether a JPEG has an end marker (EOI) after the start of its first scan. The segments before the
+ * scan are skipped by their lengths (an EXIF thumbnail has an EOI of its own inside APP1); after
+ * it, FF D9 is always a marker (entropy-coded data stuffs every FF with 00, and restart markers are
+ * D0–D7). Bytes after the EOI (a phone's motion photo appends its video) do not matter.
+ */
+async function jpegReachesEnd(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const read = async (position: number, count: number): Promise<Buffer> => {
+      const buffer = Buffer.alloc(count);
+      const { bytesRead } = await handle.read(buffer, 0, count, position);
+      return buffer.subarray(0, bytesRead);
+    };
+    let at = 2;
+    for (;;) {
+      const marker = await read(at, 4);
+      if (marker.length < 4 || marker[0] !== 0xff) return false;
+      if (marker[1] === 0xda) break;
+      at += marker[1] === 0xff ? 1 : 2 + marker.readUInt16BE(2);
+    }
+    let previous = 0;
+    for (let position = at; position < size; position += SCAN_CHUNK) {
+      const chunk = await read(position, SCAN_CHUNK);
+      if ((previous === 0xff && chunk[0] === 0xd9) || chunk.includes(EOI)) return true;
+      previous = chunk[chunk.length - 1] ?? 0;
+    }
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Width and height as displayed: one page of an animation, EXIF orientation applied. */
 function displayedSize(metadata: Metadata): { width: number; height: number } {
   const width = metadata.width ?? 0;
@@ -201,8 +251,17 @@ function inputOptions(options: ImageDecodeOptions, fromFile: boolean): SharpOpti
   };
 }
 
-/** Decodes (shrinking on load) to decodeSize, flattened onto white, sRGB, 3 channels. */
-async function toPicture(image: Sharp, width: number, height: number, options: ImageDecodeOptions): Promise<DecodedPicture> {
+/**
+ * Decodes (shrinking on load) to decodeSize, flattened onto white, sRGB, 3 channels; a decoding
+ * error is described by `describe`.
+ */
+async function toPicture(
+  image: Sharp,
+  width: number,
+  height: number,
+  options: ImageDecodeOptions,
+  describe: (error: unknown) => Error | Promise<Error> = describeImageError,
+): Promise<DecodedPicture> {
   options.signal?.throwIfAborted();
   const target = decodeSize(width, height, options.sizes);
   try {
@@ -218,6 +277,6 @@ async function toPicture(image: Sharp, width: number, height: number, options: I
     return { pixels: data, width: info.width, height: info.height, originalWidth: width, originalHeight: height };
   } catch (error) {
     if (options.signal?.aborted) throw abortReason(options.signal);
-    throw describeImageError(error);
+    throw await describe(error);
   }
 }

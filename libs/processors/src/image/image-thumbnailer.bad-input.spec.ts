@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { loadConfig, UnprocessableMediaError } from '@app/core';
+import { ffmpegBinary } from '@test/support/ffmpeg';
+import { cachedFixture } from '@test/support/fixture-cache';
 import {
   createTempDir,
   encode,
@@ -20,6 +23,7 @@ import {
   withGifScreen,
   withJpegDimensions,
 } from '@test/support/image-fixtures';
+import { runFfmpeg } from '@test/support/video-fixtures';
 import { ImageThumbnailer } from './image-thumbnailer';
 import { describeImageError } from './sharp-errors';
 
@@ -106,6 +110,60 @@ describe('truncated uploads fail with a clear reason (failOn stays strict about 
     const error = await failureOf(truncate(encoded[format], 20), `header.${format}`);
     expect(['truncated', 'undecodable']).toContain(error.reason);
     expectReadable(error);
+  });
+});
+
+describe('a complete JPEG whose data is damaged is damaged, not cut short', () => {
+  const FFMPEG = ffmpegBinary();
+  /** 64×3200 from ffmpeg's MJPEG encoder with slices: a restart marker after every row of blocks. */
+  const withRestarts = () =>
+    cachedFixture(`ffmpeg ${FFMPEG} mjpeg slices testsrc2 64x3200`, async () => {
+      const out = path.join(files.path, 'restarts.jpg');
+      await runFfmpeg(FFMPEG, [
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=64x3200', '-frames:v', '1'],
+        ...['-c:v', 'mjpeg', '-q:v', '3', '-threads', '2', '-slices', '2', '-f', 'image2', out],
+      ]);
+      return readFile(out);
+    });
+
+  /**
+   * Damage inside the entropy-coded data, the file otherwise whole (its EOI last): half of the first
+   * restart interval's bytes gone (libjpeg: "premature end of data segment"), and a later restart
+   * marker changed into another marker, which libjpeg trips over at every restart after it until
+   * libvips gives up (the way a few flipped bits in a file with restart markers fail).
+   */
+  async function damaged(): Promise<Buffer> {
+    const jpeg = await withRestarts();
+    const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+    const restarts: number[] = [];
+    for (let at = scan; at < jpeg.length - 1; at++)
+      if (jpeg[at] === 0xff && jpeg[at + 1] >= 0xd0 && jpeg[at + 1] <= 0xd7) restarts.push(at);
+    expect(restarts.length).toBeGreaterThan(150);
+    const data = Buffer.from(jpeg);
+    data[restarts[5] + 1] = 0xc4;
+    const [from, to] = [restarts[0] + 2, restarts[1]];
+    return Buffer.concat([data.subarray(0, from + Math.floor((to - from) / 2)), data.subarray(to)]);
+  }
+
+  it('says damaged and re-save, not upload the complete file again, also with bytes after its end (a motion photo)', async () => {
+    const jpeg = await damaged();
+    expect(jpeg.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
+    // What libjpeg says is what a cut-off file makes it say.
+    await expect(sharp(jpeg, { failOn: 'error' }).toBuffer()).rejects.toThrow(/premature end of data segment/);
+    for (const data of [jpeg, Buffer.concat([jpeg, Buffer.from('\0\0\0\x18ftypmp42 and the rest of a video', 'latin1')])]) {
+      const error = await failureOf(data, 'damaged.jpg');
+      expect(error.reason).toBe('undecodable');
+      expect(error.message).toBe(
+        'The image file is damaged and could not be decoded (Corrupt JPEG data: premature end of data segment). Re-save it in an image editor and upload it again.',
+      );
+      expectReadable(error);
+    }
+  });
+
+  it('the same file cut short is still incomplete', async () => {
+    const error = await failureOf(truncate(await damaged(), 0.6), 'damaged-cut.jpg');
+    expect(error.reason).toBe('truncated');
+    expect(error.message).toMatch(/Upload the complete file again\.$/);
   });
 });
 

@@ -17,9 +17,11 @@ const NOISE = /^(bad seek to \d+|unknown error)$/i;
  * Turns a libvips/sharp error into an UnprocessableMediaError whose message a person can act on:
  * what is wrong, the decoder's own words in brackets (short, without libvips prefixes or paths),
  * what to do. Errors of the environment (missing temp file, memory) are returned as they are,
- * so the worker retries the job instead of blaming the file.
+ * so the worker retries the job instead of blaming the file. `complete`: the file is known to
+ * reach its end, so words of running out of data ("premature end of data segment") mean damaged
+ * data, not an upload cut short.
  */
-export function describeImageError(error: unknown): Error {
+export function describeImageError(error: unknown, { complete = false } = {}): Error {
   const raw = (error as Error | undefined)?.message ?? String(error);
   if (ENVIRONMENT.test(raw)) return error instanceof Error ? error : new Error(raw);
   if (/unsupported image format|Input buffer is empty/i.test(raw)) {
@@ -33,7 +35,7 @@ export function describeImageError(error: unknown): Error {
   }
   const detail = decoderDetail(raw);
   const said = detail ? ` (${detail})` : '';
-  if (TRUNCATED.test(raw)) {
+  if (TRUNCATED.test(raw) && !complete) {
     return new UnprocessableMediaError(`The image file is incomplete or damaged${said}. Upload the complete file again.`, 'truncated');
   }
   return new UnprocessableMediaError(
