@@ -10,6 +10,7 @@ import { inputPath } from '../video/ffprobe';
 import { FfmpegError, FrameExtractor } from '../video/frame-extractor';
 import { stderrLines } from '../video/video-errors';
 import { HeicDecoder } from './heic/heic-decoder';
+import { jpegFrame, jpegReachesEnd, unreadableVariant } from './jpeg-markers';
 import { describeImageError } from './sharp-errors';
 
 export interface ImageDecodeOptions {
@@ -131,7 +132,8 @@ async function readHeader(input: string | Buffer): Promise<Metadata | 'bmp'> {
         'undecodable',
       );
     }
-    throw describeImageError(error);
+    // (describeJpegError describes a file that is not a JPEG as describeImageError does.)
+    throw typeof input === 'string' ? await describeJpegError(input, error) : describeImageError(error);
   }
 }
 
@@ -181,53 +183,30 @@ async function pngCutShort(file: string, error: unknown): Promise<unknown> {
   );
 }
 
+/** What libjpeg says when a JPEG is of a kind it does not decode (and libvips when it asks for what such a JPEG cannot give). */
+const UNSUPPORTED_JPEG = /unsupported|lossless/i;
+
 /**
- * A JPEG's decoding error, described. libjpeg says "premature end of data segment" both for a file
- * cut short and for damaged entropy data that runs into the next marker; a JPEG whose scan goes on
- * to its end marker (EOI) is complete, so the words then mean damaged data, and the user is told
- * to re-save the file, not to upload it again.
+ * A JPEG's error, described. A JPEG of a kind the decoder cannot read (lossless, 12-bit,
+ * hierarchical: jpegFrame) is said to be one, not damaged. libjpeg says "premature end of data
+ * segment" both for a file cut short and for damaged entropy data that runs into the next marker;
+ * a JPEG whose scan goes on to its end marker (EOI) is complete, so the words then mean damaged
+ * data, and the user is told to re-save the file, not to upload it again.
  */
 async function describeJpegError(file: string, error: unknown): Promise<Error> {
+  if (UNSUPPORTED_JPEG.test((error as Error | undefined)?.message ?? '')) {
+    const frame = await jpegFrame(file).catch(() => undefined);
+    const variant = frame && unreadableVariant(frame);
+    if (variant) {
+      return new UnprocessableMediaError(
+        `The image is a ${variant} JPEG, a kind of JPEG this service cannot decode. Save it as a standard JPEG and upload it again.`,
+        'undecodable',
+      );
+    }
+  }
   const described = describeImageError(error);
   if (!(described instanceof UnprocessableMediaError) || described.reason !== 'truncated') return described;
   return (await jpegReachesEnd(file).catch(() => false)) ? describeImageError(error, { complete: true }) : described;
-}
-
-const EOI = Buffer.from([0xff, 0xd9]);
-const SCAN_CHUNK = 1024 * 1024;
-
-/**
- * Whether a JPEG has an end marker (EOI) after the start of its first scan. The segments before the
- * scan are skipped by their lengths (an EXIF thumbnail has an EOI of its own inside APP1); after
- * it, FF D9 is always a marker (entropy-coded data stuffs every FF with 00, and restart markers are
- * D0–D7). Bytes after the EOI (a phone's motion photo appends its video) do not matter.
- */
-async function jpegReachesEnd(file: string): Promise<boolean> {
-  const handle = await open(file, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    const read = async (position: number, count: number): Promise<Buffer> => {
-      const buffer = Buffer.alloc(count);
-      const { bytesRead } = await handle.read(buffer, 0, count, position);
-      return buffer.subarray(0, bytesRead);
-    };
-    let at = 2;
-    for (;;) {
-      const marker = await read(at, 4);
-      if (marker.length < 4 || marker[0] !== 0xff) return false;
-      if (marker[1] === 0xda) break;
-      at += marker[1] === 0xff ? 1 : 2 + marker.readUInt16BE(2);
-    }
-    let previous = 0;
-    for (let position = at; position < size; position += SCAN_CHUNK) {
-      const chunk = await read(position, SCAN_CHUNK);
-      if ((previous === 0xff && chunk[0] === 0xd9) || chunk.includes(EOI)) return true;
-      previous = chunk[chunk.length - 1] ?? 0;
-    }
-    return false;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Width and height as displayed: one page of an animation, EXIF orientation applied. */

@@ -167,6 +167,52 @@ describe('a complete JPEG whose data is damaged is damaged, not cut short', () =
   });
 });
 
+describe('JPEGs of a kind the decoder cannot read are named, not called damaged', () => {
+  const FFMPEG = ffmpegBinary();
+  /** ffmpeg's lossless JPEG (SOF3) of a test picture, in `pixelFormat` (RGB is stored at 9 bits a sample). */
+  const lossless = (pixelFormat: string) =>
+    cachedFixture(`ffmpeg ${FFMPEG} ljpeg testsrc2 64x48 ${pixelFormat}`, async () => {
+      const out = path.join(files.path, `lossless-${pixelFormat}.jpg`);
+      await runFfmpeg(FFMPEG, [
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=s=64x48',
+        '-frames:v',
+        '1',
+        '-c:v',
+        'ljpeg',
+        '-pix_fmt',
+        pixelFormat,
+        '-f',
+        'image2',
+        out,
+      ]);
+      return readFile(out);
+    });
+  /** A baseline JPEG whose frame header says 12 bits a sample. */
+  const twelveBit = () => {
+    const jpeg = Buffer.from(photo);
+    jpeg[jpeg.indexOf(Buffer.from([0xff, 0xc0])) + 4] = 12;
+    return Promise.resolve(jpeg);
+  };
+
+  it.each([
+    // libjpeg refuses its header ("Unsupported JPEG data precision 9").
+    ['lossless', 'RGB (bgr24)', () => lossless('bgr24')],
+    // libjpeg reads its header, then cannot give libvips what it asks for ("Unsupported color conversion request").
+    ['lossless', 'YCbCr (yuvj444p)', () => lossless('yuvj444p')],
+    ['12-bit', 'baseline', twelveBit],
+  ])('a %s JPEG, %s', async (variant, _how, make) => {
+    const error = await failureOf(await make(), 'variant.jpg');
+    expect(error.reason).toBe('undecodable');
+    expect(error.message).toBe(
+      `The image is a ${variant} JPEG, a kind of JPEG this service cannot decode. Save it as a standard JPEG and upload it again.`,
+    );
+    expectReadable(error);
+  });
+});
+
 describe('files that are not images', () => {
   const magic: Record<RasterFormat, Buffer> = {
     jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
