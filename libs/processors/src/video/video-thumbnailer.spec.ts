@@ -467,6 +467,27 @@ const BROKEN_RECIPES: Recipe[] = [
     encoders: ['mpeg4', 'libmp3lame'],
     make: (fx, files) => fx.withGarbageAfter(files.get('mpeg4-mp3.avi') ?? '', 'avi-header-garbage.avi', 240, 20_000, 13),
   },
+  {
+    // Its index (moov, first in a faststart file) cut in half: ffmpeg only says it "cannot determine format of input stream 0:0 after EOF".
+    name: 'cut-mid-moov.mp4',
+    encoders: ['libx264'],
+    make: async (fx, files) => {
+      const data = await readFile(files.get('faststart.mp4') ?? '');
+      let at = 0;
+      while (data.toString('latin1', at + 4, at + 8) !== 'moov') at += data.readUInt32BE(at);
+      return fx.writeBytes('cut-mid-moov.mp4', data.subarray(0, at + Math.floor(data.readUInt32BE(at) / 2)));
+    },
+  },
+  {
+    // Complete, but its sample size table claims 2³¹ − 1 samples.
+    name: 'stsz-count-huge.mp4',
+    encoders: ['libx264'],
+    make: async (fx, files) => {
+      const data = Buffer.from(await readFile(files.get('faststart.mp4') ?? ''));
+      data.writeUInt32BE(0x7fffffff, data.indexOf('stsz') + 12);
+      return fx.writeBytes('stsz-count-huge.mp4', data);
+    },
+  },
   { name: 'empty.mp4', encoders: [], make: (fx) => fx.writeBytes('empty.mp4', Buffer.alloc(0)) },
   { name: 'bomb-16000.avi', encoders: ['rawvideo'], make: (fx) => fx.rawVideoBomb('bomb-16000.avi', 16000, 16000) },
   { name: 'bomb-30000.avi', encoders: ['rawvideo'], make: (fx) => fx.rawVideoBomb('bomb-30000.avi', 30000, 30000) },
@@ -794,6 +815,21 @@ describe('VideoThumbnailer', () => {
       expect(error.message).toMatch(
         /^The video file is truncated: it ends before its data does \(.*partial file\)\. Upload the complete file again\.$/,
       );
+    });
+
+    itFor('cut-mid-moov.mp4')('an MP4 with its index first, cut inside the index', async () => {
+      const error = await failure(thumb('cut-mid-moov.mp4'));
+      expectActionable(error);
+      expect(error).toMatchObject({
+        reason: 'truncated',
+        message: 'The video file is truncated: it ends inside its index (the moov box). Upload the complete file again.',
+      });
+    });
+
+    itFor('stsz-count-huge.mp4')('a complete MP4 with a damaged index is damaged, not truncated', async () => {
+      const error = await failure(thumb('stsz-count-huge.mp4'));
+      expectActionable(error);
+      expect(error.reason).toBe('undecodable');
     });
 
     for (const name of [

@@ -9,6 +9,7 @@ import type { Renditions } from '../renditions/renditions';
 import { AnimatedPreviewMaker, SEQUENTIAL_SAMPLING_SECONDS, sharesPass, type SamplingPlan, type SamplingRequest } from './animated-preview';
 import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult } from './ffprobe';
 import { isBlank, lumaStats } from './frame-content';
+import { boxCutShort } from './iso-boxes';
 import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
 import { alphaDecoderOf, displayedSize, frameShape, hdrTransferOf } from './frame-filters';
 import { candidateTimes, type VideoSpan } from './frame-times';
@@ -113,7 +114,7 @@ export class VideoThumbnailer {
       };
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
-      throw this.describe(error, file);
+      throw await this.describe(error, file);
     }
   }
 
@@ -256,7 +257,16 @@ export class VideoThumbnailer {
     if (tooBig) throw tooBig;
   }
 
-  private describe(error: unknown, file: string): unknown {
+  private async describe(error: unknown, file: string): Promise<unknown> {
+    const described = this.described(error, file);
+    if (!(described instanceof UnprocessableMediaError) || !CUT_SHORT_SUSPECTS.has(described.reason)) return described;
+    // ffmpeg says nothing of a file cut inside its index ("cannot determine format of input stream
+    // 0:0 after EOF", or no streams at all): the container's own boxes tell.
+    const box = await boxCutShort(file).catch(() => undefined);
+    return box ? cutShortIn(box) : described;
+  }
+
+  private described(error: unknown, file: string): unknown {
     if (error instanceof UnprocessableMediaError) return error;
     if (error instanceof FfprobeError || error instanceof FfmpegError) return describeVideoFailure(error.stderr, inputPath(file));
     if (error instanceof FrameTooLargeError) {
@@ -270,6 +280,15 @@ export class VideoThumbnailer {
     }
     return error;
   }
+}
+
+/** Failures that a file cut short inside its index can cause, and that are then said as truncation. */
+const CUT_SHORT_SUSPECTS = new Set(['undecodable', 'no_video_stream']);
+
+/** The failure of an MP4/MOV cut short inside its `box` (boxCutShort). */
+function cutShortIn(box: string): UnprocessableMediaError {
+  const where = box === 'moov' ? 'its index (the moov box)' : box === 'mdat' ? 'its data (the mdat box)' : `its ${box}`;
+  return new UnprocessableMediaError(`The video file is truncated: it ends inside ${where}. Upload the complete file again.`, 'truncated');
 }
 
 /**
