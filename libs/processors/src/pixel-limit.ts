@@ -32,12 +32,13 @@ export function pixelLimitError(subject: 'image' | 'video', width: number, heigh
 
 /**
  * `pixels` and `limit` in megapixels, to one decimal where that tells them apart (256 and 40),
- * else to as many more as it takes (100.01 and 100, not 100 and 100): a count of pixels is exact
- * to six decimals, and rounding keeps the order, so the first always reads larger.
+ * else to as many more as it takes (100.01 and 100, not 100 and 100), and never a limit of 0 MP
+ * (0.06 and 0.01, not 0.1 and 0): a count of pixels is exact to six decimals, and rounding keeps
+ * the order, so the first always reads larger.
  */
 function megapixels(pixels: number, limit: number): [string, string] {
   const inMp = (count: number, digits: number) => String(+(count / 1e6).toFixed(digits));
   let digits = 1;
-  while (digits < 6 && inMp(pixels, digits) === inMp(limit, digits)) digits++;
+  while (digits < 6 && (inMp(pixels, digits) === inMp(limit, digits) || inMp(limit, digits) === '0')) digits++;
   return [inMp(pixels, digits), inMp(limit, digits)];
 }
