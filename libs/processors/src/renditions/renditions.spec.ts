@@ -298,6 +298,26 @@ describe('HEIC/HEIF (libheif-js, wasm)', () => {
     expect(error).toBeInstanceOf(UnprocessableMediaError);
     expect((error as UnprocessableMediaError).reason).toMatch(/too_many_pixels|undecodable/);
   });
+
+  it('a HEIC whose header claims 64×48 for a 320×200 picture is damaged (said without libheif internals); over MAX_INPUT_PIXELS by its real size, too many pixels', async () => {
+    const data = Buffer.from(await heic('quadrants 320x200', [await quadrantsPng(320, 200)]));
+    for (const at of boxOffsets(data, 'ispe')) {
+      data.writeUInt32BE(64, at + 12);
+      data.writeUInt32BE(48, at + 16);
+    }
+    expect(await sharp(data).metadata()).toMatchObject({ width: 64, height: 48 });
+    expect(await rejectionOf(render('liar.heic', data, 'image'))).toMatchObject({
+      reason: 'undecodable',
+      message:
+        'The HEIC image is damaged: its picture (320×200) is larger than its header says. Export it again from the phone or photo app and upload it again.',
+    });
+    // 64×48 is within 10,000 pixels; 320×200 is not.
+    const small = mediaFor(tools, { MAX_INPUT_PIXELS: '10000' });
+    expect(await rejectionOf(small.renditions(request(await files.write('liar.heic', data), 'image')))).toMatchObject({
+      reason: 'too_many_pixels',
+      message: "The image is 320×200 pixels (0.06 MP), above this service's limit of 0.01 MP.",
+    });
+  });
 });
 
 // ── AVIF, TIFF, BMP ───────────────────────────────────────────────────────────────────────────

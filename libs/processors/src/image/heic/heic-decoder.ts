@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { UnprocessableMediaError } from '@app/core';
 import { abortReason } from '../../media-tools/tool-process';
+import { pixelLimitError } from '../../pixel-limit';
 import { HEIC_WORKER_SOURCE } from './heic-worker-source';
 
 /** What the decoding thread sends back: the primary image as an uncompressed TIFF sharp reads. */
@@ -86,17 +87,45 @@ export class HeicDecoder {
         if (reply.ok) {
           const { tiff, width, height, channels } = reply;
           settle(() => resolve({ tiff: Buffer.from(tiff), width, height, channels }));
-        } else settle(() => reject(heicError(reply.reason, reply.message)));
+        } else settle(() => reject(heicError(reply.reason, reply.message, maxPixels)));
       });
-      worker.once('error', (error) => settle(() => reject(heicError('undecodable', error.message))));
-      worker.once('exit', (code) => settle(() => reject(heicError('undecodable', `the decoder stopped (exit code ${code})`))));
+      worker.once('error', (error) => settle(() => reject(heicError('undecodable', error.message, maxPixels))));
+      worker.once('exit', (code) => settle(() => reject(heicError('undecodable', `the decoder stopped (exit code ${code})`, maxPixels))));
     });
   }
 }
 
-/** libheif's words → a failure a person can act on. Out-of-memory is the machine's problem: retried, not blamed on the file. */
-function heicError(reason: string, detail: string): Error {
-  if (/memory|allocation/i.test(detail) && !/security limit/i.test(detail)) return new Error(`HEIC decoding ran out of memory: ${detail}`);
+/**
+ * libheif refuses to decode a picture larger than its header (ispe) says, give or take 64 pixels a
+ * side, in these words ("Memory allocation error: Security limit exceeded: Image size 4000x3000
+ * exceeds the maximum image size 14336", the limit worked out from the header's size).
+ */
+const LARGER_THAN_HEADER = /security limit exceeded: image size (\d+)x(\d+) exceeds the maximum image size/i;
+
+/**
+ * libheif's words → a failure a person can act on. Out-of-memory is the machine's problem: retried,
+ * not blamed on the file. A picture larger than its header says is refused as any picture of its
+ * real size would be (MAX_INPUT_PIXELS), else as damaged, without libheif's words.
+ */
+function heicError(reason: string, detail: string, maxPixels: number): Error {
+  const larger = LARGER_THAN_HEADER.exec(detail);
+  if (larger) {
+    const [width, height] = [Number(larger[1]), Number(larger[2])];
+    return (
+      pixelLimitError('image', width, height, maxPixels) ??
+      new UnprocessableMediaError(
+        `The HEIC image is damaged: its picture (${width}×${height}) is larger than its header says. Export it again from the phone or photo app and upload it again.`,
+        'undecodable',
+      )
+    );
+  }
+  if (/security limit/i.test(detail)) {
+    return new UnprocessableMediaError(
+      'The HEIC image describes itself beyond what is safe to decode; it is probably damaged. Export it again from the phone or photo app and upload it again.',
+      'undecodable',
+    );
+  }
+  if (/memory|allocation/i.test(detail)) return new Error(`HEIC decoding ran out of memory: ${detail}`);
   if (reason === 'too_many_pixels')
     return new UnprocessableMediaError('The image has too many pixels to process safely.', 'too_many_pixels');
   const said = detail ? ` (${detail.replace(/[.\s]+$/, '')})` : '';
