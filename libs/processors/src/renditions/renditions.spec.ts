@@ -646,6 +646,22 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
     expect(await sharp(result.animatedPreview!.data, { pages: -1 }).metadata()).toMatchObject({ format: 'webp', width: 64 });
   });
 
+  it.each([
+    ['one-frame.mp4', 'libx264', ['-c:v', 'libx264', '-pix_fmt', 'yuv420p']],
+    ['one-frame.ts', 'libx264', ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-f', 'mpegts']],
+    // Written as live: no duration in the container, so the frame's own (its packet's) is the clip's.
+    ['one-frame.webm', 'libvpx', ['-c:v', 'libvpx', '-deadline', 'realtime', '-live', '1', '-f', 'webm']],
+  ])('a clip of one frame (%s) lasts that frame (1/30 s) and its animated preview is that frame', async (name, encoder, args) => {
+    if (!ENCODERS.has(encoder)) return;
+    const data = await video('one frame', name, ['-f', 'lavfi', '-i', 'color=c=magenta:s=64x48:r=30', '-frames:v', '1', ...args]);
+    const result = await render(name, data, 'video', { thumbnailSize: 32 });
+    expect(Math.abs((result.durationMs ?? 0) - 1000 / 30)).toBeLessThanOrEqual(1);
+    expect(await animatedColours(result.thumbnail.data, ['magenta', 'lime'])).toEqual(['magenta']);
+    expect(result.animatedPreview).toMatchObject({ contentType: 'image/webp', width: 64, height: 64 });
+    expect(await sharp(result.animatedPreview!.data, { pages: -1 }).metadata()).toMatchObject({ format: 'webp', width: 64, height: 64 });
+    expect(await animatedColours(result.animatedPreview!.data, ['magenta', 'lime'])).toEqual(['magenta']);
+  });
+
   it('an MPEG-TS clip with one keyframe (no index to seek by) gets its midpoint frame and an animated preview across it', async () => {
     if (!ENCODERS.has('libx264')) return;
     const colours = ['red', 'lime', 'blue', 'yellow', 'cyan', 'magenta', 'white', 'orange'] as const;

@@ -93,9 +93,10 @@ export class AnimatedPreviewMaker {
    */
   async make(request: AnimatedPreviewRequest, taken?: readonly Buffer[], plan?: SamplingPlan): Promise<Rendition | null> {
     const { span, signal } = request;
-    if (!(span.duration > 0)) return null;
+    const given = taken && taken.length > 0;
+    if (!given && !(span.duration > 0)) return null;
     try {
-      const frames = taken && taken.length > 0 ? [...taken] : await this.frames(request, plan);
+      const frames = given ? [...taken] : await this.frames(request, plan);
       if (frames.length === 0) return null;
       return await this.assemble(frames, request);
     } catch (error) {

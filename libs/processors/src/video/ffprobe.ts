@@ -103,30 +103,45 @@ export class Ffprobe {
   /**
    * The first and last presentation times of a stream's packets, read by demuxing the whole file
    * without decoding it: how long a video is when its container does not say (WebM written
-   * live by MediaRecorder, streamed Matroska without a Duration element).
+   * live by MediaRecorder, streamed Matroska without a Duration element); with how long the last
+   * packet lasts, when the container says (what a one-frame clip lasts).
    */
-  async packetSpan(file: string, streamIndex: number, signal: AbortSignal): Promise<{ first: number; last: number } | undefined> {
+  async packetSpan(
+    file: string,
+    streamIndex: number,
+    signal: AbortSignal,
+  ): Promise<{ first: number; last: number; lastDuration?: number } | undefined> {
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
+    let lastDuration: number | undefined;
     let pending = '';
     const take = (line: string): void => {
-      const value = Number.parseFloat(line);
+      const [pts, duration] = line.split(',');
+      const value = Number.parseFloat(pts);
       if (!Number.isFinite(value)) return;
       first = Math.min(first, value);
-      last = Math.max(last, value);
+      if (value >= last) {
+        const lasts = Number.parseFloat(duration ?? '');
+        lastDuration = Number.isFinite(lasts) && lasts > 0 ? lasts : undefined;
+        last = value;
+      }
     };
-    const result = await this.run(file, ['-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time', '-of', 'csv=p=0'], {
-      signal,
-      // One line per packet: read as it streams, keeping two numbers instead of the whole list.
-      onStdout: (chunk) => {
-        const lines = (pending + chunk.toString('latin1')).split('\n');
-        pending = lines.pop() ?? '';
-        lines.forEach(take);
+    const result = await this.run(
+      file,
+      ['-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0'],
+      {
+        signal,
+        // One line per packet: read as it streams, keeping two numbers instead of the whole list.
+        onStdout: (chunk) => {
+          const lines = (pending + chunk.toString('latin1')).split('\n');
+          pending = lines.pop() ?? '';
+          lines.forEach(take);
+        },
       },
-    });
+    );
     take(pending);
     if (result.exitCode !== 0 && !Number.isFinite(first)) throw new FfprobeError(result.stderr, result.exitCode);
-    return Number.isFinite(first) ? { first, last } : undefined;
+    return Number.isFinite(first) ? { first, last, lastDuration } : undefined;
   }
 
   /**

@@ -39,6 +39,15 @@ interface SharedRun {
   samples?: Buffer[];
 }
 
+/** A span measured from the stream's packets; `oneFrame` when they all have one timestamp. */
+interface MeasuredSpan extends VideoSpan {
+  oneFrame: boolean;
+}
+
+function isOneFrame(span: VideoSpan | MeasuredSpan): span is MeasuredSpan {
+  return 'oneFrame' in span && span.oneFrame;
+}
+
 /** After the midpoint frame turned out blank, how long to keep looking for one with content. */
 const SEARCH_BUDGET_MS = 5000;
 
@@ -52,7 +61,8 @@ const SEARCH_BUDGET_MS = 5000;
  * 2. Duration missing (live-recorded WebM) → measured from the packets' timestamps.
  * 3. ffmpeg seeks to the midpoint and writes one PNG frame to a pipe. Nothing there (container
  *    duration longer than the stream, a single-frame clip) → the first frame; a file cut short
- *    → a failure saying it is truncated.
+ *    → a failure saying it is truncated. A single-frame clip lasts what its container, else its
+ *    frame, says, and that frame is its animated preview too.
  * 4. A black or flat midpoint frame → a few later (then earlier) frames are tried, within a
  *    time budget, and the first with content wins; none → the midpoint frame after all.
  *
@@ -149,7 +159,8 @@ export class VideoThumbnailer {
     if (stream.attachedPicture) return chosen(this.required(await grab(null), file));
 
     const known = knownSpan(probe, stream);
-    let span = known ?? (await this.measuredSpan(file, probe, stream, signal));
+    let span: VideoSpan | undefined = known ?? (await this.measuredSpan(file, probe, stream, signal));
+    if (!known && span && isOneFrame(span)) return this.onlyFrame(chosen(this.required(await grab(null), file), span));
     let times = span ? candidateTimes(span) : [0];
     const shared =
       animated && known
@@ -162,6 +173,11 @@ export class VideoThumbnailer {
       // written before the recording stopped): measure the stream itself, then take its start.
       // (The preview's plan was made for the container's span: it is not handed on.)
       const real = known ? await this.measuredSpan(file, probe, stream, signal) : undefined;
+      if (known && real && isOneFrame(real)) {
+        // Its one frame lies before the container's midpoint: taken from the start; the clip lasts
+        // what the container says.
+        return this.onlyFrame(chosen(this.required(await grab(null), file), { start: real.start, duration: known.duration }));
+      }
       span = real;
       if (real) {
         times = candidateTimes(real);
@@ -220,6 +236,15 @@ export class VideoThumbnailer {
     return { plan, midpoint: pngs[at], samples: [...pngs.slice(0, at), ...pngs.slice(at + 1)] };
   }
 
+  /**
+   * A clip of one picture (a still saved as video, a one-frame clip): no seek past its timestamp
+   * finds it, so it was taken from the start; it is the thumbnail's frame and the animated
+   * preview's one frame as well.
+   */
+  private onlyFrame(frame: ChosenFrame): ChosenFrame {
+    return { ...frame, samples: [frame.png], plan: undefined };
+  }
+
   /** The first frame at or after `seconds`, decoding the stream from its start (no input seek). */
   private async decodedUpTo(request: Omit<FrameRequest, 'seconds'>, seconds: number): Promise<ExtractedFrame> {
     const [png] = await this.frames.extractSeries({ ...request, seconds: null, times: [seconds] }).catch((error: Error) => {
@@ -235,12 +260,22 @@ export class VideoThumbnailer {
     throw new UnprocessableMediaError('The video has no frame that could be decoded.', 'undecodable');
   }
 
-  /** The stream's time span read from its packets; undefined when it has none with a timestamp. */
-  private async measuredSpan(file: string, probe: ProbeResult, stream: ProbedStream, signal: AbortSignal): Promise<VideoSpan | undefined> {
+  /**
+   * The stream's time span read from its packets; undefined when it has none with a timestamp. One
+   * timestamp (a single picture) lasts as long as its packet says.
+   */
+  private async measuredSpan(
+    file: string,
+    probe: ProbeResult,
+    stream: ProbedStream,
+    signal: AbortSignal,
+  ): Promise<MeasuredSpan | undefined> {
     const packets = await this.ffprobe.packetSpan(file, stream.index, signal);
     if (!packets) return undefined;
     const origin = probe.startSeconds ?? packets.first;
-    return { start: Math.max(0, packets.first - origin), duration: Math.max(0, packets.last - packets.first) };
+    const oneFrame = packets.last === packets.first;
+    const duration = oneFrame ? (packets.lastDuration ?? 0) : packets.last - packets.first;
+    return { start: Math.max(0, packets.first - origin), duration: Math.max(0, duration), oneFrame };
   }
 
   /** Refuses, from the header alone, frames too big to decode safely (or with no size at all). */
