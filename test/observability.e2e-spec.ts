@@ -99,6 +99,19 @@ describe('metrics, logs and headers (built api and worker)', () => {
     expect(apiLine).toBeDefined();
   });
 
+  it('logs a failed job at warn, with its id and reason, without the file name', async () => {
+    const user = await ApiClient.register(stack.baseUrl);
+    const broken = { ...media.brokenJpeg(), name: 'private-scan-0042.jpg' };
+    const [job] = await user.uploadOk([broken]);
+    expect((await user.waitFor(job.id)).status).toBe('failed');
+    const line = await stack.workers[0].waitForLine(new RegExp(`Job ${job.id} failed`));
+    const logged = JSON.parse(line) as { level: number; jobId: string; reason: string; msg: string };
+    // pino's levels: 30 info, 40 warn.
+    expect(logged).toMatchObject({ level: 40, jobId: job.id, reason: expect.stringMatching(/^(undecodable|truncated)$/) });
+    expect(logged.msg).toMatch(/^Job \S+ failed: The image file is /);
+    expect(stack.workers[0].lines.filter((text) => text.includes('private-scan-0042'))).toEqual([]);
+  });
+
   it('reports live workers and their ffmpeg in /api/health', async () => {
     const body = (await (await fetch(`${stack.baseUrl}/api/health`)).json()) as {
       status: string;

@@ -137,7 +137,9 @@ export class JobRunner {
       }
       const reason = error instanceof UnprocessableMediaError ? error.reason : error instanceof JobTimeoutError ? 'timeout' : 'error';
       const message = this.messageFor(error, permanent);
-      if (permanent) this.logger.log({ ...log, reason }, `Job ${jobId} failed: ${message}`);
+      // A failure stands out from the runs around it: warn for the file's (reason and message say
+      // why), error for ours.
+      if (permanent) this.logger.warn({ ...log, reason }, `Job ${jobId} failed: ${message}`);
       else this.logger.error({ ...log, err: error }, `Job ${jobId} failed after ${bullJob.attemptsMade + 1} attempts`);
       const errorCode = error instanceof ObjectNotFoundError ? 'missing_original' : jobErrorCodeOf(error);
       await this.lifecycle.finish(claim, 'fail', { errorMessage: message, errorCode }, () => ended('failed', reason));
