@@ -211,6 +211,24 @@ describe('JPEGs of a kind the decoder cannot read are named, not called damaged'
     );
     expectReadable(error);
   });
+
+  // The marker walk that tells these apart runs on error paths: a header of 8 MiB of fill bytes, or
+  // of millions of empty segments before a 12-bit frame, took one file read per step (minutes).
+  it('8 MiB of fill bytes after SOI: incomplete, described from memory at once', async () => {
+    const error = await failureOf(Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(8 * MiB, 0xff)]), 'fill.jpg');
+    expect(error.reason).toBe('truncated');
+    expectReadable(error);
+    await expectStillWorking();
+  });
+
+  it('two million empty segments before a 12-bit frame header: named 12-bit, described from memory at once', async () => {
+    const jpeg = await twelveBit();
+    const empty = Buffer.alloc(4 * 2_000_000);
+    for (let i = 0; i < empty.length; i += 4) empty.set([0xff, 0xe1, 0x00, 0x02], i);
+    const error = await failureOf(Buffer.concat([jpeg.subarray(0, 2), empty, jpeg.subarray(2)]), 'segments.jpg');
+    expect(error.message).toMatch(/^The image is a 12-bit JPEG/);
+    await expectStillWorking();
+  });
 });
 
 describe('files that are not images', () => {

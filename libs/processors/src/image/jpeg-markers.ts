@@ -28,13 +28,21 @@ export function unreadableVariant(frame: JpegFrame): string | undefined {
   return undefined;
 }
 
+/**
+ * How much of a file the segments before the scan are looked for in. Real headers (EXIF, ICC in
+ * chunks, XMP, a motion photo's index) take well under 1 MiB; a hostile file of fill bytes or
+ * tiny segments must not turn the walk into minutes of reads (it runs on error paths, in memory).
+ */
+const HEADER_BYTES = 16 * 1024 * 1024;
+
 /** The frame header of a JPEG file; undefined when the file is not a JPEG or has none before its scan. */
 export async function jpegFrame(file: string): Promise<JpegFrame | undefined> {
   return withFile(file, async (read) => {
+    const header = await read(0, HEADER_BYTES);
     let found: JpegFrame | undefined;
-    await eachSegment(read, async (marker, at) => {
+    eachSegment(header, (marker, at) => {
       if (marker < 0xc0 || marker > 0xcf || NOT_FRAMES.has(marker)) return true;
-      const precision = (await read(at + 4, 1))[0];
+      const precision = header[at + 4];
       if (precision !== undefined) found = { marker, precision };
       return false;
     });
@@ -46,11 +54,12 @@ export async function jpegFrame(file: string): Promise<JpegFrame | undefined> {
  * Whether a JPEG has an end marker (EOI) after the start of its first scan. The segments before the
  * scan are skipped by their lengths (an EXIF thumbnail has an EOI of its own inside APP1); after
  * it, FF D9 is always a marker (entropy-coded data stuffs every FF with 00, and restart markers are
- * D0–D7). Bytes after the EOI (a phone's motion photo appends its video) do not matter.
+ * D0–D7). Bytes after the EOI (a phone's motion photo appends its video) do not matter. The rest of
+ * the file is searched a megabyte at a time (at most MAX_UPLOAD_BYTES of it).
  */
 export async function jpegReachesEnd(file: string): Promise<boolean> {
   return withFile(file, async (read, size) => {
-    const scan = await eachSegment(read, () => Promise.resolve(true));
+    const scan = eachSegment(await read(0, HEADER_BYTES), () => true);
     if (scan === undefined) return false;
     let previous = 0;
     for (let position = scan; position < size; position += SCAN_CHUNK) {
@@ -67,35 +76,41 @@ type Reader = (position: number, count: number) => Promise<Buffer>;
 async function withFile<T>(file: string, use: (read: Reader, size: number) => Promise<T>): Promise<T> {
   const handle: FileHandle = await open(file, 'r');
   try {
+    const size = (await handle.stat()).size;
     const read: Reader = async (position, count) => {
-      const buffer = Buffer.alloc(count);
-      const { bytesRead } = await handle.read(buffer, 0, count, position);
+      const buffer = Buffer.alloc(Math.max(0, Math.min(count, size - position)));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       return buffer.subarray(0, bytesRead);
     };
-    return await use(read, (await handle.stat()).size);
+    return await use(read, size);
   } finally {
     await handle.close();
   }
 }
 
 /**
- * Walks the marker segments after SOI, by their lengths, calling `visit` with each marker and its
- * offset until it returns false. Returns the offset of the first scan (SOS), or undefined when the
- * file is not a JPEG, `visit` stopped, or the segments end before a scan.
+ * Walks the marker segments after SOI in `data` (the start of the file), by their lengths, calling
+ * `visit` with each marker and its offset until it returns false. Returns the offset of the first
+ * scan (SOS), or undefined when the file is not a JPEG, `visit` stopped, or no scan starts within
+ * `data`. In memory: a run of fill bytes is skipped in one step.
  */
-async function eachSegment(read: Reader, visit: (marker: number, at: number) => Promise<boolean>): Promise<number | undefined> {
-  const soi = await read(0, 2);
-  if (soi[0] !== 0xff || soi[1] !== SOI) return undefined;
+function eachSegment(data: Buffer, visit: (marker: number, at: number) => boolean): number | undefined {
+  if (data[0] !== 0xff || data[1] !== SOI) return undefined;
   let at = 2;
-  for (;;) {
-    const head = await read(at, 4);
-    if (head.length < 2 || head[0] !== 0xff) return undefined;
-    if (head[1] === 0xff) {
-      at += 1; // a fill byte
+  while (at + 1 < data.length) {
+    if (data[at] !== 0xff) return undefined;
+    if (data[at + 1] === 0xff) {
+      // Fill bytes: go to the last 0xFF of the run, which starts the marker.
+      let end = at + 1;
+      while (end + 1 < data.length && data[end + 1] === 0xff) end += 1;
+      at = end;
+      if (at + 1 >= data.length) return undefined;
       continue;
     }
-    if (head[1] === SOS) return at;
-    if (head.length < 4 || !(await visit(head[1], at))) return undefined;
-    at += 2 + head.readUInt16BE(2);
+    const marker = data[at + 1];
+    if (marker === SOS) return at;
+    if (at + 4 > data.length || !visit(marker, at)) return undefined;
+    at += 2 + data.readUInt16BE(at + 2);
   }
+  return undefined;
 }
