@@ -59,6 +59,12 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_user_id ON api_keys (user_id, created_at);`,
   },
+  {
+    // Whether a session has ended, asked with the user on every request by an access token: the
+    // revoked rows of a family only (a live family has no row here, however many tokens it rotated).
+    id: 'auth/0008-revoked-families',
+    up: 'CREATE INDEX refresh_tokens_revoked_family ON refresh_tokens (family_id) WHERE revoked_at IS NOT NULL;',
+  },
 ];
 
 /**

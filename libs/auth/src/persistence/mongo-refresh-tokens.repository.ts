@@ -5,7 +5,7 @@ import { MongoDatabase } from '@app/core';
 import { RefreshToken, RefreshTokensRepository } from '../refresh-tokens.repository';
 import { AUTH_MONGO_MIGRATIONS } from './migrations';
 
-/** Collection `refresh_tokens` (the SQLite table of auth/0005-0006); its indexes follow this schema. */
+/** Collection `refresh_tokens` (the SQLite table of auth/0005-0006, 0008); its indexes follow this schema. */
 @Schema({ collection: 'refresh_tokens', versionKey: false })
 export class RefreshTokenDocument {
   @Prop({ type: String, required: true })
@@ -35,6 +35,8 @@ export class RefreshTokenDocument {
 }
 
 export const RefreshTokenSchema = SchemaFactory.createForClass(RefreshTokenDocument);
+// isFamilyRevoked, asked on every request by an access token: the revoked tokens of a family only.
+RefreshTokenSchema.index({ familyId: 1 }, { name: 'revoked_family', partialFilterExpression: { revokedAt: { $type: 'date' } } });
 
 @Injectable()
 export class MongoRefreshTokensRepository extends RefreshTokensRepository implements OnModuleInit {
@@ -91,7 +93,7 @@ export class MongoRefreshTokensRepository extends RefreshTokensRepository implem
 
   async isFamilyRevoked(familyId: string): Promise<boolean> {
     return this.mongo.guard(
-      async () => (await this.tokens.exists({ familyId: { $eq: familyId }, revokedAt: { $ne: null } }).exec()) !== null,
+      async () => (await this.tokens.exists({ familyId: { $eq: familyId }, revokedAt: { $type: 'date' } }).exec()) !== null,
     );
   }
 
