@@ -1,4 +1,7 @@
-import { open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { UnprocessableMediaError } from '@app/core';
 import type { MediaTools } from '../media-tools/media-tools';
@@ -41,9 +44,22 @@ export class ImageDecoder {
   constructor(private readonly tools?: MediaTools) {}
 
   async decodeFile(file: string, options: ImageDecodeOptions): Promise<DecodedPicture & { decoder: DecoderName }> {
-    const sequence = await avifSequenceAsStill(file);
-    const input = sequence ?? file;
-    const header = await readHeader(input);
+    const still = await avifSequenceAsStill(file);
+    try {
+      return await this.decodeFileAs(file, still ?? file, still !== undefined, options);
+    } finally {
+      if (still) await rm(path.dirname(still), { recursive: true, force: true });
+    }
+  }
+
+  /** `file` decoded from `input` (itself, or a copy read as a still AVIF when `sequence`). */
+  private async decodeFileAs(
+    file: string,
+    input: string,
+    sequence: boolean,
+    options: ImageDecodeOptions,
+  ): Promise<DecodedPicture & { decoder: DecoderName }> {
+    const header = await readHeader(input, sequence);
     if (header === 'bmp') return { ...(await this.decodeBmp(file, options)), decoder: 'ffmpeg-bmp' };
     const { width, height } = displayedSize(header);
     this.assertDecodable(width, height, options.maxInputPixels);
@@ -54,7 +70,7 @@ export class ImageDecoder {
     }
     const describe = header.format === 'jpeg' ? (error: unknown) => describeJpegError(file, error) : describeImageError;
     try {
-      return { ...(await toPicture(sharp(input, inputOptions(options, !sequence)), width, height, options, describe)), decoder: 'sharp' };
+      return { ...(await toPicture(sharp(input, inputOptions(options, true)), width, height, options, describe)), decoder: 'sharp' };
     } catch (error) {
       throw header.format === 'png' ? await pngCutShort(file, error) : error;
     }
@@ -115,25 +131,25 @@ export class ImageDecoder {
 const NO_PRIMARY_IMAGE = /primary item|'pitm'|no 'meta'/i;
 
 /** The header as sharp reads it, or 'bmp' for a file sharp cannot read that starts like a BMP. */
-async function readHeader(input: string | Buffer): Promise<Metadata | 'bmp'> {
+async function readHeader(input: string, sequence: boolean): Promise<Metadata | 'bmp'> {
   try {
     return await sharp(input, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (error) {
     const raw = (error as Error).message ?? '';
-    if (typeof input === 'string' && /unsupported image format/i.test(raw)) {
+    if (!sequence && /unsupported image format/i.test(raw)) {
       const head = await readBytes(input, 2).catch(() => Buffer.alloc(0));
       if (head.toString('latin1') === 'BM') return 'bmp';
     }
-    // Only an animated AVIF is read from a buffer (avifSequenceAsStill): one with no still image
-    // (a sequence alone, or a primary item that is not there) is not damaged, just not a picture.
-    if (typeof input !== 'string' && NO_PRIMARY_IMAGE.test(raw)) {
+    // An animated AVIF (avifSequenceAsStill) with no still image (a sequence alone, or a primary
+    // item that is not there) is not damaged, just not a picture.
+    if (sequence && NO_PRIMARY_IMAGE.test(raw)) {
       throw new UnprocessableMediaError(
         'The image is an animated AVIF without a still picture (a primary image) to make a thumbnail from. Save its first frame as an image and upload that.',
         'undecodable',
       );
     }
     // (describeJpegError describes a file that is not a JPEG as describeImageError does.)
-    throw typeof input === 'string' ? await describeJpegError(input, error) : describeImageError(error);
+    throw sequence ? describeImageError(error) : await describeJpegError(input, error);
   }
 }
 
@@ -142,15 +158,28 @@ async function readHeader(input: string | Buffer): Promise<Metadata | 'bmp'> {
  * still AVIF its primary image is: libvips recognises a HEIF file by its major brand alone and
  * does not know `avis`, although libheif decodes the primary image (the first frame, which those
  * encoders store as a still item beside the sequence) once the brand reads `avif`. The file is
- * read whole (it is at most MAX_UPLOAD_BYTES) and only its brand changes; undefined for any other
- * file. The header and pixel limits then apply to it as to any AVIF.
+ * copied into a private temporary folder (a reflink where the file system can; never into memory)
+ * and only the copy's brand changes; the caller removes the folder. Undefined for any other file.
+ * The header and pixel limits then apply to the copy as to any AVIF.
  */
-async function avifSequenceAsStill(file: string): Promise<Buffer | undefined> {
+async function avifSequenceAsStill(file: string): Promise<string | undefined> {
   const head = await readBytes(file, 12).catch(() => Buffer.alloc(0));
   if (head.length < 12 || head.toString('latin1', 4, 12) !== 'ftypavis') return undefined;
-  const data = await readFile(file);
-  data.write('avif', 8, 'latin1');
-  return data;
+  const folder = await mkdtemp(path.join(tmpdir(), 'thumbs-avis-'));
+  const copy = path.join(folder, 'still.avif');
+  try {
+    await copyFile(file, copy, constants.COPYFILE_FICLONE);
+    const handle = await open(copy, 'r+');
+    try {
+      await handle.write(Buffer.from('avif', 'latin1'), 0, 4, 8);
+    } finally {
+      await handle.close();
+    }
+    return copy;
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 async function readBytes(file: string, count: number, fromEnd = false): Promise<Buffer> {
