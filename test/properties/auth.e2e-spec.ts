@@ -80,11 +80,23 @@ describe('authentication properties (real api, SQLite, Redis)', () => {
         expect(login.status).toBe(200);
         expect(login.body.expiresIn).toBe(3600);
         const [, payload] = login.body.accessToken.split('.');
-        const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub: string; email: string; exp: number; iat: number };
+        const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
+          sub: string;
+          email: string;
+          sid: string;
+          exp: number;
+          iat: number;
+        };
         expect(claims.sub).toBe(registered.body.user.id);
         expect(claims.exp - claims.iat).toBe(3600);
+        // The sign-in's own session, not the registration's.
+        const registeredSid = (
+          JSON.parse(Buffer.from(registered.body.accessToken.split('.')[1], 'base64url').toString()) as { sid: string }
+        ).sid;
+        expect(claims.sid).toMatch(/^[0-9a-f-]{36}$/);
+        expect(claims.sid).not.toBe(registeredSid);
         const identified = await api.app.get(AuthService).verifyToken(login.body.accessToken);
-        expect(identified).toEqual({ id: registered.body.user.id, email: registered.body.user.email, role: 'user' });
+        expect(identified).toEqual({ id: registered.body.user.id, email: registered.body.user.email, role: 'user', sessionId: claims.sid });
       }),
       { numRuns: 100 },
     );

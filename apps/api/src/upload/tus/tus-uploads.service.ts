@@ -48,6 +48,8 @@ interface TusCall {
   uploadId: string | null;
   /** The upload this request finished and removed, as tus may still look it up before answering. */
   finished?: TusUpload;
+  /** The upload whose length this request reserved of the user's quota (creation). */
+  reserved?: string;
 }
 
 const HTTP_STATUS_OF: Readonly<Record<RejectionCode, number>> = {
@@ -87,7 +89,12 @@ export class TusUploads implements OnModuleDestroy {
     // Unfinished originals are the users' files: closed to other accounts on the machine (the file
     // store would make its folder 0777 less the umask, and its files 0644).
     mkdirSync(directory, { recursive: true, mode: 0o750 });
-    chmodSync(directory, statSync(directory).mode & 0o770);
+    try {
+      chmodSync(directory, statSync(directory).mode & 0o770);
+    } catch (error) {
+      // Another account's folder (a volume made by another uid): its owner decides.
+      this.log.warn(`Could not close ${directory} to other accounts: ${(error as Error).message}`);
+    }
     this.store = new SniffingFileStore(
       { directory, expirationPeriodInMilliseconds: expiryMs },
       (upload, head) => this.checkHead(upload, head),
@@ -129,8 +136,11 @@ export class TusUploads implements OnModuleDestroy {
     requestId: string | null,
     uploadId: string | null = null,
   ): Promise<void> {
-    await this.calls.run({ userId: userId ?? '', requestId, uploadId }, () => this.server.handle(req, res));
+    const call: TusCall = { userId: userId ?? '', requestId, uploadId };
+    await this.calls.run(call, () => this.server.handle(req, res));
     if (req.method === 'DELETE' && userId && uploadId && res.statusCode === 204) await this.release(userId, uploadId);
+    // A creation that reserved and then failed (the store, a lock, a refusal of its first bytes).
+    if (req.method === 'POST' && call.reserved && res.statusCode !== 201) await this.release(call.userId, call.reserved);
   }
 
   /** 404 unless upload `id` exists and was created by `userId` (another user's upload is not there for them). */
@@ -175,6 +185,7 @@ export class TusUploads implements OnModuleDestroy {
     positionOf(upload);
     allowDuplicatesOf(upload);
     await this.reserve(userId, upload.id, upload.size, filename);
+    this.calls.getStore()!.reserved = upload.id;
     return { metadata: { ...upload.metadata, [OWNER]: userId } };
   }
 
@@ -291,9 +302,12 @@ export class TusUploads implements OnModuleDestroy {
   }
 
   private async discard(userId: string, id: string, file: string): Promise<void> {
-    await fs.rm(file, { force: true });
-    await this.store.configstore.delete(id);
-    await this.release(userId, id);
+    try {
+      await fs.rm(file, { force: true });
+      await this.store.configstore.delete(id);
+    } finally {
+      await this.release(userId, id);
+    }
   }
 
   private refuse(originalFilename: string, code: RejectionCode, message: string): TusReply {
