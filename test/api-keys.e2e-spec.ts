@@ -78,8 +78,8 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
       lastUsedAt: null,
       key: expect.stringMatching(/^thumbs_[A-Za-z0-9_-]{43}$/),
     });
-    const second = await makeKey(user, ['delete'], 'cleanup 👩‍💻 उ‍ंट');
-    expect(second.name).toBe('cleanup 👩‍💻 उ‍ंट'); // the joiners of emoji and Indic scripts stay
+    const second = await makeKey(user, ['delete'], 'cleanup 👩‍💻 उ‍ंट 🏴󠁧󠁢󠁳󠁣󠁴󠁿');
+    expect(second.name).toBe('cleanup 👩‍💻 उ‍ंट 🏴󠁧󠁢󠁳󠁣󠁴󠁿'); // the joiners of emoji and Indic scripts, a flag's tags stay
     expect(second.key).not.toBe(created.key);
     const list = await user.request<ApiKeyView[]>('GET', '/api/api-keys');
     expect(list.status).toBe(200);
@@ -129,6 +129,7 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
       { name: 'evil\u202egnp.exe', scopes: ['read'] },
       { name: 'line\nbreak', scopes: ['read'] },
       { name: 'zero\u200bwidth', scopes: ['read'] },
+      { name: 'half \ud83d pair', scopes: ['read'] },
     ]) {
       const response = await owner.request<{ statusCode: number; error: string; message: unknown }>('POST', '/api/api-keys', { json });
       expect([response.status, response.body.statusCode, response.body.error]).toEqual([400, 400, 'Bad Request']);

@@ -10,9 +10,10 @@ export class CreateApiKeyDto {
   @MinLength(1)
   @MaxLength(100)
   // No controls, format characters (bidi overrides, zero-width spaces) or line separators: a name
-  // is shown in lists where such characters could make one key pass for another. The joiners
-  // emoji and some scripts need stay, as in file names.
-  @Matches(/^(?:[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[\u200c\u200d])*$/u, {
+  // is shown in lists where such characters could make one key pass for another, nor lone
+  // surrogates. The joiners emoji and some scripts need stay, as in file names, and so do the tag
+  // characters of flag emoji (🏴 + tags).
+  @Matches(/^(?:[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]|\u200c|\u200d|[\u{e0020}-\u{e007f}])*$/u, {
     message: 'name must not contain control or invisible formatting characters',
   })
   name!: string;

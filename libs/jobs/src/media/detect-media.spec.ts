@@ -106,10 +106,14 @@ describe('detectMedia', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    // Sync bytes too few times in a row are not a stream.
+    // Sync bytes too few times in a row are not a stream, nor is a run of them (text of capital Gs).
     const almost = Buffer.alloc(SNIFF_BYTES, 0x20);
     for (let i = 0; i < 15; i++) almost[50 + i * 188] = 0x47;
     await expect(detectMedia(almost)).resolves.toEqual({ accepted: false, description: null });
+    // (Away from offsets 0 and 4, where file-type's own check, a sync byte there and a packet on, takes it.)
+    const text = Buffer.alloc(SNIFF_BYTES, 'G');
+    text.fill(0x20, 0, 100);
+    await expect(detectMedia(text)).resolves.toEqual({ accepted: false, description: null });
   });
 
   it('takes "BM" for a BMP only when a DIB header follows', async () => {

@@ -121,8 +121,13 @@ function isTransportStream(head: Buffer): boolean {
     if (head.length < packet * TS_SYNCS) return false;
     for (let start = 0; start < packet; start++) {
       let n = 0;
-      while (n < TS_SYNCS && head[start + n * packet] === 0x47) n++;
-      if (n === TS_SYNCS) return true;
+      let varied = false;
+      while (n < TS_SYNCS && head[start + n * packet] === 0x47) {
+        // A packet header goes on with its PID: a run of 0x47 ("GGGG…" text) is not one.
+        varied ||= head[start + n * packet + 1] !== 0x47;
+        n++;
+      }
+      if (n === TS_SYNCS && varied) return true;
     }
     return false;
   });

@@ -50,7 +50,8 @@ export function parseWebhookUrl(raw: string): URL {
   if (url.username !== '' || url.password !== '') throw new TargetRefusedError('url must not contain credentials');
   if (url.hostname === '') throw new TargetRefusedError('url must name a host');
   // The web's ports and the unprivileged ones: a delivery log of connection errors and answers
-  // from any port would map the services (SSH, SMTP, databases…) of any public host.
+  // from any port would map the system services (SSH, SMTP, DNS…) of any public host. Services on
+  // higher ports stay reachable, as they must for receivers on 3000 or 8443.
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (port !== 80 && port !== 443 && port < 1024) throw new TargetRefusedError('url must use port 80, 443 or 1024–65535');
   return url;
