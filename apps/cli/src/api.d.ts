@@ -67,7 +67,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sign out: revokes the session of the refresh cookie and clears it */
+    /**
+     * Sign out: ends the session of the refresh cookie and clears it
+     * @description Its refresh token and the access tokens it issued stop working at once; open sockets of that session are closed.
+     */
     post: operations['AuthController_logout'];
     delete?: never;
     options?: never;
@@ -103,13 +106,59 @@ export interface paths {
     put?: never;
     /**
      * Upload images and videos; each accepted file becomes a queued job
-     * @description Files are recognised by their content (JPEG, PNG, GIF, WebP; MP4, MOV, AVI, WebM), which must match the file name and declared type. Files that are not accepted are listed in `rejected` with a reason; the others go on. Content you already have is rejected as `duplicate` (with `existingJobId`) unless the field `allowDuplicates=true` is sent; past `USER_QUOTA_BYTES` files are rejected as `quota_exceeded`.
+     * @description Files are recognised by their content (JPEG, PNG, GIF, WebP; MP4, MOV, AVI, WebM), which must match the file name and declared type. Files that are not accepted are listed in `rejected` with a reason; the others go on. Content you already have is rejected as `duplicate` (with `existingJobId`) unless the field `allowDuplicates=true` is sent; past `USER_QUOTA_BYTES` files are rejected as `quota_exceeded`. The optional field `position` (centre, attention, entropy; default THUMBNAIL_POSITION) sets where the square renditions are cropped.
      */
     post: operations['UploadController_upload'];
     delete?: never;
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/api/uploads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create a resumable upload (tus creation)
+     * @description Send `Upload-Length` (deferred lengths are refused) and `Upload-Metadata` with base64 values: `filename` and `filetype` (the name and declared type, checked against the content as on `POST /api/upload`). The body may carry the first bytes (`Content-Type: application/offset+octet-stream`, creation-with-upload). Then PATCH the bytes to `Location`.
+     */
+    post: operations['TusController_create'];
+    delete?: never;
+    /**
+     * tus discovery: versions, extensions and the largest file accepted
+     * @description No sign-in needed (browsers send OPTIONS without credentials).
+     */
+    options: operations['TusController_discover'];
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/uploads/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Abandon an unfinished upload and free what it stored (tus termination) */
+    delete: operations['TusController_terminate'];
+    options?: never;
+    /** How many bytes of the upload the server has (tus offset), to resume from there */
+    head: operations['TusController_offset'];
+    /**
+     * Append bytes at Upload-Offset (tus core)
+     * @description Body: the bytes, `Content-Type: application/offset+octet-stream`. The first bytes are checked against the name and type (a refused file answers 415/422 and the upload is removed). The PATCH that brings the last byte creates the job exactly as `POST /api/upload` does and answers `Thumbs-Job-Id`, or refuses it by the same rules (`duplicate`: 422, `quota_exceeded`: 413, with the `Rejected` body).
+     */
+    patch: operations['TusController_append'];
     trace?: never;
   };
   '/api/jobs': {
@@ -228,7 +277,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A thumbnail (JPEG), for its owner */
+    /** A thumbnail (JPEG, THUMBNAIL_SIZE square), or `<id>@2x.jpg` for the 2× one, for its owner */
     get: operations['FilesController_thumbnail'];
     put?: never;
     post?: never;
@@ -247,6 +296,57 @@ export interface paths {
     };
     /** A thumbnail as a download named after the original file */
     get: operations['FilesController_download'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/previews/{filename}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The preview (WebP, longest edge PREVIEW_SIZE, never upscaled), for its owner */
+    get: operations['FilesController_preview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/animated-previews/{filename}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A video’s animated preview (looping WebP of a few frames, 2×THUMBNAIL_SIZE square), for its owner */
+    get: operations['FilesController_animatedPreview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/originals/{filename}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The original file, streamed back to its owner (any job status) */
+    get: operations['FilesController_original'];
     put?: never;
     post?: never;
     delete?: never;
@@ -494,6 +594,11 @@ export interface components {
        * @enum {string}
        */
       allowDuplicates?: 'true' | 'false';
+      /**
+       * @description Where the square renditions of these files are cropped (`attention`: the salient region; `entropy`: the busiest); default THUMBNAIL_POSITION
+       * @enum {string}
+       */
+      position?: 'centre' | 'attention' | 'entropy';
     };
     JobDto: {
       /** Format: uuid */
@@ -531,6 +636,7 @@ export interface components {
         | 'missing_original'
         | 'internal'
         | 'abandoned'
+        | 'infected'
         | null;
       /** @description Whether a retry may help: false when the file itself is the problem (undecodable, truncated, no video stream, too many pixels…) */
       retryable: boolean;
@@ -544,6 +650,11 @@ export interface components {
       previewUrl: string | null;
       /** @description Videos: signed URL of an animated WebP of a few frames across the clip */
       animatedPreviewUrl: string | null;
+      /**
+       * @description Signed URL of the original, streamed with its sniffed type and `Range` support (for a <video> tag); present in every state
+       * @example /api/originals/0190a7e2-…?exp=…&sig=…
+       */
+      originalUrl: string;
       /** @description ThumbHash of the thumbnail, base64 (a placeholder while it loads) */
       thumbhash: string | null;
       /** @description Width of the original after orientation, pixels */
@@ -587,6 +698,21 @@ export interface components {
     UploadResultDto: {
       jobs: components['schemas']['JobDto'][];
       rejected: components['schemas']['RejectedDto'][];
+    };
+    TusRejectedDto: {
+      /** @example 404 */
+      statusCode: number;
+      /** @example Not Found */
+      error: string;
+      /**
+       * @description What went wrong, for a person; a list of field errors for invalid input
+       * @example Job not found
+       */
+      message: string | string[];
+      /** @example notes.txt */
+      originalFilename: string;
+      /** @enum {string} */
+      code: 'unsupported_type' | 'too_large' | 'empty' | 'type_mismatch' | 'quota_exceeded' | 'duplicate';
     };
     JobPageDto: {
       items: components['schemas']['JobDto'][];
@@ -987,7 +1113,7 @@ export interface operations {
           'application/json': components['schemas']['UploadResultDto'];
         };
       };
-      /** @description No file was acceptable (`rejected` lists why) */
+      /** @description No file was acceptable (`rejected` lists why), or `position` is not one of centre, attention, entropy */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1006,6 +1132,15 @@ export interface operations {
       };
       /** @description An API key without the `upload` scope */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description The body brought no byte for UPLOAD_IDLE_TIMEOUT_MS (default 30 s); nothing of it is kept */
+      408: {
         headers: {
           [name: string]: unknown;
         };
@@ -1051,6 +1186,303 @@ export interface operations {
       };
     };
   };
+  TusController_create: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description `filename <base64>,filetype <base64>`, optionally `position <base64>` (`centre`, `attention` or `entropy`: the crop of the square renditions) */
+        'Upload-Metadata'?: string;
+        /** @description Size of the whole file in bytes */
+        'Upload-Length': number;
+        /** @description The tus version: `1.0.0` */
+        'Tus-Resumable': '1.0.0';
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description The upload URL, `/api/uploads/<id>` */
+          Location?: string;
+          /** @description `1.0.0` */
+          'Tus-Resumable'?: string;
+          /** @description When the unfinished upload is removed (TUS_EXPIRY after creation) */
+          'Upload-Expires'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid tus headers, no Upload-Length, or an unknown position */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Tus-Resumable missing or not 1.0.0 */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Upload-Length is over MAX_UPLOAD_BYTES (`too_large`), or does not fit in the quota with the unfinished uploads (`quota_exceeded`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TusRejectedDto'];
+        };
+      };
+      /** @description The file is refused (same rules as `POST /api/upload`); the upload is removed */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TusRejectedDto'];
+        };
+      };
+      /** @description The file is refused (same rules as `POST /api/upload`); the upload is removed */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TusRejectedDto'];
+        };
+      };
+      /** @description Too many uploads by this user in the last minute (see Retry-After), or 50 unfinished uploads already */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+    };
+  };
+  TusController_discover: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description What the server supports */
+      204: {
+        headers: {
+          /** @description `1.0.0` */
+          'Tus-Version'?: string;
+          /** @description `creation,creation-with-upload,termination,expiration`… */
+          'Tus-Extension'?: string;
+          /** @description MAX_UPLOAD_BYTES */
+          'Tus-Max-Size'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  TusController_terminate: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The tus version: `1.0.0` */
+        'Tus-Resumable': '1.0.0';
+      };
+      path: {
+        /** @description The last segment of `Location` */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          /** @description `1.0.0` */
+          'Tus-Resumable'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description No such upload, another user’s, finished, expired or terminated */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+    };
+  };
+  TusController_offset: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The tus version: `1.0.0` */
+        'Tus-Resumable': '1.0.0';
+      };
+      path: {
+        /** @description The last segment of `Location` */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The upload is there */
+      200: {
+        headers: {
+          /** @description Bytes the server has */
+          'Upload-Offset'?: number;
+          /** @description Size of the whole file */
+          'Upload-Length'?: number;
+          /** @description As sent at creation */
+          'Upload-Metadata'?: string;
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          /** @description `1.0.0` */
+          'Tus-Resumable'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description No such upload, another user’s, finished, expired or terminated */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+    };
+  };
+  TusController_append: {
+    parameters: {
+      query?: never;
+      header: {
+        'Content-Type': 'application/offset+octet-stream';
+        /** @description Where these bytes go: the offset HEAD reported */
+        'Upload-Offset': number;
+        /** @description The tus version: `1.0.0` */
+        'Tus-Resumable': '1.0.0';
+      };
+      path: {
+        /** @description The last segment of `Location` */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Bytes stored; on the last one the job is created */
+      204: {
+        headers: {
+          /** @description Bytes the server has */
+          'Upload-Offset'?: number;
+          /** @description The job this upload became (only on the PATCH that completes it) */
+          'Thumbs-Job-Id'?: string;
+          /** @description When the unfinished upload is removed (TUS_EXPIRY after creation) */
+          'Upload-Expires'?: string;
+          /** @description `1.0.0` */
+          'Tus-Resumable'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description No such upload, another user’s, finished, expired or terminated */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Upload-Offset is not the server’s offset (HEAD, then resume from there) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description More bytes than Upload-Length */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description The file is refused (same rules as `POST /api/upload`); the upload is removed */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TusRejectedDto'];
+        };
+      };
+      /** @description The file is refused (same rules as `POST /api/upload`); the upload is removed */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TusRejectedDto'];
+        };
+      };
+    };
+  };
   JobsController_list: {
     parameters: {
       query?: {
@@ -1058,7 +1490,7 @@ export interface operations {
         limit?: number;
         /** @description Only images or only videos */
         type?: 'image' | 'video';
-        /** @description Only jobs whose file name contains this, any case (taken literally: % and _ are plain characters) */
+        /** @description Only jobs whose file name contains this, any case (taken literally: % and _ are plain characters); control characters are refused */
         q?: string;
         /** @description newest/oldest: upload time; name: file name, any case, A→Z; size: largest first. Ties go by id. */
         sort?: 'newest' | 'oldest' | 'name' | 'size';
@@ -1418,6 +1850,14 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description Not modified (If-None-Match matched the ETag) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1451,12 +1891,164 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description Not modified (If-None-Match matched the ETag) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'image/jpeg': components['schemas']['ErrorDto'];
+        };
+      };
+    };
+  };
+  FilesController_preview: {
+    parameters: {
+      query?: {
+        /** @description From the signed URL */
+        exp?: unknown;
+        /** @description From the signed URL */
+        sig?: unknown;
+      };
+      header?: never;
+      path: {
+        filename: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The WebP, with ETag and Cache-Control */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not modified (If-None-Match matched the ETag) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/webp': components['schemas']['ErrorDto'];
+        };
+      };
+    };
+  };
+  FilesController_animatedPreview: {
+    parameters: {
+      query?: {
+        /** @description From the signed URL */
+        exp?: unknown;
+        /** @description From the signed URL */
+        sig?: unknown;
+      };
+      header?: never;
+      path: {
+        filename: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The animated WebP, with ETag and Cache-Control */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not modified (If-None-Match matched the ETag) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/webp': components['schemas']['ErrorDto'];
+        };
+      };
+    };
+  };
+  FilesController_original: {
+    parameters: {
+      query?: {
+        /** @description From the signed URL */
+        exp?: unknown;
+        /** @description From the signed URL */
+        sig?: unknown;
+      };
+      header?: {
+        /** @description One byte range (`bytes=0-1023`, `bytes=1024-`, `bytes=-500`) */
+        Range?: string;
+      };
+      path: {
+        filename: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The whole file with its sniffed type, `Accept-Ranges: bytes`, `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox` (never rendered as a page) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The requested byte range, with `Content-Range` */
+      206: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not modified (If-None-Match matched the ETag) */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/*': components['schemas']['ErrorDto'];
+          'video/*': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description The range lies outside the file; `Content-Range: bytes *\/<size>` */
+      416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/*': components['schemas']['ErrorDto'];
+          'video/*': components['schemas']['ErrorDto'];
         };
       };
     };
@@ -1523,7 +2115,7 @@ export interface operations {
         };
       };
       /**
-       * @description `{ status: "error", error, details }` naming what is down
+       * @description `{ status: "error", error, details }` naming what is down; `workers` is down (`count: 0`, `waiting`) when no worker has a heartbeat while jobs are pending, queued or processing
        *
        *     The Health Check is not successful
        */
@@ -1721,7 +2313,7 @@ export interface operations {
           'application/json': components['schemas']['CreatedWebhookDto'];
         };
       };
-      /** @description Invalid fields, a URL that is not http(s) or has credentials or resolves to a private address, or 20 webhooks already */
+      /** @description Invalid fields, a URL that is not http(s), has credentials, a port under 1024 other than 80 and 443, or resolves to a private address, or 20 webhooks already */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1731,6 +2323,15 @@ export interface operations {
         };
       };
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description An API key: subscribing needs a password sign-in */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1758,6 +2359,15 @@ export interface operations {
         content?: never;
       };
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description An API key: deleting needs a password sign-in */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1844,6 +2454,15 @@ export interface operations {
         };
       };
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Too many archives asked for by this user in the last minute; see Retry-After */
+      429: {
         headers: {
           [name: string]: unknown;
         };
