@@ -47,7 +47,7 @@ export class SessionsService {
   }
 
   /** Starts the family `sessionId` for a user who just signed in or registered. */
-  start(userId: string, sessionId: string = newId()): Promise<IssuedRefreshToken> {
+  start(userId: string, sessionId: string): Promise<IssuedRefreshToken> {
     return this.issue(userId, sessionId);
   }
 

@@ -44,10 +44,6 @@ interface MeasuredSpan extends VideoSpan {
   oneFrame: boolean;
 }
 
-function isOneFrame(span: VideoSpan | MeasuredSpan): span is MeasuredSpan {
-  return 'oneFrame' in span && span.oneFrame;
-}
-
 /** After the midpoint frame turned out blank, how long to keep looking for one with content. */
 const SEARCH_BUDGET_MS = 5000;
 
@@ -159,8 +155,9 @@ export class VideoThumbnailer {
     if (stream.attachedPicture) return chosen(this.required(await grab(null), file));
 
     const known = knownSpan(probe, stream);
-    let span: VideoSpan | undefined = known ?? (await this.measuredSpan(file, probe, stream, signal));
-    if (!known && span && isOneFrame(span)) return this.onlyFrame(chosen(this.required(await grab(null), file), span));
+    const measured = known ? undefined : await this.measuredSpan(file, probe, stream, signal);
+    if (measured?.oneFrame) return this.onlyFrame(chosen(this.required(await grab(null), file), measured));
+    let span: VideoSpan | undefined = known ?? measured;
     let times = span ? candidateTimes(span) : [0];
     const shared =
       animated && known
@@ -173,7 +170,7 @@ export class VideoThumbnailer {
       // written before the recording stopped): measure the stream itself, then take its start.
       // (The preview's plan was made for the container's span: it is not handed on.)
       const real = known ? await this.measuredSpan(file, probe, stream, signal) : undefined;
-      if (known && real && isOneFrame(real)) {
+      if (known && real?.oneFrame) {
         // Its one frame lies before the container's midpoint: taken from the start; the clip lasts
         // what the container says.
         return this.onlyFrame(chosen(this.required(await grab(null), file), { start: real.start, duration: known.duration }));

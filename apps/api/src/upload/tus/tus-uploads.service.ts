@@ -100,7 +100,10 @@ export class TusUploads implements OnModuleDestroy {
       (upload, head) => this.checkHead(upload, head),
       {
         privateKeys: [OWNER],
-        justFinished: (id) => (this.calls.getStore()?.finished?.id === id ? this.calls.getStore()!.finished : undefined),
+        justFinished: (id) => {
+          const finished = this.calls.getStore()?.finished;
+          return finished?.id === id ? finished : undefined;
+        },
       },
     );
     this.server = new JsonErrorServer({
@@ -172,7 +175,8 @@ export class TusUploads implements OnModuleDestroy {
    * (the upload's length is reserved until it ends), and the creator recorded in the upload's state.
    */
   private async onCreate(upload: TusUpload): Promise<{ metadata: Record<string, string | null> }> {
-    const { userId } = this.call();
+    const call = this.call();
+    const { userId } = call;
     const filename = sanitiseFilename(upload.metadata?.filename ?? '');
     const maxBytes = this.config.upload.maxFileBytes;
     if (upload.size === undefined) {
@@ -185,7 +189,7 @@ export class TusUploads implements OnModuleDestroy {
     positionOf(upload);
     allowDuplicatesOf(upload);
     await this.reserve(userId, upload.id, upload.size, filename);
-    this.calls.getStore()!.reserved = upload.id;
+    call.reserved = upload.id;
     return { metadata: { ...upload.metadata, [OWNER]: userId } };
   }
 
@@ -240,7 +244,8 @@ export class TusUploads implements OnModuleDestroy {
    * api process sharing the data folder) can do, so a repeated last PATCH cannot make two jobs.
    */
   private async onFinish(upload: TusUpload): Promise<{ headers: Record<string, string> }> {
-    const { userId, requestId } = this.call();
+    const call = this.call();
+    const { userId, requestId } = call;
     const source = this.store.pathOf(upload.id);
     const claimed = `${source}.finishing`;
     try {
@@ -287,7 +292,7 @@ export class TusUploads implements OnModuleDestroy {
       this.metrics.recordUpload(classification.media.fileType, stored.size);
       await this.discard(userId, upload.id, claimed);
       // A creation-with-upload of the whole file: tus reads the upload once more before answering.
-      this.calls.getStore()!.finished = new Upload({ ...upload, offset: size });
+      call.finished = new Upload({ ...upload, offset: size });
       return { headers: { [JOB_ID_HEADER]: jobs[0].id } };
     } catch (error) {
       if (error instanceof TusReply) throw error;
