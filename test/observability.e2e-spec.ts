@@ -162,7 +162,7 @@ describe('metrics, logs and headers (built api and worker)', () => {
 });
 
 describe('METRICS_TOKEN', () => {
-  it("keeps /metrics of the api and of a worker for Bearer <token>; the worker's /health stays open", async () => {
+  it('keeps /metrics of the api and of a worker, and the tools in health, for Bearer <token>; health stays open', async () => {
     const workerMetricsPort = await freePort();
     const token = 'scrape-secret-1234';
     const stack = await TestStack.start({ workers: 1, env: { WORKER_METRICS_PORT: String(workerMetricsPort), METRICS_TOKEN: token } });
@@ -174,7 +174,23 @@ describe('METRICS_TOKEN', () => {
         expect(allowed.status).toBe(200);
         expect(await allowed.text()).toMatch(/^# HELP /m);
       }
-      expect((await fetch(`http://127.0.0.1:${workerMetricsPort}/health`)).status).toBe(200);
+      // Health stays open to a load balancer, without the tools' paths and versions.
+      const read = async (url: string, authorization?: string) => {
+        const response = await fetch(url, { headers: authorization ? { authorization } : {} });
+        expect(response.status).toBe(200);
+        return (await response.json()) as { details: Record<string, Record<string, unknown>> };
+      };
+      const apiHealth = `${stack.baseUrl}/api/health`;
+      const workerHealth = `http://127.0.0.1:${workerMetricsPort}/health`;
+      expect((await read(apiHealth)).details.workers).toEqual({ status: 'up', count: 1 });
+      expect((await read(apiHealth, `Bearer ${token}x`)).details.workers.media).toBeUndefined();
+      const detailed = (await read(apiHealth, `Bearer ${token}`)).details.workers.media as { ffmpeg: { version: string } };
+      expect(detailed.ffmpeg.version).toMatch(/\d/);
+      expect((await read(workerHealth)).details.ffmpeg).toEqual({ status: 'up' });
+      expect((await read(workerHealth, `Bearer ${token}`)).details.ffmpeg).toMatchObject({
+        status: 'up',
+        ffmpeg: { version: expect.stringMatching(/\d/) },
+      });
     } finally {
       await stack.stop();
     }

@@ -1,11 +1,15 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { AppConfig, mayScrapeMetrics } from '@app/core';
 import { DependencyProbes, JobsService, ProbeResult, WorkerRegistry } from '@app/jobs';
 
 /**
  * Readiness of the api (`/api/health`): its database, Redis and storage, each up or down with
- * the reason (503 when any is down); plus the live workers and the ffmpeg they use. No live worker
+ * the reason (503 when any is down); plus the live workers, and the ffmpeg and decoders they use for
+ * whoever may read `/metrics` (with METRICS_TOKEN set, `Authorization: Bearer <token>`: tool paths
+ * and versions are an attacker's map, not a load balancer's business). No live worker
  * (no heartbeat in Redis) is down only while jobs wait (pending, queued or processing): the service
  * then takes uploads that nothing will process, which is degraded; with nothing waiting it is ok.
  * Liveness (`/api/health/live`): the process answers.
@@ -19,6 +23,7 @@ export class HealthController {
     private readonly probes: DependencyProbes,
     private readonly workers: WorkerRegistry,
     private readonly jobs: JobsService,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -30,12 +35,13 @@ export class HealthController {
       '`{ status: "error", error, details }` naming what is down; `workers` is down (`count: 0`, `waiting`) when no worker ' +
       'has a heartbeat while jobs are pending, queued or processing',
   })
-  check(): Promise<HealthCheckResult> {
+  check(@Req() req: Request): Promise<HealthCheckResult> {
+    const detailed = mayScrapeMetrics(req.headers.authorization, this.config.http.metricsToken);
     return this.health.check([
       async () => this.result('database', await this.probes.database()),
       async () => this.result('redis', await this.probes.redisServer()),
       async () => this.result('storage', await this.probes.storageBackend()),
-      () => this.liveWorkers(),
+      () => this.liveWorkers(detailed),
     ]);
   }
 
@@ -46,8 +52,8 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Down when no worker runs while jobs wait: they would wait forever. Up otherwise, with the tools the workers use. */
-  private async liveWorkers() {
+  /** Down when no worker runs while jobs wait: they would wait forever. Up otherwise, with the tools the workers use when `detailed`. */
+  private async liveWorkers(detailed: boolean) {
     const session = this.indicator.check('workers');
     let live;
     try {
@@ -65,6 +71,7 @@ export class HealthController {
         message: 'No worker is running: uploads wait in the queue until one starts.',
       });
     }
+    if (!detailed) return session.up({ count: live.length });
     const tools = [...new Set(live.map((worker) => JSON.stringify(worker.tools)))].map((json) => JSON.parse(json) as unknown);
     return session.up({ count: live.length, media: tools.length === 1 ? tools[0] : tools });
   }
