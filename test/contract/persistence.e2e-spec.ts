@@ -205,7 +205,7 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(wins.filter(Boolean)).toHaveLength(1);
       expect((await refreshTokens.findByHash(first.tokenHash))!.rotatedAt).toEqual(now);
       expect(await refreshTokens.isFamilyRevoked(family)).toBe(false);
-      await refreshTokens.revokeFamily(family, now);
+      await refreshTokens.revokeFamily(family, now, now);
       expect((await refreshTokens.findByHash(second.tokenHash))!.revokedAt).toEqual(now);
       expect(await refreshTokens.isFamilyRevoked(family)).toBe(true);
       expect(await refreshTokens.isFamilyRevoked(other.familyId)).toBe(false);
@@ -223,6 +223,22 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await refreshTokens.deleteExpired(new Date())).toBeGreaterThanOrEqual(1);
       expect(await refreshTokens.findByHash(expired.tokenHash)).toBeNull();
       expect(await refreshTokens.findByHash(live.tokenHash)).not.toBeNull();
+    });
+
+    it('keeps a revoked family until the given time, past its tokens’ own expiry (an access token outliving REFRESH_TTL)', async () => {
+      const userId = await someUser();
+      const second = Math.floor(Date.now() / 1000) * 1000;
+      const family = newId();
+      const soon = token(userId, family, { expiresAt: new Date(second + 1_000) });
+      const later = token(userId, family, { expiresAt: new Date(second + 600_000) });
+      for (const item of [soon, later]) await refreshTokens.insert(item);
+      await refreshTokens.revokeFamily(family, new Date(second), new Date(second + 60_000));
+      expect((await refreshTokens.findByHash(soon.tokenHash))!.expiresAt).toEqual(new Date(second + 60_000));
+      expect((await refreshTokens.findByHash(later.tokenHash))!.expiresAt).toEqual(new Date(second + 600_000));
+      await refreshTokens.deleteExpired(new Date(second + 30_000));
+      expect(await refreshTokens.isFamilyRevoked(family)).toBe(true);
+      await refreshTokens.deleteExpired(new Date(second + 700_000));
+      expect(await refreshTokens.isFamilyRevoked(family)).toBe(false);
     });
   });
 

@@ -24,8 +24,12 @@ export abstract class RefreshTokensRepository {
    * already rotated or revoked (two refreshes racing with one token: the second one is a reuse).
    */
   abstract markRotated(id: string, at: Date): Promise<boolean>;
-  /** Revokes every token of a family that is not revoked yet. */
-  abstract revokeFamily(familyId: string, at: Date): Promise<void>;
+  /**
+   * Revokes every token of a family that is not revoked yet, and keeps those rows at least until
+   * `keepUntil` (the last access token of the session expires then; it works only while they are
+   * there to say the session ended, whatever REFRESH_TTL is).
+   */
+  abstract revokeFamily(familyId: string, at: Date, keepUntil: Date): Promise<void>;
   /** Whether the family was revoked (sign-out, or a reuse): its access tokens stop working too. */
   abstract isFamilyRevoked(familyId: string): Promise<boolean>;
   /** Deletes tokens that expired before `before` (housekeeping). */

@@ -77,7 +77,7 @@ export class SessionsService {
     if (!presented) return;
     const token = await this.find(presented);
     if (!token) return;
-    await this.tokens.revokeFamily(token.familyId, new Date());
+    await this.revoke(token.familyId, new Date());
     this.ended.emit('ended', token.familyId);
   }
 
@@ -106,9 +106,14 @@ export class SessionsService {
     return this.tokens.findByHash(hashToken(presented));
   }
 
+  /** Revokes a session's tokens, kept until its last access token has expired. */
+  private revoke(familyId: string, now: Date): Promise<void> {
+    return this.tokens.revokeFamily(familyId, now, new Date(now.getTime() + this.config.auth.jwtExpiresInSeconds * 1000));
+  }
+
   private async reuseDetected(familyId: string, userId: string, now: Date): Promise<void> {
     this.logger.warn(`Refresh token reused for user ${userId}: revoking its session family ${familyId}`);
-    await this.tokens.revokeFamily(familyId, now);
+    await this.revoke(familyId, now);
     this.ended.emit('ended', familyId);
   }
 }

@@ -85,9 +85,16 @@ export class MongoRefreshTokensRepository extends RefreshTokensRepository implem
     });
   }
 
-  async revokeFamily(familyId: string, at: Date): Promise<void> {
+  async revokeFamily(familyId: string, at: Date, keepUntil: Date): Promise<void> {
+    // An update pipeline: `expiresAt` (the TTL index's field) becomes the later of the two.
     await this.mongo.guard(() =>
-      this.tokens.updateMany({ familyId: { $eq: familyId }, revokedAt: null }, { $set: { revokedAt: at } }).exec(),
+      this.tokens
+        .updateMany(
+          { familyId: { $eq: familyId }, revokedAt: null },
+          [{ $set: { revokedAt: at, expiresAt: { $max: ['$expiresAt', keepUntil] } } }],
+          { updatePipeline: true },
+        )
+        .exec(),
     );
   }
 

@@ -53,10 +53,11 @@ export class SqliteRefreshTokensRepository extends RefreshTokensRepository imple
     return changed === 1;
   }
 
-  async revokeFamily(familyId: string, at: Date): Promise<void> {
+  async revokeFamily(familyId: string, at: Date, keepUntil: Date): Promise<void> {
     await this.sqlite.execute(
-      'UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL',
+      'UPDATE refresh_tokens SET revoked_at = ?, expires_at = MAX(expires_at, ?) WHERE family_id = ? AND revoked_at IS NULL',
       at.getTime(),
+      keepUntil.getTime(),
       familyId,
     );
   }
