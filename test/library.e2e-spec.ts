@@ -188,6 +188,28 @@ describe('library (api + worker, Redis, SQLite)', () => {
       },
     );
 
+    it('lists the files of one request in the order they were sent (their ids follow arrival, whatever each one is)', async () => {
+      const grace = await ApiClient.register(stack.baseUrl);
+      const small = await media.jpeg(48, 32, '#405060');
+      const kinds = [
+        { ...small, name: 's1.jpg' },
+        { ...(await media.pngWithAlpha(40, 30)), name: 's2.png' },
+        // Accepted by its magic bytes, and shorter than the sniff window: its stream ends first.
+        { ...media.brokenJpeg(), name: 'trunc.jpg', data: media.brokenJpeg().data.subarray(0, 40) },
+        { ...(await media.animatedGif()), name: 's3.gif' },
+        { ...(await media.animatedWebp()), name: 's4.webp' },
+        { ...small, name: 's5.jpg', data: Buffer.concat([small.data, Buffer.from([5])]) },
+      ];
+      const sent = [...kinds, ...kinds.map((file) => ({ ...file, name: `again-${file.name}` }))];
+      const uploaded = await grace.uploadOk(sent);
+      expect(uploaded.map((job) => job.originalFilename)).toEqual(sent.map((file) => file.name));
+      expect([...uploaded.map((job) => job.id)].sort()).toEqual(uploaded.map((job) => job.id));
+      const oldest = await grace.list('?sort=oldest&limit=100');
+      expect(oldest.body.items.map((job) => job.originalFilename)).toEqual(sent.map((file) => file.name));
+      const newest = await grace.list('?sort=newest&limit=100');
+      expect(newest.body.items.map((job) => job.originalFilename)).toEqual(sent.map((file) => file.name).reverse());
+    });
+
     it('keeps pages stable when jobs are added or trashed between them', async () => {
       const want = expected('name');
       const first = await frank.list('?sort=name&limit=3');

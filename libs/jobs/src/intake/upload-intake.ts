@@ -44,6 +44,9 @@ export class UploadIntake {
   ) {}
 
   async receive(source: Readable, clientFilename: string, declaredType: string, options: IntakeOptions = {}): Promise<IntakeResult> {
+    // Made before anything is awaited: ids follow the files' arrival, and with one createdAt for a
+    // request they are its order in lists (a short file's checks can finish before a longer one's).
+    const jobId = newId();
     const originalFilename = sanitiseFilename(clientFilename);
     const maxFileBytes = this.config.upload.maxFileBytes;
     const { head, ended } = await peek(source, SNIFF_BYTES);
@@ -78,7 +81,6 @@ export class UploadIntake {
     }
     const maxBytes = Math.min(maxFileBytes, left);
 
-    const jobId = newId();
     const key = StorageKeys.original(jobId);
     const limit = new ByteLimit(maxBytes);
     // The storage driver's pipeline reports errors; this keeps one raised before it attaches from crashing.
