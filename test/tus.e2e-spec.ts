@@ -207,7 +207,7 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     expect(job).toMatchObject({ status: 'completed', position: 'entropy', originalFilename: 'a.jpg' });
   });
 
-  it("answers tus's own protocol errors in the api's JSON error shape (invalid header 400, no Tus-Resumable 412)", async () => {
+  it("answers tus's own protocol errors in the api's JSON error shape (invalid or missing header 400, wrong type 415, no Tus-Resumable 412)", async () => {
     const created = await tus.create(100, { filename: 'a.png', filetype: 'image/png' });
     const location = created.headers.get('location')!;
     const invalid = await fetch(new URL(location, stack.baseUrl), {
@@ -223,6 +223,23 @@ describe('tus resumable uploads at /api/uploads (built api and worker, real HTTP
     expect(invalid.status).toBe(400);
     expect(invalid.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await invalid.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: 'Invalid upload-offset' });
+    // tus itself says 403 to these: malformed requests, not forbidden ones.
+    const patch = (headers: Record<string, string>) =>
+      fetch(new URL(location, stack.baseUrl), {
+        method: 'PATCH',
+        headers: { 'Tus-Resumable': '1.0.0', authorization: `Bearer ${user.token}`, ...headers },
+        body: Buffer.alloc(10),
+      });
+    const noOffset = await patch({ 'Content-Type': 'application/offset+octet-stream' });
+    expect([noOffset.status, await noOffset.json()]).toEqual([
+      400,
+      { statusCode: 400, error: 'Bad Request', message: 'Upload-Offset header required' },
+    ]);
+    for (const type of ['text/plain', 'application/octet-stream', undefined]) {
+      const wrongType = await patch({ 'Upload-Offset': '0', ...(type ? { 'Content-Type': type } : {}) });
+      expect([type, wrongType.status, ((await wrongType.json()) as { statusCode: number }).statusCode]).toEqual([type, 415, 415]);
+    }
+    expect((await tus.head(location)).headers.get('upload-offset')).toBe('0');
     const unversioned = await fetch(new URL(location, stack.baseUrl), {
       method: 'HEAD',
       headers: { authorization: `Bearer ${user.token}` },

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Server, Upload } from '@tus/server';
+import { ERRORS, Server, Upload } from '@tus/server';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, createReadStream, mkdirSync, statSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -325,12 +325,17 @@ export class TusUploads implements OnModuleDestroy {
     return new TusReply(statusCode, JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], ...rejected }));
   }
 
-  /** Every tus error answered in the api's error shape (`{ statusCode, error, message }`). */
+  /**
+   * Every tus error answered in the api's error shape (`{ statusCode, error, message }`). tus
+   * answers a PATCH without `Upload-Offset` or `Content-Type` 403, which says "not allowed" of a
+   * malformed request: 400 and 415 here.
+   */
   private asReply(error: Error | { status_code: number; body: string }): { status_code: number; body: string } {
     if ('status_code' in error && typeof error.status_code === 'number') {
       const body = String(error.body ?? '');
       if (body.startsWith('{')) return { status_code: error.status_code, body };
-      return { status_code: error.status_code, body: errorBody(error.status_code, body.trim()) };
+      const status = error === ERRORS.MISSING_OFFSET ? 400 : error === ERRORS.INVALID_CONTENT_TYPE ? 415 : error.status_code;
+      return { status_code: status, body: errorBody(status, body.trim()) };
     }
     this.log.error(`tus request failed: ${error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error)}`);
     return { status_code: 500, body: errorBody(500, 'Internal server error') };
@@ -340,13 +345,15 @@ export class TusUploads implements OnModuleDestroy {
 /**
  * tus's own protocol answers (a missing Tus-Resumable header 412, an invalid header 400, no such
  * route 404) are written without its `onResponseError` hook, as plain text: in the api's error
- * shape here, like every other error, with a JSON content type.
+ * shape here, like every other error, with a JSON content type. A body whose only fault is its
+ * Content-Type (not `application/offset+octet-stream`) is 415, as tus 1.0 says.
  */
 class JsonErrorServer extends Server {
   override write(...[context, headers, status, body = '']: Parameters<Server['write']>): ReturnType<Server['write']> {
     if (status < 400 || body === '') return super.write(context, headers, status, body);
     headers.set('Content-Type', 'application/json; charset=utf-8');
-    return super.write(context, headers, status, body.startsWith('{') ? body : errorBody(status, body.trim()));
+    const code = status === 400 && body.trim() === 'Invalid content-type' ? 415 : status;
+    return super.write(context, headers, code, body.startsWith('{') ? body : errorBody(code, body.trim()));
   }
 }
 
