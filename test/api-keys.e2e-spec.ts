@@ -138,7 +138,7 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
     expect((await request(stack.baseUrl, 'GET', '/api/api-keys')).status).toBe(401);
   });
 
-  it('read: GET routes (jobs, one job, me, thumbnails by bearer) work with read and are 403 without it', async () => {
+  it('read: GET routes (jobs, one job, me, thumbnails by bearer) work with read and are 403 without it (unless the URL is signed)', async () => {
     const thumbnailPath = new URL(completed.thumbnailUrl!, stack.baseUrl).pathname;
     const routes = ['/api/jobs', `/api/jobs/${completed.id}`, '/api/auth/me', thumbnailPath];
     for (const route of routes) {
@@ -148,12 +148,17 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
       }
       for (const client of [keys.upload, keys.delete]) {
         const response = await client.call<{ statusCode: number; message: string }>('GET', route);
-        // The thumbnail route answers like any request without a credential: 404, nothing leaked.
-        const expected = route === thumbnailPath ? 404 : 403;
-        expect([route, response.status]).toEqual([route, expected]);
-        if (expected === 403) expect(response.body.message).toMatch(/lacks the "read" scope/);
+        expect([route, response.status]).toEqual([route, 403]);
+        expect(response.body.message).toMatch(/lacks the "read" scope/);
       }
     }
+    // A key without read, for someone else's file: the same 403, so nothing is learnt of the file.
+    const stranger = new KeyClient(stack.baseUrl, (await makeKey(await ApiClient.register(stack.baseUrl), ['upload'])).key);
+    expect((await stranger.call('GET', thumbnailPath)).status).toBe(403);
+    expect((await stranger.call('GET', thumbnailPath.replace(/[0-9a-f]{4}(?=\.jpg$)/, '0000'))).status).toBe(403);
+    // With a signed URL the signature decides, whatever key comes with it.
+    const signed = new URL(completed.thumbnailUrl!, stack.baseUrl);
+    expect((await keys.upload.call('GET', `${signed.pathname}${signed.search}`)).status).toBe(200);
     const list = await keys.read.call<{ items: JobView[] }>('GET', '/api/jobs');
     expect(list.body.items.map((job) => job.id).sort()).toEqual([completed.id, failed.id].sort());
     const me = await keys.read.call<{ id: string }>('GET', '/api/auth/me');
@@ -195,11 +200,10 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
     expect(trashed.body.deletedAt).not.toBeNull();
   });
 
-  it('an API key, whatever its scopes, cannot make, list or revoke keys (403)', async () => {
+  it('an API key, whatever its scopes, cannot make or revoke keys (403); one with read lists them, without the keys', async () => {
     const someKey = (await owner.request<ApiKeyView[]>('GET', '/api/api-keys')).body[0];
     const attempts: [string, string, unknown][] = [
       ['POST', '/api/api-keys', { name: 'escalate', scopes: ['read', 'upload', 'delete'] }],
-      ['GET', '/api/api-keys', undefined],
       ['DELETE', `/api/api-keys/${someKey.id}`, undefined],
     ];
     for (const [method, route, json] of attempts) {
@@ -207,7 +211,15 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
       expect([method, response.status]).toEqual([method, 403]);
       expect(response.body.message).toMatch(/sign in with your password/);
     }
-    expect((await owner.request<ApiKeyView[]>('GET', '/api/api-keys')).body).toHaveLength(4);
+    const listed = await keys.read.call<ApiKeyView[]>('GET', '/api/api-keys');
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual((await owner.request<ApiKeyView[]>('GET', '/api/api-keys')).body);
+    expect(JSON.stringify(listed.body)).not.toContain('thumbs_');
+    for (const client of [keys.upload, keys.delete]) {
+      const refused = await client.call<{ message: string }>('GET', '/api/api-keys');
+      expect([refused.status, refused.body.message]).toEqual([403, expect.stringMatching(/lacks the "read" scope/)]);
+    }
+    expect(listed.body).toHaveLength(4);
   });
 
   it('the socket takes a key with read (and its user’s events only); without read, or a bad key: connect_error unauthorized', async () => {
@@ -319,7 +331,7 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
     }
   });
 
-  it('Swagger documents both security schemes and the key routes', async () => {
+  it('Swagger documents both security schemes, which routes take keys, and their 403', async () => {
     const doc = (
       await request<{ components: { securitySchemes: Record<string, unknown> }; paths: Record<string, Record<string, unknown>> }>(
         stack.baseUrl,
@@ -332,5 +344,50 @@ describe('API keys (built api + worker, SQLite, Redis)', () => {
     expect(Object.keys(doc.paths['/api/api-keys'])).toEqual(expect.arrayContaining(['get', 'post']));
     expect(Object.keys(doc.paths['/api/api-keys/{id}'])).toEqual(['delete']);
     expect(JSON.stringify(doc.paths['/api/jobs'])).toContain('api-key');
+    type Operation = { security?: Record<string, unknown>[]; responses: Record<string, unknown> };
+    const operation = (route: string) => {
+      const [method, path] = route.split(' ');
+      return (doc.paths[path] as Record<string, Operation>)[method];
+    };
+    const schemes = (route: string) => (operation(route).security ?? []).flatMap((item) => Object.keys(item)).sort();
+    // Every route a key may call (each tried with keys above and in the suites of tus, archives, webhooks) says so, and its 403.
+    const withKeys = [
+      'get /api/auth/me',
+      'post /api/upload',
+      'post /api/uploads',
+      'head /api/uploads/{id}',
+      'patch /api/uploads/{id}',
+      'delete /api/uploads/{id}',
+      'get /api/jobs',
+      'get /api/jobs/stats',
+      'post /api/jobs/bulk',
+      'get /api/jobs/{id}',
+      'delete /api/jobs/{id}',
+      'post /api/jobs/{id}/retry',
+      'post /api/jobs/{id}/restore',
+      'get /api/thumbnails/{filename}',
+      'get /api/download/{filename}',
+      'get /api/previews/{filename}',
+      'get /api/animated-previews/{filename}',
+      'get /api/originals/{filename}',
+      'get /api/webhooks',
+      'get /api/webhooks/{id}/deliveries',
+      'post /api/archives',
+      'get /api/api-keys',
+    ];
+    for (const route of withKeys)
+      expect([route, schemes(route), Object.keys(operation(route).responses)]).toEqual([
+        route,
+        ['api-key', 'bearer'],
+        expect.arrayContaining(['403']),
+      ]);
+    // Those that refuse keys document the 403 and only the access token.
+    for (const route of ['post /api/api-keys', 'delete /api/api-keys/{id}', 'post /api/webhooks', 'delete /api/webhooks/{id}']) {
+      expect([route, schemes(route), Object.keys(operation(route).responses)]).toEqual([
+        route,
+        ['bearer'],
+        expect.arrayContaining(['403']),
+      ]);
+    }
   });
 });

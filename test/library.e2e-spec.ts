@@ -262,6 +262,12 @@ describe('library (api + worker, Redis, SQLite)', () => {
         `?sort=name&cursor=${Buffer.from('["name",1,"x"]').toString('base64url')}`,
         `?sort=newest&cursor=${Buffer.from(JSON.stringify(['newest', 'soon', jobs[0].id])).toString('base64url')}`,
         '?limit=2&cursor=' + jobs[0].id,
+        // Only decimal digits are a number here.
+        '?limit=0x10',
+        '?limit=1e1',
+        '?limit=%205',
+        '?limit=2.0',
+        '?limit=',
       ];
       for (const query of bad) {
         const response = await frank.list(query);

@@ -116,9 +116,12 @@ export class OptionalJwtAuthGuard extends BearerGuard {
       try {
         await this.keyUser(context, token);
       } catch (error) {
-        // A key that is not good enough counts as no credential (the signed URL may still be);
-        // only the rate limit is answered as such.
-        if ((error as { kind?: string }).kind === 'too_many_requests') throw error;
+        // A key that is not good enough counts as no credential when the URL is signed (the
+        // signature may still be); without one, a key lacking the scope is told so (403), like on
+        // every other route. The rate limit is answered as such.
+        const kind = (error as { kind?: string }).kind;
+        const signed = (context.switchToHttp().getRequest<Request>().query as Record<string, unknown>).sig !== undefined;
+        if (kind === 'too_many_requests' || (kind === 'forbidden' && !signed)) throw error;
       }
       return true;
     }

@@ -14,20 +14,24 @@ import {
 } from '@nestjs/swagger';
 import { ApiKeysService, AuthUser, CurrentUser, JwtAuthGuard, NoApiKeys } from '@app/auth';
 import { ErrorDto } from '../http/error.dto';
+import { ApiKeyAccess } from '../http/api-key-security';
 import { ApiKeyDto, CreatedApiKeyDto, CreateApiKeyDto } from './api-key.dto';
 
-/** The signed-in user's API keys. Managed with a password sign-in only: a key cannot make, list or revoke keys. */
+/**
+ * The signed-in user's API keys. Made and revoked with a password sign-in only (a leaked key
+ * cannot mint or remove others); listed like any GET, with a `read` key too (never the keys).
+ */
 @ApiTags('api-keys')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ErrorDto })
-@ApiForbiddenResponse({ type: ErrorDto, description: 'Called with an API key: keys are managed from a password sign-in only' })
 @UseGuards(JwtAuthGuard)
-@NoApiKeys()
 @Controller('api-keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
+  @NoApiKeys()
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'Called with an API key: keys are made from a password sign-in only' })
   @ApiOperation({ summary: 'Make an API key', description: 'The answer holds the key, shown this once; only its HMAC is stored.' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Missing name, unknown or no scopes, or too many keys' })
@@ -36,6 +40,7 @@ export class ApiKeysController {
   }
 
   @Get()
+  @ApiKeyAccess('read')
   @ApiOperation({ summary: "The caller's API keys, newest first (never the keys themselves)" })
   @ApiOkResponse({ type: ApiKeyDto, isArray: true })
   list(@CurrentUser() user: AuthUser): Promise<ApiKeyDto[]> {
@@ -43,6 +48,8 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
+  @NoApiKeys()
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'Called with an API key: keys are revoked from a password sign-in only' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key (effective at once, also for sockets opened with it)' })
   @ApiParam({ name: 'id', format: 'uuid' })

@@ -19,6 +19,7 @@ import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope, UrlSigner } from '@
 import { AppConfig, NotFoundError } from '@app/core';
 import { JobArchives } from '@app/jobs';
 import { ErrorDto } from '../http/error.dto';
+import { ApiKeyAccess } from '../http/api-key-security';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ArchiveDto, CreateArchiveDto } from './archive.dto';
 
@@ -45,6 +46,7 @@ export class ArchivesController {
   @RequiresScope('read')
   @SkipThrottle({ auth: true, uploads: true })
   @ApiBearerAuth()
+  @ApiKeyAccess('read')
   @ApiOperation({
     summary: "A zip of the caller's jobs' thumbnails or originals, as a signed, expiring URL",
     description:

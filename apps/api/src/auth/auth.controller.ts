@@ -19,7 +19,7 @@ import { AuthService, AuthUser, CurrentUser, JwtAuthGuard, SessionsService } fro
 import { AppConfig, UnauthorizedError } from '@app/core';
 import { RateLimitGuard } from '../http/rate-limit';
 import { ErrorDto } from '../http/error.dto';
-import { API_KEY_SECURITY } from '../http/api-key-security';
+import { ApiKeyAccess } from '../http/api-key-security';
 import { cookieOf } from '../http/cookies';
 import { AuthResultDto, CredentialsDto, LoginDto, UserDto } from './auth.dto';
 
@@ -143,7 +143,7 @@ export class AuthController {
   @Get('me')
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
-  @ApiBearerAuth(API_KEY_SECURITY)
+  @ApiKeyAccess('read')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserDto })
   @ApiUnauthorizedResponse({ type: ErrorDto })

@@ -1,5 +1,5 @@
 import { applyDecorators, Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { API_KEY_SECURITY } from '../http/api-key-security';
+import { ApiKeyAccess } from '../http/api-key-security';
 import {
   ApiBearerAuth,
   ApiHeader,
@@ -20,12 +20,12 @@ import { FileAccess, FilesService, ServedFile } from '@app/jobs';
 import type { ByteRange } from '@app/storage';
 import { ErrorDto } from '../http/error.dto';
 
-/** Swagger for a file route: a token or the signed URL's `exp` and `sig`; the file or the same 404. */
+/** Swagger for a file route: a token, a `read` key or the signed URL's `exp` and `sig`; the file or the same 404. */
 function FileRoute(summary: string, ok: string, example: string, produces: string[]): MethodDecorator {
   return applyDecorators(
     ApiOperation({ summary }),
     ApiBearerAuth(),
-    ApiBearerAuth(API_KEY_SECURITY),
+    ApiKeyAccess('read'),
     ApiParam({ name: 'filename', example }),
     ApiQuery({ name: 'exp', required: false, description: 'From the signed URL' }),
     ApiQuery({ name: 'sig', required: false, description: 'From the signed URL' }),
@@ -40,7 +40,7 @@ function FileRoute(summary: string, ok: string, example: string, produces: strin
  * A job's files, to their owner only: with a Bearer token, or with the signed URL from the job
  * (`thumbnailUrl`, `thumbnail2xUrl`, `previewUrl`, `animatedPreviewUrl`, `downloadUrl`,
  * `originalUrl`: for <img> and <video> tags and links). Everyone else, and every missing file or
- * malformed name, gets the same 404.
+ * malformed name, gets the same 404; an API key without `read` (and no signature) gets 403.
  */
 @ApiTags('files')
 @Controller()

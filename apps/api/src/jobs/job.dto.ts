@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -33,6 +33,7 @@ import {
   UploadResult,
 } from '@app/shared';
 import { BULK_ACTIONS, BulkAction, BulkResult, BulkSkipReason, JOB_SORTS, JobSort, LibraryStats, MAX_BULK_IDS } from '@app/jobs';
+import { ErrorDto } from '../http/error.dto';
 
 export class JobDto implements JobView {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -102,6 +103,12 @@ export class RejectedDto implements Rejected {
   @ApiPropertyOptional({ format: 'uuid', description: '`duplicate`: your job that already has this content' }) existingJobId?: string;
 }
 
+/** A refused upload (400, 413): the error, and per file why when files were looked at. */
+export class UploadRefusedDto extends ErrorDto {
+  @ApiPropertyOptional({ type: [RejectedDto], description: 'Each file and why it was refused (absent when the request itself was bad)' })
+  rejected?: RejectedDto[];
+}
+
 export class UploadResultDto implements UploadResult {
   @ApiProperty({ type: [JobDto] }) jobs!: JobDto[];
   @ApiProperty({ type: [RejectedDto] }) rejected!: RejectedDto[];
@@ -133,7 +140,8 @@ export class ListJobsQueryDto {
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
-  @Type(() => Number)
+  // Decimal digits only: Number() would also read "0x10", "1e2" or " 5 " as numbers.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]{1,6}$/.test(value) ? Number(value) : value))
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)

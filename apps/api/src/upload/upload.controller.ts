@@ -26,7 +26,7 @@ import { InvalidInputError, PayloadTooLargeError } from '@app/core';
 import { JobsService, parseAllowDuplicates, parsePosition, StoredUpload } from '@app/jobs';
 import type { Rejected } from '@app/shared';
 import { ErrorDto } from '../http/error.dto';
-import { UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
+import { UploadRefusedDto, UploadRequestDto, UploadResultDto } from '../jobs/job.dto';
 import { JobViewMapper } from '@app/jobs';
 import { requestIdOf } from '../http/request-id';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
@@ -68,10 +68,10 @@ export class UploadController {
   })
   @ApiCreatedResponse({ type: UploadResultDto })
   @ApiBadRequestResponse({
-    type: ErrorDto,
+    type: UploadRefusedDto,
     description: 'No file was acceptable (`rejected` lists why), or `position` is not one of centre, attention, entropy',
   })
-  @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Too many files, or every file too large' })
+  @ApiPayloadTooLargeResponse({ type: UploadRefusedDto, description: 'Too many files, or every file too large (`rejected` lists them)' })
   @ApiRequestTimeoutResponse({
     type: ErrorDto,
     description: 'The body brought no byte for UPLOAD_IDLE_TIMEOUT_MS (default 30 s); nothing of it is kept',

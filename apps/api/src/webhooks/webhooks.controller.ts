@@ -16,6 +16,7 @@ import {
 import { AuthUser, CurrentUser, JwtAuthGuard, NoApiKeys, RequiresScope } from '@app/auth';
 import { WebhooksService } from '@app/webhooks';
 import { ErrorDto } from '../http/error.dto';
+import { ApiKeyAccess } from '../http/api-key-security';
 import {
   CreatedWebhookDto,
   CreateWebhookDto,
@@ -62,6 +63,7 @@ export class WebhooksController {
   }
 
   @Get()
+  @ApiKeyAccess('read')
   @ApiOperation({ summary: "The caller's webhooks (without secrets), oldest first" })
   @ApiOkResponse({ type: WebhookListDto })
   async list(@CurrentUser() user: AuthUser): Promise<WebhookListDto> {
@@ -81,6 +83,7 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
+  @ApiKeyAccess('read')
   @ApiOperation({ summary: "A webhook's delivery attempts, newest first (the latest 100)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: DeliveryListDto })

@@ -11,6 +11,7 @@ import {
   ApiParam,
   ApiPayloadTooLargeResponse,
   ApiProperty,
+  ApiPropertyOptional,
   ApiResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -23,6 +24,7 @@ import { AuthUser, CurrentUser, JwtAuthGuard, RequiresScope } from '@app/auth';
 import { InvalidInputError } from '@app/core';
 import { REJECTION_CODES, RejectionCode } from '@app/shared';
 import { ErrorDto } from '../../http/error.dto';
+import { ApiKeyAccess } from '../../http/api-key-security';
 import { RateLimitGuard } from '../../http/rate-limit';
 import { requestIdOf } from '../../http/request-id';
 import { JOB_ID_HEADER, TUS_ID, TusUploads } from './tus-uploads.service';
@@ -31,6 +33,7 @@ import { JOB_ID_HEADER, TUS_ID, TusUploads } from './tus-uploads.service';
 export class TusRejectedDto extends ErrorDto {
   @ApiProperty({ example: 'notes.txt' }) originalFilename!: string;
   @ApiProperty({ enum: REJECTION_CODES }) code!: RejectionCode;
+  @ApiPropertyOptional({ format: 'uuid', description: '`duplicate`: your job that already has this content' }) existingJobId?: string;
 }
 
 const TUS_RESUMABLE = {
@@ -83,6 +86,7 @@ export class TusController {
   @RequiresScope('upload')
   @SkipThrottle({ auth: true, archives: true })
   @ApiBearerAuth()
+  @ApiKeyAccess('upload')
   @ApiOperation({
     summary: 'Create a resumable upload (tus creation)',
     description:
@@ -134,6 +138,7 @@ export class TusController {
   @UseGuards(JwtAuthGuard)
   @RequiresScope('upload')
   @ApiBearerAuth()
+  @ApiKeyAccess('upload')
   @ApiOperation({ summary: 'How many bytes of the upload the server has (tus offset), to resume from there' })
   @ApiParam({ name: 'id', description: 'The last segment of `Location`' })
   @ApiHeader(TUS_RESUMABLE)
@@ -158,6 +163,7 @@ export class TusController {
   @UseGuards(JwtAuthGuard)
   @RequiresScope('upload')
   @ApiBearerAuth()
+  @ApiKeyAccess('upload')
   @ApiOperation({
     summary: 'Append bytes at Upload-Offset (tus core)',
     description:
@@ -202,6 +208,7 @@ export class TusController {
   @UseGuards(JwtAuthGuard)
   @RequiresScope('upload')
   @ApiBearerAuth()
+  @ApiKeyAccess('upload')
   @ApiOperation({ summary: 'Abandon an unfinished upload and free what it stored (tus termination)' })
   @ApiParam({ name: 'id', description: 'The last segment of `Location`' })
   @ApiHeader(TUS_RESUMABLE)
