@@ -699,6 +699,19 @@ export interface components {
       jobs: components['schemas']['JobDto'][];
       rejected: components['schemas']['RejectedDto'][];
     };
+    UploadRefusedDto: {
+      /** @example 404 */
+      statusCode: number;
+      /** @example Not Found */
+      error: string;
+      /**
+       * @description What went wrong, for a person; a list of field errors for invalid input
+       * @example Job not found
+       */
+      message: string | string[];
+      /** @description Each file and why it was refused (absent when the request itself was bad) */
+      rejected?: components['schemas']['RejectedDto'][];
+    };
     TusRejectedDto: {
       /** @example 404 */
       statusCode: number;
@@ -713,6 +726,11 @@ export interface components {
       originalFilename: string;
       /** @enum {string} */
       code: 'unsupported_type' | 'too_large' | 'empty' | 'type_mismatch' | 'quota_exceeded' | 'duplicate';
+      /**
+       * Format: uuid
+       * @description `duplicate`: your job that already has this content
+       */
+      existingJobId?: string;
     };
     JobPageDto: {
       items: components['schemas']['JobDto'][];
@@ -1087,6 +1105,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
     };
   };
   UploadController_upload: {
@@ -1119,7 +1146,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ErrorDto'];
+          'application/json': components['schemas']['UploadRefusedDto'];
         };
       };
       401: {
@@ -1157,13 +1184,13 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
-      /** @description Too many files, or every file too large */
+      /** @description Too many files, or every file too large (`rejected` lists them) */
       413: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ErrorDto'];
+          'application/json': components['schemas']['UploadRefusedDto'];
         };
       };
       /** @description Too many uploads by this user in the last minute; see Retry-After */
@@ -1225,6 +1252,15 @@ export interface operations {
         };
       };
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description An API key without the `upload` scope */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1333,6 +1369,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
+      /** @description An API key without the `upload` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
       /** @description No such upload, another user’s, finished, expired or terminated */
       404: {
         headers: {
@@ -1377,6 +1422,15 @@ export interface operations {
         content?: never;
       };
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description An API key without the `upload` scope */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1429,6 +1483,15 @@ export interface operations {
         content?: never;
       };
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description An API key without the `upload` scope */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1857,6 +1920,15 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/jpeg': components['schemas']['ErrorDto'];
+        };
+      };
       /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
       404: {
         headers: {
@@ -1897,6 +1969,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/jpeg': components['schemas']['ErrorDto'];
+        };
       };
       /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
       404: {
@@ -1939,6 +2020,15 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/webp': components['schemas']['ErrorDto'];
+        };
+      };
       /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
       404: {
         headers: {
@@ -1979,6 +2069,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/webp': components['schemas']['ErrorDto'];
+        };
       };
       /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
       404: {
@@ -2030,6 +2129,16 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/*': components['schemas']['ErrorDto'];
+          'video/*': components['schemas']['ErrorDto'];
+        };
       };
       /** @description Not the owner, a bad or expired signature, a missing file or a malformed name */
       404: {
@@ -2289,6 +2398,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
     };
   };
   WebhooksController_create: {
@@ -2413,6 +2531,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
+      /** @description An API key without the `read` scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
       /** @description No such webhook, or someone else's */
       404: {
         headers: {
@@ -2454,6 +2581,15 @@ export interface operations {
         };
       };
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description An API key without the `read` scope */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2529,7 +2665,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
-      /** @description Called with an API key: keys are managed from a password sign-in only */
+      /** @description An API key without the `read` scope */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2578,7 +2714,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
-      /** @description Called with an API key: keys are managed from a password sign-in only */
+      /** @description Called with an API key: keys are made from a password sign-in only */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2614,7 +2750,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorDto'];
         };
       };
-      /** @description Called with an API key: keys are managed from a password sign-in only */
+      /** @description Called with an API key: keys are revoked from a password sign-in only */
       403: {
         headers: {
           [name: string]: unknown;
