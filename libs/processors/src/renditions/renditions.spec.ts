@@ -749,6 +749,32 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
     expect(means.length).toBe(4);
   });
 
+  // The native decoders of these give an alpha plane (ProRes 4444 yuva444p10le, QuickTime Animation
+  // argb, PNG rgba): the transparent margin was black (what lies under the alpha) before.
+  it.each([
+    ['ProRes 4444', 'prores_ks', ['-profile:v', '4', '-pix_fmt', 'yuva444p10le']],
+    ['QuickTime Animation', 'qtrle', ['-pix_fmt', 'argb']],
+    ['PNG-coded', 'png', ['-pix_fmt', 'rgba']],
+  ])('a %s MOV with alpha keeps it and is flattened onto white', async (_name, codec, args) => {
+    if (!ENCODERS.has(codec)) return;
+    const data = await video(`${codec} alpha`, `alpha-${codec}.mov`, [
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=black@0.0:s=64x48:d=1:r=10,format=rgba[bg];color=c=0x1EB41E:s=32x24:d=1:r=10,format=rgba[fg];[bg][fg]overlay=16:12:format=auto,format=rgba',
+      '-c:v',
+      codec,
+      ...args,
+      '-f',
+      'mov',
+    ]);
+    const result = await render(`alpha-${codec}.mov`, data, 'video');
+    const { data: px, info } = await sharp(result.thumbnail2x.data).raw().toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number) => [...px.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
+    expect(colourDistance(at(4, 4), [255, 255, 255])).toBeLessThanOrEqual(12);
+    expect(colourDistance(at(128, 128), [0x1e, 0xb4, 0x1e])).toBeLessThanOrEqual(40);
+  });
+
   it('truncated new containers fail cleanly with a reason', async () => {
     const mkv = await video('v1', 'clip.mkv', containers[0][1]);
     const ts = await video('v1', 'clip.mts', containers[1][1]);

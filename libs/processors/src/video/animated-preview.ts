@@ -7,7 +7,7 @@ import { cropPosition } from '../renditions/rendition-maker';
 import type { Rendition } from '../renditions/renditions';
 import { Ffprobe, type ProbedStream } from './ffprobe';
 import { FfmpegError, FrameExtractor, type FrameRequest } from './frame-extractor';
-import { frameShape } from './frame-filters';
+import { decodesAlpha, frameShape } from './frame-filters';
 import type { VideoSpan } from './frame-times';
 
 /** Frames sampled across the clip, and how long each is shown. */
@@ -128,7 +128,7 @@ export class AnimatedPreviewMaker {
         stream,
         { thumbnailSize: request.thumbnailSize, previewSize: 0 },
         this.tools.capabilities,
-        request.decoder !== undefined,
+        decodesAlpha(stream, request.decoder),
       ),
     };
     const times = plan?.times ?? sampleTimes(span);

@@ -33,6 +33,8 @@ export interface ProbedStream {
   colour: StreamColour;
   /** A VP8/VP9 stream in WebM/Matroska that carries an alpha channel (`alpha_mode` 1). */
   alpha: boolean;
+  /** Its decoder's pixel format (`yuva444p10le` for ProRes 4444 with alpha, `argb` for QuickTime Animation…). */
+  pixelFormat?: string;
   startSeconds?: number;
   durationSeconds?: number;
   /** Cover art in an audio file: one still picture, not a moving video. */
@@ -70,7 +72,7 @@ const PROBE_OUTPUT_LIMIT = 4 * 1024 * 1024;
  */
 const PROBE_ENTRIES = [
   'format=start_time,duration',
-  'stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,color_transfer,color_primaries,color_space,color_range,start_time,duration',
+  'stream=index,codec_type,codec_name,width,height,pix_fmt,sample_aspect_ratio,color_transfer,color_primaries,color_space,color_range,start_time,duration',
   'stream_tags=alpha_mode,ALPHA_MODE,DURATION,duration,rotate',
   'stream_disposition=attached_pic,default',
   'stream_side_data_list',
@@ -195,6 +197,7 @@ interface RawStream {
   index?: number;
   codec_type?: string;
   codec_name?: string;
+  pix_fmt?: string;
   sample_aspect_ratio?: string;
   color_transfer?: string;
   color_primaries?: string;
@@ -241,6 +244,7 @@ function parseStream(stream: RawStream, position: number): ProbedStream {
       range: known(stream.color_range),
     },
     alpha: (tags.alpha_mode ?? tags.ALPHA_MODE) === '1',
+    pixelFormat: known(stream.pix_fmt),
     startSeconds: seconds(stream.start_time),
     durationSeconds: positive(seconds(stream.duration)) ?? positive(clockSeconds(tags.DURATION ?? tags.duration)),
     attachedPicture: stream.disposition?.attached_pic === 1,

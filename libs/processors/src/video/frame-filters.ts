@@ -30,6 +30,18 @@ export function alphaDecoderOf(stream: ProbedStream, capabilities: MediaCapabili
   return undefined;
 }
 
+/** ffmpeg pixel formats with an alpha plane (yuva444p10le, gbrap12le, rgba64be, argb, ya8…). */
+const ALPHA_PIXEL_FORMAT = /^(yuva|gbrap|ya(8|16)|rgba|bgra|argb|abgr|ayuv|vuya)/;
+
+/**
+ * Whether the decoded frames carry alpha: a WebM's VP8/VP9 through libvpx (`decoder`), or any stream
+ * whose own decoder gives an alpha plane (ProRes 4444, QuickTime Animation, PNG or FFV1 in MOV/MKV…).
+ * Their transparency is kept to be flattened onto white like an image's.
+ */
+export function decodesAlpha(stream: ProbedStream, decoder: string | undefined): boolean {
+  return decoder !== undefined || ALPHA_PIXEL_FORMAT.test(stream.pixelFormat ?? '');
+}
+
 /**
  * Filters from the decoded (already scaled) frame to 8-bit RGB(A) BT.709: HDR is tone-mapped with
  * zscale + tonemap when the build has them (the stream's own colour description given explicitly,

@@ -11,7 +11,7 @@ import { Ffprobe, FfprobeError, inputPath, type ProbedStream, type ProbeResult }
 import { isBlank, lumaStats } from './frame-content';
 import { boxCutShort } from './iso-boxes';
 import { FfmpegError, FrameExtractor, FrameTooLargeError, type ExtractedFrame, type FrameRequest } from './frame-extractor';
-import { alphaDecoderOf, displayedSize, frameShape, hdrTransferOf } from './frame-filters';
+import { alphaDecoderOf, decodesAlpha, displayedSize, frameShape, hdrTransferOf } from './frame-filters';
 import { candidateTimes, type VideoSpan } from './frame-times';
 import { describeVideoFailure, reportsTruncation } from './video-errors';
 
@@ -138,7 +138,7 @@ export class VideoThumbnailer {
     const stream = videoStreamOf(probe);
     this.assertDecodable(stream);
     const decoder = alphaDecoderOf(stream, this.tools.capabilities);
-    const shape = frameShape(stream, sizes, this.tools.capabilities, decoder !== undefined);
+    const shape = frameShape(stream, sizes, this.tools.capabilities, decodesAlpha(stream, decoder));
     const request: Omit<FrameRequest, 'seconds'> = { file, streamIndex: stream.index, signal, decoder, ...shape };
     const grab = (seconds: number | null): Promise<ExtractedFrame> => this.frames.extract({ ...request, seconds });
     const origin = probe.startSeconds ?? 0;
