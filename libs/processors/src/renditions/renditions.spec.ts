@@ -775,6 +775,30 @@ describe('videos: new containers, HDR, alpha, animated preview', () => {
     expect(colourDistance(at(128, 128), [0x1e, 0xb4, 0x1e])).toBeLessThanOrEqual(40);
   });
 
+  it('an interlaced clip is deinterlaced: one field’s picture, not the two fields blended (red and blue fields)', async () => {
+    const data = await video('interlaced red/blue fields', 'interlaced.mp4', [
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:s=640x480:r=50:d=1[a];color=c=blue:s=640x480:r=50:d=1[b];[a][b]interleave,tinterlace=mode=interleave_top,setfield=tff',
+      '-c:v',
+      'libx264',
+      '-flags',
+      '+ildct+ilme',
+      '-x264opts',
+      'tff=1',
+      '-pix_fmt',
+      'yuv420p',
+    ]);
+    const result = await render('interlaced.mp4', data, 'video');
+    for (const rendition of [result.thumbnail.data, result.preview!.data]) {
+      const { channels } = await sharp(rendition).stats();
+      const [r, , b] = channels.map((channel) => channel.mean);
+      // Blended fields are purple (≈ 127, 0, 127); one field is red or blue.
+      expect(Math.abs(r - b)).toBeGreaterThan(180);
+    }
+  });
+
   it('truncated new containers fail cleanly with a reason', async () => {
     const mkv = await video('v1', 'clip.mkv', containers[0][1]);
     const ts = await video('v1', 'clip.mts', containers[1][1]);

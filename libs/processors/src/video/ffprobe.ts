@@ -35,6 +35,8 @@ export interface ProbedStream {
   alpha: boolean;
   /** Its decoder's pixel format (`yuva444p10le` for ProRes 4444 with alpha, `argb` for QuickTime Animation…). */
   pixelFormat?: string;
+  /** Stored as two fields per frame (1080i camcorder AVCHD, broadcast): `field_order` tt, bb, tb or bt. */
+  interlaced: boolean;
   startSeconds?: number;
   durationSeconds?: number;
   /** Cover art in an audio file: one still picture, not a moving video. */
@@ -72,7 +74,7 @@ const PROBE_OUTPUT_LIMIT = 4 * 1024 * 1024;
  */
 const PROBE_ENTRIES = [
   'format=start_time,duration',
-  'stream=index,codec_type,codec_name,width,height,pix_fmt,sample_aspect_ratio,color_transfer,color_primaries,color_space,color_range,start_time,duration',
+  'stream=index,codec_type,codec_name,width,height,pix_fmt,field_order,sample_aspect_ratio,color_transfer,color_primaries,color_space,color_range,start_time,duration',
   'stream_tags=alpha_mode,ALPHA_MODE,DURATION,duration,rotate',
   'stream_disposition=attached_pic,default',
   'stream_side_data_list',
@@ -198,6 +200,7 @@ interface RawStream {
   codec_type?: string;
   codec_name?: string;
   pix_fmt?: string;
+  field_order?: string;
   sample_aspect_ratio?: string;
   color_transfer?: string;
   color_primaries?: string;
@@ -245,6 +248,7 @@ function parseStream(stream: RawStream, position: number): ProbedStream {
     },
     alpha: (tags.alpha_mode ?? tags.ALPHA_MODE) === '1',
     pixelFormat: known(stream.pix_fmt),
+    interlaced: ['tt', 'bb', 'tb', 'bt'].includes(stream.field_order ?? ''),
     startSeconds: seconds(stream.start_time),
     durationSeconds: positive(seconds(stream.duration)) ?? positive(clockSeconds(tags.DURATION ?? tags.duration)),
     attachedPicture: stream.disposition?.attached_pic === 1,

@@ -70,7 +70,7 @@ export interface FrameSizes {
 }
 
 /**
- * Filters and output bound for one frame: square pixels (anamorphic video is stretched back),
+ * Filters and output bound for one frame: deinterlaced, square pixels (anamorphic video is stretched back),
  * shrunk to what the renditions need (the preview's long edge, a short side of at least the 2×
  * square, never enlarged: the same rule as decodeSize for images), then colour (tone mapping on
  * the small frame, which is where it is cheap), then the display orientation.
@@ -90,6 +90,9 @@ export function frameShape(
   const even = hdrTransferOf(stream) !== undefined && capabilities?.toneMapping === true;
   const dimension = (expression: string): string => (even ? `max(2,trunc(${expression}/2)*2)` : `max(1,trunc(${expression}))`);
   const filters = [
+    // Interlaced frames are deinterlaced first (those flagged so): scaled as they are, their two
+    // fields' motion shows as combing, or two pictures blended.
+    ...(stream.interlaced ? ['yadif=deint=interlaced'] : []),
     `scale=w='${dimension(`iw*sar*${factor}`)}':h='${dimension(`ih*${factor}`)}':flags=area`,
     'setsar=1',
     ...colourFilters(stream, capabilities ?? { toneMapping: false, alphaDecoders: { vp8: false, vp9: false } }, alpha),
