@@ -65,6 +65,22 @@ describe('detectMedia', () => {
   it.each([
     ['a PDF document', Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj', 'latin1')],
     ['an SVG image', Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>')],
+    ['an SVG image', Buffer.from('\ufeff<svg xmlns="http://www.w3.org/2000/svg"/>')],
+    ['an SVG image', Buffer.from('<!-- Generator: Adobe Illustrator 27 -->\n<svg version="1.1">')],
+    [
+      'an SVG image',
+      Buffer.from(
+        '<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<?xml-stylesheet href="a.css"?>\n<svg>&xxe;</svg>',
+      ),
+    ],
+    [
+      'an SVG image',
+      Buffer.from('<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg/>'),
+    ],
+    [
+      'an MPEG program stream (.mpg, .vob: convert it to MP4 or MPEG-TS)',
+      Buffer.from([0x00, 0x00, 0x01, 0xba, 0x44, 0x00, 0x04, 0x00, 0x04, 0x01, 0x01, 0x89, 0xc3, 0xf8]),
+    ],
     ['a WAV audio file', Buffer.from('RIFF\0\0\0\0WAVEfmt \x10\0\0\0', 'latin1')],
     ['a ZIP archive', Buffer.from('PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\0a', 'latin1')],
     ['a Canon RAW image', ftyp('crx ', 'crx ', 'isom')],
@@ -248,7 +264,7 @@ describe('classifyUpload', () => {
     await expect(classifyUpload({ head: mkv, filename: 'still.jpg', declaredType: '', size: 100 })).resolves.toMatchObject({
       accepted: false,
       code: 'type_mismatch',
-      message: '“still.jpg” is a MKV video but is named .jpg. Rename it to .mkv if it really is MKV.',
+      message: '“still.jpg” is an MKV video but is named .jpg. Rename it to .mkv if it really is MKV.',
     });
     await expect(classifyUpload({ head: png, filename: 'a.png', declaredType: 'video/mp4', size: 100 })).resolves.toMatchObject({
       accepted: false,

@@ -37,6 +37,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   oga: 'an Ogg audio file',
   opus: 'an Opus audio file',
   m4a: 'an M4A audio file',
+  mpg: 'an MPEG program stream (.mpg, .vob: convert it to MP4 or MPEG-TS)',
   jxl: 'a JPEG XL image',
   jp2: 'a JPEG 2000 image',
   ico: 'an icon file',
@@ -65,7 +66,7 @@ export type Detection = { accepted: true; kind: MediaKind } | { accepted: false;
  */
 export async function detectMedia(head: Buffer): Promise<Detection> {
   const refuse = (description: string | null): Detection => ({ accepted: false, description });
-  if (/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/i.test(head.subarray(0, 512).toString('latin1'))) return refuse('an SVG image');
+  if (isSvg(head)) return refuse('an SVG image');
   const found = head.length === 0 ? undefined : await fileTypeFromBuffer(head).catch(() => undefined);
   // Bytes cut from a transport stream can also begin like an MPEG audio frame (11 bits set).
   if ((!found || MPEG_AUDIO.has(found.ext)) && isTransportStream(head)) return { accepted: true, kind: 'mpegts' };
@@ -81,6 +82,17 @@ export async function detectMedia(head: Buffer): Promise<Detection> {
   if (kind === 'bmp' && !hasDibHeader(head)) return refuse(null);
   if (kind) return { accepted: true, kind };
   return refuse(DESCRIPTIONS[found.ext] ?? `a .${found.ext} file (${found.mime})`);
+}
+
+/**
+ * SVG: XML whose first element is `<svg`, after what may come before it: a byte order mark, the XML
+ * declaration, comments, processing instructions and a DOCTYPE (an internal subset included: where
+ * XXE lives). Nothing of it is parsed, and the file is refused either way: this only names it.
+ */
+const SVG_PROLOGUE = /^(\xef\xbb\xbf)?\s*(<\?[\s\S]*?\?>\s*|<!--[\s\S]*?-->\s*|<!DOCTYPE[^[>]*(\[[\s\S]*?\])?\s*>\s*)*<svg[\s>/]/i;
+
+function isSvg(head: Buffer): boolean {
+  return SVG_PROLOGUE.test(head.subarray(0, 4096).toString('latin1'));
 }
 
 /** The signatures that alone say which accepted image a file is (the whole PNG signature, JPEG's SOI and marker, GIF's version, TIFF's byte order and magic number). */
@@ -213,13 +225,13 @@ export async function classifyUpload(file: {
     };
   }
   const media = ACCEPTED_MEDIA[detection.kind];
-  const what = `${media.label} ${media.fileType}`;
+  const what = `${AN.has(media.label) ? 'an' : 'a'} ${media.label} ${media.fileType}`;
   const extension = extensionOf(file.filename);
   if (extension !== '' && !sameFileType(KIND_BY_NAME.get(extension), media)) {
     return {
       accepted: false,
       code: 'type_mismatch',
-      message: `${name} is a ${what} but is named ${extension}. Rename it to ${media.extensions[0]} if it really is ${media.label}.`,
+      message: `${name} is ${what} but is named ${extension}. Rename it to ${media.extensions[0]} if it really is ${media.label}.`,
     };
   }
   const declared = file.declaredType.split(';')[0].trim().toLowerCase();
@@ -227,11 +239,14 @@ export async function classifyUpload(file: {
     return {
       accepted: false,
       code: 'type_mismatch',
-      message: `${name} was sent as ${declared} but is a ${what}.`,
+      message: `${name} was sent as ${declared} but is ${what}.`,
     };
   }
   return { accepted: true, media };
 }
+
+/** Labels said with a vowel first ("an MP4 video"). */
+const AN = new Set(['AVIF', 'AVI', 'MP4', 'MKV', 'MPEG-TS']);
 
 /** Whether a name or declared type points to an accepted format of the same file type as the content. */
 function sameFileType(named: MediaKind | undefined, media: AcceptedMedia): boolean {
