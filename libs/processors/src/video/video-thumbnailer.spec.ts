@@ -710,6 +710,18 @@ describe('VideoThumbnailer', () => {
     itFor('audio-longer.mp4')('audio longer than the video does not move the midpoint past the last picture', async () => {
       expect(nearest((await read(await thumb('audio-longer.mp4'))).mean, SEGMENT_PALETTE)).toBe('lime');
     });
+
+    // How long it plays, as a player shows it: the 9 s of sound, not the 3 s of pictures; and a song's length for its cover.
+    for (const [name, seconds] of [
+      ['audio-longer.mp4', 9],
+      ['cover-art.m4a', 2],
+    ] as const) {
+      itFor(name)(`${name} lasts ${seconds} s (durationMs), its sound's length`, async () => {
+        const sizes = { thumbnailSize: 128, previewSize: 0, position: 'centre' } as const;
+        const result = await thumbnailer(system).videos.renditions(file(name), sizes, new AbortController().signal, { animated: false });
+        expect(Math.abs(result.durationMs! - seconds * 1000)).toBeLessThan(100);
+      });
+    }
   });
 
   describe('duration missing from the container', () => {

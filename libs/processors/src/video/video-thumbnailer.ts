@@ -30,6 +30,8 @@ interface ChosenFrame {
   samples?: Buffer[];
   /** How the animated preview's frames are to be taken, when already worked out for `span`. */
   plan?: SamplingPlan;
+  /** The longest audio stream's duration, when the container states one. */
+  audioSeconds?: number;
 }
 
 /** The animated preview's plan, and where it allowed, the midpoint frame and the samples from one decoding run. */
@@ -114,7 +116,7 @@ export class VideoThumbnailer {
         width: displayed.width,
         height: displayed.height,
         animatedPreview,
-        durationMs: frame.span && frame.span.duration > 0 ? Math.round(frame.span.duration * 1000) : null,
+        durationMs: playedMs(frame),
         decoder: 'ffmpeg',
         ...(hdr ? { hdr: { transfer: hdr, toneMapped: this.tools.capabilities.toneMapping } } : {}),
       };
@@ -150,6 +152,7 @@ export class VideoThumbnailer {
       origin,
       samples: shared?.samples,
       plan: shared?.plan,
+      audioSeconds: longestAudio(probe),
     });
 
     if (stream.attachedPicture) return chosen(this.required(await grab(null), file));
@@ -343,6 +346,23 @@ export function videoStreamOf(probe: ProbeResult): ProbedStream {
 }
 
 /** Start and duration of the stream as the container states them, relative to the file's start. */
+function longestAudio(probe: ProbeResult): number | undefined {
+  const durations = probe.streams.flatMap((stream) =>
+    stream.codecType === 'audio' && stream.durationSeconds ? [stream.durationSeconds] : [],
+  );
+  return durations.length > 0 ? Math.max(...durations) : undefined;
+}
+
+/**
+ * How long the file plays, as players show it: its pictures' span, or its sound where that lasts
+ * longer (a clip whose video stops while the audio goes on; a song with cover art). Not the
+ * container's header, which can claim anything.
+ */
+function playedMs(frame: ChosenFrame): number | null {
+  const seconds = Math.max(frame.span?.duration ?? 0, frame.audioSeconds ?? 0);
+  return seconds > 0 ? Math.round(seconds * 1000) : null;
+}
+
 function knownSpan(probe: ProbeResult, stream: ProbedStream): VideoSpan | undefined {
   const duration = stream.durationSeconds ?? probe.durationSeconds;
   if (duration === undefined) return undefined;
