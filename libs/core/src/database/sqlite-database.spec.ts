@@ -319,3 +319,37 @@ describe('SqliteDatabase while another connection holds the write lock', () => {
     expect(failure?.code).toBe('SQLITE_ERROR');
   });
 });
+
+describe('SqliteDatabase.get of a statement that writes', () => {
+  let dir: string;
+  let database: SqliteDatabase;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thumbs-returning-'));
+    database = new SqliteDatabase(path.join(dir, 'r.db'));
+    // A deferred constraint fails at commit, after the statement gave its row: as a full disk does.
+    database.db.exec(`
+      CREATE TABLE owners (id TEXT PRIMARY KEY);
+      CREATE TABLE things (id TEXT PRIMARY KEY, owner TEXT REFERENCES owners (id) DEFERRABLE INITIALLY DEFERRED, n INTEGER NOT NULL);
+      INSERT INTO owners VALUES ('o');
+      INSERT INTO things VALUES ('t', 'o', 1);
+    `);
+  });
+
+  afterEach(() => {
+    database.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports a commit that fails (it answered the changed row while the change was rolled back)', async () => {
+    await expect(database.get("UPDATE things SET n = 2, owner = 'gone' WHERE id = 't' RETURNING *")).rejects.toMatchObject({
+      code: 'SQLITE_CONSTRAINT_FOREIGNKEY',
+    });
+    await expect(database.get("DELETE FROM owners WHERE id = 'o' RETURNING *")).rejects.toMatchObject({
+      code: 'SQLITE_CONSTRAINT_FOREIGNKEY',
+    });
+    expect(await database.all('SELECT * FROM things')).toEqual([{ id: 't', owner: 'o', n: 1 }]);
+    expect(await database.get("UPDATE things SET n = 3 WHERE id = 't' RETURNING n")).toEqual({ n: 3 });
+    expect(await database.get("SELECT n FROM things WHERE id = 't'")).toEqual({ n: 3 });
+  });
+});

@@ -233,9 +233,17 @@ export class SqliteDatabase {
     }
   }
 
-  /** The first row of a query (`run` of a prepared statement's `get`). */
+  /**
+   * The first row of a query. A statement that writes (`UPDATE … RETURNING`) is stepped to its end
+   * with `all`: better-sqlite3's `get` stops after the first row and resets the statement, and a
+   * commit that fails there (a full disk, a deferred constraint) is then never reported, so the
+   * caller got the changed row back while the change was rolled back.
+   */
   get<Row>(sql: string, ...params: unknown[]): Promise<Row | undefined> {
-    return this.run(() => this.prepare(sql).get(...params) as Row | undefined);
+    return this.run(() => {
+      const statement = this.prepare(sql);
+      return (statement.readonly ? statement.get(...params) : statement.all(...params)[0]) as Row | undefined;
+    });
   }
 
   /** Every row of a query. */
