@@ -5,6 +5,7 @@ import { JOB_STATUSES, JobStatusEvent } from '@app/shared';
 import { ApiClient } from './support/client';
 import { ChildApp } from './support/child-app';
 import { media } from './support/media';
+import { PrivateRedis } from './support/private-redis';
 import { StatusSocket } from './support/sockets';
 import { freePort, TestStack, waitForHealthy } from './support/stack';
 import { StatusHistory } from './support/status-history';
@@ -226,3 +227,34 @@ function assertOrdered(events: JobStatusEvent[]): void {
     last.set(event.jobId, event);
   }
 }
+
+describe('a lost Redis subscription', () => {
+  it('asks the sockets it kept to re-read (jobs:resync) once Redis is back, and forwards events again', async () => {
+    const redis = await PrivateRedis.start();
+    const stack = await TestStack.start({ workers: 1, env: { REDIS_URL: redis.url } });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      const socket = await StatusSocket.connect(stack.baseUrl, user.token);
+      let resyncs = 0;
+      socket.socket.on('jobs:resync', () => (resyncs += 1));
+      try {
+        // Whatever was published while it was gone is lost: the api cannot forward it.
+        await redis.kill();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(socket.socket.connected).toBe(true);
+        expect(resyncs).toBe(0);
+        await redis.restart();
+        for (let i = 0; i < 150 && resyncs === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(resyncs).toBe(1);
+        // Subscribed again: a new job's events reach the same socket.
+        const [job] = await user.uploadOk([await media.jpeg(40, 30)]);
+        await socket.waitFor((event) => event.jobId === job.id && event.status === 'completed', 60_000);
+      } finally {
+        socket.close();
+      }
+    } finally {
+      await stack.stop();
+      await redis.kill();
+    }
+  });
+});

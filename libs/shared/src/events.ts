@@ -5,6 +5,11 @@ export const SOCKET_EVENTS = {
   jobStatus: 'job:status',
   /** Sent just before the server disconnects a socket whose access token has expired. */
   sessionExpired: 'session:expired',
+  /**
+   * Sent when the api may have missed status changes: its Redis subscription was lost (Redis
+   * restarted or unreachable) and is back. Clients read their jobs again over REST.
+   */
+  resync: 'jobs:resync',
 } as const;
 
 /** Message of a bad or expired token in `connect_error`. */

@@ -96,7 +96,11 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.events.subscribe((message) => this.forward(message));
+    await this.events.subscribe(
+      (message) => this.forward(message),
+      // Only this instance's sockets: each api instance has its own subscription to lose.
+      () => this.server.local.emit(SOCKET_EVENTS.resync),
+    );
   }
 
   handleConnection(socket: Socket): void {

@@ -13,11 +13,13 @@ export class FakeJobSocket extends JobSocket {
   private readonly events = new Subject<JobStatusEvent>();
   private readonly state = new BehaviorSubject<ConnectionState>('offline');
   private readonly refusals = new Subject<void>();
+  private readonly resyncs = new Subject<void>();
   private tokenSource: (() => string | null) | null = null;
 
   readonly statusEvents$ = this.events.asObservable();
   readonly state$ = this.state.pipe(distinctUntilChanged());
   readonly unauthorized$ = this.refusals.asObservable();
+  readonly resync$ = this.resyncs.asObservable();
   connectCalls = 0;
   disconnectCalls = 0;
 
@@ -44,6 +46,11 @@ export class FakeJobSocket extends JobSocket {
 
   emit(event: JobStatusEvent): void {
     this.events.next(event);
+  }
+
+  /** The server says it may have missed status changes (`jobs:resync`). */
+  askResync(): void {
+    this.resyncs.next();
   }
 
   setState(state: ConnectionState): void {

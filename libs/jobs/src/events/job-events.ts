@@ -38,10 +38,32 @@ export class JobEvents implements OnApplicationShutdown {
     }
   }
 
-  /** Calls `handler` for every status message, in order; resolves once subscribed. */
-  async subscribe(handler: (message: JobStatusMessage) => void): Promise<void> {
+  /**
+   * Calls `handler` for every status message, in order; resolves once subscribed. `resumed` is
+   * called each time the subscription is back after its connection was lost (messages published
+   * meanwhile are gone: whoever forwards them must have clients re-read), once it is subscribed again.
+   */
+  async subscribe(handler: (message: JobStatusMessage) => void, resumed?: () => void): Promise<void> {
     this.subscriber ??= this.redis.create('subscriber');
-    this.subscriber.on('message', (channel: string, payload: string) => {
+    const subscriber = this.subscriber;
+    let lost = false;
+    subscriber.on('close', () => {
+      lost = true;
+    });
+    subscriber.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      // ioredis subscribes again by itself on reconnection; subscribing here too (idempotent) is
+      // what says when that is done, so nothing published after the resync can be missed.
+      subscriber.subscribe(this.channel).then(
+        () => {
+          this.logger.warn('Status subscription restored after a lost Redis connection: clients are asked to re-read their jobs');
+          resumed?.();
+        },
+        (error: Error) => this.logger.warn(`Could not subscribe again: ${error.message}`),
+      );
+    });
+    subscriber.on('message', (channel: string, payload: string) => {
       if (channel !== this.channel) return;
       let message: JobStatusMessage;
       try {
@@ -52,7 +74,7 @@ export class JobEvents implements OnApplicationShutdown {
       }
       handler(message);
     });
-    await this.subscriber.subscribe(this.channel);
+    await subscriber.subscribe(this.channel);
   }
 
   async onApplicationShutdown(): Promise<void> {

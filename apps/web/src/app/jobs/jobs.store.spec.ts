@@ -224,6 +224,16 @@ describe('JobsStore', () => {
       http = controller;
     });
 
+    it('reads again when the server says it may have missed changes (jobs:resync), the socket never having dropped', () => {
+      socket.setState('connected');
+      const working = aJob({ id: 'working', status: 'processing', createdAt: at(1), updatedAt: at(1) });
+      listRequest().flush(aPage([working], null));
+      // Its Redis subscription was lost while the job completed: no event came.
+      socket.askResync();
+      listRequest().flush(aPage([{ ...working, status: 'completed', updatedAt: at(5), thumbnailUrl: '/t', downloadUrl: '/d' }], null));
+      expect(store.jobs().map((job) => [job.id, job.status])).toEqual([['working', 'completed']]);
+    });
+
     it('after a first read that failed, the reconnection reads the list', () => {
       listRequest().flush({ message: 'down' }, { status: 0, statusText: 'Unknown Error' });
       expect(store.error()).not.toBeNull();

@@ -12,6 +12,7 @@ import {
   finalize,
   from,
   map,
+  merge,
   mergeMap,
   Observable,
   of,
@@ -56,8 +57,9 @@ type Phase = 'idle' | 'loading' | 'loading-more';
  *
  * - Events never move a job backwards: one older than the job's `updatedAt` is ignored.
  * - An event for a job we do not hold makes us read that job (after a short grace period).
- * - After every reconnection the first page and every job still in flight are read again, so what
- *   happened while offline reaches the screen.
+ * - After every reconnection, and when the server says it may have missed changes (`jobs:resync`),
+ *   the first page and every job still in flight are read again, so what happened meanwhile
+ *   reaches the screen.
  * - The query (status, type, name, order; library or trash) is applied by the API when reading
  *   pages and to the jobs held, so a job that changes status leaves or joins a filtered list as it
  *   happens.
@@ -124,13 +126,16 @@ export class JobsStore {
     this.socket.statusEvents$.pipe(takeUntilDestroyed()).subscribe((event) => this.onStatusEvent(event));
 
     // The state on subscription is skipped: connected already means the first read below is current.
-    this.socket.state$
-      .pipe(
+    // The server asks too when its own Redis subscription was lost and is back (events missed).
+    merge(
+      this.socket.state$.pipe(
         distinctUntilChanged(),
         skip(1),
         filter((state) => state === 'connected'),
-        takeUntilDestroyed(),
-      )
+      ),
+      this.socket.resync$,
+    )
+      .pipe(takeUntilDestroyed())
       .subscribe(() => this.resync());
 
     this.unknownJob$

@@ -13,6 +13,8 @@ export abstract class JobSocket {
   abstract readonly state$: Observable<ConnectionState>;
   /** The server refused the token (`connect_error` `unauthorized`) or ended the session (`session:expired`). */
   abstract readonly unauthorized$: Observable<void>;
+  /** The server may have missed status changes (`jobs:resync`): the jobs are to be read again. */
+  abstract readonly resync$: Observable<void>;
 
   /**
    * Connects, or reconnects when already connected. `token` is read at every connection attempt,

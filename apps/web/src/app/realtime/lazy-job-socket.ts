@@ -26,6 +26,7 @@ export class LazyJobSocket extends JobSocket {
     switchMap((socket) => (socket ? socket.state$ : this.waiting)),
   );
   readonly unauthorized$: Observable<void> = this.socket.pipe(switchMap((socket) => socket.unauthorized$));
+  readonly resync$: Observable<void> = this.socket.pipe(switchMap((socket) => socket.resync$));
 
   connect(token: () => string | null): void {
     this.wanted = token;

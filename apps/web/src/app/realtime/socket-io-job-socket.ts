@@ -10,7 +10,7 @@ import { JobSocket } from './job-socket';
  * {@link JobSocket} over ngx-socket-io. The socket is created with `autoConnect: false`; every
  * connection attempt sends `auth: { token }` with the token of that moment.
  *
- * What the server sends (`job:status`, `session:expired`) comes through ngx-socket-io's
+ * What the server sends (`job:status`, `session:expired`, `jobs:resync`) comes through ngx-socket-io's
  * `fromEvent`. The socket's own lifecycle events are read with plain listeners: ngx-socket-io
  * calls `ApplicationRef.tick()` after every event it relays, and `disconnect` fires synchronously
  * inside `disconnect()`, which runs from an effect, i.e. during change detection (NG0101).
@@ -30,6 +30,7 @@ export class SocketIoJobSocket extends JobSocket {
 
   readonly statusEvents$: Observable<JobStatusEvent> = this.socket.fromEvent<JobStatusEvent, string>(SOCKET_EVENTS.jobStatus);
   readonly state$: Observable<ConnectionState> = this.state.pipe(distinctUntilChanged());
+  readonly resync$: Observable<void> = this.socket.fromEvent<void, string>(SOCKET_EVENTS.resync).pipe(map(() => undefined));
   readonly unauthorized$: Observable<void> = merge(
     this.lifecycle<Error | undefined>('connect_error').pipe(filter((error) => error?.message === SOCKET_UNAUTHORIZED)),
     this.socket.fromEvent<void, string>(SOCKET_EVENTS.sessionExpired),
