@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import { launchChromium, openPage, PASSWORD, signIn } from './support/browser';
 import { ApiClient } from './support/client';
+import { ChildApp } from './support/child-app';
 import { media } from './support/media';
-import { TestStack } from './support/stack';
+import { PrivateRedis } from './support/private-redis';
+import { freePort, TestStack } from './support/stack';
 
 jest.setTimeout(180_000);
 
@@ -131,6 +133,52 @@ describe('health without a worker (built api and workers, Redis, SQLite)', () =>
     } finally {
       await browser.close();
       await stack.stop();
+    }
+  });
+});
+
+describe('started or stopped while Redis is down', () => {
+  it('an api starts (503 naming Redis) and stops on SIGTERM; a worker waits for Redis instead of exiting, then works', async () => {
+    const redis = await PrivateRedis.start();
+    const stack = await TestStack.start({ workers: 0, env: { REDIS_URL: redis.url } });
+    let second: ChildApp | undefined;
+    try {
+      await redis.kill();
+      // A second api, started now: it listens and says what is down.
+      const port = await freePort();
+      second = new ChildApp('api', { ...stack.env, PORT: String(port) });
+      let answer: Response | undefined;
+      for (let i = 0; i < 150 && !answer; i += 1) {
+        answer = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined);
+        if (!answer) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(answer?.status).toBe(503);
+      expect(((await answer!.json()) as { error: Record<string, unknown> }).error.redis).toMatchObject({ status: 'down' });
+      // SIGTERM with Redis down: it exits (a QUIT waited for Redis for ever).
+      second.kill('SIGTERM');
+      const exit = await Promise.race([second.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+      // Nest closes the app, then raises the signal again.
+      expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
+
+      const worker = new ChildApp('worker', stack.env);
+      stack.workers.push(worker);
+      await worker.waitForLine(/Waiting for Redis at 127\.0\.0\.1:\d+ \(connect ECONNREFUSED/);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(worker.running).toBe(true);
+      expect(worker.tail()).not.toContain('MaxRetriesPerRequestError');
+
+      await redis.restart();
+      await worker.waitForLine(/consuming/);
+      const user = await ApiClient.register(stack.baseUrl);
+      const [job] = await user.uploadOk([await media.jpeg(30, 20)]);
+      expect((await user.waitFor(job.id, ['completed'], 60_000)).status).toBe('completed');
+    } finally {
+      if (second?.running) await second.stop();
+      // Up (once) for the stack's clean-up, then gone.
+      await redis.kill();
+      await redis.restart();
+      await stack.stop();
+      await redis.kill();
     }
   });
 });

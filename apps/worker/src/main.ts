@@ -2,12 +2,17 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { NestFactory } from '@nestjs/core';
+import pino from 'pino';
 import { Logger } from 'nestjs-pino';
-import { ConfigError, loadConfig } from '@app/core';
+import { ConfigError, loadConfig, waitForRedis } from '@app/core';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
+  // Its start reads and writes Redis (queue rebuild, heartbeat): started while Redis is down, it
+  // waits for it rather than exiting (a supervisor would restart it until it gave up).
+  const early = pino({ level: config.logLevel, base: { app: 'worker', pid: process.pid } });
+  await waitForRedis(config.redis.url, (message) => early.warn({ context: 'Redis' }, message));
   // Before any job: the threads that make thumbnails are started by those there are now, and inherit it.
   const priorityProblem = lowerPriority(config.worker.nice);
   // An HTTP application for /metrics and /health, listening only when WORKER_METRICS_PORT is set.

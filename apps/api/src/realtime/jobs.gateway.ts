@@ -95,12 +95,16 @@ export class JobsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     return (this.server.sockets.adapter.rooms.get(roomOf(userId))?.size ?? 0) >= MAX_SOCKETS_PER_USER;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.events.subscribe(
-      (message) => this.forward(message),
-      // Only this instance's sockets: each api instance has its own subscription to lose.
-      () => this.server.local.emit(SOCKET_EVENTS.resync),
-    );
+  onApplicationBootstrap(): void {
+    // Not awaited: with Redis down at start the api still starts (uploads wait in the database,
+    // health says Redis is down); the subscription is made once Redis answers.
+    this.events
+      .subscribe(
+        (message) => this.forward(message),
+        // Only this instance's sockets: each api instance has its own subscription to lose.
+        () => this.server.local.emit(SOCKET_EVENTS.resync),
+      )
+      .catch((error: Error) => this.logger.warn(`Status events not subscribed: ${error.message}`));
   }
 
   handleConnection(socket: Socket): void {

@@ -62,6 +62,67 @@ export class RedisConnections implements OnApplicationShutdown {
     const clients = [...this.made];
     this.clients.clear();
     this.made.clear();
-    await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(clients.map((client) => closeRedis(client)));
+  }
+}
+
+/**
+ * Closes a connection: QUIT when it is up (bounded: a Redis that stops answering meanwhile must
+ * not hold a shutdown), else at once. A QUIT on a connection that is down waits in the offline
+ * queue for a Redis that may never come back: the process then never exited on SIGTERM.
+ */
+export async function closeRedis(client: Redis, waitMs = 2000): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.quit().catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if ((client.status as string) !== 'end') client.disconnect();
+}
+
+/**
+ * Resolves once Redis at `url` answers PING, trying again with a backoff up to `maxDelayMs`; says
+ * so through `log` at the first failure and every half-minute after (host and port only: the URL
+ * may hold a password). For processes that cannot start without Redis (a worker): started while
+ * it is down, they wait instead of exiting and being restarted until a supervisor gives up.
+ */
+export async function waitForRedis(url: string, log: (message: string) => void, maxDelayMs = 5000): Promise<void> {
+  const where = (() => {
+    try {
+      const parsed = new URL(url);
+      return `${parsed.hostname}:${parsed.port || '6379'}`;
+    } catch {
+      return 'REDIS_URL';
+    }
+  })();
+  let lastSaid = 0;
+  for (let attempt = 0; ; attempt += 1) {
+    const client = new IORedis(url, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // The socket's own error (ECONNREFUSED…) says more than connect()'s "Connection is closed".
+    let problem = '';
+    client.on('error', (error: Error) => {
+      problem ||= error.message;
+    });
+    try {
+      await client.connect();
+      await client.ping();
+      if (attempt > 0) log(`Redis at ${where} answers: starting`);
+      return;
+    } catch (error) {
+      if (Date.now() - lastSaid >= 30_000) {
+        log(`Waiting for Redis at ${where} (${problem || (error as Error).message}); starting once it answers`);
+        lastSaid = Date.now();
+      }
+    } finally {
+      client.disconnect();
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(maxDelayMs, 250 * 2 ** Math.min(attempt, 5))));
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { AppConfig, RedisConnections } from '@app/core';
+import { AppConfig, closeRedis, RedisConnections } from '@app/core';
 import type { JobStatusEvent } from '@app/shared';
 
 /** What travels over Redis pub/sub: the event without URLs, which the api signs per recipient. */
@@ -78,6 +78,6 @@ export class JobEvents implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    if (this.subscriber) await closeRedis(this.subscriber);
   }
 }

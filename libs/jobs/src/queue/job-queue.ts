@@ -57,6 +57,9 @@ export class JobQueue {
     config: AppConfig,
   ) {
     const prefix = config.redis.prefix;
+    // Its connection's errors are logged by RedisConnections; BullMQ prints unheard ones to stderr
+    // as stack traces, several a second while Redis is down.
+    this.queue.on('error', () => undefined);
     this.fifo = new UserFifo(redis.get('commands'), prefix);
     this.lockKeys = { rebuild: `${prefix}:fifo:rebuild-lock`, sweep: `${prefix}:fifo:sweep-lock` };
   }

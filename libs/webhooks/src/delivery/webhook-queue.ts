@@ -34,6 +34,8 @@ export class WebhookQueue implements OnApplicationShutdown {
     redis: RedisConnections,
   ) {
     this.queue = new Queue<WebhookDeliveryData>(WEBHOOK_QUEUE, { connection: redis.get('queue'), prefix: config.redis.prefix });
+    // Its connection's errors are logged by RedisConnections (BullMQ would print them as stack traces).
+    this.queue.on('error', () => undefined);
   }
 
   async enqueue(deliveries: readonly WebhookDeliveryData[]): Promise<void> {
