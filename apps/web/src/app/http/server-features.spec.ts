@@ -1,7 +1,7 @@
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { featureSetOf, OpenApiDocument, ServerFeatures } from './server-features';
+import { featureRetryDelay, featureSetOf, OpenApiDocument, ServerFeatures } from './server-features';
 
 /** The OpenAPI document of a server with these routes; `GET /api/jobs` with these query parameters. */
 function documentWith(routes: string[], listParameters: string[]): OpenApiDocument {
@@ -74,10 +74,39 @@ describe('ServerFeatures', () => {
     expect(features.trash()).toBe(false);
   });
 
-  it('offers nothing extra when the document cannot be read', () => {
+  it('asks again with backoff when reading the document fails for a moment, and offers the features once it is in', async () => {
+    jest.useFakeTimers();
+    try {
+      http.expectOne('/api/docs-json').flush('Bad Gateway', { status: 502, statusText: 'Bad Gateway' });
+      // Not concluded absent: still unknown, so nothing is hidden for good.
+      expect(features.loaded()).toBe(false);
+      await jest.advanceTimersByTimeAsync(999);
+      http.expectNone('/api/docs-json');
+      await jest.advanceTimersByTimeAsync(1);
+      http.expectOne('/api/docs-json').error(new ProgressEvent('error'));
+      expect(features.loaded()).toBe(false);
+      await jest.advanceTimersByTimeAsync(1999);
+      http.expectNone('/api/docs-json');
+      await jest.advanceTimersByTimeAsync(1);
+      http.expectOne('/api/docs-json').flush(documentWith(['get /api/jobs/stats', 'get /api/api-keys'], ['q', 'sort']));
+      expect(features.loaded()).toBe(true);
+      expect(features.search()).toBe(true);
+      expect(features.apiKeys()).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('offers nothing extra when the server has no document', () => {
     http.expectOne('/api/docs-json').flush('nope', { status: 404, statusText: 'Not Found' });
     expect(features.loaded()).toBe(true);
     expect(Object.values(features.features()!).some(Boolean)).toBe(false);
+  });
+});
+
+describe('featureRetryDelay', () => {
+  it('doubles from a second up to half a minute', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 20].map(featureRetryDelay)).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
   });
 });
 

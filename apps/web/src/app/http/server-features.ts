@@ -1,7 +1,7 @@
-import { HttpClient } from '@angular/common/http';
+import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { computed, inject, Injectable, InjectionToken, Provider, Signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import { catchError, map, Observable, of, shareReplay } from 'rxjs';
+import { catchError, map, Observable, of, retry, shareReplay, throwError, timer } from 'rxjs';
 
 /** The parts of the OpenAPI document read here. */
 export interface OpenApiDocument {
@@ -57,6 +57,20 @@ export function featuresOf({ routes, listParameters }: FeatureSet): Features {
   };
 }
 
+/** How long to wait before asking for the document again after the `attempt`th failure: 1 s, 2 s, 4 s … up to 30 s. */
+export function featureRetryDelay(attempt: number): number {
+  return Math.min(1000 * 2 ** (attempt - 1), 30_000);
+}
+
+/**
+ * A server that answers 404 has no document: it predates it, and offers nothing extra. Anything
+ * else (offline, a 502 while the api restarts, a 503, a timeout) says nothing about the server's
+ * routes, so the document is asked for again rather than concluding the features are absent.
+ */
+function isAbsent(error: unknown): boolean {
+  return error instanceof HttpErrorResponse && (error.status === 404 || error.status === 410);
+}
+
 /** Where the feature set comes from: the server's OpenAPI document unless a test says otherwise. */
 export const FEATURE_SOURCE = new InjectionToken<Observable<FeatureSet>>('FEATURE_SOURCE', {
   providedIn: 'root',
@@ -64,6 +78,7 @@ export const FEATURE_SOURCE = new InjectionToken<Observable<FeatureSet>>('FEATUR
     inject(HttpClient)
       .get<OpenApiDocument>('/api/docs-json')
       .pipe(
+        retry({ delay: (error: unknown, attempt) => (isAbsent(error) ? throwError(() => error) : timer(featureRetryDelay(attempt))) }),
         map(featureSetOf),
         catchError(() => of(NO_FEATURES)),
       ),
@@ -78,8 +93,9 @@ export function provideFeatureSet(features: FeatureSet = NO_FEATURES): Provider 
  * Which of the contract's later additions this server has, read once from the OpenAPI document it
  * publishes (`/api/docs-json`, where every route is documented). The app offers a control only when
  * its route is there, so it works against servers that do not have them all yet, and each feature
- * lights up as the server gains it. Nothing extra is offered until the document is in, or when it
- * cannot be read.
+ * lights up as the server gains it. Nothing extra is offered until the document is in (a failed read
+ * is retried with backoff, so a restart of the api does not hide them for the session), or when the
+ * server has no document (404).
  */
 @Injectable({ providedIn: 'root' })
 export class ServerFeatures {
