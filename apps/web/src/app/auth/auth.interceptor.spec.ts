@@ -114,4 +114,21 @@ describe('authInterceptor', () => {
     expect(answer).toEqual({ items: [], nextCursor: null });
     expect(auth.token()).toBe('token-2');
   });
+
+  it('on a 401 whose renewal cannot reach the server, fails the request but keeps the session', async () => {
+    storeSession('token-1');
+    const auth = TestBed.inject(AuthService);
+    await router.navigateByUrl('/dashboard');
+    let status = 0;
+    http.get('/api/jobs').subscribe({ error: (error: { status: number }) => (status = error.status) });
+    backend
+      .expectOne('/api/jobs')
+      .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
+    await new Promise((resolve) => setTimeout(resolve));
+    backend.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush('Bad Gateway', { status: 502, statusText: 'Bad Gateway' });
+    await new Promise((resolve) => setTimeout(resolve));
+    expect(status).toBe(401);
+    expect(auth.token()).toBe('token-1');
+    expect(router.url).toBe('/dashboard');
+  });
 });

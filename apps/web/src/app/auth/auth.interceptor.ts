@@ -16,7 +16,7 @@ function isSessionRequest(url: string): boolean {
 /**
  * Adds `Authorization: Bearer <token>` to API requests. A 401 on a request that carried the
  * current token means the token is no longer good: it is renewed once with the refresh cookie and
- * the request sent again; when that fails the session is over: sign out and go to /login with a
+ * the request sent again; when the server refuses that the session is over: sign out and go to /login with a
  * way back. (A 401 from /api/auth/login carries no token; it is a wrong password, shown by the form.)
  */
 export const authInterceptor: HttpInterceptorFn = (req, next) => {
@@ -27,11 +27,13 @@ export const authInterceptor: HttpInterceptorFn = (req, next) => {
     catchError((error: unknown) => {
       // Only when the token is still the one that failed: a late 401 must not end a newer session.
       if (!(error instanceof HttpErrorResponse) || error.status !== 401 || auth.token() !== token) return throwError(() => error);
-      return auth.refresh().pipe(
-        switchMap((renewed) => {
+      return auth.renewal().pipe(
+        switchMap((outcome) => {
           const fresh = auth.token();
-          if (renewed && fresh && fresh !== token) return next(req.clone({ setHeaders: { Authorization: `Bearer ${fresh}` } }));
-          if (auth.token() === token) auth.signOut('expired');
+          if (outcome === 'renewed' && fresh && fresh !== token)
+            return next(req.clone({ setHeaders: { Authorization: `Bearer ${fresh}` } }));
+          // A renewal that did not reach the server says nothing about the session: keep it.
+          if (outcome === 'refused' && auth.token() === token) auth.signOut('expired');
           return throwError(() => error);
         }),
       );

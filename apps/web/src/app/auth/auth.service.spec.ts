@@ -4,7 +4,7 @@ import { TestBed } from '@angular/core/testing';
 import { Router, provideRouter } from '@angular/router';
 import type { AuthResult } from '@app/shared';
 import { BLANK_ROUTES } from '../../testing/routes';
-import { AuthService } from './auth.service';
+import { AuthService, renewalRetryDelay } from './auth.service';
 import { sessionFromAuthResult } from './session';
 import { EMAIL_STORAGE_KEY, SESSION_STORAGE_KEY } from './session-persistence';
 
@@ -161,6 +161,54 @@ describe('AuthService', () => {
     expect(auth.isSignedIn()).toBe(false);
     expect(router.url).toBe('/login?reason=expired&returnUrl=%2Fdashboard');
     expect(auth.rememberedEmail()).toBe('ada@example.com');
+  });
+
+  /** The computer sleeps for hours: the clock jumps, and the renewal timer fires late, after the token's expiry. */
+  async function sleepPastExpiry(): Promise<void> {
+    jest.setSystemTime(Date.now() + 2 * 3600_000);
+    await jest.advanceTimersByTimeAsync(3600_000 - 60_000);
+  }
+
+  it('after sleeping past the expiry, renews with the refresh cookie instead of signing out', async () => {
+    const auth = TestBed.inject(AuthService);
+    await signIn(auth, authResult(3600, 'before-sleep'));
+    await router.navigateByUrl('/dashboard');
+    await sleepPastExpiry();
+    expect(auth.isSignedIn()).toBe(true);
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush(authResult(3600, 'after-sleep'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(auth.token()).toBe('after-sleep');
+    expect(router.url).toBe('/dashboard');
+  });
+
+  it('after sleeping past the expiry while offline, keeps the session and renews once the server answers', async () => {
+    const auth = TestBed.inject(AuthService);
+    await signIn(auth, authResult(3600, 'before-sleep'));
+    await router.navigateByUrl('/dashboard');
+    await sleepPastExpiry();
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).error(new ProgressEvent('error'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(auth.isSignedIn()).toBe(true);
+    await jest.advanceTimersByTimeAsync(renewalRetryDelay(1));
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush('Bad Gateway', { status: 502, statusText: 'Bad Gateway' });
+    await jest.advanceTimersByTimeAsync(renewalRetryDelay(2));
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush(authResult(3600, 'back-online'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(auth.token()).toBe('back-online');
+    expect(router.url).toBe('/dashboard');
+  });
+
+  it('after sleeping past the expiry, signs out when the renewal is refused', async () => {
+    const auth = TestBed.inject(AuthService);
+    await signIn(auth, authResult(3600));
+    await router.navigateByUrl('/dashboard');
+    await sleepPastExpiry();
+    http
+      .expectOne({ method: 'POST', url: '/api/auth/refresh' })
+      .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(auth.isSignedIn()).toBe(false);
+    expect(router.url).toBe('/login?reason=expired&returnUrl=%2Fdashboard');
   });
 
   it('a tab that finds a fresher session stored by another tab takes it instead of renewing', async () => {

@@ -12,19 +12,31 @@ import { SessionPersistence } from './session-persistence';
 /** Why a session ended; `expired` sends the user back where they were after signing in again. */
 export type SignOutReason = 'signed-out' | 'expired';
 
+/**
+ * How a renewal went: a new session; refused by the server (401, or 404: it cannot renew), so
+ * the session cannot go on; or not answered (offline, the api restarting), which says nothing.
+ */
+export type RenewalOutcome = 'renewed' | 'refused' | 'unreachable';
+
 /** setTimeout fires at once for delays above 2^31-1 ms; longer waits are taken in steps. */
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 /** The access token is renewed this long before it expires (at most a fifth of its lifetime). */
 export const REFRESH_LEAD_MS = 60_000;
+/** After a renewal that could not reach the server, the next try comes after 2 s, 4 s … up to a minute. */
+export function renewalRetryDelay(attempt: number): number {
+  return Math.min(2000 * 2 ** (attempt - 1), 60_000);
+}
 /** Tabs renew one at a time (Web Locks), so a rotating refresh token is never sent twice. */
 const REFRESH_LOCK = 'thumbs-refresh';
 
 /**
  * The signed-in user and their token, as signals. The session survives reloads (localStorage);
  * shortly before the access token expires it is renewed with the HttpOnly refresh cookie
- * (`POST /api/auth/refresh`, where the server has it), so an active user stays signed in. When it
- * cannot be renewed, at expiry, on a 401 that a renewal does not cure and on sign-out it is cleared
- * and the user is sent to /login (after an expiry with the email kept).
+ * (`POST /api/auth/refresh`, where the server has it), so an active user stays signed in. A token
+ * found expired (after the computer slept, or on a reload) or refused by the server is renewed
+ * first; when the server refuses the renewal, and on sign-out, the session is cleared and the user
+ * is sent to /login (after an expiry with the email kept). A renewal that cannot reach the server
+ * is tried again later: being offline for a while does not end a session.
  */
 @Injectable({ providedIn: 'root' })
 export class AuthService {
@@ -35,7 +47,7 @@ export class AuthService {
   private expiryTimer: ReturnType<typeof setTimeout> | null = null;
   /** The server renews sessions (null: not known yet; false: it answered 404). */
   private refreshable: boolean | null = null;
-  private refreshing: Observable<boolean> | null = null;
+  private refreshing: Observable<RenewalOutcome> | null = null;
 
   readonly user = computed<UserView | null>(() => this.session()?.user ?? null);
   readonly token = computed<string | null>(() => this.session()?.token ?? null);
@@ -74,12 +86,26 @@ export class AuthService {
    * finds a fresher session stored by another adopts it instead of renewing again.
    */
   refresh(): Observable<boolean> {
-    if (!this.canRefresh()) return of(false);
+    return this.renewal().pipe(map((outcome) => outcome === 'renewed'));
+  }
+
+  /** Like {@link refresh}, telling a refusal from a server that did not answer. */
+  renewal(): Observable<RenewalOutcome> {
+    if (!this.canRefresh()) return of('refused');
     this.refreshing ??= defer(() => from(withLock(() => this.renew()))).pipe(
       finalize(() => (this.refreshing = null)),
       shareReplay({ bufferSize: 1, refCount: false }),
     );
     return this.refreshing;
+  }
+
+  /**
+   * The server refused the current token (the live connection says so): renew it, and end the
+   * session only when the server refuses that too.
+   */
+  tokenRefused(): void {
+    const session = this.session();
+    if (session) this.renewSession(session, true);
   }
 
   /** The email of the last session that expired (to fill in on the sign-in page). */
@@ -105,25 +131,26 @@ export class AuthService {
     void this.router.navigate(['/login'], { queryParams });
   }
 
-  private async renew(): Promise<boolean> {
+  private async renew(): Promise<RenewalOutcome> {
     const before = this.session();
     const stored = this.persistence.read();
     if (stored && stored.token !== before?.token && stored.expiresAt > (before?.expiresAt ?? 0)) {
       this.adopt(stored);
-      return true;
+      return 'renewed';
     }
-    return new Promise<boolean>((resolve) => {
+    return new Promise<RenewalOutcome>((resolve) => {
       this.api
         .refresh()
         .pipe(
-          map((result) => {
+          map((result): RenewalOutcome => {
             this.refreshable = true;
             this.start(result);
-            return true;
+            return 'renewed';
           }),
           catchError((error: unknown) => {
-            if (describeApiError(error).status === 404) this.refreshable = false;
-            return of(false);
+            const { status } = describeApiError(error);
+            if (status === 404) this.refreshable = false;
+            return of<RenewalOutcome>(status === 401 || status === 403 || status === 404 ? 'refused' : 'unreachable');
           }),
         )
         .subscribe(resolve);
@@ -149,7 +176,7 @@ export class AuthService {
     if (!session) return;
     const left = session.expiresAt - Date.now();
     if (left <= 0) {
-      this.signOut('expired');
+      this.renewSession(session, true);
       return;
     }
     const lead = Math.min(REFRESH_LEAD_MS, left / 5);
@@ -157,21 +184,39 @@ export class AuthService {
     this.expiryTimer = setTimeout(
       () => {
         if (this.session() !== session) return;
+        // Woken late (the computer slept past the expiry): renew all the same.
         if (Date.now() >= session.expiresAt) {
-          this.signOut('expired');
+          this.renewSession(session, true);
           return;
         }
         if (Date.now() < session.expiresAt - lead || !this.canRefresh()) {
           this.scheduleRenewal();
           return;
         }
-        this.refresh().subscribe((renewed) => {
-          // Not renewed: the session lasts until its token expires.
-          if (!renewed && this.session() === session) this.waitForExpiry(session);
-        });
+        this.renewSession(session, false);
       },
       Math.min(renewIn, MAX_TIMER_DELAY_MS),
     );
+  }
+
+  /**
+   * Renews `session`. Refused: the session ends now (`endWhenRefused`) or when its token expires.
+   * Unanswered: tried again with backoff until the server answers.
+   */
+  private renewSession(session: Session, endWhenRefused: boolean, attempt = 1): void {
+    this.renewal().subscribe((outcome) => {
+      // Renewed (the new session is adopted and scheduled), or replaced meanwhile.
+      if (outcome === 'renewed' || this.session() !== session) return;
+      if (outcome === 'refused') {
+        if (endWhenRefused) this.signOut('expired');
+        else this.waitForExpiry(session);
+        return;
+      }
+      this.clearTimer();
+      this.expiryTimer = setTimeout(() => {
+        if (this.session() === session) this.renewSession(session, endWhenRefused, attempt + 1);
+      }, renewalRetryDelay(attempt));
+    });
   }
 
   private waitForExpiry(session: Session): void {

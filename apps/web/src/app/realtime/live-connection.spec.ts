@@ -55,7 +55,7 @@ describe('LiveConnection', () => {
     expect(socket.token).toBeNull();
   });
 
-  it('ends the session when the server refuses the token', async () => {
+  it('renews a token the server refuses and reconnects with the new one, still signed in', async () => {
     setUp(true);
     const auth = TestBed.inject(AuthService);
     const router = TestBed.inject(Router);
@@ -63,6 +63,29 @@ describe('LiveConnection', () => {
     socket.refuseToken();
     TestBed.tick();
     await new Promise((resolve) => setTimeout(resolve));
+    expect(auth.isSignedIn()).toBe(true);
+    http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush({ accessToken: 'token-2', expiresIn: 3600, user: TEST_USER });
+    await new Promise((resolve) => setTimeout(resolve));
+    TestBed.tick();
+    expect(auth.isSignedIn()).toBe(true);
+    expect(router.url).toBe('/dashboard');
+    expect(socket.token).toBe('token-2');
+    expect(socket.connectCalls).toBe(2);
+  });
+
+  it('ends the session when the server refuses the token and its renewal', async () => {
+    setUp(true);
+    const auth = TestBed.inject(AuthService);
+    const router = TestBed.inject(Router);
+    await router.navigateByUrl('/dashboard');
+    socket.refuseToken();
+    TestBed.tick();
+    await new Promise((resolve) => setTimeout(resolve));
+    http
+      .expectOne({ method: 'POST', url: '/api/auth/refresh' })
+      .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
+    await new Promise((resolve) => setTimeout(resolve));
+    TestBed.tick();
     expect(auth.isSignedIn()).toBe(false);
     expect(router.url).toBe('/login?reason=expired&returnUrl=%2Fdashboard');
     expect(socket.currentState).toBe('offline');

@@ -6,7 +6,7 @@ import { JobSocket } from './job-socket';
 
 /**
  * Ties the live connection to the session: connected while signed in (again with each new token),
- * disconnected on sign-out; a token the server refuses ends the session.
+ * disconnected on sign-out; a token the server refuses is renewed, and the session ends when it cannot be.
  */
 @Injectable({ providedIn: 'root' })
 export class LiveConnection {
@@ -21,7 +21,8 @@ export class LiveConnection {
       untracked(() => (token ? this.open() : this.socket.disconnect()));
     });
     this.socket.unauthorized$.pipe(takeUntilDestroyed()).subscribe(() => {
-      if (this.auth.isSignedIn()) this.auth.signOut('expired');
+      // Renewed, the new token reconnects (above); the session ends only if the renewal is refused.
+      if (this.auth.isSignedIn()) this.auth.tokenRefused();
     });
   }
 
