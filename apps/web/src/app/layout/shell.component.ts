@@ -1,9 +1,11 @@
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, signal, viewChild } from '@angular/core';
-import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { NgComponentOutlet } from '@angular/common';
+import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, signal, Type, viewChild } from '@angular/core';
+import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { MatIconModule } from '@angular/material/icon';
 import { MatToolbarModule } from '@angular/material/toolbar';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { ACCEPTED_EXTENSIONS } from '@app/shared';
+import { filter, merge, switchMap, take, timer } from 'rxjs';
 import { AuthService } from '../auth/auth.service';
 import { ServerFeatures } from '../http/server-features';
 import { ConnectionIndicatorComponent } from '../realtime/connection-indicator.component';
@@ -13,11 +15,14 @@ import { carriesFiles, FileDropDirective } from '../upload/file-drop.directive';
 import { pickedFromDrop, pickedFromInput } from '../upload/picked-files';
 import { UploadPicker } from '../upload/upload-picker';
 import { UploadQueue } from '../upload/upload-queue';
-import { UploadTrayComponent } from '../upload/upload-tray.component';
 import { LazyTooltipDirective } from '../ui/lazy-tooltip.directive';
+import { loadUntilLoaded } from '../ui/load-until-loaded';
 import { AccountMenuComponent } from './account-menu.component';
 import { MenuArrival, pressedWith } from './menu-arrival';
 import { UploadMenuComponent } from './upload-menu.component';
+
+/** The upload tray's code is fetched this long after the shell starts, if no file came first. */
+const TRAY_PREFETCH_MS = 3000;
 
 /**
  * The frame of the signed-in pages: the toolbar (name, Library and Trash, the live connection,
@@ -36,7 +41,7 @@ import { UploadMenuComponent } from './upload-menu.component';
     MatIconModule,
     LazyTooltipDirective,
     ConnectionIndicatorComponent,
-    UploadTrayComponent,
+    NgComponentOutlet,
     UploadMenuComponent,
     AccountMenuComponent,
   ],
@@ -68,6 +73,8 @@ export class ShellComponent {
   readonly accept = ACCEPTED_EXTENSIONS.join(',');
   readonly settings = computed(() => this.features.apiKeys() || this.features.webhooks());
   readonly hasUploads = computed(() => this.queue.items().length > 0);
+  /** The upload tray's component, once loaded. */
+  readonly tray = signal<Type<unknown> | null>(null);
   /** What happened on the menus' stand-in buttons before the menus were loaded. */
   readonly uploadArrival = signal<MenuArrival>(null);
   readonly accountArrival = signal<MenuArrival>(null);
@@ -78,6 +85,15 @@ export class ShellComponent {
       .requests$.pipe(takeUntilDestroyed())
       .subscribe((what) => (what === 'files' ? this.chooseFiles() : this.chooseFolder()));
     this.drop.dropped.subscribe((transfer) => void this.dropped(transfer));
+    // The tray's code: fetched a moment after the page is up (so it is there if the network goes
+    // away later), or with the first file if that comes sooner; tried again until it loads.
+    merge(toObservable(this.hasUploads).pipe(filter(Boolean)), timer(TRAY_PREFETCH_MS))
+      .pipe(
+        take(1),
+        switchMap(() => loadUntilLoaded(() => import('../upload/upload-tray.component'))),
+        takeUntilDestroyed(),
+      )
+      .subscribe(({ UploadTrayComponent }) => this.tray.set(UploadTrayComponent));
   }
 
   chooseFiles(): void {

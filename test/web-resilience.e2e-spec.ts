@@ -1,0 +1,66 @@
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage, OpenedPage, signUp } from './support/browser';
+import { solid } from './support/media';
+import { TestStack } from './support/stack';
+
+jest.setTimeout(240_000);
+
+/**
+ * The web app when the network or the api goes away for a moment (headless Chromium, the built app
+ * served by the real api, a real worker): nothing is lost or hidden for the rest of the session.
+ */
+describe('web app through network and api hiccups (Chromium)', () => {
+  let stack: TestStack;
+  let browser: Browser;
+  const opened: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 1 });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const each of opened) await each.context.close().catch(() => undefined);
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function open(): Promise<Page> {
+    const page = await openPage(browser);
+    opened.push(page);
+    return page.page;
+  }
+
+  it('shows search, sort and the trash once the API description can be read, after it failed at first', async () => {
+    const page = await open();
+    let failures = 0;
+    await page.route('**/api/docs-json', async (route) => {
+      if (failures++ === 0) await route.fulfill({ status: 502, body: 'Bad Gateway' });
+      else await route.continue();
+    });
+    await signUp(page, stack.baseUrl, 'features');
+    // Asked again (after a second), without a reload.
+    await page.getByTestId('search-input').waitFor({ timeout: 15_000 });
+    await page.getByTestId('nav-trash').waitFor();
+    expect(failures).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps a file picked offline before the upload tray was ever loaded, and uploads it once back online', async () => {
+    const { page, context } = await openPage(browser);
+    opened.push({ page, context, errors: [] });
+    await signUp(page, stack.baseUrl, 'offline-upload');
+    await page.getByTestId('jobs-empty').or(page.locator('[role="grid"]')).first().waitFor();
+    // Offline at once: no code that is not loaded yet can be fetched (the tray's included), no api.
+    await page.route('**/chunk-*.js', (route) => route.abort('internetdisconnected'));
+    await context.setOffline(true);
+    const image = await solid(320, 240, '#2e86de').jpeg().toBuffer();
+    await page.getByTestId('file-input').setInputFiles([{ name: 'offline.jpg', mimeType: 'image/jpeg', buffer: image }]);
+    await page.waitForTimeout(1500);
+    await page.unroute('**/chunk-*.js');
+    await context.setOffline(false);
+    // Back online: the tray comes with the file in it, and the upload goes through.
+    const item = page.locator('[data-testid="upload-item"]', { hasText: 'offline.jpg' });
+    await item.waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="upload-item"][data-job-status="completed"]').waitFor({ timeout: 60_000 });
+  });
+});
