@@ -257,6 +257,25 @@ describe('LibraryPageComponent', () => {
       expect(tiles()).toHaveLength(0);
       expect(text(byTestId(page(), 'jobs-empty'))).toBe('The trash is empty.');
     });
+
+    it('/trash closes the selection bar once the selected jobs are deleted for good', async () => {
+      await open('/trash', allFeatures());
+      http.expectOne('/api/jobs/stats').flush(STATS);
+      list().flush(
+        aPage([aJob({ id: 't1', deletedAt: '2025-01-02T00:00:00.000Z' }), aJob({ id: 't2', deletedAt: '2025-01-02T00:00:00.000Z' })]),
+      );
+      await settle();
+      byTestId<HTMLButtonElement>(tile('t1'), 'select-toggle').click();
+      await settle();
+      byTestId<HTMLButtonElement>(page(), 'bulk-delete-forever').click();
+      await settle();
+      byTestId<HTMLButtonElement>(document.body, 'confirm-accept').click();
+      await settle();
+      http.expectOne({ method: 'DELETE', url: '/api/jobs/t1?permanent=true' }).flush(null, { status: 204, statusText: 'No Content' });
+      await settle();
+      expect(tiles().map((each) => each.dataset['jobId'])).toEqual(['t2']);
+      expect(queryTestId(page(), 'bulk-bar')).toBeNull();
+    });
   });
 
   it('/trash on a server without one says so', async () => {

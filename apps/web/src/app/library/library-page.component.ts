@@ -107,6 +107,13 @@ export class LibraryPageComponent {
       .subscribe((jobs) => {
         if (!this.inTrash()) this.store.addJobs(jobs);
       });
+    // Jobs that leave the list (deleted for good, the trash emptied, gone in another tab) leave
+    // the selection too: a bar for nothing selected would stay open with live buttons.
+    effect(() => {
+      if (this.store.loading()) return;
+      const present = new Set(this.store.jobs().map((job) => job.id));
+      untracked(() => this.selection.retain(present));
+    });
     effect(() => {
       const query = this.query();
       if (!this.ready() || this.noTrash()) return;
