@@ -242,6 +242,19 @@ describe('JobsStore', () => {
       expect(ids()).toEqual(['back']);
       expect(store.error()).toBeNull();
     });
+
+    it('after a refresh that failed while offline, the reconnection reads the list again and clears the message', () => {
+      socket.setState('connected');
+      listRequest().flush(aPage([aJob({ id: 'before' })]));
+      socket.setState('offline');
+      store.reload();
+      listRequest().error(new ProgressEvent('error'));
+      expect(store.error()).toMatch(/Cannot reach the server/);
+      socket.setState('connected');
+      listRequest().flush(aPage([aJob({ id: 'after' }), aJob({ id: 'before' })]));
+      expect(store.error()).toBeNull();
+      expect([...ids()].sort()).toEqual(['after', 'before']);
+    });
   });
 
   describe('actions', () => {

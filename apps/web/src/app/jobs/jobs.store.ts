@@ -444,8 +444,10 @@ export class JobsStore {
 
   /** Reads the first page and every job still in flight again, after a reconnection. */
   private resync(): void {
-    if (!this.everLoaded()) {
-      if (this.phase() !== 'loading') this.reload();
+    // A read that failed while the server was away ("Cannot reach the server"): read it again now,
+    // which clears the message.
+    if (!this.everLoaded() || this.loadError()) {
+      if (this.phase() === 'idle') this.retryLoad();
       return;
     }
     const query = this.currentQuery();
