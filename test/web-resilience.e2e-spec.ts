@@ -9,7 +9,7 @@ jest.setTimeout(240_000);
  * The web app when the network or the api goes away for a moment (headless Chromium, the built app
  * served by the real api, a real worker): nothing is lost or hidden for the rest of the session.
  */
-describe('web app through network and api hiccups (Chromium)', () => {
+describe('web app through network and api hiccups, and the keys that must work at once (Chromium)', () => {
   let stack: TestStack;
   let browser: Browser;
   const opened: OpenedPage[] = [];
@@ -62,5 +62,24 @@ describe('web app through network and api hiccups (Chromium)', () => {
     const item = page.locator('[data-testid="upload-item"]', { hasText: 'offline.jpg' });
     await item.waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="upload-item"][data-job-status="completed"]').waitFor({ timeout: 60_000 });
+  });
+
+  it('closes the viewer with one Esc while a toolbar button shows its tooltip', async () => {
+    const page = await open();
+    await signUp(page, stack.baseUrl, 'viewer-escape');
+    const image = await solid(320, 240, '#27ae60').jpeg().toBuffer();
+    await page.getByTestId('file-input').setInputFiles([{ name: 'esc.jpg', mimeType: 'image/jpeg', buffer: image }]);
+    const tile = page.locator('[data-testid="job-tile"][data-status="completed"]');
+    await tile.waitFor({ timeout: 60_000 });
+    await tile.click();
+    const viewer = page.getByTestId('viewer');
+    await viewer.waitFor();
+    await page.getByTestId('viewer-delete').focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    await page.locator('.mat-mdc-tooltip').waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached', timeout: 5000 });
+    await page.waitForURL(/\/dashboard/);
   });
 });

@@ -44,6 +44,10 @@ interface ViewerState {
  * open and goes back to the job's tile when it closes. Deep-linkable: a job not in the library's
  * pages is read on its own.
  */
+/** Overlays that close on Escape themselves (a tooltip is not one of them: Escape closes the viewer). */
+const OVERLAYS_WANTING_ESCAPE =
+  '.cdk-overlay-container :is(.mat-mdc-dialog-container, .mat-mdc-menu-panel, .mat-mdc-select-panel, .mat-mdc-autocomplete-panel)';
+
 @Component({
   selector: 'app-viewer',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -131,6 +135,9 @@ export class ViewerComponent {
   readonly downloadName = computed(() => this.name());
 
   constructor() {
+    const escapeFirst = (event: KeyboardEvent) => this.onEscapeFirst(event);
+    this.document.addEventListener('keydown', escapeFirst, true);
+    inject(DestroyRef).onDestroy(() => this.document.removeEventListener('keydown', escapeFirst, true));
     // A job the library has not read (a deep link): read it.
     effect(() => {
       const id = this.id();
@@ -187,6 +194,18 @@ export class ViewerComponent {
     if (!job) return;
     const after = this.next() ?? this.previous();
     this.actions.delete([job], () => (after ? this.go(after) : this.close()));
+  }
+
+  /**
+   * Escape, seen before anything else (capture phase): a tooltip shown on a focused button is an
+   * overlay, and the CDK gives it the first Escape to hide itself, so the viewer would close only on
+   * the second. Left to those that use it when a dialog or a menu is open.
+   */
+  onEscapeFirst(event: KeyboardEvent): void {
+    if (event.key !== 'Escape' || event.defaultPrevented || this.document.querySelector(OVERLAYS_WANTING_ESCAPE)) return;
+    event.preventDefault();
+    event.stopPropagation();
+    this.close();
   }
 
   onKeydown(event: KeyboardEvent): void {
