@@ -77,7 +77,8 @@ describe('web app through network and api hiccups, and the keys that must work a
     await page.getByTestId('viewer-delete').focus();
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Tab');
-    await page.locator('.mat-mdc-tooltip').waitFor({ timeout: 10_000 });
+    // The button left behind may still be fading its own: the newest overlay is this one's.
+    await page.locator('.mat-mdc-tooltip-show').last().waitFor({ timeout: 10_000 });
     await page.keyboard.press('Escape');
     await viewer.waitFor({ state: 'detached', timeout: 5000 });
     await page.waitForURL(/\/dashboard/);
