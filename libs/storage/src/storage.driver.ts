@@ -55,6 +55,19 @@ export class ObjectNotFoundError extends Error {
   }
 }
 
+/** Whether `error` (or what caused it) is the file system saying it is full (ENOSPC) or over a quota (EDQUOT). */
+export function isStorageFull(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+/** What a person is told when the storage is full. */
+export const STORAGE_FULL_MESSAGE =
+  "The server's storage is full: nothing of this was kept. Try again later; tell the operator if it lasts.";
+
 export class ObjectTooLargeError extends Error {
   constructor(readonly maxBytes: number) {
     super(`The object is larger than ${maxBytes} bytes`);

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, DomainErrorKind, ServiceUnavailableError, TooManyRequestsError } from '@app/core';
 import type { ApiErrorBody } from '@app/shared';
-import { InvalidKeyError, ObjectNotFoundError } from '@app/storage';
+import { InvalidKeyError, isStorageFull, ObjectNotFoundError, STORAGE_FULL_MESSAGE } from '@app/storage';
 import { requestIdOf } from './request-id';
 
 const STATUS_OF: Record<DomainErrorKind, number> = {
@@ -79,6 +79,10 @@ export class DomainExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof ObjectNotFoundError || exception instanceof InvalidKeyError) {
       return { status: HttpStatus.NOT_FOUND, message: 'Not found' };
+    }
+    if (isStorageFull(exception)) {
+      this.logger.warn(`${req.method} ${req.path}: storage full: ${(exception as Error).message}`);
+      return { status: HttpStatus.INSUFFICIENT_STORAGE, message: STORAGE_FULL_MESSAGE, retryAfter: 60 };
     }
     const text = (exception as Error | undefined)?.message ?? '';
     if (REDIS_DOWN.test(text) || (exception as Error | undefined)?.name === 'MaxRetriesPerRequestError') {

@@ -11,6 +11,7 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiRequestTimeoutResponse,
+  ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -80,6 +81,7 @@ export class UploadController {
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Too many uploads by this user in the last minute; see Retry-After' })
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The database is unavailable' })
+  @ApiResponse({ status: 507, type: ErrorDto, description: "The server's storage is full: nothing was kept (see Retry-After)" })
   async upload(@CurrentUser() user: AuthUser, @Req() req: Request): Promise<UploadResultDto> {
     const files = (req.files ?? []) as ReceivedFile[];
     if (files.length === 0) throw new InvalidInputError('No files received: send them in the multipart field "files".');

@@ -9,7 +9,7 @@ import {
   ServiceUnavailableError,
   UnprocessableMediaError,
 } from '@app/core';
-import { ObjectNotFoundError, StorageDriver } from '@app/storage';
+import { isStorageFull, ObjectNotFoundError, StorageDriver } from '@app/storage';
 import type { Job } from '../job';
 import { JobsRepository } from '../jobs.repository';
 import { Claim, JobLifecycle } from '../lifecycle/job-lifecycle';
@@ -164,6 +164,8 @@ export class JobRunner {
   private messageFor(error: unknown, permanent: boolean): string {
     if (error instanceof ObjectNotFoundError) return 'The uploaded file is missing from storage. Upload it again.';
     if (permanent) return (error as Error).message;
+    if (isStorageFull(error))
+      return "The server's storage is full, so the thumbnails could not be saved. Retry once the operator has freed space.";
     return 'Processing failed because of an internal error, several times. Retry later; if it keeps failing, tell the operator.';
   }
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StorageKeys } from '../storage-keys';
-import { InvalidKeyError } from '../storage.driver';
+import { InvalidKeyError, isStorageFull } from '../storage.driver';
 import { DiskStorageDriver } from './disk-storage.driver';
 
 /** Disk-only behaviour; what every driver must do is in test/support/storage-contract.ts (disk-storage.contract.spec.ts). */
@@ -20,6 +20,33 @@ describe('DiskStorageDriver', () => {
   });
 
   afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('removes temporary files no write has touched for an hour (a process killed mid-upload), and only those', async () => {
+    const temp = path.join(root, '.tmp');
+    fs.mkdirSync(temp, { recursive: true });
+    const stale = path.join(temp, 'a1b2.part');
+    const recent = path.join(temp, 'c3d4.part');
+    for (const file of [stale, recent]) fs.writeFileSync(file, Buffer.alloc(1024));
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    fs.utimesSync(stale, twoHoursAgo, twoHoursAgo);
+    await storage.put(StorageKeys.thumbnail('0190a7e2-0000-7000-8000-000000000009'), Buffer.from('jpeg'));
+    for (let i = 0; i < 50 && fs.existsSync(stale); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(recent)).toBe(true);
+  });
+
+  it('says it is down when its file system has less free space than it needs', async () => {
+    await expect(storage.ping()).resolves.toBeUndefined();
+    await expect(new DiskStorageDriver(root, Number.MAX_SAFE_INTEGER).ping()).rejects.toThrow(/^full: \d+ KiB free$/);
+  });
+
+  it('knows a full file system or quota in an error or its cause', () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(isStorageFull(full)).toBe(true);
+    expect(isStorageFull(new Error('pipeline failed', { cause: Object.assign(new Error('quota'), { code: 'EDQUOT' }) }))).toBe(true);
+    expect(isStorageFull(Object.assign(new Error('EACCES'), { code: 'EACCES' }))).toBe(false);
+    expect(isStorageFull(undefined)).toBe(false);
+  });
 
   it('removes empty per-object folders with the last object', async () => {
     const key = StorageKeys.thumbnail('0190a7e2-0000-7000-8000-000000000002');

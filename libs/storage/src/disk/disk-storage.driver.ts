@@ -18,6 +18,16 @@ import { FileSink } from './file-sink';
 
 const TEMP_DIR = '.tmp';
 
+/** Below this much free space the storage is reported down by `ping` (health): an upload would fail. */
+export const MIN_FREE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A temporary file untouched this long belongs to no write in progress (a process killed while it
+ * wrote: the bytes of an upload cut short): removed when a driver starts. Uploads that stall are
+ * aborted after UPLOAD_IDLE_TIMEOUT_MS (30 s by default), and a write touches its file as it goes.
+ */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
 /** Folders remembered as made (see `folderOf`); past this the oldest is forgotten. */
 const MAX_KNOWN_FOLDERS = 1024;
 
@@ -33,7 +43,10 @@ export class DiskStorageDriver extends StorageDriver {
   /** Object folders this driver has made (or found), each as the promise of making it, oldest first. */
   private readonly folders = new Map<string, Promise<void>>();
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly minFreeBytes = MIN_FREE_BYTES,
+  ) {
     super();
     this.root = path.resolve(root);
   }
@@ -118,6 +131,9 @@ export class DiskStorageDriver extends StorageDriver {
     const probe = path.join(temp, `ping-${randomBytes(6).toString('hex')}`);
     await fs.writeFile(probe, '');
     await fs.rm(probe, { force: true });
+    const { bavail, bsize } = await fs.statfs(this.root);
+    const free = bavail * bsize;
+    if (free < this.minFreeBytes) throw new Error(`full: ${Math.floor(free / 1024)} KiB free`);
   }
 
   /** Absolute path of a key, refusing anything that would resolve outside the root. */
@@ -159,8 +175,21 @@ export class DiskStorageDriver extends StorageDriver {
     return made;
   }
 
+  /** Removes temporary files left by writes that died with their process (see STALE_TEMP_MS). */
+  private async removeStaleTemp(now = Date.now()): Promise<void> {
+    const temp = path.join(this.root, TEMP_DIR);
+    for (const name of await fs.readdir(temp)) {
+      if (!name.endsWith('.part')) continue;
+      const file = path.join(temp, name);
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (stat && now - stat.mtimeMs > STALE_TEMP_MS) await fs.rm(file, { force: true });
+    }
+  }
+
   private ensureRoot(): Promise<void> {
-    this.ready ??= fs.mkdir(path.join(this.root, TEMP_DIR), { recursive: true }).then(() => undefined);
+    this.ready ??= fs
+      .mkdir(path.join(this.root, TEMP_DIR), { recursive: true })
+      .then(() => void this.removeStaleTemp().catch(() => undefined));
     return this.ready;
   }
 }

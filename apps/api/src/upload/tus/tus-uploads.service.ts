@@ -11,7 +11,7 @@ import { AppConfig, newId, NotFoundError, RedisConnections } from '@app/core';
 import { formatBytes } from '@app/shared';
 import { classifyUpload, JobsService, parseAllowDuplicates, sanitiseFilename, Sha256Stream, SNIFF_BYTES, StoredUpload } from '@app/jobs';
 import { Rejected, RejectionCode, THUMBNAIL_POSITIONS, ThumbnailPosition } from '@app/shared';
-import { StorageDriver, StorageKeys } from '@app/storage';
+import { isStorageFull, STORAGE_FULL_MESSAGE, StorageDriver, StorageKeys } from '@app/storage';
 import { ApiMetrics } from '../../observability/api-metrics';
 import { MAX_PENDING_UPLOADS, PendingUploads } from './pending-uploads';
 import { readHead, SniffingFileStore, TusReply, TusUpload } from './sniffing-file-store';
@@ -336,6 +336,10 @@ export class TusUploads implements OnModuleDestroy {
       if (body.startsWith('{')) return { status_code: error.status_code, body };
       const status = error === ERRORS.MISSING_OFFSET ? 400 : error === ERRORS.INVALID_CONTENT_TYPE ? 415 : error.status_code;
       return { status_code: status, body: errorBody(status, body.trim()) };
+    }
+    if (isStorageFull(error)) {
+      this.log.warn(`tus request failed, storage full: ${(error as Error).message}`);
+      return { status_code: 507, body: errorBody(507, STORAGE_FULL_MESSAGE) };
     }
     this.log.error(`tus request failed: ${error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error)}`);
     return { status_code: 500, body: errorBody(500, 'Internal server error') };

@@ -198,6 +198,7 @@ export class TusController {
   @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'More bytes than Upload-Length' })
   @ApiResponse({ status: 415, ...REFUSED })
   @ApiResponse({ status: 422, ...REFUSED })
+  @ApiResponse({ status: 507, type: ErrorDto, description: "The server's storage is full: the bytes of this PATCH were not kept" })
   @ApiUnauthorizedResponse({ type: ErrorDto })
   async append(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.owned(id, user);
