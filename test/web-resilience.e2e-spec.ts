@@ -25,8 +25,8 @@ describe('web app through network and api hiccups, and the keys that must work a
     await stack?.stop();
   });
 
-  async function open(): Promise<Page> {
-    const page = await openPage(browser);
+  async function open(viewport?: { width: number; height: number }): Promise<Page> {
+    const page = await openPage(browser, { viewport });
     opened.push(page);
     return page.page;
   }
@@ -82,5 +82,27 @@ describe('web app through network and api hiccups, and the keys that must work a
     await page.keyboard.press('Escape');
     await viewer.waitFor({ state: 'detached', timeout: 5000 });
     await page.waitForURL(/\/dashboard/);
+  });
+
+  it('keeps the upload tray within a phone screen: a long refusal reads on two lines, nothing scrolls sideways', async () => {
+    const page = await open({ width: 390, height: 844 });
+    await signUp(page, stack.baseUrl, 'tray-phone');
+    await page.getByTestId('file-input').setInputFiles([
+      { name: `notes-${'with-a-long-name-'.repeat(4)}.txt`, mimeType: 'text/plain', buffer: Buffer.from('not a picture') },
+      { name: 'b.txt', mimeType: 'text/plain', buffer: Buffer.from('nor this') },
+    ]);
+    await page.getByTestId('upload-message').first().waitFor();
+    const sizes = await page.evaluate(() => {
+      const list = document.querySelector('#upload-list')!;
+      const reason = document.querySelector('[data-testid=upload-message]')!.parentElement!;
+      return {
+        list: [list.clientWidth, list.scrollWidth],
+        reason: [reason.clientWidth, reason.getBoundingClientRect().right, reason.clientHeight],
+      };
+    });
+    // Rows as wide as the list (they were as wide as their text: 1,405 px), the reason inside the screen, on two lines.
+    expect(sizes.list[1]).toBe(sizes.list[0]);
+    expect(sizes.reason[1]).toBeLessThanOrEqual(390);
+    expect(sizes.reason[2]).toBeGreaterThan(20);
   });
 });
