@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { adminCli } from './support/admin-cli';
 import { ApiClient, request } from './support/client';
 import { ChildApp } from './support/child-app';
@@ -339,6 +340,29 @@ describe('api shutdown', () => {
       expect(await disconnected).toMatch(/server|transport close/);
       const exit = await stack.api!.exited;
       expect(exit.signal === 'SIGTERM' || exit.code === 0).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('closes what is still open after SHUTDOWN_GRACE_MS: a download its client stopped reading does not hold it', async () => {
+    const stack = await TestStack.start({ workers: 0, env: { SHUTDOWN_GRACE_MS: '1000' } });
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      // Noise does not compress: ≈ 24 MB, more than the sockets between here and there hold.
+      const data = await sharp({ create: { width: 2900, height: 2900, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 90 } } })
+        .png({ compressionLevel: 0 })
+        .toBuffer();
+      const [job] = await user.uploadOk([{ name: 'big.png', type: 'image/png', data }]);
+      const download = await fetch(new URL(job.originalUrl!, stack.baseUrl));
+      expect(download.status).toBe(200);
+      // Its body is never read: the api cannot finish writing it.
+      const stopping = Date.now();
+      stack.api!.kill('SIGTERM');
+      const exit = await Promise.race([stack.api!.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000))]);
+      expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(Date.now() - stopping).toBeGreaterThanOrEqual(900);
+      await download.body?.cancel().catch(() => undefined);
     } finally {
       await stack.stop();
     }

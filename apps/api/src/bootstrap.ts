@@ -129,6 +129,7 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
   app.disable?.('x-powered-by');
   app.enableShutdownHooks();
   configureHttpTimeouts(app.getHttpServer() as Server);
+  boundShutdown(app.getHttpServer() as Server, config.worker.shutdownGraceMs);
 
   const document = SwaggerModule.createDocument(
     app,
@@ -151,4 +152,16 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', useGlobalPrefix: false });
+}
+
+/**
+ * On SIGTERM or SIGINT, requests in flight (an upload, a zip being streamed) have SHUTDOWN_GRACE_MS
+ * to finish; then the connections still open are closed, so that the process exits. Closing the
+ * server alone waits for every one of them: a slow download held a stopping api for minutes,
+ * refusing health checks and socket reconnections meanwhile.
+ */
+function boundShutdown(server: Server, graceMs: number): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => setTimeout(() => server.closeAllConnections(), graceMs).unref());
+  }
 }

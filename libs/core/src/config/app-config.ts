@@ -99,7 +99,8 @@ export interface WorkerConfig {
   sweepIntervalMs: number;
   /**
    * On SIGTERM a worker finishes its running jobs for up to this long, then hands the rest back
-   * to the queue (another worker restarts them) and exits.
+   * to the queue (another worker restarts them) and exits; an api lets its requests in flight
+   * finish for up to this long, then closes the connections left.
    */
   shutdownGraceMs: number;
   /** Port of the worker's own /metrics and health endpoint; 0 turns it off. */
