@@ -350,7 +350,9 @@ describe('api shutdown', () => {
     try {
       const user = await ApiClient.register(stack.baseUrl);
       // Noise does not compress: ≈ 24 MB, more than the sockets between here and there hold.
-      const data = await sharp({ create: { width: 2900, height: 2900, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 90 } } })
+      const data = await sharp({
+        create: { width: 2900, height: 2900, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 90 } },
+      })
         .png({ compressionLevel: 0 })
         .toBuffer();
       const [job] = await user.uploadOk([{ name: 'big.png', type: 'image/png', data }]);
