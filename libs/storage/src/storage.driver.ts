@@ -44,8 +44,11 @@ export abstract class StorageDriver {
    */
   abstract withLocalFile<T>(key: string, work: (file: string) => Promise<T>): Promise<T>;
 
-  /** Resolves when the storage can be read and written; for health checks. */
-  abstract ping(): Promise<void>;
+  /**
+   * Resolves when the storage can be read and written; for health checks. It may resolve a warning
+   * (a disk nearly full): still up, since reading and deleting, which free space, go on.
+   */
+  abstract ping(): Promise<string | void>;
 }
 
 export class ObjectNotFoundError extends Error {

@@ -78,6 +78,7 @@ export class HealthController {
 
   private result(key: string, probe: ProbeResult) {
     const session = this.indicator.check(key);
-    return probe.status === 'up' ? session.up({ ms: probe.ms }) : session.down({ ms: probe.ms, message: probe.message ?? 'down' });
+    if (probe.status === 'up') return session.up({ ms: probe.ms, ...(probe.message ? { message: probe.message } : {}) });
+    return session.down({ ms: probe.ms, message: probe.message ?? 'down' });
   }
 }

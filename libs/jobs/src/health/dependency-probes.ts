@@ -45,11 +45,11 @@ export class DependencyProbes {
   }
 }
 
-async function probe(check: () => Promise<void>): Promise<ProbeResult> {
+async function probe(check: () => Promise<string | void>): Promise<ProbeResult> {
   const started = Date.now();
   try {
-    await withDeadline(TIMEOUT_MS, `no answer within ${TIMEOUT_MS} ms`, check());
-    return { status: 'up', ms: Date.now() - started };
+    const warning = await withDeadline(TIMEOUT_MS, `no answer within ${TIMEOUT_MS} ms`, check());
+    return { status: 'up', ms: Date.now() - started, ...(warning ? { message: warning } : {}) };
   } catch (error) {
     return { status: 'down', ms: Date.now() - started, message: (error as Error).message };
   }

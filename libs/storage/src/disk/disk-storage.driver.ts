@@ -18,7 +18,7 @@ import { FileSink } from './file-sink';
 
 const TEMP_DIR = '.tmp';
 
-/** Below this much free space the storage is reported down by `ping` (health): an upload would fail. */
+/** Below this much free space `ping` (health) warns that the disk is nearly full (uploads then fail with 507). */
 export const MIN_FREE_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -125,7 +125,7 @@ export class DiskStorageDriver extends StorageDriver {
   }
 
   /** Writes and removes a probe file, so a missing, replaced or read-only root is noticed. */
-  async ping(): Promise<void> {
+  async ping(): Promise<string | void> {
     const temp = path.join(this.root, TEMP_DIR);
     await fs.mkdir(temp, { recursive: true });
     const probe = path.join(temp, `ping-${randomBytes(6).toString('hex')}`);
@@ -133,7 +133,7 @@ export class DiskStorageDriver extends StorageDriver {
     await fs.rm(probe, { force: true });
     const { bavail, bsize } = await fs.statfs(this.root);
     const free = bavail * bsize;
-    if (free < this.minFreeBytes) throw new Error(`full: ${Math.floor(free / 1024)} KiB free`);
+    if (free < this.minFreeBytes) return `nearly full: ${Math.floor(free / 1024)} KiB free`;
   }
 
   /** Absolute path of a key, refusing anything that would resolve outside the root. */

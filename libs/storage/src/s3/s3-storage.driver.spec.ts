@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  drivers.forEach((driver) => driver.onModuleDestroy());
+  drivers.forEach((driver) => driver.onApplicationShutdown());
   await server?.stop();
 });
 
@@ -62,7 +62,7 @@ describeStorageContract('S3StorageDriver (s3rver)', async () => {
     storedKeys: () => server.keys(bucket),
     leftovers: async () => [...(await server.pendingUploads(bucket)).map((key) => `multipart upload of ${key}`), ...downloadsIn(tempDir)],
     dispose: () => {
-      storage.onModuleDestroy();
+      storage.onApplicationShutdown();
       fs.rmSync(tempDir, { recursive: true, force: true });
       return Promise.resolve();
     },
@@ -82,7 +82,7 @@ describe('S3StorageDriver', () => {
     const storage = createStorageDriver(config('thumbs'));
     expect(storage).toBeInstanceOf(S3StorageDriver);
     expect(storage.kind).toBe('s3');
-    (storage as S3StorageDriver).onModuleDestroy();
+    (storage as S3StorageDriver).onApplicationShutdown();
   });
 
   it('creates a missing bucket on first use (several processes at once), and leaves an existing one as it is', async () => {

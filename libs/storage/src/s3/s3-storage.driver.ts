@@ -181,7 +181,9 @@ export class S3StorageDriver extends StorageDriver {
   }
 
   /** Closes the client's sockets (Nest calls this when the application shuts down). */
-  onModuleDestroy(): void {
+  // After the HTTP server has closed (Nest: onModuleDestroy comes before it, onApplicationShutdown
+  // after), so that downloads and uploads in flight keep their S3 connections for their grace.
+  onApplicationShutdown(): void {
     this.client.destroy();
   }
 
