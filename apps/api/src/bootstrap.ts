@@ -161,7 +161,12 @@ export function configureApiApp(app: INestApplication & Partial<NestExpressAppli
  * refusing health checks and socket reconnections meanwhile.
  */
 function boundShutdown(server: Server, graceMs: number): void {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => setTimeout(() => server.closeAllConnections(), graceMs).unref());
-  }
+  const bound = () => setTimeout(() => server.closeAllConnections(), graceMs).unref();
+  process.once('SIGTERM', bound);
+  process.once('SIGINT', bound);
+  // An app closed otherwise (tests) leaves nothing behind on the process.
+  server.once('close', () => {
+    process.off('SIGTERM', bound);
+    process.off('SIGINT', bound);
+  });
 }

@@ -104,7 +104,15 @@ export async function waitForRedis(url: string, log: (message: string) => void, 
   })();
   let lastSaid = 0;
   for (let attempt = 0; ; attempt += 1) {
-    const client = new IORedis(url, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // Bounded: a peer that takes the connection and never answers must not hold the start silently.
+    const client = new IORedis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 5000,
+      commandTimeout: 5000,
+    });
     // The socket's own error (ECONNREFUSED…) says more than connect()'s "Connection is closed".
     let problem = '';
     client.on('error', (error: Error) => {
@@ -116,8 +124,12 @@ export async function waitForRedis(url: string, log: (message: string) => void, 
       if (attempt > 0) log(`Redis at ${where} answers: starting`);
       return;
     } catch (error) {
+      // A wrong password or user is the configuration's, not Redis being away: waiting cannot help.
+      const reason = problem || (error as Error).message;
+      if (/WRONGPASS|NOAUTH|NOPERM|invalid (username|password)/i.test(reason))
+        throw new Error(`Redis at ${where} refused the connection: ${reason}`, { cause: error });
       if (Date.now() - lastSaid >= 30_000) {
-        log(`Waiting for Redis at ${where} (${problem || (error as Error).message}); starting once it answers`);
+        log(`Waiting for Redis at ${where} (${reason}); starting once it answers`);
         lastSaid = Date.now();
       }
     } finally {

@@ -345,12 +345,15 @@ export function videoStreamOf(probe: ProbeResult): ProbedStream {
   );
 }
 
-/** Start and duration of the stream as the container states them, relative to the file's start. */
+/**
+ * The longest audio stream's stated duration, never more than the container's (where it states one):
+ * one header alone does not make a clip hours long.
+ */
 function longestAudio(probe: ProbeResult): number | undefined {
   const durations = probe.streams.flatMap((stream) =>
     stream.codecType === 'audio' && stream.durationSeconds ? [stream.durationSeconds] : [],
   );
-  return durations.length > 0 ? Math.max(...durations) : undefined;
+  return durations.length > 0 ? Math.min(Math.max(...durations), probe.durationSeconds ?? Infinity) : undefined;
 }
 
 /**
@@ -363,6 +366,7 @@ function playedMs(frame: ChosenFrame): number | null {
   return seconds > 0 ? Math.round(seconds * 1000) : null;
 }
 
+/** Start and duration of the stream as the container states them, relative to the file's start. */
 function knownSpan(probe: ProbeResult, stream: ProbedStream): VideoSpan | undefined {
   const duration = stream.durationSeconds ?? probe.durationSeconds;
   if (duration === undefined) return undefined;

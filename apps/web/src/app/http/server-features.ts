@@ -63,12 +63,13 @@ export function featureRetryDelay(attempt: number): number {
 }
 
 /**
- * A server that answers 404 has no document: it predates it, and offers nothing extra. Anything
- * else (offline, a 502 while the api restarts, a 503, a timeout) says nothing about the server's
- * routes, so the document is asked for again rather than concluding the features are absent.
+ * A server that answers 404 has no document: it predates it, and offers nothing extra; so does one
+ * whose proxy refuses it (401, 403: asking again would not change that). Anything else (offline, a
+ * 502 while the api restarts, a 503, a timeout, 408, 429) says nothing about the server's routes,
+ * so the document is asked for again rather than concluding the features are absent.
  */
 function isAbsent(error: unknown): boolean {
-  return error instanceof HttpErrorResponse && (error.status === 404 || error.status === 410);
+  return error instanceof HttpErrorResponse && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
 }
 
 /** Where the feature set comes from: the server's OpenAPI document unless a test says otherwise. */
