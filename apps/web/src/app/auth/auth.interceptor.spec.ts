@@ -49,12 +49,16 @@ describe('authInterceptor', () => {
     controller.verify();
   });
 
-  it('on a 401 signs out and goes to /login with the way back', async () => {
+  /**
+   * Signed in on the dashboard, a request answered 401; its renewal (`POST /api/auth/refresh`)
+   * answered `status`. Resolves the session and the status the request failed with.
+   */
+  async function refusedThenRenewal(status: number, statusText: string): Promise<{ auth: AuthService; failedWith: number }> {
     storeSession('token-1');
     const auth = TestBed.inject(AuthService);
     await router.navigateByUrl('/dashboard');
-    let status = 0;
-    http.get('/api/jobs').subscribe({ error: (error: { status: number }) => (status = error.status) });
+    let failedWith = 0;
+    http.get('/api/jobs').subscribe({ error: (error: { status: number }) => (failedWith = error.status) });
     backend
       .expectOne('/api/jobs')
       .flush(
@@ -62,10 +66,14 @@ describe('authInterceptor', () => {
         { status: 401, statusText: 'Unauthorized' },
       );
     await new Promise((resolve) => setTimeout(resolve));
-    // One renewal is tried first; this server has none.
-    backend.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush('Not Found', { status: 404, statusText: 'Not Found' });
+    backend.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush(statusText, { status, statusText });
     await new Promise((resolve) => setTimeout(resolve));
+    return { auth, failedWith };
+  }
 
+  it('on a 401 signs out and goes to /login with the way back', async () => {
+    // One renewal is tried first; this server has none.
+    const { auth, failedWith: status } = await refusedThenRenewal(404, 'Not Found');
     expect(status).toBe(401);
     expect(auth.isSignedIn()).toBe(false);
     expect(localStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
@@ -116,17 +124,7 @@ describe('authInterceptor', () => {
   });
 
   it('on a 401 whose renewal cannot reach the server, fails the request but keeps the session', async () => {
-    storeSession('token-1');
-    const auth = TestBed.inject(AuthService);
-    await router.navigateByUrl('/dashboard');
-    let status = 0;
-    http.get('/api/jobs').subscribe({ error: (error: { status: number }) => (status = error.status) });
-    backend
-      .expectOne('/api/jobs')
-      .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
-    await new Promise((resolve) => setTimeout(resolve));
-    backend.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush('Bad Gateway', { status: 502, statusText: 'Bad Gateway' });
-    await new Promise((resolve) => setTimeout(resolve));
+    const { auth, failedWith: status } = await refusedThenRenewal(502, 'Bad Gateway');
     expect(status).toBe(401);
     expect(auth.token()).toBe('token-1');
     expect(router.url).toBe('/dashboard');

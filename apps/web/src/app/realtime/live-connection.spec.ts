@@ -55,7 +55,8 @@ describe('LiveConnection', () => {
     expect(socket.token).toBeNull();
   });
 
-  it('renews a token the server refuses and reconnects with the new one, still signed in', async () => {
+  /** Signed in on the dashboard when the server refuses the socket's token. */
+  async function refusedOnDashboard(): Promise<{ auth: AuthService; router: Router }> {
     setUp(true);
     const auth = TestBed.inject(AuthService);
     const router = TestBed.inject(Router);
@@ -63,6 +64,11 @@ describe('LiveConnection', () => {
     socket.refuseToken();
     TestBed.tick();
     await new Promise((resolve) => setTimeout(resolve));
+    return { auth, router };
+  }
+
+  it('renews a token the server refuses and reconnects with the new one, still signed in', async () => {
+    const { auth, router } = await refusedOnDashboard();
     expect(auth.isSignedIn()).toBe(true);
     http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush({ accessToken: 'token-2', expiresIn: 3600, user: TEST_USER });
     await new Promise((resolve) => setTimeout(resolve));
@@ -74,13 +80,7 @@ describe('LiveConnection', () => {
   });
 
   it('ends the session when the server refuses the token and its renewal', async () => {
-    setUp(true);
-    const auth = TestBed.inject(AuthService);
-    const router = TestBed.inject(Router);
-    await router.navigateByUrl('/dashboard');
-    socket.refuseToken();
-    TestBed.tick();
-    await new Promise((resolve) => setTimeout(resolve));
+    const { auth, router } = await refusedOnDashboard();
     http
       .expectOne({ method: 'POST', url: '/api/auth/refresh' })
       .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });
