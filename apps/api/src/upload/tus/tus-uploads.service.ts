@@ -325,40 +325,43 @@ export class TusUploads implements OnModuleDestroy {
     return new TusReply(statusCode, JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], ...rejected }));
   }
 
-  /**
-   * Every tus error answered in the api's error shape (`{ statusCode, error, message }`). tus
-   * answers a PATCH without `Upload-Offset` or `Content-Type` 403, which says "not allowed" of a
-   * malformed request: 400 and 415 here.
-   */
+  /** Every tus error, for `write` to answer in the api's error shape; what is not tus' own is a 500 (or 507). */
   private asReply(error: Error | { status_code: number; body: string }): { status_code: number; body: string } {
-    if ('status_code' in error && typeof error.status_code === 'number') {
-      const body = String(error.body ?? '');
-      if (body.startsWith('{')) return { status_code: error.status_code, body };
-      const status = error === ERRORS.MISSING_OFFSET ? 400 : error === ERRORS.INVALID_CONTENT_TYPE ? 415 : error.status_code;
-      return { status_code: status, body: errorBody(status, body.trim()) };
-    }
+    if ('status_code' in error && typeof error.status_code === 'number')
+      return { status_code: error.status_code, body: String(error.body ?? '') };
     if (isStorageFull(error)) {
       this.log.warn(`tus request failed, storage full: ${(error as Error).message}`);
-      return { status_code: 507, body: errorBody(507, STORAGE_FULL_MESSAGE) };
+      return { status_code: 507, body: STORAGE_FULL_MESSAGE };
     }
     this.log.error(`tus request failed: ${error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error)}`);
-    return { status_code: 500, body: errorBody(500, 'Internal server error') };
+    return { status_code: 500, body: 'Internal server error' };
   }
 }
 
 /**
- * tus's own protocol answers (a missing Tus-Resumable header 412, an invalid header 400, no such
- * route 404) are written without its `onResponseError` hook, as plain text: in the api's error
- * shape here, like every other error, with a JSON content type. A body whose only fault is its
- * Content-Type (not `application/offset+octet-stream`) is 415, as tus 1.0 says.
+ * Every tus answer is written here: its errors (its own protocol answers, a missing Tus-Resumable
+ * header 412, an invalid header 400, no such route 404, come as plain text) in the api's error shape,
+ * like every other error, with a JSON content type.
  */
 class JsonErrorServer extends Server {
   override write(...[context, headers, status, body = '']: Parameters<Server['write']>): ReturnType<Server['write']> {
     if (status < 400 || body === '') return super.write(context, headers, status, body);
     headers.set('Content-Type', 'application/json; charset=utf-8');
-    const code = status === 400 && body.trim() === 'Invalid content-type' ? 415 : status;
-    return super.write(context, headers, code, body.startsWith('{') ? body : errorBody(code, body.trim()));
+    if (body.startsWith('{')) return super.write(context, headers, status, body);
+    const code = statusOfTusError(status, body.trim());
+    return super.write(context, headers, code, errorBody(code, body.trim()));
   }
+}
+
+/**
+ * tus answers a PATCH without `Upload-Offset` or `Content-Type` 403, which says "not allowed" of a
+ * malformed request, and one of another Content-Type 400: 400 and 415 (as tus 1.0 has it) here.
+ */
+function statusOfTusError(status: number, message: string): number {
+  if (status === 403 && message === ERRORS.MISSING_OFFSET.body.trim()) return 400;
+  if (status === 403 && message === ERRORS.INVALID_CONTENT_TYPE.body.trim()) return 415;
+  if (status === 400 && message === 'Invalid content-type') return 415;
+  return status;
 }
 
 /** The optional `position` metadata (crop of the square renditions); 400 when it names none. */

@@ -163,17 +163,21 @@ describe('AuthService', () => {
     expect(auth.rememberedEmail()).toBe('ada@example.com');
   });
 
-  /** The computer sleeps for hours: the clock jumps, and the renewal timer fires late, after the token's expiry. */
-  async function sleepPastExpiry(): Promise<void> {
+  /**
+   * Signed in on the dashboard, then the computer sleeps for hours: the clock jumps, and the
+   * renewal timer fires late, after the token's expiry.
+   */
+  async function sleepPastExpiry(token?: string): Promise<AuthService> {
+    const auth = TestBed.inject(AuthService);
+    await signIn(auth, authResult(3600, token));
+    await router.navigateByUrl('/dashboard');
     jest.setSystemTime(Date.now() + 2 * 3600_000);
     await jest.advanceTimersByTimeAsync(3600_000 - 60_000);
+    return auth;
   }
 
   it('after sleeping past the expiry, renews with the refresh cookie instead of signing out', async () => {
-    const auth = TestBed.inject(AuthService);
-    await signIn(auth, authResult(3600, 'before-sleep'));
-    await router.navigateByUrl('/dashboard');
-    await sleepPastExpiry();
+    const auth = await sleepPastExpiry('before-sleep');
     expect(auth.isSignedIn()).toBe(true);
     http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).flush(authResult(3600, 'after-sleep'));
     await jest.advanceTimersByTimeAsync(0);
@@ -182,10 +186,7 @@ describe('AuthService', () => {
   });
 
   it('after sleeping past the expiry while offline, keeps the session and renews once the server answers', async () => {
-    const auth = TestBed.inject(AuthService);
-    await signIn(auth, authResult(3600, 'before-sleep'));
-    await router.navigateByUrl('/dashboard');
-    await sleepPastExpiry();
+    const auth = await sleepPastExpiry('before-sleep');
     http.expectOne({ method: 'POST', url: '/api/auth/refresh' }).error(new ProgressEvent('error'));
     await jest.advanceTimersByTimeAsync(0);
     expect(auth.isSignedIn()).toBe(true);
@@ -199,10 +200,7 @@ describe('AuthService', () => {
   });
 
   it('after sleeping past the expiry, signs out when the renewal is refused', async () => {
-    const auth = TestBed.inject(AuthService);
-    await signIn(auth, authResult(3600));
-    await router.navigateByUrl('/dashboard');
-    await sleepPastExpiry();
+    const auth = await sleepPastExpiry();
     http
       .expectOne({ method: 'POST', url: '/api/auth/refresh' })
       .flush({ statusCode: 401, error: 'Unauthorized', message: 'expired' }, { status: 401, statusText: 'Unauthorized' });

@@ -446,12 +446,13 @@ export class JobsStore {
   private resync(): void {
     // A read that failed while the server was away ("Cannot reach the server"): read it again now,
     // which clears the message.
-    if (!this.everLoaded() || (this.loadError() && !this.loadError()?.more)) {
+    const failed = this.loadError();
+    if (!this.everLoaded() || (failed && !failed.more)) {
       if (this.phase() === 'idle') this.retryLoad();
       return;
     }
     // A next page that failed meanwhile is read again too, beside the first page below.
-    if (this.loadError()?.more && this.phase() === 'idle') this.loadMore();
+    if (failed?.more && this.phase() === 'idle') this.loadMore();
     const query = this.currentQuery();
     const heldBefore = new Set(this.entities().keys());
     this.api
