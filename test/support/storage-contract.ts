@@ -86,6 +86,39 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       await expect(storage.read(`processed/${id}`)).rejects.toBeInstanceOf(ObjectNotFoundError);
     });
 
+    it('lists every object under a folder with its size and time, nothing else, and refuses other prefixes', async () => {
+      const ids = ['0190a7e2-0000-7000-8000-0000000000b1', '0190a7e2-0000-7000-8000-0000000000b2'];
+      const before = Math.floor(Date.now() / 1000) * 1000;
+      await storage.put(StorageKeys.original(ids[0]), Buffer.from('one'));
+      await storage.put(StorageKeys.original(ids[1]), Buffer.from('second'));
+      await storage.put(StorageKeys.rendition(ids[0], 'thumbnail'), Buffer.from('t'));
+      await storage.put(StorageKeys.rendition(ids[0], 'preview'), Buffer.from('pv'));
+      // A failed write's leftovers are not objects.
+      await expect(
+        storage.put(StorageKeys.original('0190a7e2-0000-7000-8000-0000000000b3'), Buffer.alloc(10), { maxBytes: 5 }),
+      ).rejects.toThrow();
+      const listed = async (prefix: string) => {
+        const objects = [];
+        for await (const object of storage.list(prefix)) objects.push(object);
+        return objects.sort((a, b) => a.key.localeCompare(b.key));
+      };
+      const uploads = await listed('uploads/');
+      expect(uploads.map(({ key, size }) => ({ key, size }))).toEqual([
+        { key: `uploads/${ids[0]}`, size: 3 },
+        { key: `uploads/${ids[1]}`, size: 6 },
+      ]);
+      for (const object of uploads) expect(object.modifiedAt.getTime()).toBeGreaterThanOrEqual(before);
+      expect((await listed('processed/')).map(({ key }) => key)).toEqual([
+        StorageKeys.rendition(ids[0], 'preview'),
+        StorageKeys.rendition(ids[0], 'thumbnail'),
+      ]);
+      expect((await listed(`processed/${ids[1]}/`)).map(({ key }) => key)).toEqual([]);
+      expect(await listed('nothing-here/')).toEqual([]);
+      for (const prefix of ['uploads', '../', '/etc/', 'uploads/../', '']) {
+        await expect(listed(prefix)).rejects.toBeInstanceOf(InvalidKeyError);
+      }
+    });
+
     it('replaces an object whole when it is written again (a retried thumbnail)', async () => {
       const key = StorageKeys.thumbnail('0190a7e2-0000-7000-8000-000000000003');
       await storage.put(key, Buffer.alloc(3000, 1));

@@ -14,6 +14,21 @@ export function assertValidKey(key: string): void {
   }
 }
 
+/** Whether `key` is one `assertValidKey` accepts. */
+export function isValidKey(key: string): boolean {
+  try {
+    assertValidKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A folder prefix for `StorageDriver.list`: valid segments followed by "/". */
+export function assertValidPrefix(prefix: string): void {
+  if (!prefix.endsWith('/') || !isValidKey(prefix.slice(0, -1))) throw new InvalidKeyError(prefix);
+}
+
 /** The renditions a worker makes of a job, and the file each one is stored as under `processed/<jobId>/`. */
 export const RENDITION_FILES = {
   thumbnail: 'thumb.jpg',
@@ -37,6 +52,14 @@ export const StorageKeys = {
   rendition(jobId: string, kind: RenditionKind): string {
     if (!ID.test(jobId)) throw new InvalidKeyError(jobId);
     return `processed/${jobId}/${RENDITION_FILES[kind]}`;
+  },
+  /**
+   * The job a stored key belongs to (`uploads/<jobId>`, `processed/<jobId>/<file>`), or null for a
+   * key of another shape.
+   */
+  jobIdOf(key: string): string | null {
+    const match = /^(?:uploads\/([A-Za-z0-9-]{1,64})|processed\/([A-Za-z0-9-]{1,64})\/[^/]+)$/.exec(key);
+    return match ? (match[1] ?? match[2]) : null;
   },
   /** Every rendition key a job may have (deleting a missing one is not an error, so delete can remove them all). */
   renditionKeys(jobId: string): string[] {

@@ -5,6 +5,11 @@ export interface StoredObject {
   modifiedAt: Date;
 }
 
+/** One object as `list` reports it. */
+export interface ListedObject extends StoredObject {
+  key: string;
+}
+
 /** Bytes `start` to `end` of an object, both included (as in HTTP `Range`). */
 export interface ByteRange {
   start: number;
@@ -37,6 +42,13 @@ export abstract class StorageDriver {
 
   /** Removes the object; removing a missing object is not an error. */
   abstract delete(key: string): Promise<void>;
+
+  /**
+   * Every object under the folder `prefix` (`uploads/`, `processed/`: a key prefix ending in "/"),
+   * in no set order, each with its size and last change. Only keys `StorageKeys` could have made
+   * are reported. Objects added or removed while the listing runs may or may not be reported.
+   */
+  abstract list(prefix: string): AsyncIterable<ListedObject>;
 
   /**
    * Runs `work` with a path to a local file holding the object (the file itself on disk, a

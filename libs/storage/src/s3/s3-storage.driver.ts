@@ -5,6 +5,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type BucketLocationConstraint,
@@ -20,8 +21,16 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ByteLimit } from '../byte-limit';
-import { assertValidKey } from '../storage-keys';
-import { ByteRange, ObjectNotFoundError, ObjectTooLargeError, PutOptions, StorageDriver, StoredObject } from '../storage.driver';
+import { assertValidKey, assertValidPrefix, isValidKey } from '../storage-keys';
+import {
+  ByteRange,
+  ListedObject,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+  PutOptions,
+  StorageDriver,
+  StoredObject,
+} from '../storage.driver';
 
 export type S3StorageConfig = Extract<StorageConfig, { driver: 's3' }>;
 
@@ -158,6 +167,23 @@ export class S3StorageDriver extends StorageDriver {
       if (isMissingKey(error)) return;
       throw this.describe(error, `delete ${key}`);
     }
+  }
+
+  /** ListObjectsV2, a page (up to 1,000 keys) at a time. */
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    assertValidPrefix(prefix);
+    await this.ensureBucket();
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.attempt(`list ${prefix}`, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken })),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || !isValidKey(object.Key)) continue;
+        yield { key: object.Key, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
   }
 
   async withLocalFile<T>(key: string, work: (file: string) => Promise<T>): Promise<T> {
