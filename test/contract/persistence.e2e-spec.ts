@@ -619,7 +619,7 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       expect(await jobs.deleteTrashed(a.id, t(1))).toBeNull();
     });
 
-    it("finds many of a user's jobs by id, and counts and sums a user's jobs by status, type and trash", async () => {
+    it("finds many of a user's jobs by id, tells which ids are anyone's jobs, and counts and sums a user's jobs by status, type and trash", async () => {
       const userId = newId();
       const [a, b, c] = [
         makeJob(userId, { status: 'completed', fileSize: 100 }),
@@ -631,6 +631,10 @@ describe.each(adapters)('persistence contract: $name', ({ config }) => {
       const found = await jobs.findOwnedMany(userId, [a.id, c.id, theirs.id, newId()]);
       expect(found.sort((x, y) => x.id.localeCompare(y.id))).toEqual([a, c].sort((x, y) => x.id.localeCompare(y.id)));
       expect(await jobs.findOwnedMany(userId, [])).toEqual([]);
+      // Anyone's, trashed too; missing ids are left out, and any number of ids may be asked at once.
+      const unknown = Array.from({ length: 1200 }, () => newId());
+      expect(await jobs.existingIds([a.id, b.id, theirs.id, ...unknown, c.id])).toEqual(new Set([a.id, b.id, theirs.id, c.id]));
+      expect(await jobs.existingIds([])).toEqual(new Set());
       const counts = await jobs.libraryCounts(userId);
       const key = (row: { status: string; fileType: string; trashed: boolean }) => `${row.status}/${row.fileType}/${row.trashed}`;
       expect(counts.map((row) => ({ ...row, key: key(row) })).sort((x, y) => x.key.localeCompare(y.key))).toEqual([

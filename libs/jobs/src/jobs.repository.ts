@@ -92,6 +92,8 @@ export abstract class JobsRepository {
   abstract findUnfinished(options?: { updatedBefore?: Date; limit?: number }): Promise<Job[]>;
   /** The listed jobs that `userId` owns (any order; missing and others' ids are left out). */
   abstract findOwnedMany(userId: string, ids: readonly string[]): Promise<Job[]>;
+  /** Which of `ids` are jobs (of anyone, in the library or the trash): for the storage's orphan sweep. */
+  abstract existingIds(ids: readonly string[]): Promise<Set<string>>;
   /** A user's jobs counted and their original bytes summed, by status, type and whether in the trash. */
   abstract libraryCounts(userId: string): Promise<LibraryCount[]>;
   /**

@@ -274,6 +274,17 @@ export class MongoJobsRepository extends JobsRepository implements OnModuleInit 
     );
   }
 
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const docs = await this.mongo.guard(() =>
+      this.jobs
+        .find({ _id: { $in: ids.map(String) } }, { _id: 1 })
+        .lean()
+        .exec(),
+    );
+    return new Set(docs.map((doc) => String(doc._id)));
+  }
+
   async libraryCounts(userId: string): Promise<LibraryCount[]> {
     const rows = await this.mongo.guard(() =>
       this.jobs

@@ -279,6 +279,17 @@ export class SqliteJobsRepository extends JobsRepository implements OnModuleInit
     );
   }
 
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    // Within SQLite's bound-parameter limit whatever the caller passes.
+    for (let start = 0; start < ids.length; start += 500) {
+      const batch = ids.slice(start, start + 500).map(String);
+      const rows = await this.sqlite.all<{ id: string }>(`SELECT id FROM jobs WHERE id IN (${batch.map(() => '?').join(', ')})`, ...batch);
+      for (const row of rows) found.add(row.id);
+    }
+    return found;
+  }
+
   async libraryCounts(userId: string): Promise<LibraryCount[]> {
     const rows = await this.sqlite.all<{ status: JobStatus; fileType: Job['fileType']; trashed: number; count: number; bytes: number }>(
       'SELECT status, file_type AS fileType, trashed, count, bytes FROM job_counts WHERE user_id = ? AND count > 0',
