@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { newId } from '@app/core';
 import { ApiClient } from './support/client';
 import { media } from './support/media';
 import { TestStack } from './support/stack';
@@ -113,6 +115,62 @@ describe('queue recovery (built api and workers, Redis, SQLite)', () => {
       expect(failed.errorMessage).toMatch(/stopped repeatedly/);
       expect(failed).toMatchObject({ errorCode: 'abandoned', retryable: true });
       expect((await user.waitFor(next.id)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe('files that belong to no job (built api and worker, local storage)', () => {
+  it('removes old files of no job (an api or worker killed between two steps), keeps every job’s and the trash’s, and stops when most are strays', async () => {
+    const stack = await TestStack.start({ workers: 0, env: { ORPHAN_SWEEP_INTERVAL: '1s', ORPHAN_MIN_AGE: '1h' } });
+    const files = path.join(stack.dir, 'files');
+    const write = (key: string, body = 'leftover') => {
+      fs.mkdirSync(path.dirname(path.join(files, key)), { recursive: true });
+      fs.writeFileSync(path.join(files, key), body);
+      return key;
+    };
+    const exists = (key: string) => fs.existsSync(path.join(files, key));
+    const ageAll = () => {
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+      for (const entry of fs.readdirSync(files, { recursive: true, withFileTypes: true }))
+        if (entry.isFile()) fs.utimesSync(path.join(entry.parentPath, entry.name), twoHoursAgo, twoHoursAgo);
+    };
+    try {
+      const user = await ApiClient.register(stack.baseUrl);
+      await stack.startWorker();
+      const [kept, trashed] = await user.uploadOk([await media.jpeg(), await media.jpeg(90, 60)]);
+      for (const job of [kept, trashed]) expect((await user.waitFor(job.id)).status).toBe('completed');
+      expect((await user.remove(trashed.id)).status).toBe(204);
+      const jobFiles = [kept.id, trashed.id].flatMap((id) => [
+        `uploads/${id}`,
+        `processed/${id}/thumb.jpg`,
+        `processed/${id}/preview.webp`,
+      ]);
+      for (const key of jobFiles) expect(exists(key)).toBe(true);
+      // An original stored by an api killed before it recorded the job, renditions of a job deleted
+      // meanwhile, both long ago; and files the sweep must not touch. (Set up with no worker
+      // running, so that no sweep sees half of it.)
+      let worker = stack.workers[0];
+      await worker.stop();
+      const orphans = [write(`uploads/${newId()}`), write(`processed/${newId()}/thumb.jpg`), write(`processed/${newId()}/preview.webp`)];
+      ageAll();
+      const young = write(`uploads/${newId()}`); // an upload request may still be sending its other files
+      const strays = [write('uploads/.hidden'), write('notes.txt'), write('uploads/not a job')];
+      worker = await stack.startWorker();
+      await worker.waitForLine(/Removed 3 stored file\(s\) \(24 bytes\) that belonged to no job/);
+      for (const key of orphans) expect(exists(key)).toBe(false);
+      for (const key of [...jobFiles, young, ...strays]) expect(exists(key)).toBe(true);
+      const view = (await user.job(kept.id)).body;
+      for (const url of [view.thumbnailUrl!, view.originalUrl!]) expect((await user.fetchBytes(url)).status).toBe(200);
+
+      // Storage that is mostly strays is not cleaned: it is a wrong database, not crashes.
+      await worker.stop();
+      const many = Array.from({ length: 25 }, () => write(`uploads/${newId()}`));
+      ageAll();
+      worker = await stack.startWorker();
+      await worker.waitForLine(/Orphan sweep stopped: 26 of 28 stored files .* belong to no job .*Nothing was deleted/);
+      for (const key of [...many, young, ...jobFiles]) expect(exists(key)).toBe(true);
     } finally {
       await stack.stop();
     }

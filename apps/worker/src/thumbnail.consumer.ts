@@ -6,6 +6,7 @@ import {
   JobQueue,
   JobRecovery,
   JobRunner,
+  OrphanSweep,
   RenditionBackfill,
   THUMBNAIL_QUEUE,
   ThumbnailJobData,
@@ -26,6 +27,8 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
   private sweeping = false;
   private readonly backfillStop = new AbortController();
   private backfilling?: Promise<void>;
+  private readonly orphanStop = new AbortController();
+  private orphanSweeping?: Promise<void>;
 
   constructor(
     private readonly config: AppConfig,
@@ -37,6 +40,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     private readonly thumbnailer: MediaThumbnailer,
     private readonly trash: TrashPurge,
     private readonly backfill: RenditionBackfill,
+    private readonly orphans: OrphanSweep,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -98,6 +102,28 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     } finally {
       this.sweeping = false;
     }
+    await this.sweepOrphans();
+  }
+
+  /**
+   * Every ORPHAN_SWEEP_INTERVAL one worker (whichever takes the turn) lists the storage for files
+   * that belong to no job, beside the queue's work: a long listing never holds up the queue's sweep.
+   */
+  private async sweepOrphans(): Promise<void> {
+    const every = this.config.library.orphanSweepSeconds * 1000;
+    if (every === 0 || this.orphanSweeping || this.orphanStop.signal.aborted) return;
+    try {
+      if (!(await this.queue.takeTurn('orphan-sweep', every))) return;
+    } catch {
+      return; // Redis is down: the queue's sweep says so; try again next time
+    }
+    this.orphanSweeping = this.orphans
+      .sweep(this.orphanStop.signal)
+      .then(
+        () => undefined,
+        (error: Error) => this.logger.warn(`Orphan sweep failed (it runs again in ${every / 1000} s): ${error.message}`),
+      )
+      .finally(() => (this.orphanSweeping = undefined));
   }
 
   /**
@@ -108,7 +134,8 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     clearInterval(this.sweepTimer);
     this.backfillStop.abort(new Error('shutting down'));
-    await this.backfilling;
+    this.orphanStop.abort(new Error('shutting down'));
+    await Promise.all([this.backfilling, this.orphanSweeping]);
     if (!this.worker) return;
     const grace = this.config.worker.shutdownGraceMs;
     this.logger.log(`Stopping (${signal ?? 'shutdown'}): taking no new jobs; ${this.runner.activeCount} running get ${grace} ms to finish`);

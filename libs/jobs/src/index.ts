@@ -17,6 +17,7 @@ export * from './health/dependency-probes';
 export * from './view/job-view.mapper';
 export * from './files/files.service';
 export * from './library/trash-purge';
+export * from './library/orphan-sweep';
 export * from './library/job-library';
 export * from './library/job-archives';
 export * from './idempotency/idempotency';

@@ -27,6 +27,7 @@ import { QueueDashboard } from './queue/queue-dashboard';
 import { VirusScanner } from './scanning/virus-scanner';
 import { WorkerRegistry } from './workers/worker-registry';
 import { DependencyProbes } from './health/dependency-probes';
+import { OrphanSweep } from './library/orphan-sweep';
 import { TrashPurge } from './library/trash-purge';
 import { JobLibrary } from './library/job-library';
 import { JobArchives } from './library/job-archives';
@@ -72,6 +73,7 @@ export class JobsModule {
         WorkerRegistry,
         DependencyProbes,
         TrashPurge,
+        OrphanSweep,
         JobLibrary,
         JobArchives,
       ],
@@ -89,6 +91,7 @@ export class JobsModule {
         WorkerRegistry,
         DependencyProbes,
         TrashPurge,
+        OrphanSweep,
         JobLibrary,
         JobArchives,
       ],

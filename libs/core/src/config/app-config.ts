@@ -140,4 +140,11 @@ export interface WebhookConfig {
 export interface LibraryConfig {
   /** How long a job stays in the trash (restorable) before it and its files are purged. */
   trashTtlSeconds: number;
+  /**
+   * How often the workers look for stored files that belong to no job (left by a process killed
+   * between storing a file and recording its job, or between deleting a job and its files); 0: never.
+   */
+  orphanSweepSeconds: number;
+  /** A file younger than this is never taken for an orphan (its upload request may still be running). */
+  orphanMinAgeSeconds: number;
 }

@@ -34,6 +34,11 @@ describe('loadConfig', () => {
     expect(config.worker.concurrency).toBe(os.availableParallelism());
     expect(config.worker.jobTimeoutMs).toBe(300000);
     expect(config.worker.nice).toBe(10);
+    expect(config.library).toEqual({ trashTtlSeconds: 7 * 86400, orphanSweepSeconds: 6 * 3600, orphanMinAgeSeconds: 86400 });
+    expect(loadConfig({ ORPHAN_SWEEP_INTERVAL: '0', ORPHAN_MIN_AGE: '90m' }, dir).library).toMatchObject({
+      orphanSweepSeconds: 0,
+      orphanMinAgeSeconds: 5400,
+    });
     expect(config.http.rateLimits).toEqual({ authPerMinute: 30, uploadsPerMinute: 120, archivesPerMinute: 60, apiKeyPerMinute: 600 });
     expect(Object.isFrozen(config.upload)).toBe(true);
   });
@@ -82,6 +87,8 @@ describe('loadConfig', () => {
     ['UPLOAD_IDLE_TIMEOUT_MS', '0'],
     ['UPLOAD_IDLE_TIMEOUT_MS', '30s'],
     ['WORKER_NICE', '20'],
+    ['ORPHAN_SWEEP_INTERVAL', 'often'],
+    ['ORPHAN_MIN_AGE', '0'],
     ['WORKER_NICE', '-5'],
     ['CLAMAV_URL', 'http://clamd:3310'],
     ['THUMBNAIL_SIZE', '8'],

@@ -149,6 +149,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     library: {
       trashTtlSeconds: read('TRASH_TTL', '7d', parseDurationSeconds),
+      orphanSweepSeconds: read('ORPHAN_SWEEP_INTERVAL', '6h', (raw) => (raw.trim() === '0' ? 0 : parseDurationSeconds(raw))),
+      orphanMinAgeSeconds: read('ORPHAN_MIN_AGE', '24h', parseDurationSeconds),
     },
   };
 

@@ -49,6 +49,7 @@ export class JobQueue {
   private readonly logger = new Logger(JobQueue.name);
   private readonly fifo: UserFifo;
   private readonly lockKeys: Record<'rebuild' | 'sweep', string>;
+  private readonly prefix: string;
 
   constructor(
     @InjectQueue(THUMBNAIL_QUEUE) private readonly queue: Queue<ThumbnailJobData>,
@@ -56,7 +57,7 @@ export class JobQueue {
     @Inject(JobsRepository) private readonly jobs: Pick<JobsRepository, 'findUnfinished'>,
     config: AppConfig,
   ) {
-    const prefix = config.redis.prefix;
+    const prefix = (this.prefix = config.redis.prefix);
     // Its connection's errors are logged by RedisConnections; BullMQ prints unheard ones to stderr
     // as stack traces, several a second while Redis is down.
     this.queue.on('error', () => undefined);
@@ -168,6 +169,14 @@ export class JobQueue {
     } finally {
       await commands.eval(RELEASE_LOCK, 1, this.lockKeys.sweep, token).catch(() => undefined);
     }
+  }
+
+  /**
+   * True for the one caller, of every process sharing this Redis, that takes the turn of the
+   * periodic task `name`; the next turn comes `everyMs` later.
+   */
+  async takeTurn(name: string, everyMs: number): Promise<boolean> {
+    return (await this.redis.get('commands').set(`${this.prefix}:turn:${name}`, String(process.pid), 'PX', everyMs, 'NX')) === 'OK';
   }
 
   /** Users with unfinished jobs on their FIFO. */
