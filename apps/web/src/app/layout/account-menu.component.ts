@@ -7,7 +7,7 @@ import { MenuArrival, openOnArrival } from './menu-arrival';
 
 /**
  * The account button and its menu (who is signed in, API keys and webhooks, Sign out). The shell
- * loads it on the first click or key on its stand-in button (`@defer`): Material's menu and the
+ * loads it on the first press (click, Enter or Space) of its stand-in button (`@defer`): Material's menu and the
  * CDK overlay are not part of the first screen. `arrival` opens it at once when the stand-in
  * was pressed to load it.
  */

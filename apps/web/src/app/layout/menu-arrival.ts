@@ -12,15 +12,10 @@ export function pressedWith(event: MouseEvent): Exclude<MenuArrival, null> {
 /**
  * A menu that has just replaced the stand-in button pressed to load it (the press came before the
  * menu existed): opened, its first item focused as Material does for that kind of press; closed,
- * it gives focus back to its (new) button. Loaded by another key (Shift, say), the focus the
- * stand-in had goes to the button.
+ * it gives focus back to its (new) button.
  */
 export function openOnArrival(trigger: MatMenuTrigger, pressed: MenuArrival): void {
-  if (pressed) {
-    trigger.openMenu();
-    trigger.menu?.focusFirstItem(pressed);
-    return;
-  }
-  const active = document.activeElement;
-  if (active === null || active === document.body) trigger.focus('keyboard');
+  if (!pressed) return;
+  trigger.openMenu();
+  trigger.menu?.focusFirstItem(pressed);
 }

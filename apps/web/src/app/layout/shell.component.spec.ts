@@ -106,6 +106,22 @@ describe('ShellComponent', () => {
     expect(document.activeElement).toBe(byTestId(document.body, 'upload-files'));
   });
 
+  it('leaves a menu unloaded when the focus only passes its stand-in (Tab), so the button is one tab stop', async () => {
+    const page = harness.fixture.nativeElement as HTMLElement;
+    const standIn = byTestId<HTMLButtonElement>(page, 'account-menu');
+    standIn.focus();
+    const tab = new KeyboardEvent('keydown', { key: 'Tab', bubbles: true, cancelable: true });
+    standIn.dispatchEvent(tab);
+    expect(tab.defaultPrevented).toBe(false);
+    // Long enough for the menu to have arrived, had the key loaded it.
+    for (let i = 0; i < 10; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await harness.fixture.whenStable();
+    }
+    expect(byTestId(page, 'account-menu')).toBe(standIn);
+    expect(document.activeElement).toBe(standIn);
+  });
+
   it('lets keyboard users skip the toolbar', () => {
     const skip = (harness.fixture.nativeElement as HTMLElement).querySelector<HTMLAnchorElement>('.skip-link');
     expect(skip?.getAttribute('href')).toBe('#main');

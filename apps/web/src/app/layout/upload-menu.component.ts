@@ -5,9 +5,9 @@ import { MenuArrival, openOnArrival } from './menu-arrival';
 
 /**
  * The toolbar's Upload button and its menu (files or a folder). The shell loads it on the first
- * click or key on its stand-in button (`@defer`): Material's menu and the CDK overlay are not part
- * of the first screen. `arrival` opens it at once when the stand-in was pressed to
- * load it.
+ * press (click, Enter or Space) of its stand-in button (`@defer`): Material's menu and the CDK
+ * overlay are not part of the first screen. `arrival` opens it at once when the stand-in was
+ * pressed to load it.
  */
 @Component({
   selector: 'app-upload-menu',

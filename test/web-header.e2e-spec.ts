@@ -1,0 +1,64 @@
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage, OpenedPage, PageDocument, signUp } from './support/browser';
+import { TestStack } from './support/stack';
+
+jest.setTimeout(240_000);
+
+// The page's globals, in code run in the browser.
+declare const document: PageDocument;
+
+/**
+ * The frame around the library in headless Chromium against the built api and a worker on real
+ * Redis and SQLite: the header's keyboard order.
+ */
+describe('web app header and library start (Chromium, real api and worker)', () => {
+  let stack: TestStack;
+  let browser: Browser;
+  const opened: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 1 });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const each of opened) await each.context.close().catch(() => undefined);
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function open(): Promise<OpenedPage> {
+    const page = await openPage(browser);
+    opened.push(page);
+    return page;
+  }
+
+  async function connected(page: Page, timeout = 30_000): Promise<void> {
+    await page.locator('[data-testid="connection-indicator"][data-state="connected"]').waitFor({ timeout });
+  }
+
+  it('stops once on each control of the header when tabbing through it', async () => {
+    const { page } = await open();
+    const email = await signUp(page, stack.baseUrl, 'tab-order');
+    await connected(page);
+    await page.getByTestId('jobs-empty').waitFor();
+    // From the top of the document: the skip link first, then the header's controls, then the page.
+    await page.evaluate(() => (document.activeElement as unknown as { blur(): void } | null)?.blur());
+    const visited: string[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      await page.keyboard.press('Tab');
+      // A stand-in swapped for its menu moves the focus a moment after the key: let it settle.
+      await page.waitForTimeout(150);
+      const stop = await page.evaluate(() => {
+        const element = document.activeElement;
+        if (!element) return null;
+        const inHeader = element.closest('header') !== null || element.getAttribute('class')?.includes('skip-link') === true;
+        const name = element.getAttribute('aria-label') ?? element.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+        return { inHeader, name };
+      });
+      if (!stop?.inHeader) break;
+      visited.push(stop.name);
+    }
+    expect(visited).toEqual(['Skip to content', 'Thumbs, library', 'Library', 'Trash', 'Upload', `Account: ${email}`]);
+  });
+});
