@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { launchChromium, openPage, OpenedPage, PageDocument, signUp } from './support/browser';
 import { TestStack } from './support/stack';
 
@@ -7,9 +7,12 @@ jest.setTimeout(240_000);
 // The page's globals, in code run in the browser.
 declare const document: PageDocument;
 
+/** `GET /api/jobs` itself (a page of the library), not `/api/jobs/stats` or one job. */
+const isJobsPage = (request: Request): boolean => request.method() === 'GET' && new URL(request.url()).pathname === '/api/jobs';
+
 /**
  * The frame around the library in headless Chromium against the built api and a worker on real
- * Redis and SQLite: the header's keyboard order.
+ * Redis and SQLite: the header's keyboard order, and what the library asks the API for when it opens.
  */
 describe('web app header and library start (Chromium, real api and worker)', () => {
   let stack: TestStack;
@@ -60,5 +63,34 @@ describe('web app header and library start (Chromium, real api and worker)', () 
       visited.push(stop.name);
     }
     expect(visited).toEqual(['Skip to content', 'Thumbs, library', 'Library', 'Trash', 'Upload', `Account: ${email}`]);
+  });
+
+  it('reads the first page of the library once when it opens, and again after a real reconnection', async () => {
+    const { page } = await open();
+    await signUp(page, stack.baseUrl, 'first-read');
+    await connected(page);
+    const reads: string[] = [];
+    page.on('request', (request) => {
+      if (isJobsPage(request)) reads.push(request.url());
+    });
+    // A fresh start of the app on the library, signed in.
+    await page.reload();
+    await page.getByTestId('jobs-empty').waitFor();
+    await connected(page);
+    // A second read would go out as the connection comes up, which is behind us now: a moment for
+    // its request event to reach the test.
+    await page.waitForTimeout(1000);
+    expect(reads).toHaveLength(1);
+
+    // The api goes away and comes back: the page reads the first page again for what it missed.
+    await stack.api!.stop();
+    await page
+      .locator('[data-testid="connection-indicator"]:is([data-state="reconnecting"],[data-state="offline"])')
+      .waitFor({ timeout: 30_000 });
+    await stack.startApi();
+    await connected(page, 60_000);
+    const deadline = Date.now() + 30_000;
+    while (reads.length < 2 && Date.now() < deadline) await page.waitForTimeout(100);
+    expect(reads).toHaveLength(2);
   });
 });

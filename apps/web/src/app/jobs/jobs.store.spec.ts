@@ -224,6 +224,35 @@ describe('JobsStore', () => {
       http = controller;
     });
 
+    it('reads only the jobs in flight again when the page first connects after its first read, then the first page after a drop', () => {
+      const working = aJob({ id: 'working', status: 'processing', createdAt: at(2), updatedAt: at(2) });
+      const done = aJob({ id: 'done', status: 'completed', createdAt: at(1), updatedAt: at(1) });
+      listRequest().flush(aPage([working, done], null));
+      // The socket was still connecting: the job may have finished in between, the page is current.
+      socket.setState('reconnecting');
+      socket.setState('connected');
+      http.expectNone((req) => req.url === '/api/jobs');
+      jobRequest('working').flush({ ...working, status: 'completed', updatedAt: at(5), thumbnailUrl: '/t', downloadUrl: '/d' });
+      expect(store.jobs().map((job) => [job.id, job.status])).toEqual([
+        ['working', 'completed'],
+        ['done', 'completed'],
+      ]);
+
+      socket.setState('reconnecting');
+      socket.setState('connected');
+      listRequest().flush(
+        aPage([{ ...working, status: 'completed', updatedAt: at(5), thumbnailUrl: '/t', downloadUrl: '/d' }, done], null),
+      );
+    });
+
+    it('reads the first page again at the first connection when many jobs are in flight (cheaper than one read each)', () => {
+      const many = Array.from({ length: 5 }, (_, i) => aJob({ id: `q${i}`, status: 'queued', createdAt: at(i), updatedAt: at(i) }));
+      listRequest().flush(aPage(many, null));
+      socket.setState('connected');
+      listRequest().flush(aPage(many, null));
+      http.expectNone((req) => req.url.startsWith('/api/jobs/q'));
+    });
+
     it('reads again when the server says it may have missed changes (jobs:resync), the socket never having dropped', () => {
       socket.setState('connected');
       const working = aJob({ id: 'working', status: 'processing', createdAt: at(1), updatedAt: at(1) });

@@ -59,7 +59,8 @@ type Phase = 'idle' | 'loading' | 'loading-more';
  * - An event for a job we do not hold makes us read that job (after a short grace period).
  * - After every reconnection, and when the server says it may have missed changes (`jobs:resync`),
  *   the first page and every job still in flight are read again, so what happened meanwhile
- *   reaches the screen.
+ *   reaches the screen. The socket's first connection, when it comes after the first read, reads
+ *   only the jobs in flight again.
  * - The query (status, type, name, order; library or trash) is applied by the API when reading
  *   pages and to the jobs held, so a job that changes status leaves or joins a filtered list as it
  *   happens.
@@ -126,17 +127,22 @@ export class JobsStore {
     this.socket.statusEvents$.pipe(takeUntilDestroyed()).subscribe((event) => this.onStatusEvent(event));
 
     // The state on subscription is skipped: connected already means the first read below is current.
-    // The server asks too when its own Redis subscription was lost and is back (events missed).
+    // The first connection after it (the page opened while the socket was still connecting) is no
+    // reconnection: all that can have been missed is a job in flight that moved on between the
+    // first read's answer and the connection, so those are read again, not the first page (it
+    // was read twice at every start). Every later connection follows a drop; the server asks too
+    // when its own Redis subscription was lost and is back (events missed).
     merge(
       this.socket.state$.pipe(
         distinctUntilChanged(),
         skip(1),
         filter((state) => state === 'connected'),
+        map((_, index) => index === 0),
       ),
-      this.socket.resync$,
+      this.socket.resync$.pipe(map(() => false)),
     )
       .pipe(takeUntilDestroyed())
-      .subscribe(() => this.resync());
+      .subscribe((first) => this.resync(first));
 
     this.unknownJob$
       .pipe(
@@ -442,8 +448,11 @@ export class JobsStore {
     else if (next.status === 'completed' && held.status !== 'completed' && this.renditions) this.fetch(next.id);
   }
 
-  /** Reads the first page and every job still in flight again, after a reconnection. */
-  private resync(): void {
+  /**
+   * Reads the first page and every job still in flight again, after a reconnection; after the
+   * first connection (`first`), only the jobs in flight.
+   */
+  private resync(first: boolean): void {
     // A read that failed while the server was away ("Cannot reach the server"): read it again now,
     // which clears the message.
     const failed = this.loadError();
@@ -453,6 +462,13 @@ export class JobsStore {
     }
     // A next page that failed meanwhile is read again too, beside the first page below.
     if (failed?.more && this.phase() === 'idle') this.loadMore();
+    // After the first connection, a few jobs in flight are read one by one; many (a large upload
+    // under way) are cheaper to read as the first page again, like after a drop.
+    const inFlight = [...this.entities().values()].filter((job) => !isTerminalStatus(job.status));
+    if (first && inFlight.length <= FETCH_CONCURRENCY) {
+      for (const job of inFlight) this.fetch(job.id);
+      return;
+    }
     const query = this.currentQuery();
     const heldBefore = new Set(this.entities().keys());
     this.api
