@@ -1,5 +1,6 @@
 import type { Browser, Page, Request } from 'playwright-core';
 import { launchChromium, openPage, OpenedPage, PageDocument, signUp } from './support/browser';
+import { solid } from './support/media';
 import { TestStack } from './support/stack';
 
 jest.setTimeout(240_000);
@@ -12,7 +13,8 @@ const isJobsPage = (request: Request): boolean => request.method() === 'GET' && 
 
 /**
  * The frame around the library in headless Chromium against the built api and a worker on real
- * Redis and SQLite: the header's keyboard order, and what the library asks the API for when it opens.
+ * Redis and SQLite: the header's keyboard order, what the library asks the API for when it opens,
+ * and the counts above the grid keeping up with it.
  */
 describe('web app header and library start (Chromium, real api and worker)', () => {
   let stack: TestStack;
@@ -92,5 +94,40 @@ describe('web app header and library start (Chromium, real api and worker)', () 
     const deadline = Date.now() + 30_000;
     while (reads.length < 2 && Date.now() < deadline) await page.waitForTimeout(100);
     expect(reads).toHaveLength(2);
+  });
+  it('moves the counts above the grid in the same frame as the grid: an upload finishing, a delete, its undo', async () => {
+    const { page } = await open();
+    await signUp(page, stack.baseUrl, 'counts');
+    await connected(page);
+    await page.getByTestId('jobs-empty').waitFor();
+    await page.locator('[data-testid="status-filter-completed"] .count').waitFor();
+    /** The counts in the first frame (polled every animation frame) in which `shown` holds for the grid. */
+    const countsWhen = async (shown: 'completed' | 'gone' | 'back') => {
+      const handle = await page.waitForFunction(
+        (wanted) => {
+          const tile = document.querySelector('[data-testid="job-tile"]');
+          const ready = wanted === 'gone' ? tile === null : tile?.getAttribute('data-status') === 'completed';
+          if (!ready) return null;
+          return {
+            total: document.querySelector('[data-testid="job-count"]')?.textContent?.trim() ?? null,
+            completed: document.querySelector('[data-testid="status-filter-completed"] .count')?.textContent?.trim() ?? null,
+          };
+        },
+        shown,
+        { timeout: 60_000, polling: 'raf' },
+      );
+      return handle.jsonValue();
+    };
+
+    const image = await solid(320, 240, '#8e44ad').jpeg().toBuffer();
+    await page.getByTestId('file-input').setInputFiles([{ name: 'counted.jpg', mimeType: 'image/jpeg', buffer: image }]);
+    expect(await countsWhen('completed')).toEqual({ total: '1 job', completed: '1' });
+
+    await page.getByTestId('select-toggle').click();
+    await page.getByTestId('bulk-delete').click();
+    expect(await countsWhen('gone')).toEqual({ total: '0 jobs', completed: '0' });
+
+    await page.getByRole('button', { name: 'Undo' }).click();
+    expect(await countsWhen('back')).toEqual({ total: '1 job', completed: '1' });
   });
 });

@@ -486,6 +486,31 @@ describe('JobsStore', () => {
       }
     });
 
+    it('moves the counts with the change that moves the list, before the server’s are read again', () => {
+      setUpWith();
+      statsRequest().flush(stats());
+      const job = aJob({ id: 'j', status: 'processing', fileType: 'image', updatedAt: at(0) });
+      anyList().flush(aPage([job]));
+      socket.emit(anEvent(job, 'completed', T(1)));
+      expect(store.stats()?.byStatus).toMatchObject({ processing: 0, completed: 1201 });
+      // An upload from this page.
+      store.addJobs([aJob({ id: 'new', status: 'pending', fileType: 'video' })]);
+      expect([store.total(), store.stats()?.byStatus.pending, store.stats()?.byType.video]).toEqual([1235, 1, 135]);
+      // Deleted to the trash, and back with Undo.
+      store.delete('j').subscribe();
+      http.expectOne({ method: 'DELETE', url: '/api/jobs/j' }).flush(null, { status: 204, statusText: 'No Content' });
+      expect([store.total(), store.stats()?.byStatus.completed, store.stats()?.trashed]).toEqual([1234, 1200, 8]);
+      store.bulk('restore', ['j']).subscribe();
+      http.expectOne({ method: 'POST', url: '/api/jobs/bulk' }).flush({ done: ['j'], skipped: [] });
+      expect([store.total(), store.stats()?.byStatus.completed, store.stats()?.trashed]).toEqual([1235, 1201, 7]);
+      jobRequest('j').flush({ ...job, status: 'completed', updatedAt: at(1) });
+      expect(store.total()).toBe(1235);
+      // The server's counts, read later, are the word.
+      jest.advanceTimersByTime(STATS_REFRESH_MS);
+      statsRequest().flush(stats({ total: 1300 }));
+      expect(store.total()).toBe(1300);
+    });
+
     it('has no counts where the server has no stats, and never asks for them', () => {
       setUpWith(firstFeatures());
       anyList().flush(aPage([aJob()]));

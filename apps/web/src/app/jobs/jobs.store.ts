@@ -32,6 +32,7 @@ import { describeApiError } from '../http/api-error';
 import { ServerFeatures } from '../http/server-features';
 import { JobSocket } from '../realtime/job-socket';
 import { JobMap, mergeFirstPage, removeJob, upsertJobs } from './job-collection';
+import { CountedAs, countedAs, moveCount } from './job-counts';
 import { applyStatusEvent } from './job-events';
 import { hasRenditions } from './job-media';
 import { DEFAULT_QUERY, JobQuery, matchesQuery, sameQuery, sortJobs } from './job-query';
@@ -64,7 +65,9 @@ type Phase = 'idle' | 'loading' | 'loading-more';
  * - The query (status, type, name, order; library or trash) is applied by the API when reading
  *   pages and to the jobs held, so a job that changes status leaves or joins a filtered list as it
  *   happens.
- * - Counts come from `GET /api/jobs/stats` where the server has it, read again as jobs change.
+ * - Counts come from `GET /api/jobs/stats` where the server has it, read again as jobs change;
+ *   meanwhile they follow what the list shows (a status change, an upload, a delete, a restore)
+ *   in the same change, so the header never lags the grid.
  * - Actions on many jobs use `POST /api/jobs/bulk` where the server has it, else one request each.
  *
  * Provided by the page that shows the jobs; it lives and dies with it.
@@ -112,6 +115,8 @@ export class JobsStore {
 
   /** Ids deleted here: late events for them must not bring them back. */
   private readonly deleted = new Set<string>();
+  /** The jobs deleted here as they were, for the counts when one is restored (Undo). */
+  private readonly forgotten = new Map<string, JobView>();
   /** Events for jobs we are about to read, applied once the job is here. */
   private readonly waiting = new Map<string, JobStatusEvent[]>();
   private readonly fetching = new Set<string>();
@@ -273,6 +278,7 @@ export class JobsStore {
 
   /** Jobs created by an upload from this page. */
   addJobs(jobs: readonly JobView[]): void {
+    for (const job of jobs) if (!this.entities().has(job.id) && !this.deleted.has(job.id)) this.count(null, countedAs(job));
     this.commit(upsertJobs(this.entities(), jobs));
     this.statsChanged$.next();
   }
@@ -303,7 +309,7 @@ export class JobsStore {
     this.setBusy([id], true);
     return this.api.delete(id, permanent).pipe(
       catchError((error: unknown) => (describeApiError(error).status === 404 ? of(undefined) : throwError(() => error))),
-      tap(() => this.forget(id)),
+      tap(() => this.forget(id, permanent || !this.features.trash() ? 'gone' : 'trash')),
       finalize(() => {
         this.setBusy([id], false);
         this.statsChanged$.next();
@@ -323,7 +329,7 @@ export class JobsStore {
     this.setBusy(unique, true);
     const run = this.features.bulk() ? this.bulkRequests(action, unique) : this.singleRequests(action, unique);
     return run.pipe(
-      tap((result) => this.afterBulk(action, result)),
+      tap((result) => this.afterBulk(action, result, false)),
       finalize(() => {
         this.setBusy(unique, false);
         this.statsChanged$.next();
@@ -336,7 +342,7 @@ export class JobsStore {
     const unique = [...new Set(ids)];
     this.setBusy(unique, true);
     return this.singleRequests('delete', unique, true).pipe(
-      tap((result) => this.afterBulk('delete', result)),
+      tap((result) => this.afterBulk('delete', result, true)),
       finalize(() => {
         this.setBusy(unique, false);
         this.statsChanged$.next();
@@ -395,12 +401,17 @@ export class JobsStore {
     );
   }
 
-  private afterBulk(action: BulkAction, result: BulkResult): void {
+  private afterBulk(action: BulkAction, result: BulkResult, permanent: boolean): void {
     const inTrash = this.currentQuery().trashed;
+    const deletedTo = permanent || inTrash || !this.features.trash() ? 'gone' : 'trash';
     for (const id of result.done) {
-      if (action === 'delete' || (action === 'restore' && inTrash)) this.forget(id);
+      if (action === 'delete') this.forget(id, deletedTo);
+      else if (action === 'restore' && inTrash) this.forget(id, 'library');
       else if (action === 'restore') {
-        // Back in the library (an undo): events for it count again.
+        // Back in the library (an undo): events for it count again, and it counts there at once.
+        const was = this.forgotten.get(id);
+        if (was && this.deleted.has(id)) this.count({ job: was, trashed: true }, { job: was, trashed: false });
+        this.forgotten.delete(id);
         this.deleted.delete(id);
         this.goneIds.update((ids) => {
           const next = new Set(ids);
@@ -438,6 +449,7 @@ export class JobsStore {
   private applyEvent(held: JobView, event: JobStatusEvent): void {
     const next = applyStatusEvent(held, event);
     if (next === held) return;
+    if (next.status !== held.status) this.count(countedAs(held), countedAs(next));
     const jobs = new Map(this.entities());
     jobs.set(next.id, next);
     this.entities.set(jobs);
@@ -495,7 +507,16 @@ export class JobsStore {
     this.fetch$.next(id);
   }
 
-  private forget(id: string): void {
+  /**
+   * Drops a job (deleted, restored out of the trash, found gone). `to` says where it counts now,
+   * for the counts; without it (gone elsewhere, unknown since when), they wait for the server's.
+   */
+  private forget(id: string, to?: 'trash' | 'library' | 'gone'): void {
+    const held = this.entities().get(id);
+    if (held && to && !this.deleted.has(id)) {
+      this.count(countedAs(held), to === 'gone' ? null : { job: held, trashed: to === 'trash' });
+      if (to === 'trash') this.forgotten.set(id, held);
+    }
     this.deleted.add(id);
     if (!this.goneIds().has(id)) this.goneIds.update((ids) => new Set(ids).add(id));
     this.waiting.delete(id);
@@ -504,7 +525,15 @@ export class JobsStore {
 
   /** New jobs in; events that were waiting for any of them are applied now. */
   private commit(next: JobMap): void {
-    if (!this.renditions && next !== this.entities()) this.renditions = [...next.values()].some(hasRenditions);
+    const before = this.entities();
+    if (!this.renditions && next !== before) this.renditions = [...next.values()].some(hasRenditions);
+    // A job held that comes back in another status (a retry's answer, a read after a reconnection).
+    if (next !== before) {
+      for (const [id, job] of next) {
+        const was = before.get(id);
+        if (was && was !== job && was.status !== job.status) this.count(countedAs(was), countedAs(job));
+      }
+    }
     this.entities.set(next);
     for (const [id, events] of [...this.waiting]) {
       const held = next.get(id);
@@ -512,6 +541,12 @@ export class JobsStore {
       this.waiting.delete(id);
       for (const event of events) this.applyEvent(this.entities().get(id) ?? held, event);
     }
+  }
+
+  /** Moves one job in the counts held (none where the server keeps none, or before they are in). */
+  private count(before: CountedAs, after: CountedAs): void {
+    const stats = this.latestStats();
+    if (stats) this.latestStats.set(moveCount(stats, before, after));
   }
 
   private setBusy(ids: readonly string[], busy: boolean): void {
