@@ -41,7 +41,21 @@ export const FIRST_ROUTES = [
 
 /** A server with the whole contract. */
 export function allFeatures(): FeatureSet {
-  return { routes: new Set(CONTRACT_ROUTES), listParameters: new Set(['status', 'limit', 'cursor', 'type', 'q', 'sort', 'trashed']) };
+  return {
+    routes: new Set(CONTRACT_ROUTES),
+    listParameters: new Set(['status', 'limit', 'cursor', 'type', 'q', 'sort', 'trashed']),
+    jobFields: new Set([
+      'id',
+      'status',
+      'thumbnailUrl',
+      'thumbnail2xUrl',
+      'previewUrl',
+      'animatedPreviewUrl',
+      'thumbhash',
+      'width',
+      'height',
+    ]),
+  };
 }
 
 /** A server with only the first version of the API. */

@@ -1,7 +1,7 @@
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { featureRetryDelay, featureSetOf, OpenApiDocument, ServerFeatures } from './server-features';
+import { featureRetryDelay, featuresOf, featureSetOf, OpenApiDocument, ServerFeatures } from './server-features';
 
 /** The OpenAPI document of a server with these routes; `GET /api/jobs` with these query parameters. */
 function documentWith(routes: string[], listParameters: string[]): OpenApiDocument {
@@ -45,6 +45,7 @@ describe('ServerFeatures', () => {
       apiKeys: false,
       webhooks: false,
       resumableUploads: false,
+      renditions: false,
     });
   });
 
@@ -66,7 +67,10 @@ describe('ServerFeatures', () => {
           ['status', 'limit', 'cursor', 'q', 'sort', 'type', 'trashed'],
         ),
       );
-    expect(Object.values(features.features()!).every(Boolean)).toBe(true);
+    // Renditions are read from the job's schema (featureSetOf, below), not from a route.
+    const { renditions, ...byRoute } = features.features()!;
+    expect(Object.values(byRoute).every(Boolean)).toBe(true);
+    expect(renditions).toBe(false);
   });
 
   it('needs both the restore route and the trashed parameter for the trash', () => {
@@ -116,5 +120,22 @@ describe('featureSetOf', () => {
     expect([...set.routes].sort()).toEqual(['delete /api/jobs/{id}', 'get /api/jobs', 'post /api/upload']);
     expect([...set.listParameters]).toEqual(['q']);
     expect(featureSetOf({}).routes.size).toBe(0);
+  });
+
+  it("reads a job's fields from the schema GET /api/jobs/{id} answers with, and renditions from them", () => {
+    const withJob = (properties: Record<string, unknown>): OpenApiDocument => ({
+      paths: {
+        '/api/jobs/{id}': {
+          get: { responses: { '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/JobDto' } } } } } },
+        },
+      },
+      components: { schemas: { JobDto: { properties }, Other: { properties: { previewUrl: {} } } } },
+    });
+    const current = featureSetOf(withJob({ id: {}, thumbnailUrl: {}, thumbnail2xUrl: {}, previewUrl: {} }));
+    expect([...current.jobFields!].sort()).toEqual(['id', 'previewUrl', 'thumbnail2xUrl', 'thumbnailUrl']);
+    expect(featuresOf(current).renditions).toBe(true);
+    // The first API's job, and a document that does not say: no renditions (another schema's fields do not count).
+    expect(featuresOf(featureSetOf(withJob({ id: {}, thumbnailUrl: {} }))).renditions).toBe(false);
+    expect(featuresOf(featureSetOf(documentWith(['get /api/jobs/{id}'], []))).renditions).toBe(false);
   });
 });

@@ -5,13 +5,23 @@ import { catchError, map, Observable, of, retry, shareReplay, throwError, timer 
 
 /** The parts of the OpenAPI document read here. */
 export interface OpenApiDocument {
-  paths?: Record<string, Record<string, { parameters?: { name?: string; in?: string }[] } | undefined> | undefined>;
+  paths?: Record<string, Record<string, OpenApiOperation | undefined> | undefined>;
+  components?: { schemas?: Record<string, { properties?: Record<string, unknown> } | undefined> };
 }
 
-/** What a server documents: its routes (`method path`, e.g. `post /api/jobs/bulk`) and the list's query parameters. */
+interface OpenApiOperation {
+  parameters?: { name?: string; in?: string }[];
+  responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } } | undefined> } | undefined>;
+}
+
+/**
+ * What a server documents: its routes (`method path`, e.g. `post /api/jobs/bulk`), the list's
+ * query parameters, and the fields of a job (`GET /api/jobs/{id}`'s answer; absent: not documented).
+ */
 export interface FeatureSet {
   readonly routes: ReadonlySet<string>;
   readonly listParameters: ReadonlySet<string>;
+  readonly jobFields?: ReadonlySet<string>;
 }
 
 /** The contract's later additions, each there or not. */
@@ -28,6 +38,11 @@ export interface Features {
   readonly webhooks: boolean;
   /** tus resumable uploads at /api/uploads. */
   readonly resumableUploads: boolean;
+  /**
+   * Finished jobs have renditions (2×, preview, ThumbHash, size) that their `job:status` event
+   * does not carry: a job is read again when it completes.
+   */
+  readonly renditions: boolean;
 }
 
 export const NO_FEATURES: FeatureSet = { routes: new Set(), listParameters: new Set() };
@@ -39,10 +54,12 @@ export function featureSetOf(document: OpenApiDocument): FeatureSet {
   }
   const parameters = document.paths?.['/api/jobs']?.['get']?.parameters ?? [];
   const listParameters = new Set(parameters.flatMap((parameter) => (parameter.in === 'query' && parameter.name ? [parameter.name] : [])));
-  return { routes, listParameters };
+  const jobRef = document.paths?.['/api/jobs/{id}']?.['get']?.responses?.['200']?.content?.['application/json']?.schema?.$ref;
+  const jobSchema = jobRef?.startsWith('#/components/schemas/') ? document.components?.schemas?.[jobRef.slice(21)] : undefined;
+  return { routes, listParameters, jobFields: new Set(Object.keys(jobSchema?.properties ?? {})) };
 }
 
-export function featuresOf({ routes, listParameters }: FeatureSet): Features {
+export function featuresOf({ routes, listParameters, jobFields }: FeatureSet): Features {
   return {
     stats: routes.has('get /api/jobs/stats'),
     search: listParameters.has('q'),
@@ -54,6 +71,7 @@ export function featuresOf({ routes, listParameters }: FeatureSet): Features {
     apiKeys: routes.has('get /api/api-keys'),
     webhooks: routes.has('get /api/webhooks'),
     resumableUploads: [...routes].some((route) => / \/api\/uploads(\/|$)/.test(route)),
+    renditions: ['thumbnail2xUrl', 'previewUrl'].some((field) => jobFields?.has(field) ?? false),
   };
 }
 
@@ -116,6 +134,7 @@ export class ServerFeatures {
   readonly apiKeys = this.flag('apiKeys');
   readonly webhooks = this.flag('webhooks');
   readonly resumableUploads = this.flag('resumableUploads');
+  readonly renditions = this.flag('renditions');
 
   private flag(name: keyof Features): Signal<boolean> {
     return computed(() => this.features()?.[name] ?? false);

@@ -469,6 +469,7 @@ describe('JobsStore', () => {
       expect(store.total()).toBe(1234);
       socket.emit(anEvent(job, 'processing', T(1)));
       socket.emit(anEvent(job, 'completed', T(2)));
+      jobRequest('j').flush({ ...job, status: 'completed', updatedAt: at(2) }); // for its renditions
       http.expectNone('/api/jobs/stats');
       jest.advanceTimersByTime(STATS_REFRESH_MS);
       statsRequest().flush(stats({ total: 1235 }));
@@ -631,6 +632,25 @@ describe('JobsStore', () => {
       socket.emit(anEvent(other, 'failed', T(6), { errorCode: 'truncated', errorMessage: 'Cut short.' }));
       expect(held('f')).toMatchObject({ status: 'failed', errorCode: 'truncated', retryable: false });
       http.expectNone('/api/jobs/f');
+    });
+
+    it("reads a new account's first finished job again where the server documents renditions", () => {
+      setUpWith(allFeatures());
+      statsRequest().flush(stats());
+      const job = aJob({ id: 'first', status: 'processing', updatedAt: at(0) });
+      anyList().flush(aPage([job])); // nothing held has renditions yet
+      socket.emit(anEvent(job, 'completed', T(5)));
+      jobRequest('first').flush({ ...job, status: 'completed', updatedAt: at(5), thumbnailUrl: '/t', previewUrl: '/p' });
+      expect(held('first')).toMatchObject({ status: 'completed', previewUrl: '/p' });
+    });
+
+    it('does not read a finished job again where the server documents no renditions and none came', () => {
+      setUpWith(firstFeatures());
+      const job = aJob({ id: 'first', status: 'processing', updatedAt: at(0) });
+      anyList().flush(aPage([job]));
+      socket.emit(anEvent(job, 'completed', T(5)));
+      http.expectNone('/api/jobs/first');
+      expect(held('first')?.status).toBe('completed');
     });
 
     it('reads a deep-linked job it does not hold', () => {

@@ -125,7 +125,10 @@ export class JobsStore {
   private readonly statsChanged$ = new Subject<void>();
   private readonly brokenThumbnails = new Set<string>();
   private pageLoad: Subscription | null = null;
-  /** This server makes renditions (a job has come with one): finished jobs are read again for theirs. */
+  /**
+   * This server makes renditions (a job has come with one; or its document says so, which a new
+   * account's first uploads need): finished jobs are read again for theirs.
+   */
   private renditions = false;
 
   constructor() {
@@ -457,7 +460,8 @@ export class JobsStore {
     // Completed without signed URLs (should not happen): the API has them. Where the server makes
     // renditions, a finished job has more than its event carries (2x, preview, ThumbHash, size): read it.
     if (next.status === 'completed' && !next.thumbnailUrl) this.fetch(next.id);
-    else if (next.status === 'completed' && held.status !== 'completed' && this.renditions) this.fetch(next.id);
+    else if (next.status === 'completed' && held.status !== 'completed' && (this.renditions || this.features.renditions()))
+      this.fetch(next.id);
   }
 
   /**
