@@ -61,6 +61,17 @@ describe('JobTileComponent', () => {
     expect(queryTestId(host, 'animated-preview')).toBeNull();
   });
 
+  it('is named by what it shows, in the order it shows it (name, status, length), then its kind', () => {
+    const shown = (host: HTMLElement) =>
+      [...host.querySelectorAll('.name, .status, .duration')].map((element) => element.textContent.replace(/\s+/g, ' ').trim());
+    const video = show(aJob({ status: 'completed', originalFilename: 'clip.mp4', fileType: 'video', durationMs: 6_000 }));
+    expect(shown(video)).toEqual(['clip.mp4', '0:06']);
+    expect(video.getAttribute('aria-label')).toBe('clip.mp4, 0:06, Video, Done');
+    const failed = show(aJob({ status: 'failed', originalFilename: 'cut.jpg', fileType: 'image' }));
+    expect(shown(failed)).toEqual(['cut.jpg', 'Failed']);
+    expect(failed.getAttribute('aria-label')).toBe('cut.jpg, Failed, Image');
+  });
+
   it('draws its icons inline: the kind of file while queued, the check mark', () => {
     const host = show(aJob({ status: 'queued', fileType: 'video' }));
     expect(host.querySelector('.placeholder app-icon')?.getAttribute('data-icon')).toBe('movie');

@@ -70,6 +70,8 @@ const FADE_AFTER_MS = 150;
         <img class="animated" data-testid="animated-preview" [src]="url" alt="" draggable="false" />
       }
     </div>
+    <!-- In the order the label says them (name, status, duration), so what is seen is what is heard. -->
+    <span class="name" aria-hidden="true">{{ job().originalFilename }}</span>
     @if (overlay(); as text) {
       <span class="status" [class.failed]="failed()" aria-hidden="true">
         <app-icon [name]="statusIcon()" />
@@ -79,7 +81,6 @@ const FADE_AFTER_MS = 150;
     @if (video()) {
       <span class="duration" data-testid="video-badge" aria-hidden="true"><app-icon name="play_arrow" />{{ duration() }}</span>
     }
-    <span class="name" aria-hidden="true">{{ job().originalFilename }}</span>
     <button
       type="button"
       class="check"
@@ -142,10 +143,16 @@ export class JobTileComponent {
     const ms = this.media().durationMs;
     return ms === null ? '' : formatClock(ms);
   });
+  /**
+   * The tile's accessible name: what it shows, in the same order (the name, the status while it is
+   * shown, a video's length), then the kind and, for a finished job, its status.
+   */
   readonly label = computed(() => {
     const job = this.job();
     const kind = job.fileType === 'video' ? 'Video' : 'Image';
-    return `${job.originalFilename}, ${kind}, ${JOB_STATUS_TEXT[job.status].label}`;
+    const status = JOB_STATUS_TEXT[job.status].label;
+    const overlay = this.overlay();
+    return [job.originalFilename, overlay, this.video() ? this.duration() : '', kind, overlay ? '' : status].filter(Boolean).join(', ');
   });
   readonly checkLabel = computed(() => `Select ${this.job().originalFilename}`);
 
