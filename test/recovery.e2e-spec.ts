@@ -156,7 +156,14 @@ describe('files that belong to no job (built api and worker, local storage)', ()
       const orphans = [write(`uploads/${newId()}`), write(`processed/${newId()}/thumb.jpg`), write(`processed/${newId()}/preview.webp`)];
       ageAll();
       const young = write(`uploads/${newId()}`); // an upload request may still be sending its other files
-      const strays = [write('uploads/.hidden'), write('notes.txt'), write('uploads/not a job')];
+      // Keys of other shapes: an operator's notes, another program's objects under uploads/.
+      const strays = [
+        write('uploads/.hidden'),
+        write('notes.txt'),
+        write('uploads/not a job'),
+        write('uploads/README'),
+        write('uploads/keep-2024'),
+      ];
       worker = await stack.startWorker();
       await worker.waitForLine(/Removed 3 stored file\(s\) \(24 bytes\) that belonged to no job/);
       for (const key of orphans) expect(exists(key)).toBe(false);
@@ -164,13 +171,22 @@ describe('files that belong to no job (built api and worker, local storage)', ()
       const view = (await user.job(kept.id)).body;
       for (const url of [view.thumbnailUrl!, view.originalUrl!]) expect((await user.fetchBytes(url)).status).toBe(200);
 
-      // Storage that is mostly strays is not cleaned: it is a wrong database, not crashes.
+      // More orphans than crashes leave is not cleaned: it is a database restored from an older
+      // backup, or the wrong one, and a person should look.
       await worker.stop();
       const many = Array.from({ length: 25 }, () => write(`uploads/${newId()}`));
       ageAll();
       worker = await stack.startWorker();
-      await worker.waitForLine(/Orphan sweep stopped: 26 of 28 stored files .* belong to no job .*Nothing was deleted/);
+      await worker.waitForLine(/Orphan sweep: 26 of \d+ stored files older than 1 h belong to no job .*Nothing was deleted/);
       for (const key of [...many, young, ...jobFiles]) expect(exists(key)).toBe(true);
+
+      // A worker given an empty database for this storage (a wrong DATABASE_URL): nothing is
+      // deleted, however few the files.
+      await worker.stop();
+      for (const key of many) fs.rmSync(path.join(files, key));
+      worker = await stack.startWorker({ DATABASE_URL: `sqlite:${path.join(stack.dir, 'other.db')}` });
+      await worker.waitForLine(/Orphan sweep: none of the \d+ stored files older than 1 h belongs to a job .*Nothing was deleted/);
+      for (const key of [young, ...jobFiles]) expect(exists(key)).toBe(true);
     } finally {
       await stack.stop();
     }

@@ -117,6 +117,7 @@ export class ThumbnailConsumer implements OnApplicationBootstrap, BeforeApplicat
     } catch {
       return; // Redis is down: the queue's sweep says so; try again next time
     }
+    if (this.orphanStop.signal.aborted) return; // shutting down meanwhile
     this.orphanSweeping = this.orphans
       .sweep(this.orphanStop.signal)
       .then(

@@ -89,6 +89,7 @@ describe('loadConfig', () => {
     ['WORKER_NICE', '20'],
     ['ORPHAN_SWEEP_INTERVAL', 'often'],
     ['ORPHAN_MIN_AGE', '0'],
+    ['ORPHAN_MIN_AGE', '30m'],
     ['WORKER_NICE', '-5'],
     ['CLAMAV_URL', 'http://clamd:3310'],
     ['THUMBNAIL_SIZE', '8'],

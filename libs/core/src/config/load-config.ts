@@ -150,7 +150,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     library: {
       trashTtlSeconds: read('TRASH_TTL', '7d', parseDurationSeconds),
       orphanSweepSeconds: read('ORPHAN_SWEEP_INTERVAL', '6h', (raw) => (raw.trim() === '0' ? 0 : parseDurationSeconds(raw))),
-      orphanMinAgeSeconds: read('ORPHAN_MIN_AGE', '24h', parseDurationSeconds),
+      // At least an hour: an upload request stores its first files before it records any job.
+      orphanMinAgeSeconds: read('ORPHAN_MIN_AGE', '24h', (raw) => {
+        const seconds = parseDurationSeconds(raw);
+        if (seconds < 3600) throw new Error(`must be at least 1h (files of an upload still running have no job yet), got "${raw}"`);
+        return seconds;
+      }),
     },
   };
 

@@ -180,7 +180,8 @@ export class S3StorageDriver extends StorageDriver {
       );
       for (const object of page.Contents ?? []) {
         if (!object.Key || !isValidKey(object.Key)) continue;
-        yield { key: object.Key, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
+        // No LastModified (a server that leaves it out): an invalid date, never old enough for anyone.
+        yield { key: object.Key, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(Number.NaN) };
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
