@@ -47,6 +47,8 @@ export const UNKNOWN_JOB_GRACE_MS = 400;
 const FETCH_CONCURRENCY = 4;
 /** Counts are read again at most this often while jobs change. */
 export const STATS_REFRESH_MS = 1500;
+/** The socket's first connection within this long of the page opening reads only the jobs in flight again. */
+export const FIRST_CONNECTION_MS = 5000;
 /** Jobs per page (the API's maximum: fewer round trips through a large library). */
 export const PAGE_SIZE = 200;
 
@@ -123,6 +125,8 @@ export class JobsStore {
   private readonly unknownJob$ = new Subject<string>();
   private readonly fetch$ = new Subject<string>();
   private readonly statsChanged$ = new Subject<void>();
+  /** When this store was made (the page opened), for telling the socket's first connection from a late one. */
+  private readonly openedAt = Date.now();
   private readonly brokenThumbnails = new Set<string>();
   private pageLoad: Subscription | null = null;
   /**
@@ -145,7 +149,9 @@ export class JobsStore {
         distinctUntilChanged(),
         skip(1),
         filter((state) => state === 'connected'),
-        map((_, index) => index === 0),
+        // Only soon after the page opened: a first connection that took longer (the api restarting
+        // as the page loaded) may have missed anything, so it reads the first page again.
+        map((_, index) => index === 0 && Date.now() - this.openedAt < FIRST_CONNECTION_MS),
       ),
       this.socket.resync$.pipe(map(() => false)),
     )
@@ -547,10 +553,15 @@ export class JobsStore {
     }
   }
 
-  /** Moves one job in the counts held (none where the server keeps none, or before they are in). */
+  /**
+   * Moves one job in the counts held (none where the server keeps none, or before they are in), and
+   * has the server's read again later: a move the counts already had (they were read after it
+   * happened) is put right then, instead of staying off by one.
+   */
   private count(before: CountedAs, after: CountedAs): void {
     const stats = this.latestStats();
     if (stats) this.latestStats.set(moveCount(stats, before, after));
+    this.statsChanged$.next();
   }
 
   private setBusy(ids: readonly string[], busy: boolean): void {
