@@ -37,10 +37,12 @@ const PERCENT = new Intl.NumberFormat(undefined, { style: 'percent', maximumFrac
 /** Originals the browser shows itself; the others (HEIC, TIFF, BMP) are seen through their preview only. */
 const DISPLAYABLE_ORIGINALS: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
 /**
- * Originals with more pixels stay their preview even at actual size: a browser holds a decoded
- * picture at 4 bytes a pixel (50 MP: 200 MB), too much for a phone, and slow to come anywhere.
+ * Originals with more pixels, or more bytes, stay their preview even at actual size: a browser
+ * holds a decoded picture at 4 bytes a pixel (a 48 MP phone photo: 190 MB, too much for a phone),
+ * and a large file is slow to come anywhere (a PNG of 25 MP can be 100 MB).
  */
-export const MAX_ORIGINAL_PIXELS = 50_000_000;
+export const MAX_ORIGINAL_PIXELS = 25_000_000;
+export const MAX_ORIGINAL_BYTES = 32 * 1024 * 1024;
 
 /** Navigation state the library sets when it opens the viewer (so closing goes back in history). */
 interface ViewerState {
@@ -182,7 +184,7 @@ export class ViewerComponent {
     const job = this.job();
     const media = this.media();
     if (!job || !media?.originalUrl || job.fileType !== 'image' || !DISPLAYABLE_ORIGINALS.has(job.mimeType)) return null;
-    if (!media.width || !media.height || media.width * media.height > MAX_ORIGINAL_PIXELS) return null;
+    if (!media.width || !media.height || media.width * media.height > MAX_ORIGINAL_PIXELS || job.fileSize > MAX_ORIGINAL_BYTES) return null;
     return media.originalUrl;
   });
   readonly originalShown = computed(() => (this.originalWanted() && !this.originalFailed() ? this.originalUrl() : null));
