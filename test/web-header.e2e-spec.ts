@@ -1,7 +1,6 @@
-import type { Browser, Page, Request } from 'playwright-core';
-import { launchChromium, openPage, OpenedPage, PageDocument, signUp } from './support/browser';
+import type { Page, Request } from 'playwright-core';
+import { browserSuite, OpenedPage, PageDocument, signUp } from './support/browser';
 import { solid } from './support/media';
-import { TestStack } from './support/stack';
 
 jest.setTimeout(240_000);
 
@@ -17,24 +16,10 @@ const isJobsPage = (request: Request): boolean => request.method() === 'GET' && 
  * and the counts above the grid keeping up with it.
  */
 describe('web app header and library start (Chromium, real api and worker)', () => {
-  let stack: TestStack;
-  let browser: Browser;
-  const opened: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    stack = await TestStack.start({ workers: 1 });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    for (const each of opened) await each.context.close().catch(() => undefined);
-    await browser?.close();
-    await stack?.stop();
-  });
+  const suite = browserSuite();
 
   async function open(): Promise<OpenedPage> {
-    const page = await openPage(browser);
-    opened.push(page);
+    const page = await suite.open();
     return page;
   }
 
@@ -44,7 +29,7 @@ describe('web app header and library start (Chromium, real api and worker)', () 
 
   it('stops once on each control of the header when tabbing through it', async () => {
     const { page } = await open();
-    const email = await signUp(page, stack.baseUrl, 'tab-order');
+    const email = await signUp(page, suite.stack.baseUrl, 'tab-order');
     await connected(page);
     await page.getByTestId('jobs-empty').waitFor();
     // From the top of the document: the skip link first, then the header's controls, then the page.
@@ -69,7 +54,7 @@ describe('web app header and library start (Chromium, real api and worker)', () 
 
   it('reads the first page of the library once when it opens, and again after a real reconnection', async () => {
     const { page } = await open();
-    await signUp(page, stack.baseUrl, 'first-read');
+    await signUp(page, suite.stack.baseUrl, 'first-read');
     await connected(page);
     const reads: string[] = [];
     page.on('request', (request) => {
@@ -85,11 +70,11 @@ describe('web app header and library start (Chromium, real api and worker)', () 
     expect(reads).toHaveLength(1);
 
     // The api goes away and comes back: the page reads the first page again for what it missed.
-    await stack.api!.stop();
+    await suite.stack.api!.stop();
     await page
       .locator('[data-testid="connection-indicator"]:is([data-state="reconnecting"],[data-state="offline"])')
       .waitFor({ timeout: 30_000 });
-    await stack.startApi();
+    await suite.stack.startApi();
     await connected(page, 60_000);
     const deadline = Date.now() + 30_000;
     while (reads.length < 2 && Date.now() < deadline) await page.waitForTimeout(100);
@@ -97,7 +82,7 @@ describe('web app header and library start (Chromium, real api and worker)', () 
   });
   it('moves the counts above the grid in the same frame as the grid: an upload finishing, a delete, its undo', async () => {
     const { page } = await open();
-    await signUp(page, stack.baseUrl, 'counts');
+    await signUp(page, suite.stack.baseUrl, 'counts');
     await connected(page);
     await page.getByTestId('jobs-empty').waitFor();
     await page.locator('[data-testid="status-filter-completed"] .count').waitFor();

@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPage, OpenedPage, signUp } from './support/browser';
+import type { Page } from 'playwright-core';
+import { browserSuite, signUp } from './support/browser';
 import { solid } from './support/media';
-import { TestStack } from './support/stack';
 
 jest.setTimeout(240_000);
 
@@ -10,24 +9,10 @@ jest.setTimeout(240_000);
  * served by the real api, a real worker): nothing is lost or hidden for the rest of the session.
  */
 describe('web app through network and api hiccups, and the keys that must work at once (Chromium)', () => {
-  let stack: TestStack;
-  let browser: Browser;
-  const opened: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    stack = await TestStack.start({ workers: 1 });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    for (const each of opened) await each.context.close().catch(() => undefined);
-    await browser?.close();
-    await stack?.stop();
-  });
+  const suite = browserSuite();
 
   async function open(viewport?: { width: number; height: number }): Promise<Page> {
-    const page = await openPage(browser, { viewport });
-    opened.push(page);
+    const page = await suite.open({ viewport });
     return page.page;
   }
 
@@ -38,7 +23,7 @@ describe('web app through network and api hiccups, and the keys that must work a
       if (failures++ === 0) await route.fulfill({ status: 502, body: 'Bad Gateway' });
       else await route.continue();
     });
-    await signUp(page, stack.baseUrl, 'features');
+    await signUp(page, suite.stack.baseUrl, 'features');
     // Asked again (after a second), without a reload.
     await page.getByTestId('search-input').waitFor({ timeout: 15_000 });
     await page.getByTestId('nav-trash').waitFor();
@@ -46,9 +31,8 @@ describe('web app through network and api hiccups, and the keys that must work a
   });
 
   it('keeps a file picked offline before the upload tray was ever loaded, and uploads it once back online', async () => {
-    const { page, context } = await openPage(browser);
-    opened.push({ page, context, errors: [] });
-    await signUp(page, stack.baseUrl, 'offline-upload');
+    const { page, context } = await suite.open();
+    await signUp(page, suite.stack.baseUrl, 'offline-upload');
     await page.getByTestId('jobs-empty').or(page.locator('[role="grid"]')).first().waitFor();
     // Offline at once: no code that is not loaded yet can be fetched (the tray's included), no api.
     await page.route('**/chunk-*.js', (route) => route.abort('internetdisconnected'));
@@ -66,7 +50,7 @@ describe('web app through network and api hiccups, and the keys that must work a
 
   it('closes the viewer with one Esc while a toolbar button shows its tooltip', async () => {
     const page = await open();
-    await signUp(page, stack.baseUrl, 'viewer-escape');
+    await signUp(page, suite.stack.baseUrl, 'viewer-escape');
     const image = await solid(320, 240, '#27ae60').jpeg().toBuffer();
     await page.getByTestId('file-input').setInputFiles([{ name: 'esc.jpg', mimeType: 'image/jpeg', buffer: image }]);
     const tile = page.locator('[data-testid="job-tile"][data-status="completed"]');
@@ -86,7 +70,7 @@ describe('web app through network and api hiccups, and the keys that must work a
 
   it('keeps the upload tray within a phone screen: a long refusal reads on two lines, nothing scrolls sideways', async () => {
     const page = await open({ width: 390, height: 844 });
-    await signUp(page, stack.baseUrl, 'tray-phone');
+    await signUp(page, suite.stack.baseUrl, 'tray-phone');
     await page.getByTestId('file-input').setInputFiles([
       { name: `notes-${'with-a-long-name-'.repeat(4)}.txt`, mimeType: 'text/plain', buffer: Buffer.from('not a picture') },
       { name: 'b.txt', mimeType: 'text/plain', buffer: Buffer.from('nor this') },

@@ -1,8 +1,7 @@
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, LoadedImage, openPage, OpenedPage, PageDocument, signUp } from './support/browser';
+import type { Locator, Page } from 'playwright-core';
+import { browserSuite, LoadedImage, PageDocument, signUp } from './support/browser';
 import { smallVideos } from './support/ffmpeg';
 import { solid } from './support/media';
-import { TestStack } from './support/stack';
 
 jest.setTimeout(240_000);
 
@@ -56,24 +55,10 @@ async function visibility(locator: Locator): Promise<{ visibility: string; opaci
  * the keys, and a fresh start on every job.
  */
 describe('web app viewer zoom (Chromium, real api and worker)', () => {
-  let stack: TestStack;
-  let browser: Browser;
-  const opened: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    stack = await TestStack.start({ workers: 1 });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    for (const each of opened) await each.context.close().catch(() => undefined);
-    await browser?.close();
-    await stack?.stop();
-  });
+  const suite = browserSuite();
 
   async function open(): Promise<Page> {
-    const page = await openPage(browser);
-    opened.push(page);
+    const page = await suite.open();
     // Each step lands at once (what users who ask for less motion get): sizes can be read right after.
     await page.page.emulateMedia({ reducedMotion: 'reduce' });
     return page.page;
@@ -95,7 +80,7 @@ describe('web app viewer zoom (Chromium, real api and worker)', () => {
 
   it('zooms an image from fitting to actual size and back, shows the original there, pans, and starts every job fitted', async () => {
     const page = await open();
-    await signUp(page, stack.baseUrl, 'zoom');
+    await signUp(page, suite.stack.baseUrl, 'zoom');
     const big = await solid(BIG.width, BIG.height, '#2e86de').jpeg().toBuffer();
     const small = await solid(400, 300, '#e74c3c').png().toBuffer();
     await page.getByTestId('file-input').setInputFiles([
@@ -238,7 +223,7 @@ describe('web app viewer zoom (Chromium, real api and worker)', () => {
 
   it('keeps the preview when the original does not load, and offers no zoom for a video', async () => {
     const page = await open();
-    await signUp(page, stack.baseUrl, 'zoom-fallback');
+    await signUp(page, suite.stack.baseUrl, 'zoom-fallback');
     const big = await solid(BIG.width, BIG.height, '#27ae60').jpeg().toBuffer();
     const [video] = smallVideos(['clip-audio.mp4']);
     await page.getByTestId('file-input').setInputFiles([

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { TestStack } from './stack';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -60,6 +61,45 @@ export async function openPage(
 }
 
 /** Registers a new account through the app and waits for the library. */
+/** What a browser suite shares across its tests (see `browserSuite`). */
+export interface BrowserSuite {
+  /** The built api and one worker on real Redis and SQLite, from `beforeAll` on. */
+  readonly stack: TestStack;
+  /** A new page in its own context, closed with the suite. */
+  open(options?: Parameters<typeof openPage>[1]): Promise<OpenedPage>;
+}
+
+/**
+ * One test file's browser set-up: the built api and a worker, and headless Chromium, started
+ * before its tests and stopped after them, with every page opened through `open` closed first.
+ */
+export function browserSuite(): BrowserSuite {
+  let stack: TestStack | undefined;
+  let browser: Browser | undefined;
+  const opened: OpenedPage[] = [];
+  beforeAll(async () => {
+    stack = await TestStack.start({ workers: 1 });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const each of opened) await each.context.close().catch(() => undefined);
+    await browser?.close();
+    await stack?.stop();
+  });
+  return {
+    get stack(): TestStack {
+      if (!stack) throw new Error('browserSuite: the stack starts in beforeAll');
+      return stack;
+    },
+    async open(options) {
+      if (!browser) throw new Error('browserSuite: Chromium starts in beforeAll');
+      const page = await openPage(browser, options);
+      opened.push(page);
+      return page;
+    },
+  };
+}
+
 export async function signUp(page: Page, baseUrl: string, label = 'e2e'): Promise<string> {
   const email = `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   await page.goto(`${baseUrl}/register`);
