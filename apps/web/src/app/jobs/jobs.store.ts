@@ -48,7 +48,7 @@ const FETCH_CONCURRENCY = 4;
 /** Counts are read again at most this often while jobs change. */
 export const STATS_REFRESH_MS = 1500;
 /** The socket's first connection within this long of the page opening reads only the jobs in flight again. */
-export const FIRST_CONNECTION_MS = 5000;
+export const FIRST_CONNECTION_MS = 10_000;
 /** Jobs per page (the API's maximum: fewer round trips through a large library). */
 export const PAGE_SIZE = 200;
 
