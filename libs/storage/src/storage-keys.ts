@@ -7,21 +7,14 @@ const ID = /^[A-Za-z0-9-]{1,64}$/;
  * A key is 1-8 segments of letters, digits, ".", "_" and "-", none starting with a dot, so
  * "..", absolute paths, backslashes and empty segments can never appear.
  */
-export function assertValidKey(key: string): void {
+export function isValidKey(key: string): boolean {
   const segments = key.split('/');
-  if (key.length > 512 || segments.length > 8 || !segments.every((segment) => SEGMENT.test(segment))) {
-    throw new InvalidKeyError(key);
-  }
+  return key.length <= 512 && segments.length <= 8 && segments.every((segment) => SEGMENT.test(segment));
 }
 
-/** Whether `key` is one `assertValidKey` accepts. */
-export function isValidKey(key: string): boolean {
-  try {
-    assertValidKey(key);
-    return true;
-  } catch {
-    return false;
-  }
+/** Throws InvalidKeyError for a key `isValidKey` refuses. */
+export function assertValidKey(key: string): void {
+  if (!isValidKey(key)) throw new InvalidKeyError(key);
 }
 
 /** A folder prefix for `StorageDriver.list`: valid segments followed by "/". */
@@ -58,8 +51,9 @@ export const StorageKeys = {
    * key of another shape.
    */
   jobIdOf(key: string): string | null {
-    const match = /^(?:uploads\/([A-Za-z0-9-]{1,64})|processed\/([A-Za-z0-9-]{1,64})\/[^/]+)$/.exec(key);
-    return match ? (match[1] ?? match[2]) : null;
+    const [folder, jobId, file, ...more] = key.split('/');
+    const shaped = folder === 'uploads' ? file === undefined : folder === 'processed' && file !== undefined && more.length === 0;
+    return shaped && ID.test(jobId) ? jobId : null;
   },
   /** Every rendition key a job may have (deleting a missing one is not an error, so delete can remove them all). */
   renditionKeys(jobId: string): string[] {

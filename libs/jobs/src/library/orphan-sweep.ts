@@ -73,20 +73,17 @@ export class OrphanSweep {
       }
       batch = new Map();
     };
-    for (const prefix of PREFIXES) {
-      for await (const object of this.storage.list(prefix)) {
-        if (signal?.aborted) return report;
-        report.examined += 1;
-        const jobId = StorageKeys.jobIdOf(object.key);
-        // Not a key the service makes, or not known to be old (S3 without LastModified): left alone.
-        if (!jobId || !isId(jobId) || !(object.modifiedAt.getTime() <= cutoff)) continue;
-        old += 1;
-        const objects = batch.get(jobId);
-        if (objects) objects.push(object);
-        else batch.set(jobId, [object]);
-        if (batch.size >= BATCH) await settle();
-        if (orphans.length > MAX_ORPHANS) break;
-      }
+    for await (const object of this.stored()) {
+      if (signal?.aborted) return report;
+      report.examined += 1;
+      const jobId = StorageKeys.jobIdOf(object.key);
+      // Not a key the service makes, or not known to be old (S3 without LastModified): left alone.
+      if (!jobId || !isId(jobId) || !(object.modifiedAt.getTime() <= cutoff)) continue;
+      old += 1;
+      const objects = batch.get(jobId);
+      if (objects) objects.push(object);
+      else batch.set(jobId, [object]);
+      if (batch.size >= BATCH) await settle();
       if (orphans.length > MAX_ORPHANS) break;
     }
     if (batch.size > 0) await settle();
@@ -115,6 +112,11 @@ export class OrphanSweep {
     }
     this.logger.log(`Removed ${report.removed} stored file(s) (${formatBytes(report.bytes)}) that belonged to no job`);
     return report;
+  }
+
+  /** Every object of the folders that hold jobs' files. */
+  private async *stored(): AsyncIterable<ListedObject> {
+    for (const prefix of PREFIXES) yield* this.storage.list(prefix);
   }
 }
 
