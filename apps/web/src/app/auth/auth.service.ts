@@ -4,6 +4,7 @@ import { Router } from '@angular/router';
 import type { AuthResult, UserView } from '@app/shared';
 import { catchError, defer, finalize, from, map, Observable, of, shareReplay } from 'rxjs';
 import { describeApiError } from '../http/api-error';
+import { backoffDelay } from '../http/backoff';
 import { AuthApi, Credentials } from './auth-api.service';
 import { safeReturnUrl } from './return-url';
 import { Session, sessionFromAuthResult } from './session';
@@ -24,7 +25,7 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
 export const REFRESH_LEAD_MS = 60_000;
 /** After a renewal that could not reach the server, the next try comes after 2 s, 4 s … up to a minute. */
 export function renewalRetryDelay(attempt: number): number {
-  return Math.min(2000 * 2 ** (attempt - 1), 60_000);
+  return backoffDelay(attempt, 2000, 60_000);
 }
 /** Tabs renew one at a time (Web Locks), so a rotating refresh token is never sent twice. */
 const REFRESH_LOCK = 'thumbs-refresh';

@@ -2,6 +2,7 @@ import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { computed, inject, Injectable, InjectionToken, Provider, Signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { catchError, map, Observable, of, retry, shareReplay, throwError, timer } from 'rxjs';
+import { backoffDelay } from './backoff';
 
 /** The parts of the OpenAPI document read here. */
 export interface OpenApiDocument {
@@ -45,6 +46,9 @@ export interface Features {
   readonly renditions: boolean;
 }
 
+/** How a `$ref` names a schema of the document's own. */
+const SCHEMA_REF = '#/components/schemas/';
+
 export const NO_FEATURES: FeatureSet = { routes: new Set(), listParameters: new Set() };
 
 export function featureSetOf(document: OpenApiDocument): FeatureSet {
@@ -55,7 +59,7 @@ export function featureSetOf(document: OpenApiDocument): FeatureSet {
   const parameters = document.paths?.['/api/jobs']?.['get']?.parameters ?? [];
   const listParameters = new Set(parameters.flatMap((parameter) => (parameter.in === 'query' && parameter.name ? [parameter.name] : [])));
   const jobRef = document.paths?.['/api/jobs/{id}']?.['get']?.responses?.['200']?.content?.['application/json']?.schema?.$ref;
-  const jobSchema = jobRef?.startsWith('#/components/schemas/') ? document.components?.schemas?.[jobRef.slice(21)] : undefined;
+  const jobSchema = jobRef?.startsWith(SCHEMA_REF) ? document.components?.schemas?.[jobRef.slice(SCHEMA_REF.length)] : undefined;
   return { routes, listParameters, jobFields: new Set(Object.keys(jobSchema?.properties ?? {})) };
 }
 
@@ -77,7 +81,7 @@ export function featuresOf({ routes, listParameters, jobFields }: FeatureSet): F
 
 /** How long to wait before asking for the document again after the `attempt`th failure: 1 s, 2 s, 4 s … up to 30 s. */
 export function featureRetryDelay(attempt: number): number {
-  return Math.min(1000 * 2 ** (attempt - 1), 30_000);
+  return backoffDelay(attempt, 1000, 30_000);
 }
 
 /**

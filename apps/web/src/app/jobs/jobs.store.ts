@@ -180,7 +180,7 @@ export class JobsStore {
         takeUntilDestroyed(),
       )
       .subscribe(({ id, job, gone }) => {
-        if (job && !this.deleted.has(id)) this.commit(upsertJobs(this.entities(), [job]));
+        if (job && !this.deleted.has(id)) this.commit(upsertJobs(this.entities(), [job]), [job]);
         else if (gone) this.forget(id);
         this.waiting.delete(id);
       });
@@ -224,7 +224,7 @@ export class JobsStore {
       .pipe(takeUntilDestroyed(this.destroyRef))
       .subscribe({
         next: (page) => {
-          this.commit(mergeFirstPage(this.entities(), page, { query, heldBefore, dropOlder: true }));
+          this.commit(mergeFirstPage(this.entities(), page, { query, heldBefore, dropOlder: true }), page.items);
           this.cursor.set(page.nextCursor);
           this.everLoaded.set(true);
           this.phase.set('idle');
@@ -248,7 +248,7 @@ export class JobsStore {
       .pipe(takeUntilDestroyed(this.destroyRef))
       .subscribe({
         next: (page) => {
-          this.commit(upsertJobs(this.entities(), page.items));
+          this.commit(upsertJobs(this.entities(), page.items), page.items);
           this.cursor.set(page.nextCursor);
           this.phase.set('idle');
         },
@@ -288,7 +288,7 @@ export class JobsStore {
   /** Jobs created by an upload from this page. */
   addJobs(jobs: readonly JobView[]): void {
     for (const job of jobs) if (!this.entities().has(job.id) && !this.deleted.has(job.id)) this.count(null, countedAs(job));
-    this.commit(upsertJobs(this.entities(), jobs));
+    this.commit(upsertJobs(this.entities(), jobs), jobs);
     this.statsChanged$.next();
   }
 
@@ -296,7 +296,7 @@ export class JobsStore {
   retry(id: string): Observable<JobView> {
     this.setBusy([id], true);
     return this.api.retry(id).pipe(
-      tap((job) => this.commit(upsertJobs(this.entities(), [job]))),
+      tap((job) => this.commit(upsertJobs(this.entities(), [job]), [job])),
       catchError((error: unknown) => {
         const status = describeApiError(error).status;
         if (status === 404) this.forget(id);
@@ -400,7 +400,7 @@ export class JobsStore {
         FETCH_CONCURRENCY,
       ),
       tap(({ answer }) => {
-        if (isJob(answer)) this.commit(upsertJobs(this.entities(), [answer]));
+        if (isJob(answer)) this.commit(upsertJobs(this.entities(), [answer]), [answer]);
       }),
       toArray(),
       map((results) => ({
@@ -499,7 +499,7 @@ export class JobsStore {
       .subscribe({
         next: (page) => {
           if (!sameQuery(query, this.currentQuery())) return;
-          this.commit(mergeFirstPage(this.entities(), page, { query, heldBefore, dropOlder: false }));
+          this.commit(mergeFirstPage(this.entities(), page, { query, heldBefore, dropOlder: false }), page.items);
           const inPage = new Set(page.items.map((job) => job.id));
           for (const job of this.entities().values()) {
             if (!isTerminalStatus(job.status) && !inPage.has(job.id)) this.fetch(job.id);
@@ -534,15 +534,15 @@ export class JobsStore {
   }
 
   /** New jobs in; events that were waiting for any of them are applied now. */
-  private commit(next: JobMap): void {
+  /** `next` is what is held with `incoming` put in (upsertJobs, mergeFirstPage): only those can have changed. */
+  private commit(next: JobMap, incoming: readonly JobView[]): void {
     const before = this.entities();
     if (!this.renditions && next !== before) this.renditions = [...next.values()].some(hasRenditions);
     // A job held that comes back in another status (a retry's answer, a read after a reconnection).
-    if (next !== before) {
-      for (const [id, job] of next) {
-        const was = before.get(id);
-        if (was && was !== job && was.status !== job.status) this.count(countedAs(was), countedAs(job));
-      }
+    for (const { id } of incoming) {
+      const was = before.get(id);
+      const job = next.get(id);
+      if (was && job && was !== job && was.status !== job.status) this.count(countedAs(was), countedAs(job));
     }
     this.entities.set(next);
     for (const [id, events] of [...this.waiting]) {

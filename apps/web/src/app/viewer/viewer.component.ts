@@ -41,8 +41,8 @@ const DISPLAYABLE_ORIGINALS: ReadonlySet<string> = new Set(['image/jpeg', 'image
  * holds a decoded picture at 4 bytes a pixel (a 48 MP phone photo: 190 MB, too much for a phone),
  * and a large file is slow to come anywhere (a PNG of 25 MP can be 100 MB).
  */
-export const MAX_ORIGINAL_PIXELS = 25_000_000;
-export const MAX_ORIGINAL_BYTES = 32 * 1024 * 1024;
+const MAX_ORIGINAL_PIXELS = 25_000_000;
+const MAX_ORIGINAL_BYTES = 32 * 1024 * 1024;
 
 /** Navigation state the library sets when it opens the viewer (so closing goes back in history). */
 interface ViewerState {
@@ -188,6 +188,14 @@ export class ViewerComponent {
     return media.originalUrl;
   });
   readonly originalShown = computed(() => (this.originalWanted() && !this.originalFailed() ? this.originalUrl() : null));
+  /** Zoomed to actual size or past the preview's pixels (a boolean: panning does not wake its effect). */
+  private readonly needsOriginal = computed(() => {
+    const view = this.view();
+    const picture = this.picture();
+    const preview = this.previewSize();
+    if (!view || !picture || !this.zoomed() || !this.originalUrl()) return false;
+    return view.scale >= 1 || (preview !== null && picture.width * view.scale > preview.width);
+  });
   readonly status = computed(() => this.job()?.status ?? null);
   readonly statusText = computed(() => {
     const status = this.status();
@@ -245,15 +253,9 @@ export class ViewerComponent {
         this.zoom.set(null);
       });
     });
-    // Zoomed to actual size or past the preview's pixels: the original is asked for.
+    // Zoomed to actual size or past the preview's pixels: the original is asked for (once).
     effect(() => {
-      const view = this.view();
-      const picture = this.picture();
-      const preview = this.previewSize();
-      if (!view || !picture || !this.zoomed() || !this.originalUrl()) return;
-      if (view.scale >= 1 || (preview !== null && picture.width * view.scale > preview.width)) {
-        untracked(() => this.originalWanted.set(true));
-      }
+      if (this.needsOriginal()) untracked(() => this.originalWanted.set(true));
     });
     effect((onCleanup) => {
       const frame = this.frame()?.nativeElement;
