@@ -56,6 +56,8 @@ describe('web app header and library start (Chromium, real api and worker)', () 
     const { page } = await open();
     await signUp(page, suite.stack.baseUrl, 'first-read');
     await connected(page);
+    // The page signed up on has read its own first page: only the reloaded page's reads are counted.
+    await page.getByTestId('jobs-empty').waitFor();
     const reads: string[] = [];
     page.on('request', (request) => {
       if (isJobsPage(request)) reads.push(request.url());
